@@ -1,0 +1,148 @@
+/*
+ * attach.c - `heapgrab attach PID`: snapshot a live process and print its
+ * heap census.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "analysis/census.h"
+#include "output/census-out.h"
+#include "snapshot/snapshot.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char attach_usage[] =
+	"usage: heapgrab attach [--format text|json] [--debug-dir DIR] [--no-debug-info]\n"
+	"                       [--retries N] [--top N] [-v] PID\n";
+
+enum {
+	OPT_DEBUG_DIR = 256,
+	OPT_NO_DEBUG_INFO,
+	OPT_RETRIES,
+	OPT_TOP,
+	OPT_HELP,
+};
+
+static const struct option attach_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct snapshot_opts sopts = { 0 };
+	struct snapshot_live_stats stats;
+	struct census_out_opts copts = { 0 };
+	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	struct snapshot *snap = NULL;
+	struct diag_sink diag;
+	struct census census;
+	unsigned long pid, v;
+	int format = FORMAT_TEXT, c, err, status;
+
+	while ((c = getopt_long(argc, argv, "+f:v", attach_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = parse_format(optarg);
+			if (format < 0)
+				return usage_error("unknown format '%s' (text, json)", optarg);
+			break;
+		case OPT_DEBUG_DIR:
+			sopts.debug_dir = optarg;
+			break;
+		case OPT_NO_DEBUG_INFO:
+			sopts.no_debug_info = true;
+			break;
+		case OPT_RETRIES:
+			if (parse_uint(optarg, 1000000, &v) < 0 || !v)
+				return usage_error("--retries needs a positive number, not '%s'", optarg);
+			sopts.max_rounds = (unsigned)v;
+			break;
+		case OPT_TOP:
+			if (parse_uint(optarg, UINT_MAX, &v) < 0 || !v)
+				return usage_error("--top needs a positive number, not '%s'", optarg);
+			copts.top = (unsigned)v;
+			break;
+		case 'v':
+			hg_verbose++;
+			break;
+		case OPT_HELP:
+			fputs(attach_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("bad option for attach");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "attach needs a PID" :
+				   "attach takes one PID");
+	if (parse_uint(argv[optind], INT_MAX, &pid) < 0 || !pid)
+		return usage_error("'%s' is not a process id", argv[optind]);
+
+	cli_diag_init(&diag);
+	install_detach_handlers();
+	err = snapshot_take_live((int)pid, &sopts, &diag, &why, &snap, &stats);
+	if (err < 0) {
+		if (why.len)
+			error_msg("process %lu: %s", pid, why.buf);
+		else if (err == -HG_E_BUSY)
+			error_msg("process %lu: a thread stayed inside the allocator for %u rounds; "
+				  "try again or raise --retries", pid,
+				  sopts.max_rounds ? sopts.max_rounds : 2000);
+		else
+			error_msg("cannot attach to process %lu: %s", pid, hg_strerror(err));
+		strbuf_release(&why);
+		return exit_status_for(err);
+	}
+	strbuf_release(&why);
+
+	census_build(snap, &census);
+	copts.warnings = diag.nr_warnings;
+	if (format == FORMAT_JSON) {
+		census_out_json(&out, snap, &census, &copts);
+	} else {
+		census_out_text(&out, snap, &census, &copts);
+		strbuf_addf(&out, "\ntarget paused %.1f ms (stop %.1f ms, %u consistency round%s, "
+			    "copy %.1f ms of ", stats.pause_ms, stats.stop_ms, stats.rounds,
+			    stats.rounds == 1 ? "" : "s", stats.copy_ms);
+		fmt_bytes(&out, stats.copied_bytes);
+		strbuf_addf(&out, "); walk %.1f ms\n", stats.walk_ms);
+	}
+	debug_msg("pause %.3f ms, stop %.3f ms, rounds %u, copy %.3f ms (%llu bytes), walk %.3f ms",
+		  stats.pause_ms, stats.stop_ms, stats.rounds, stats.copy_ms,
+		  (unsigned long long)stats.copied_bytes, stats.walk_ms);
+	status = write_stdout(&out);
+	cli_diag_finish(&diag);
+	if (!status && diag.nr_warnings)
+		status = EXIT_WARNINGS;
+	strbuf_release(&out);
+	census_release(&census);
+	snapshot_free(snap);
+	return status;
+}

@@ -1,0 +1,105 @@
+/*
+ * common.c - helpers shared by the command files: diagnostics sink,
+ * stdout writing, exit statuses and signal handlers.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "target/ptrace.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Beyond this many warnings only a count is printed: a badly corrupted
+ * heap can produce one per chunk. */
+#define MAX_PRINTED_WARNINGS 20
+
+int parse_format(const char *s)
+{
+	if (!strcmp(s, "text"))
+		return FORMAT_TEXT;
+	if (!strcmp(s, "json"))
+		return FORMAT_JSON;
+	return -1;
+}
+
+static void cli_report(struct diag_sink *sink, enum diag_level level, const char *msg)
+{
+	if (level == DIAG_NOTE) {
+		if (hg_verbose)
+			fprintf(stderr, "heapgrab: note: %s\n", msg);
+		return;
+	}
+	if (sink->nr_warnings <= MAX_PRINTED_WARNINGS)
+		warning_msg("%s", msg);
+}
+
+void cli_diag_init(struct diag_sink *sink)
+{
+	memset(sink, 0, sizeof(*sink));
+	sink->report = cli_report;
+}
+
+void cli_diag_finish(struct diag_sink *sink)
+{
+	if (sink->nr_warnings > MAX_PRINTED_WARNINGS)
+		warning_msg("%u more warnings not shown",
+			    sink->nr_warnings - MAX_PRINTED_WARNINGS);
+}
+
+int write_stdout(const struct strbuf *sb)
+{
+	size_t off = 0;
+
+	fflush(stdout);
+	while (off < sb->len) {
+		ssize_t n = write(STDOUT_FILENO, sb->buf + off, sb->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			error_msg("write error on standard output: %s", strerror(errno));
+			return EXIT_FAILURE_HG;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int exit_status_for(int err)
+{
+	if (err == -HG_E_BUSY)
+		return EXIT_BUSY;
+	return EXIT_FAILURE_HG;
+}
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	live_emergency_detach();
+	signal(sig, SIG_DFL);
+	errno = saved;
+	raise(sig);
+}
+
+void install_detach_handlers(void)
+{
+	static const int sigs[] = {
+		SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
+		SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL,
+	};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}

@@ -1,0 +1,290 @@
+/*
+ * module.c - libdwfl session for one module: symbols, struct layouts, CU
+ * ranges and TLS relocations.
+ *
+ * The module is reported with dwfl_report_elf() at its load bias, the same
+ * way for a live process and for a core (the caller knows the bias from
+ * /proc/PID/maps or NT_FILE), so one code path serves both.
+ * dwfl_standard_find_debuginfo() then finds the separate debug file by
+ * build-id below debuginfo_path (INTERNALS.md 2.1: main_arena and mp_ are
+ * LOCAL symbols that exist only in the debug file's .symtab).
+ */
+#include "config.h"
+#include "debuginfo/module.h"
+#include "util/errors.h"
+#include "util/xalloc.h"
+
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dbg_module {
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwfl_Callbacks cb;
+	char *dipath;		/* owned; cb.debuginfo_path points here */
+	/* cache of the last CU looked up by suffix */
+	char *cu_name;
+	Dwarf_Die cu_die;
+	bool cu_valid;
+	Dwarf *dw;
+	Dwarf_Addr dw_bias;
+	bool dw_tried;
+};
+
+int dbg_module_open(const char *host_path, taddr_t bias, const struct dbg_opts *opts,
+		    struct dbg_module **ret_mod)
+{
+	struct dbg_module *m = xcalloc(1, sizeof(*m));
+
+	m->cb.find_elf = dwfl_build_id_find_elf;
+	m->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	m->cb.section_address = dwfl_offline_section_address;
+	if (opts && opts->debug_dir) {
+		m->dipath = xstrdup(opts->debug_dir);
+		m->cb.debuginfo_path = &m->dipath;
+	}
+	m->dwfl = dwfl_begin(&m->cb);
+	if (!m->dwfl)
+		goto bad;
+	dwfl_report_begin(m->dwfl);
+	m->mod = dwfl_report_elf(m->dwfl, "module", host_path, -1, bias, false);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+	if (!m->mod)
+		goto bad;
+	*ret_mod = m;
+	return 0;
+bad:
+	dbg_module_free(m);
+	return -HG_E_BAD_ELF;
+}
+
+void dbg_module_free(struct dbg_module *m)
+{
+	if (!m)
+		return;
+	if (m->dwfl)
+		dwfl_end(m->dwfl);
+	free(m->dipath);
+	free(m->cu_name);
+	free(m);
+}
+
+static Dwarf *get_dwarf(struct dbg_module *m)
+{
+	if (!m->dw_tried) {
+		m->dw_tried = true;
+		m->dw = dwfl_module_getdwarf(m->mod, &m->dw_bias);
+	}
+	return m->dw;
+}
+
+bool dbg_has_dwarf(struct dbg_module *m)
+{
+	return get_dwarf(m) != NULL;
+}
+
+const char *dbg_debug_file(struct dbg_module *m)
+{
+	const char *debugfile = NULL;
+
+	(void)get_dwarf(m);
+	dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
+	return debugfile;
+}
+
+int dbg_symbol(struct dbg_module *m, const char *name, taddr_t *ret_value,
+	       uint64_t *ret_size, bool *ret_tls)
+{
+	int n = dwfl_module_getsymtab(m->mod);
+
+	for (int i = 0; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *s = dwfl_module_getsym_info(m->mod, i, &sym, &addr,
+							NULL, NULL, NULL);
+		bool tls;
+
+		if (!s || strcmp(s, name) || sym.st_shndx == SHN_UNDEF)
+			continue;
+		tls = GELF_ST_TYPE(sym.st_info) == STT_TLS;
+		*ret_value = tls ? sym.st_value : addr;
+		if (ret_size)
+			*ret_size = sym.st_size;
+		if (ret_tls)
+			*ret_tls = tls;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static bool name_has_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	if (n < k || strcmp(name + n - k, suffix))
+		return false;
+	return n == k || name[n - k - 1] == '/';
+}
+
+static int find_cu(struct dbg_module *m, const char *suffix, Dwarf_Die *ret)
+{
+	Dwarf *dw = get_dwarf(m);
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+
+	if (m->cu_valid && !strcmp(m->cu_name, suffix)) {
+		*ret = m->cu_die;
+		return 0;
+	}
+	if (!dw)
+		return -ENOENT;
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu;
+		const char *name;
+
+		if (dwarf_offdie(dw, off + hsize, &cu) &&
+		    (name = dwarf_diename(&cu)) && name_has_suffix(name, suffix)) {
+			free(m->cu_name);
+			m->cu_name = xstrdup(suffix);
+			m->cu_die = cu;
+			m->cu_valid = true;
+			*ret = cu;
+			return 0;
+		}
+		off = next;
+	}
+	return -ENOENT;
+}
+
+static int find_struct(struct dbg_module *m, const char *cu_suffix, const char *sname,
+		       Dwarf_Die *ret)
+{
+	Dwarf_Die cu, child;
+
+	if (find_cu(m, cu_suffix, &cu) < 0)
+		return -ENOENT;
+	if (dwarf_child(&cu, &child) != 0)
+		return -ENOENT;
+	do {
+		const char *n;
+
+		if (dwarf_tag(&child) != DW_TAG_structure_type)
+			continue;
+		n = dwarf_diename(&child);
+		if (!n || strcmp(n, sname) || dwarf_hasattr(&child, DW_AT_declaration))
+			continue;
+		*ret = child;
+		return 0;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return -ENOENT;
+}
+
+int dbg_struct_size(struct dbg_module *m, const char *cu_suffix, const char *sname,
+		    uint64_t *ret_size)
+{
+	Dwarf_Die die;
+	Dwarf_Word size;
+
+	if (find_struct(m, cu_suffix, sname, &die) < 0 ||
+	    dwarf_aggregate_size(&die, &size) != 0)
+		return -ENOENT;
+	*ret_size = size;
+	return 0;
+}
+
+int dbg_member(struct dbg_module *m, const char *cu_suffix, const char *sname,
+	       const char *member, uint64_t *ret_offset, uint64_t *ret_size)
+{
+	Dwarf_Die die, child;
+
+	if (find_struct(m, cu_suffix, sname, &die) < 0 || dwarf_child(&die, &child) != 0)
+		return -ENOENT;
+	do {
+		Dwarf_Attribute attr;
+		Dwarf_Word off = 0, size = 0;
+		Dwarf_Die type;
+		const char *n;
+
+		if (dwarf_tag(&child) != DW_TAG_member)
+			continue;
+		n = dwarf_diename(&child);
+		if (!n || strcmp(n, member))
+			continue;
+		if (dwarf_attr(&child, DW_AT_data_member_location, &attr) &&
+		    dwarf_formudata(&attr, &off) != 0)
+			return -ENOENT;
+		if (ret_size) {
+			if (dwarf_attr_integrate(&child, DW_AT_type, &attr) &&
+			    dwarf_formref_die(&attr, &type) &&
+			    dwarf_aggregate_size(&type, &size) != 0)
+				size = 0;
+			*ret_size = size;
+		}
+		*ret_offset = off;
+		return 0;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return -ENOENT;
+}
+
+int dbg_cu_ranges(struct dbg_module *m, const char *cu_suffix, taddr_t **ret_ranges,
+		  size_t *ret_nr)
+{
+	Dwarf_Die cu;
+	Dwarf_Addr base, start, end;
+	ptrdiff_t off = 0;
+	taddr_t *v = NULL;
+	size_t nr = 0, alloc = 0;
+
+	if (find_cu(m, cu_suffix, &cu) < 0)
+		return -ENOENT;
+	while ((off = dwarf_ranges(&cu, off, &base, &start, &end)) > 0) {
+		ALLOC_GROW(v, 2 * (nr + 1), alloc);
+		v[2 * nr] = start + m->dw_bias;
+		v[2 * nr + 1] = end + m->dw_bias;
+		nr++;
+	}
+	if (!nr) {
+		free(v);
+		return -ENOENT;
+	}
+	*ret_ranges = v;
+	*ret_nr = nr;
+	return 0;
+}
+
+int dbg_tpoff_slot(struct dbg_module *m, uint64_t tls_offset, taddr_t *ret_slot)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->mod, &bias);
+	Elf_Scn *scn = NULL;
+
+	if (!elf)
+		return -ENOENT;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(data, (int)i, &r))
+				break;
+			if (GELF_R_TYPE(r.r_info) == R_X86_64_TPOFF64 &&
+			    GELF_R_SYM(r.r_info) == 0 &&
+			    (uint64_t)r.r_addend == tls_offset) {
+				*ret_slot = r.r_offset + bias;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,67 @@
+/*
+ * module.h - one ELF module of the target with its debug information.
+ *
+ * A dbg_module wraps a libdwfl session for a single file (libc.so.6 today,
+ * every module once typing lands), reported at its load bias so that every
+ * address it returns is already an address in the target. Separate debug
+ * files are found by build-id in the debug directory (default
+ * /usr/lib/debug, or --debug-dir), and through debuginfod when libdw has it
+ * and DEBUGINFOD_URLS is set (libdw's own policy; heapgrab never sets it).
+ *
+ * Ownership: dbg_module_free() releases everything; strings returned are
+ * owned by the module and valid until then.
+ */
+#ifndef HEAPGRAB_DEBUGINFO_MODULE_H
+#define HEAPGRAB_DEBUGINFO_MODULE_H
+
+#include "util/compiler.h"
+
+struct dbg_module;
+
+struct dbg_opts {
+	/* Directory searched for separate debug files (DIR/.build-id/xx/y.debug
+	 * and debuglink names below it). NULL: libdw's default path. */
+	const char *debug_dir;
+};
+
+/* Open HOST_PATH as loaded at BIAS. Returns 0, -HG_E_BAD_ELF or -errno. */
+MUST_CHECK int dbg_module_open(const char *host_path, taddr_t bias,
+			       const struct dbg_opts *opts, struct dbg_module **ret_mod);
+void dbg_module_free(struct dbg_module *m);
+
+/* Path of the separate debug file in use, or NULL when none was found. */
+const char *dbg_debug_file(struct dbg_module *m);
+/* True when DWARF (embedded or separate) is available. */
+bool dbg_has_dwarf(struct dbg_module *m);
+
+/*
+ * Look a symbol up by name in the best symbol table (the debug file's
+ * .symtab when found, else .dynsym). For STT_TLS symbols *ret_value is the
+ * offset in the module's TLS block and *ret_tls is set. Returns 0 or
+ * -ENOENT.
+ */
+MUST_CHECK int dbg_symbol(struct dbg_module *m, const char *name, taddr_t *ret_value,
+			  uint64_t *ret_size, bool *ret_tls);
+
+/*
+ * DWARF struct layouts. CU_SUFFIX names the compilation unit to search
+ * ("malloc.c"), which keeps lookups fast and unambiguous. Return 0 or
+ * -ENOENT.
+ */
+MUST_CHECK int dbg_struct_size(struct dbg_module *m, const char *cu_suffix,
+			       const char *struct_name, uint64_t *ret_size);
+MUST_CHECK int dbg_member(struct dbg_module *m, const char *cu_suffix,
+			  const char *struct_name, const char *member,
+			  uint64_t *ret_offset, uint64_t *ret_size);
+
+/* Address ranges of compilation unit CU_SUFFIX (absolute). Caller frees
+ * *ret_ranges (pairs start, end). Returns 0 or -ENOENT. */
+MUST_CHECK int dbg_cu_ranges(struct dbg_module *m, const char *cu_suffix,
+			     taddr_t **ret_ranges, size_t *ret_nr);
+
+/* The GOT slot that the dynamic linker fills with the thread-pointer offset
+ * of the static TLS variable at module TLS offset TLS_OFFSET (an
+ * R_X86_64_TPOFF64 relocation with that addend). Returns 0 or -ENOENT. */
+MUST_CHECK int dbg_tpoff_slot(struct dbg_module *m, uint64_t tls_offset, taddr_t *ret_slot);
+
+#endif /* HEAPGRAB_DEBUGINFO_MODULE_H */

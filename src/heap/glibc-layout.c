@@ -1,0 +1,145 @@
+/*
+ * glibc-layout.c - where the allocator's fields are, per glibc release.
+ *
+ * Four layout eras matter from 2.26 to 2.41 (INTERNALS.md fact 1, from
+ * `git diff` of malloc/malloc.c and malloc/arena.c between the tags):
+ *
+ *   2.26        malloc_state without have_fastchunks (2192 bytes);
+ *               tcache counts are char; no tcache_entry.key
+ *   2.27-2.29   have_fastchunks moves fastbinsY to +16 (2200 bytes);
+ *               2.29 adds tcache_entry.key
+ *   2.30-2.34   tcache counts become uint16_t (struct 640 bytes);
+ *               2.32 adds safe-linking (PROTECT_PTR)
+ *   2.35-2.41   mp_ gains thp_pagesize, hp_pagesize, hp_flags (136 bytes);
+ *               heap_info gains pagesize (48 bytes)
+ *
+ * 2.42 reworks the tcache (num_slots counting down, 76 bins): refused
+ * without DWARF, and with DWARF when tcache_perthread_struct has no
+ * `counts` member.
+ *
+ * When libc's DWARF is available, every offset is read from it instead and
+ * the table only supplies the behaviour switches (safe-linking, key).
+ */
+#include "config.h"
+#include "heap/glibc-internal.h"
+#include "debuginfo/module.h"
+#include "util/errors.h"
+
+#include <errno.h>
+#include <string.h>
+
+int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l)
+{
+	if (major != 2 || minor < 26 || minor > 41)
+		return -HG_E_NO_LIBC_LAYOUT;
+	memset(l, 0, sizeof(*l));
+	l->major = major;
+	l->minor = minor;
+	l->source = "table";
+
+	l->ms_mutex = 0;
+	l->ms_flags = 4;
+	if (minor == 26) {
+		l->ms_fastbins = 8;
+		l->ms_top = 88;
+		l->ms_bins = 104;
+		l->ms_next = 2152;
+		l->ms_system_mem = 2176;
+		l->ms_size = 2192;
+	} else {
+		l->ms_fastbins = 16;
+		l->ms_top = 96;
+		l->ms_bins = 112;
+		l->ms_next = 2160;
+		l->ms_system_mem = 2184;
+		l->ms_size = 2200;
+	}
+
+	if (minor <= 34) {
+		l->mp_n_mmaps = 40;
+		l->mp_mmapped_mem = 56;
+		l->mp_sbrk_base = 72;
+		l->mp_tcache_bins = 80;
+		l->mp_tcache_count = 96;
+		l->mp_hp_pagesize = LAYOUT_ABSENT;
+		l->mp_size = 112;
+		l->hi_sizeof = 32;
+	} else {
+		l->mp_n_mmaps = 60;
+		l->mp_mmapped_mem = 80;
+		l->mp_sbrk_base = 96;
+		l->mp_tcache_bins = 104;
+		l->mp_tcache_count = 120;
+		l->mp_hp_pagesize = 48;
+		l->mp_size = 136;
+		l->hi_sizeof = 48;
+	}
+	l->hi_ar_ptr = 0;
+	l->hi_prev = 8;
+	l->hi_size = 16;
+
+	l->has_tcache = true;
+	l->tc_bins = 64;
+	l->tc_counts = 0;
+	l->tc_count_size = minor <= 29 ? 1 : 2;
+	l->tc_entries = l->tc_bins * l->tc_count_size;
+	l->tc_sizeof = l->tc_entries + l->tc_bins * 8;
+	l->safe_linking = minor >= 32;
+	l->tcache_key = minor >= 29;
+	return 0;
+}
+
+#define CU "malloc.c"
+
+static int member(struct dbg_module *m, const char *s, const char *f, uint64_t *ret)
+{
+	return dbg_member(m, CU, s, f, ret, NULL);
+}
+
+int glibc_layout_dwarf(struct dbg_module *m, struct glibc_layout *l)
+{
+	struct glibc_layout d = *l;
+	uint64_t counts_size = 0, entries_size = 0, dummy;
+
+	if (dbg_struct_size(m, CU, "malloc_state", &d.ms_size) ||
+	    member(m, "malloc_state", "mutex", &d.ms_mutex) ||
+	    member(m, "malloc_state", "flags", &d.ms_flags) ||
+	    member(m, "malloc_state", "fastbinsY", &d.ms_fastbins) ||
+	    member(m, "malloc_state", "top", &d.ms_top) ||
+	    member(m, "malloc_state", "bins", &d.ms_bins) ||
+	    member(m, "malloc_state", "next", &d.ms_next) ||
+	    member(m, "malloc_state", "system_mem", &d.ms_system_mem))
+		return -ENOENT;
+	if (dbg_struct_size(m, CU, "malloc_par", &d.mp_size) ||
+	    member(m, "malloc_par", "n_mmaps", &d.mp_n_mmaps) ||
+	    member(m, "malloc_par", "mmapped_mem", &d.mp_mmapped_mem) ||
+	    member(m, "malloc_par", "sbrk_base", &d.mp_sbrk_base))
+		return -ENOENT;
+	if (member(m, "malloc_par", "hp_pagesize", &d.mp_hp_pagesize))
+		d.mp_hp_pagesize = LAYOUT_ABSENT;
+	if (dbg_struct_size(m, CU, "_heap_info", &d.hi_sizeof) ||
+	    member(m, "_heap_info", "ar_ptr", &d.hi_ar_ptr) ||
+	    member(m, "_heap_info", "prev", &d.hi_prev) ||
+	    member(m, "_heap_info", "size", &d.hi_size))
+		return -ENOENT;
+	if (dbg_struct_size(m, CU, "tcache_perthread_struct", &d.tc_sizeof) == 0) {
+		if (dbg_member(m, CU, "tcache_perthread_struct", "counts", &d.tc_counts,
+			       &counts_size) ||
+		    dbg_member(m, CU, "tcache_perthread_struct", "entries", &d.tc_entries,
+			       &entries_size) ||
+		    member(m, "malloc_par", "tcache_bins", &d.mp_tcache_bins) ||
+		    member(m, "malloc_par", "tcache_count", &d.mp_tcache_count))
+			return -ENOENT;	/* 2.42's num_slots: not this layout */
+		d.has_tcache = true;
+		d.tc_bins = entries_size / 8;
+		if (!d.tc_bins || counts_size % d.tc_bins)
+			return -ENOENT;
+		d.tc_count_size = counts_size / d.tc_bins;
+		d.tcache_key = dbg_member(m, CU, "tcache_entry", "key", &dummy, NULL) == 0;
+	} else {
+		d.has_tcache = false;	/* built without tcache (< 2.38 option) */
+	}
+	d.source = "dwarf";
+	*l = d;
+	return 0;
+}

@@ -1,0 +1,717 @@
+/*
+ * glibc-walk.c - classify every chunk of a glibc heap.
+ *
+ * A chunk (malloc/malloc.c, "malloc_chunk details"):
+ *
+ *     chunk -> +-------------------------------+
+ *              | prev_size (if prev is free)   |  8 bytes
+ *              +-------------------------------+
+ *              | size                  |A|M|P|  8 bytes: P = PREV_INUSE,
+ *        mem-> +-------------------------------+  M = IS_MMAPPED,
+ *              | fd  (free chunks)             |  A = NON_MAIN_ARENA
+ *              | bk                            |
+ *              | fd_nextsize, bk_nextsize      |  (large free chunks)
+ *              | ...                           |
+ *   next chunk +-------------------------------+
+ *
+ * Order of work (INTERNALS.md 1.8, verified against mallinfo2 there):
+ *
+ *   1. mp_ (sbrk_base, n_mmaps, mmapped_mem, hp_pagesize) and the ring of
+ *      arenas starting at main_arena.
+ *   2. Every thread's tcache (tcache = *(fs_base + tpoff)) and every
+ *      arena's fastbins, into two address sets. A linear walk cannot tell
+ *      these free chunks from used ones: they keep the next chunk's
+ *      PREV_INUSE bit set. Links are demangled on 2.32+ (safe-linking:
+ *      stored = (address of the field >> 12) ^ pointer, malloc.c
+ *      PROTECT_PTR); list heads are plain.
+ *   3. Linear walk of each arena's memory: the main arena's brk segment
+ *      (sbrk_base, aligned, up to the end of top) and each heap of a
+ *      non-main arena (heap_info chain from the heap of top, via prev).
+ *      A chunk is in a bin when the next chunk's PREV_INUSE is clear,
+ *      in a tcache or fastbin when its address is in those sets, else in
+ *      use. Older non-main heaps end with a fencepost (arena.c/sysmalloc:
+ *      a 0x20|P chunk, or a short "in use" chunk, ending at the heap end
+ *      and containing a 0|P header): counted as overhead.
+ *   4. mmapped chunks: in no list, so every page start of the anonymous
+ *      private rw mappings that are not arena memory is tested for a
+ *      header with only IS_MMAPPED set and a page-multiple size. memalign
+ *      leaves a stale header at the mapping start; the real one is the
+ *      first non-zero slot after it with prev_size == its offset
+ *      (malloc.c _int_memalign).
+ *   5. Cross-checks, each a warning on mismatch: tcache counts against
+ *      list lengths; the bins' lists against the walk's free chunks; the
+ *      fastbin lists against the walk; the mmapped scan against
+ *      mp_.n_mmaps and mp_.mmapped_mem; chunks plus structural overhead
+ *      against each arena's system_mem.
+ *
+ * Target memory is hostile: every list walk is bounded and detects cycles,
+ * every size is range-checked before it moves the cursor, and corruption
+ * produces a warning and skips the rest of that heap, never a crash.
+ */
+#include "config.h"
+#include "heap/glibc-walk.h"
+#include "heap/glibc-internal.h"
+#include "heap/heap.h"
+#include "target/target.h"
+#include "util/addrset.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Most distinct tcache keys we remember for the prefilter: one per thread
+ * on 2.29-2.33 (key = the tcache struct), one on 2.34+ (tcache_key). */
+#define MAX_TC_KEYS 64
+/* Longest list we follow: more than any heap could hold in 2^26 32-byte
+ * chunks (2 GiB of minimum chunks); a longer list is corrupt. */
+#define MAX_LIST (1u << 26)
+/* How far past a mapping start we look for a memalign'd mmapped chunk's
+ * real header (the shift is below the alignment requested). */
+#define MEMALIGN_SCAN (4u << 20)
+#define PAGE 4096ULL
+
+#define X(v) ((unsigned long long)(v))
+
+struct arena_state {
+	taddr_t addr;
+	unsigned char *ms;		/* copy of malloc_state */
+	taddr_t top;
+	uint64_t top_size;
+	uint64_t system_mem;
+	uint64_t structural;		/* overhead the walk could explain */
+	struct heap_count fast_lists;	/* from the fastbin lists */
+};
+
+struct walker {
+	const struct glibc_walk_params *p;
+	const struct glibc_layout *l;
+	struct target *t;
+	struct diag_sink *diag;
+	struct heap_walk *w;
+	struct addrset tcache, fast;
+	uint64_t tc_keys[MAX_TC_KEYS];
+	size_t nr_keys;
+	bool keys_overflow;
+	uint64_t heap_max;
+	uint64_t n_mmaps, mmapped_mem, sbrk_base;
+	struct arena_state *ar;
+	size_t nr_ar;
+	taddr_t *excl;			/* address ranges that are arena memory */
+	size_t nr_excl, alloc_excl;
+};
+
+static uint64_t ms_u64(const struct arena_state *a, uint64_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, a->ms + off, sizeof(v));
+	return v;
+}
+
+static int rd(struct walker *k, taddr_t addr, uint64_t *v)
+{
+	return target_read_u64(k->t, addr, v);
+}
+
+static void add_excl(struct walker *k, taddr_t start, taddr_t end)
+{
+	ALLOC_GROW(k->excl, 2 * (k->nr_excl + 1), k->alloc_excl);
+	k->excl[2 * k->nr_excl] = start;
+	k->excl[2 * k->nr_excl + 1] = end;
+	k->nr_excl++;
+}
+
+/* End of the excluded range containing ADDR, or 0. */
+static taddr_t excl_end(const struct walker *k, taddr_t addr)
+{
+	for (size_t i = 0; i < k->nr_excl; i++)
+		if (addr >= k->excl[2 * i] && addr < k->excl[2 * i + 1])
+			return k->excl[2 * i + 1];
+	return 0;
+}
+
+/* ---- step 1: mp_ and arenas ---- */
+
+static int read_mp(struct walker *k)
+{
+	const struct glibc_layout *l = k->l;
+	int32_t n_mmaps;
+	int err;
+
+	err = target_read(k->t, k->p->mp + l->mp_n_mmaps, &n_mmaps, sizeof(n_mmaps));
+	if (err < 0)
+		return err;
+	k->n_mmaps = n_mmaps < 0 ? 0 : (uint64_t)n_mmaps;
+	if ((err = rd(k, k->p->mp + l->mp_mmapped_mem, &k->mmapped_mem)) < 0 ||
+	    (err = rd(k, k->p->mp + l->mp_sbrk_base, &k->sbrk_base)) < 0)
+		return err;
+	k->heap_max = HEAP_MAX_SIZE_DEFAULT;
+	if (l->mp_hp_pagesize != LAYOUT_ABSENT) {
+		uint64_t hp;
+
+		/* 2.35+ arena.c heap_max_size(): 4 * hp_pagesize when the
+		 * hugetlb tunable is 2, else HEAP_MAX_SIZE. */
+		if ((err = rd(k, k->p->mp + l->mp_hp_pagesize, &hp)) < 0)
+			return err;
+		if (hp && hp <= (1ULL << 30) && !(hp & (hp - 1)))
+			k->heap_max = 4 * hp;
+	}
+	return 0;
+}
+
+static int read_arenas(struct walker *k)
+{
+	const struct glibc_layout *l = k->l;
+	taddr_t a = k->p->main_arena;
+	size_t alloc = 0;
+
+	for (;;) {
+		struct arena_state *s;
+		int err;
+
+		if (k->nr_ar >= 4096) {
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena list longer than 4096 entries, ignoring the rest");
+			break;
+		}
+		ALLOC_GROW(k->ar, k->nr_ar + 1, alloc);
+		s = &k->ar[k->nr_ar];
+		memset(s, 0, sizeof(*s));
+		s->addr = a;
+		s->ms = xmalloc(l->ms_size);
+		err = target_read(k->t, a, s->ms, l->ms_size);
+		if (err < 0) {
+			free(s->ms);
+			if (k->nr_ar == 0)
+				return err;
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: unreadable, ignoring it and the rest of the arena list",
+				    X(a));
+			break;
+		}
+		k->nr_ar++;
+		s->top = ms_u64(s, l->ms_top);
+		s->system_mem = ms_u64(s, l->ms_system_mem);
+		a = ms_u64(s, l->ms_next);
+		if (a == k->p->main_arena || !a)
+			break;
+		for (size_t i = 0; i < k->nr_ar; i++) {
+			if (k->ar[i].addr == a) {
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena list loops back to 0x%llx, stopping", X(a));
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- step 2: tcache and fastbin sets ---- */
+
+static void remember_key(struct walker *k, uint64_t key)
+{
+	for (size_t i = 0; i < k->nr_keys; i++)
+		if (k->tc_keys[i] == key)
+			return;
+	if (k->nr_keys == MAX_TC_KEYS) {
+		k->keys_overflow = true;
+		return;
+	}
+	k->tc_keys[k->nr_keys++] = key;
+}
+
+static void walk_tcache(struct walker *k, int tid, taddr_t tc)
+{
+	const struct glibc_layout *l = k->l;
+	unsigned char *buf = xmalloc(l->tc_sizeof);
+
+	if (target_read(k->t, tc, buf, l->tc_sizeof) < 0) {
+		diag_report(k->diag, DIAG_WARNING,
+			    "thread %d: tcache 0x%llx unreadable, its chunks count as in use",
+			    tid, X(tc));
+		free(buf);
+		return;
+	}
+	for (uint64_t i = 0; i < l->tc_bins; i++) {
+		uint64_t count = 0, n = 0;
+		taddr_t e;
+
+		memcpy(&count, buf + l->tc_counts + i * l->tc_count_size, l->tc_count_size);
+		memcpy(&e, buf + l->tc_entries + i * 8, 8);
+		while (e) {
+			uint64_t raw, size, key;
+			taddr_t c = e - CHUNK_HDR_SZ;
+
+			if (e & (MALLOC_ALIGNMENT - 1) || rd(k, c + 8, &size) < 0 ||
+			    rd(k, e, &raw) < 0) {
+				diag_report(k->diag, DIAG_WARNING,
+					    "thread %d: tcache bin %llu: bad entry 0x%llx, ignoring the rest of the bin",
+					    tid, X(i), X(e));
+				break;
+			}
+			if (((size & ~(uint64_t)SIZE_BITS) - MINSIZE + MALLOC_ALIGNMENT - 1) /
+			    MALLOC_ALIGNMENT != i)
+				diag_report(k->diag, DIAG_WARNING,
+					    "thread %d: tcache bin %llu: chunk 0x%llx has size 0x%llx",
+					    tid, X(i), X(c), X(size & ~(uint64_t)SIZE_BITS));
+			if (!addrset_add(&k->tcache, c)) {
+				diag_report(k->diag, DIAG_WARNING,
+					    "thread %d: tcache bin %llu: chunk 0x%llx listed twice (loop), stopping",
+					    tid, X(i), X(c));
+				break;
+			}
+			if (l->tcache_key && rd(k, e + 8, &key) == 0)
+				remember_key(k, key);
+			n++;
+			if (n > MAX_LIST)
+				break;
+			e = l->safe_linking ? raw ^ (e >> 12) : raw;
+		}
+		if (n != count)
+			diag_report(k->diag, DIAG_WARNING,
+				    "thread %d: tcache bin %llu: count %llu but %llu chunks listed",
+				    tid, X(i), X(count), X(n));
+	}
+	free(buf);
+}
+
+static void collect_tcaches(struct walker *k)
+{
+	if (!k->l->has_tcache || !k->p->have_tpoff)
+		return;
+	for (size_t i = 0; i < k->t->nr_threads; i++) {
+		const struct target_thread *th = &k->t->threads[i];
+		uint64_t tc;
+
+		if (!th->regs.fs_base)
+			continue;
+		if (rd(k, th->regs.fs_base + (uint64_t)k->p->tpoff, &tc) < 0) {
+			diag_report(k->diag, DIAG_WARNING,
+				    "thread %d: TLS at 0x%llx unreadable, its tcache is not seen",
+				    th->tid, X(th->regs.fs_base));
+			continue;
+		}
+		if (tc)
+			walk_tcache(k, th->tid, tc);
+	}
+}
+
+static void collect_fastbins(struct walker *k, struct arena_state *a)
+{
+	const struct glibc_layout *l = k->l;
+
+	for (unsigned i = 0; i < NFASTBINS; i++) {
+		taddr_t c = ms_u64(a, l->ms_fastbins + 8 * i);
+		uint64_t n = 0;
+
+		while (c) {
+			uint64_t size, raw;
+
+			if (c & (MALLOC_ALIGNMENT - 1) || rd(k, c + 8, &size) < 0 ||
+			    rd(k, c + 16, &raw) < 0) {
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: fastbin %u: bad chunk 0x%llx, ignoring the rest of the bin",
+					    X(a->addr), i, X(c));
+				break;
+			}
+			size &= ~(uint64_t)SIZE_BITS;
+			if (size != (uint64_t)(i + 2) * 16)
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: fastbin %u: chunk 0x%llx has size 0x%llx",
+					    X(a->addr), i, X(c), X(size));
+			if (!addrset_add(&k->fast, c) || ++n > MAX_LIST) {
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: fastbin %u: chunk 0x%llx listed twice (loop), stopping",
+					    X(a->addr), i, X(c));
+				break;
+			}
+			a->fast_lists.count++;
+			a->fast_lists.bytes += size;
+			c = l->safe_linking ? raw ^ ((c + 16) >> 12) : raw;
+		}
+	}
+}
+
+/* ---- step 3: linear walk ---- */
+
+static bool maybe_tcache(const struct walker *k, const unsigned char *mem)
+{
+	uint64_t key;
+
+	if (!k->tcache.nr)
+		return false;
+	if (!k->l->tcache_key || k->keys_overflow)
+		return true;
+	/* tcache_entry.key at mem + 8 (2.29+): skip the hash lookup for
+	 * chunks that cannot be tcache entries. */
+	memcpy(&key, mem + 8, 8);
+	for (size_t i = 0; i < k->nr_keys; i++)
+		if (k->tc_keys[i] == key)
+			return true;
+	return false;
+}
+
+enum seg_kind { SEG_NEWEST, SEG_OLD_HEAP };
+
+/*
+ * Walk [start, end) of arena AI. SEG_NEWEST ends with the arena's top
+ * chunk; SEG_OLD_HEAP (an older heap of a non-main arena) ends with a
+ * fencepost. Returns 0; problems are warnings.
+ */
+static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t end,
+			 enum seg_kind kind)
+{
+	struct arena_state *a = &k->ar[ai];
+	const unsigned char *base;
+	unsigned char *copy = NULL;
+	taddr_t p = start;
+
+	if (end <= start || end - start > (1ULL << 40)) {
+		diag_report(k->diag, DIAG_WARNING,
+			    "arena 0x%llx: impossible heap range 0x%llx-0x%llx, skipping it",
+			    X(a->addr), X(start), X(end));
+		return;
+	}
+	base = target_map(k->t, start, end - start);
+	if (!base) {
+		copy = malloc(end - start);
+		if (!copy || target_read(k->t, start, copy, end - start) < 0) {
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: heap 0x%llx-0x%llx unreadable, skipping it",
+				    X(a->addr), X(start), X(end));
+			free(copy);
+			return;
+		}
+		base = copy;
+	}
+#define AT(addr) ({ uint64_t v_; memcpy(&v_, base + ((addr) - start), 8); v_; })
+	while (p < end) {
+		uint64_t sz, nsz;
+		taddr_t n;
+		enum chunk_state st;
+
+		if (kind == SEG_NEWEST && p == a->top) {
+			if (p + a->top_size != end)
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: top chunk 0x%llx ends at 0x%llx, heap ends at 0x%llx",
+					    X(a->addr), X(p), X(p + a->top_size), X(end));
+			heap_walk_add(k->w, p, a->top_size, ai, CHUNK_TOP);
+			goto out;
+		}
+		if (end - p < CHUNK_HDR_SZ)
+			break;
+		sz = AT(p + 8) & ~(uint64_t)SIZE_BITS;
+		if (kind == SEG_OLD_HEAP && AT(end - 8) == PREV_INUSE &&
+		    ((sz == CHUNK_HDR_SZ && end - p == 2 * CHUNK_HDR_SZ) ||
+		     (sz <= end - p && p + sz == end))) {
+			/*
+			 * sysmalloc (2.36) ends an old heap with a fencepost:
+			 * a CHUNK_HDR_SZ|P chunk followed by a 0|P header
+			 * (32 bytes), or, when the old top was too small to
+			 * free, the old top itself marked in use and
+			 * stretched over the 0|P header.
+			 */
+			a->structural += end - p;
+			goto out;
+		}
+		if (sz < MINSIZE || sz & (MALLOC_ALIGNMENT - 1) || sz > end - p ||
+		    end - (p + sz) < CHUNK_HDR_SZ) {
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: chunk 0x%llx: size 0x%llx invalid, skipping rest of heap (0x%llx bytes)",
+				    X(a->addr), X(p), X(AT(p + 8)), X(end - p));
+			goto out;
+		}
+		n = p + sz;
+		nsz = AT(n + 8);
+		if (!(nsz & PREV_INUSE)) {
+			st = CHUNK_BIN;
+			if (AT(n) != sz)
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: free chunk 0x%llx: size 0x%llx but next prev_size 0x%llx",
+					    X(a->addr), X(p), X(sz), X(AT(n)));
+		} else if (maybe_tcache(k, base + (p + 16 - start)) &&
+			   addrset_has(&k->tcache, p)) {
+			st = CHUNK_TCACHE;
+		} else if (k->fast.nr && sz <= 176 && addrset_has(&k->fast, p)) {
+			st = CHUNK_FASTBIN;
+		} else {
+			st = CHUNK_INUSE;
+		}
+		heap_walk_add(k->w, p, sz, ai, st);
+		p = n;
+	}
+	if (kind == SEG_NEWEST)
+		diag_report(k->diag, DIAG_WARNING,
+			    "arena 0x%llx: walk of 0x%llx-0x%llx did not reach top chunk 0x%llx",
+			    X(a->addr), X(start), X(end), X(a->top));
+out:
+#undef AT
+	free(copy);
+}
+
+static void walk_main(struct walker *k, uint32_t ai)
+{
+	struct arena_state *a = &k->ar[ai];
+	taddr_t start, end;
+	uint32_t flags;
+
+	memcpy(&flags, a->ms + k->l->ms_flags, sizeof(flags));
+	k->w->arenas[ai].nr_heaps = a->top ? 1 : 0;
+	if (!a->top || !k->sbrk_base)
+		return;		/* malloc never ran: nothing but an empty top */
+	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
+	end = a->top + a->top_size;
+	a->structural += start - k->sbrk_base;
+	if (a->top < start || end - start > a->system_mem) {
+		diag_report(k->diag, DIAG_WARNING,
+			    "main arena is not contiguous (flags 0x%x): only its brk segment up to top is walked",
+			    flags);
+		/* NEEDSWORK: find the other segments (issue 9). */
+		return;
+	}
+	add_excl(k, k->sbrk_base, end);
+	walk_segment(k, ai, start, end, SEG_NEWEST);
+}
+
+static void walk_non_main(struct walker *k, uint32_t ai)
+{
+	const struct glibc_layout *l = k->l;
+	struct arena_state *a = &k->ar[ai];
+	taddr_t newest = a->top & ~(k->heap_max - 1);
+	taddr_t h = newest;
+	uint32_t nr = 0;
+
+	while (h) {
+		uint64_t ar_ptr, prev, size;
+		taddr_t first;
+
+		if (rd(k, h + l->hi_ar_ptr, &ar_ptr) < 0 || rd(k, h + l->hi_prev, &prev) < 0 ||
+		    rd(k, h + l->hi_size, &size) < 0) {
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: heap_info 0x%llx unreadable, skipping its older heaps",
+				    X(a->addr), X(h));
+			break;
+		}
+		if (ar_ptr != a->addr || size > k->heap_max || size < l->hi_sizeof) {
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: heap_info 0x%llx is corrupt (ar_ptr 0x%llx, size 0x%llx), skipping its older heaps",
+				    X(a->addr), X(h), X(ar_ptr), X(size));
+			break;
+		}
+		nr++;
+		add_excl(k, h, h + k->heap_max);
+		if (h + l->hi_sizeof == a->addr)
+			first = (a->addr + l->ms_size + MALLOC_ALIGNMENT - 1) &
+				~(taddr_t)(MALLOC_ALIGNMENT - 1);
+		else
+			first = h + l->hi_sizeof;
+		a->structural += first - h;
+		walk_segment(k, ai, first, h + size, h == newest ? SEG_NEWEST : SEG_OLD_HEAP);
+		if (nr > 4096 || prev == h)
+			break;
+		h = prev;
+	}
+	k->w->arenas[ai].nr_heaps = nr;
+}
+
+/* ---- step 4: mmapped chunks ---- */
+
+static bool anon_private_rw(const struct target_region *r)
+{
+	if (r->shared || (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
+	    (TARGET_PROT_READ | TARGET_PROT_WRITE))
+		return false;
+	return !r->path || !strncmp(r->path, "[anon:", 6) ||
+	       !strncmp(r->path, "/anon_hugepage", 14);
+}
+
+static void scan_region(struct walker *k, const struct target_region *r)
+{
+	const unsigned char *base = target_map(k->t, r->start, r->end - r->start);
+	taddr_t p = r->start;
+
+	while (p + 32 <= r->end) {
+		uint64_t hdr[2], cs, bytes;
+		taddr_t real = p, e;
+
+		e = excl_end(k, p);
+		if (e) {
+			p = e;
+			continue;
+		}
+		if (base)
+			memcpy(hdr, base + (p - r->start), 16);
+		else if (target_read(k->t, p, hdr, 16) < 0) {
+			p += PAGE;
+			continue;
+		}
+		cs = hdr[1] & ~(uint64_t)SIZE_BITS;
+		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE ||
+		    cs > r->end - p) {
+			p += PAGE;
+			continue;
+		}
+		bytes = cs;
+		/* memalign: the real header is the first non-zero slot. */
+		for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
+			uint64_t s[2];
+
+			if (base)
+				memcpy(s, base + (p + off - r->start), 16);
+			else if (target_read(k->t, p + off, s, 16) < 0)
+				break;
+			if (!s[0] && !s[1])
+				continue;
+			if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED &&
+			    (off + (s[1] & ~(uint64_t)SIZE_BITS)) % PAGE == 0 &&
+			    off + (s[1] & ~(uint64_t)SIZE_BITS) <= r->end - p) {
+				real = p + off;
+				bytes = off + (s[1] & ~(uint64_t)SIZE_BITS);
+			}
+			break;
+		}
+		heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
+		p += (bytes + PAGE - 1) & ~(PAGE - 1);
+	}
+}
+
+static void scan_mmapped(struct walker *k)
+{
+	for (size_t i = 0; i < k->t->nr_regions; i++)
+		if (anon_private_rw(&k->t->regions[i]))
+			scan_region(k, &k->t->regions[i]);
+	if (k->w->totals[CHUNK_MMAPPED].count != k->n_mmaps ||
+	    k->w->totals[CHUNK_MMAPPED].bytes != k->mmapped_mem)
+		diag_report(k->diag, DIAG_WARNING,
+			    "mmapped chunks: found %llu (%llu bytes), mp_ counts %llu (%llu bytes)",
+			    X(k->w->totals[CHUNK_MMAPPED].count),
+			    X(k->w->totals[CHUNK_MMAPPED].bytes), X(k->n_mmaps),
+			    X(k->mmapped_mem));
+}
+
+/* ---- step 5: cross-checks ---- */
+
+static void check_bins(struct walker *k, uint32_t ai)
+{
+	const struct glibc_layout *l = k->l;
+	struct arena_state *a = &k->ar[ai];
+	struct heap_count lists = { 0, 0 };
+	const struct heap_count *walk = &k->w->arenas[ai].kinds[CHUNK_BIN];
+	/* No bin can hold more chunks than fit in the arena's memory. */
+	uint64_t limit = a->system_mem / MINSIZE + 1;
+
+	for (unsigned i = 1; i < NBINS; i++) {
+		taddr_t slot = a->addr + l->ms_bins + (uint64_t)(i - 1) * 16;
+		taddr_t head = slot - 16;	/* bin_at(): a fake chunk */
+		taddr_t c = ms_u64(a, l->ms_bins + (uint64_t)(i - 1) * 16);
+		uint64_t n = 0;
+
+		if (!c)
+			continue;	/* before malloc_init_state: empty */
+		while (c != head) {
+			uint64_t size;
+
+			if (++n > limit || rd(k, c + 8, &size) < 0 || rd(k, c + 16, &c) < 0) {
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: bin %u is corrupt or longer than the heap allows",
+					    X(a->addr), i);
+				return;
+			}
+			lists.count++;
+			lists.bytes += size & ~(uint64_t)SIZE_BITS;
+		}
+	}
+	if (lists.count != walk->count || lists.bytes != walk->bytes)
+		diag_report(k->diag, DIAG_WARNING,
+			    "arena 0x%llx: bins list %llu chunks (%llu bytes), heap walk found %llu free (%llu bytes)",
+			    X(a->addr), X(lists.count), X(lists.bytes), X(walk->count),
+			    X(walk->bytes));
+}
+
+static void finish_arena(struct walker *k, uint32_t ai)
+{
+	struct arena_state *a = &k->ar[ai];
+	struct heap_arena *ha = &k->w->arenas[ai];
+	uint64_t chunks = 0;
+
+	for (int s = 0; s < CHUNK_STATE__COUNT; s++)
+		chunks += ha->kinds[s].bytes;
+	if (a->fast_lists.count != ha->kinds[CHUNK_FASTBIN].count ||
+	    a->fast_lists.bytes != ha->kinds[CHUNK_FASTBIN].bytes)
+		diag_report(k->diag, DIAG_WARNING,
+			    "arena 0x%llx: fastbins list %llu chunks (%llu bytes), heap walk found %llu",
+			    X(a->addr), X(a->fast_lists.count), X(a->fast_lists.bytes),
+			    X(ha->kinds[CHUNK_FASTBIN].count));
+	check_bins(k, ai);
+	if (chunks > a->system_mem) {
+		diag_report(k->diag, DIAG_WARNING,
+			    "arena 0x%llx: chunks hold %llu bytes, more than its system memory %llu",
+			    X(a->addr), X(chunks), X(a->system_mem));
+		ha->overhead = 0;
+	} else {
+		ha->overhead = a->system_mem - chunks;
+		if (ha->overhead != a->structural)
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: %lld bytes of system memory not explained by the walk",
+				    X(a->addr), (long long)(ha->overhead - a->structural));
+	}
+	k->w->overhead += ha->overhead;
+	k->w->system_bytes += a->system_mem;
+}
+
+int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
+		    struct diag_sink *diag, struct heap_walk *ret_walk)
+{
+	struct walker k = { .p = p, .l = p->l, .t = t, .diag = diag, .w = ret_walk };
+	int err;
+
+	heap_walk_init(ret_walk);
+	err = read_mp(&k);
+	if (err < 0)
+		goto out;
+	err = read_arenas(&k);
+	if (err < 0)
+		goto out;
+	ret_walk->arenas = xcalloc(k.nr_ar, sizeof(*ret_walk->arenas));
+	ret_walk->nr_arenas = k.nr_ar;
+	for (size_t i = 0; i < k.nr_ar; i++) {
+		struct arena_state *a = &k.ar[i];
+		uint64_t sz;
+
+		ret_walk->arenas[i].addr = a->addr;
+		ret_walk->arenas[i].main = i == 0;
+		ret_walk->arenas[i].system_bytes = a->system_mem;
+		if (a->top && rd(&k, a->top + 8, &sz) == 0)
+			a->top_size = sz & ~(uint64_t)SIZE_BITS;
+		collect_fastbins(&k, a);
+	}
+	collect_tcaches(&k);
+	for (uint32_t i = 0; i < k.nr_ar; i++) {
+		if (i == 0)
+			walk_main(&k, i);
+		else
+			walk_non_main(&k, i);
+		if (!k.ar[i].top) {
+			/* int_mallinfo: "top always exists", even before the
+			 * first malloc (size 0). */
+			ret_walk->totals[CHUNK_TOP].count++;
+			ret_walk->arenas[i].kinds[CHUNK_TOP].count++;
+		}
+	}
+	scan_mmapped(&k);
+	for (uint32_t i = 0; i < k.nr_ar; i++)
+		finish_arena(&k, i);
+	err = 0;
+out:
+	for (size_t i = 0; i < k.nr_ar; i++)
+		free(k.ar[i].ms);
+	free(k.ar);
+	free(k.excl);
+	addrset_release(&k.tcache);
+	addrset_release(&k.fast);
+	if (err < 0)
+		heap_walk_release(ret_walk);
+	return err;
+}

@@ -1,0 +1,446 @@
+/*
+ * glibc.c - find glibc's allocator in a target and decide whether the
+ * target is quiescent.
+ *
+ * Locating (INTERNALS.md section 2):
+ *
+ *   1. libc is the mapping of libc.so.6 (or libc-2.N.so) at file offset 0;
+ *      its load bias is that mapping's start (libc is linked at 0). No such
+ *      mapping: a static binary or another libc. A mapped jemalloc,
+ *      tcmalloc or mimalloc: malloc is not glibc's; refused.
+ *   2. The on-disk file gives the version, the exported allocator entry
+ *      points and the disassembly recipes (debuginfo/libcfile.c).
+ *   3. With libc's debug info (separate file by build-id): main_arena and
+ *      mp_ are LOCAL symbols of its .symtab, `tcache` is an STT_TLS symbol
+ *      whose GOT slot is the R_X86_64_TPOFF64 relocation with its offset as
+ *      addend, layouts come from DWARF, and malloc.c's CU ranges say where
+ *      allocator code is. Method "dwarf".
+ *   4. Without: main_arena from the first RIP-relative lea in malloc_trim,
+ *      mp_ from the cmp against mp_.tcache_bins in malloc, the tcache GOT
+ *      slot from malloc's `mov reg, fs:[reg]`, layouts from the era table
+ *      (heap/glibc-layout.c), allocator code = the hull of the exported
+ *      allocator functions. Method "disasm".
+ *   5. Every candidate is validated against the target's memory before use.
+ *
+ * Quiescence (INTERNALS.md 3.2): the tcache fast paths take no lock, so a
+ * thread's PC is the primary test; a held arena mutex catches threads
+ * waiting for or holding a lock outside malloc.o (memcpy in realloc); a
+ * thread stopped in mmap/munmap/mremap/brk/mprotect/madvise may be in the
+ * middle of sysmalloc or munmap_chunk and counts as busy too.
+ */
+#include "config.h"
+#include "heap/glibc.h"
+#include "heap/glibc-internal.h"
+#include "heap/heap.h"
+#include "debuginfo/libcfile.h"
+#include "debuginfo/module.h"
+#include "target/target.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "heap/glibc-walk.h"
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static bool is_libc_name(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (!strcmp(b, "libc.so.6"))
+		return true;
+	return !strncmp(b, "libc-2.", 7) && n > 10 && !strcmp(b + n - 3, ".so");
+}
+
+static const char *const foreign_allocators[] = {
+	"libjemalloc", "libtcmalloc", "libmimalloc", "libhoard", "libtbbmalloc_proxy",
+};
+
+/* Does the ELF file at HOST_PATH lack PT_INTERP (statically linked)? */
+static bool file_is_static(const char *host_path)
+{
+	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	bool is_static = false;
+	Elf *e;
+	size_t n;
+
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &n) == 0) {
+		is_static = true;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_INTERP)
+				is_static = false;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return is_static;
+}
+
+static int find_libc(struct target *t, struct strbuf *why, const struct target_region **ret)
+{
+	const struct target_region *libc = NULL;
+
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+		const char *b;
+
+		if (!r->path || r->path[0] != '/')
+			continue;
+		b = base_name(r->path);
+		for (size_t k = 0; k < ARRAY_SIZE(foreign_allocators); k++) {
+			if (!strncmp(b, foreign_allocators[k], strlen(foreign_allocators[k]))) {
+				if (why)
+					strbuf_addf(why, "malloc is not glibc's (%s is loaded)", b);
+				return -HG_E_FOREIGN_MALLOC;
+			}
+		}
+		if (!libc && r->offset == 0 && is_libc_name(b))
+			libc = r;
+	}
+	if (!libc) {
+		char *exe = t->exe ? target_host_path(t, t->exe) : NULL;
+
+		if (why) {
+			if (exe && file_is_static(exe))
+				strbuf_addstr(why, "statically linked, no glibc malloc to walk");
+			else
+				strbuf_addstr(why, "no glibc (libc.so.6) mapped: not a glibc program");
+		}
+		free(exe);
+		return -HG_E_NO_LIBC;
+	}
+	*ret = libc;
+	return 0;
+}
+
+struct glibc {
+	struct glibc_layout l;
+	char version[16];
+	const char *method;
+	taddr_t libc_base;
+	taddr_t main_arena;
+	taddr_t mp;
+	taddr_t tcache_slot;		/* GOT slot holding tcache's TPOFF; 0 if unknown */
+	int64_t tpoff;
+	bool have_tpoff;
+	taddr_t *code;			/* allocator code ranges, pairs */
+	size_t nr_code;
+	struct dbg_module *dbg;
+};
+
+const char *glibc_version(const struct glibc *g)
+{
+	return g->version;
+}
+
+const char *glibc_method(const struct glibc *g)
+{
+	return g->method;
+}
+
+taddr_t glibc_main_arena(const struct glibc *g)
+{
+	return g->main_arena;
+}
+
+void glibc_free(struct glibc *g)
+{
+	if (!g)
+		return;
+	dbg_module_free(g->dbg);
+	free(g->code);
+	free(g);
+}
+
+/* main_arena candidate check: its `next` ring comes back to it. */
+static bool arena_ring_ok(struct target *t, const struct glibc_layout *l, taddr_t a)
+{
+	taddr_t p = a;
+
+	for (int i = 0; i < 4096; i++) {
+		uint64_t next;
+
+		if (target_read_u64(t, p + l->ms_next, &next) < 0)
+			return false;
+		if (next == a)
+			return true;
+		/* Before malloc is initialised next is still the static
+		 * self-pointer, so a zero next means "not main_arena". */
+		if (!next || next & 7)
+			return false;
+		p = next;
+	}
+	return false;
+}
+
+static bool mp_ok(struct target *t, const struct glibc_layout *l, taddr_t mp)
+{
+	uint64_t bins, count;
+
+	if (!l->has_tcache)
+		return true;
+	if (target_read_u64(t, mp + l->mp_tcache_bins, &bins) < 0 ||
+	    target_read_u64(t, mp + l->mp_tcache_count, &count) < 0)
+		return false;
+	/* tunables: glibc.malloc.tcache_max shrinks tcache_bins;
+	 * tcache_count is at most 65535 (UINT16_MAX) from 2.30, 127 before. */
+	return bins <= l->tc_bins && count <= 65535;
+}
+
+static void set_version(struct glibc *g, const struct libc_file_info *fi)
+{
+	snprintf(g->version, sizeof(g->version), "%s", fi->version[0] ? fi->version : "unknown");
+}
+
+static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_file_info *fi,
+			struct diag_sink *diag)
+{
+	taddr_t tls_off = 0;
+	bool tls = false;
+
+	if (dbg_symbol(g->dbg, "main_arena", &g->main_arena, NULL, NULL) ||
+	    dbg_symbol(g->dbg, "mp_", &g->mp, NULL, NULL))
+		return -ENOENT;
+	if (fi->ver_major && glibc_layout_table(fi->ver_major, fi->ver_minor, &g->l) < 0)
+		memset(&g->l, 0, sizeof(g->l));
+	g->l.major = fi->ver_major;
+	g->l.minor = fi->ver_minor;
+	/* Behaviour switches the DWARF cannot show. */
+	g->l.safe_linking = fi->ver_major > 2 || fi->ver_minor >= 32;
+	if (glibc_layout_dwarf(g->dbg, &g->l) < 0) {
+		if (!g->l.source) {
+			diag_report(diag, DIAG_WARNING,
+				    "libc debug info has no usable malloc layout and glibc %s has no built-in one",
+				    g->version);
+			return -HG_E_NO_LIBC_LAYOUT;
+		}
+		diag_report(diag, DIAG_NOTE, "libc debug info lacks malloc.c types, using built-in layout");
+	}
+	if (g->l.has_tcache &&
+	    dbg_symbol(g->dbg, "tcache", &tls_off, NULL, &tls) == 0 && tls) {
+		if (dbg_tpoff_slot(g->dbg, tls_off, &g->tcache_slot) < 0)
+			g->tcache_slot = 0;
+	}
+	if (!g->tcache_slot && fi->tcache_got)
+		g->tcache_slot = g->libc_base + fi->tcache_got;
+	if (dbg_cu_ranges(g->dbg, "malloc.c", &g->code, &g->nr_code) < 0)
+		g->nr_code = 0;
+	(void)t;
+	g->method = "dwarf";
+	return 0;
+}
+
+static int locate_disasm(struct glibc *g, struct target *t, const struct libc_file_info *fi,
+			 struct diag_sink *diag, struct strbuf *why)
+{
+	taddr_t arena_data = fi->main_arena_data ? g->libc_base + fi->main_arena_data : 0;
+	taddr_t arena_lea = fi->main_arena_lea ? g->libc_base + fi->main_arena_lea : 0;
+
+	if (!fi->ver_major || glibc_layout_table(fi->ver_major, fi->ver_minor, &g->l) < 0) {
+		if (why)
+			strbuf_addf(why, "glibc %s: no built-in malloc layout and no libc debug info "
+				    "(install its debug symbols, e.g. libc6-dbg, or use --debug-dir)",
+				    g->version);
+		return -HG_E_NO_LIBC_LAYOUT;
+	}
+	if (arena_lea && arena_data && arena_lea != arena_data)
+		diag_report(diag, DIAG_NOTE,
+			    "main_arena recipes disagree (malloc_trim: 0x%llx, .data: 0x%llx)",
+			    (unsigned long long)arena_lea, (unsigned long long)arena_data);
+	if (arena_lea && arena_ring_ok(t, &g->l, arena_lea))
+		g->main_arena = arena_lea;
+	else if (arena_data && arena_ring_ok(t, &g->l, arena_data))
+		g->main_arena = arena_data;
+	else {
+		if (why)
+			strbuf_addf(why, "glibc %s: main_arena not found by disassembly", g->version);
+		return -HG_E_NO_MAIN_ARENA;
+	}
+	if (fi->mp_tcache_bins && g->l.has_tcache)
+		g->mp = g->libc_base + fi->mp_tcache_bins - g->l.mp_tcache_bins;
+	if ((!g->mp || !mp_ok(t, &g->l, g->mp)) && fi->mp_data)
+		g->mp = g->libc_base + fi->mp_data;
+	if (!g->mp || !mp_ok(t, &g->l, g->mp)) {
+		if (why)
+			strbuf_addf(why, "glibc %s: mp_ not found by disassembly", g->version);
+		return -HG_E_NO_MP;
+	}
+	if (fi->tcache_got)
+		g->tcache_slot = g->libc_base + fi->tcache_got;
+	if (fi->alloc_lo && fi->alloc_hi > fi->alloc_lo) {
+		g->code = xmalloc(2 * sizeof(*g->code));
+		g->code[0] = g->libc_base + fi->alloc_lo;
+		g->code[1] = g->libc_base + fi->alloc_hi;
+		g->nr_code = 1;
+	}
+	g->method = "disasm";
+	return 0;
+}
+
+int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_sink *diag,
+		 struct strbuf *why, struct glibc **ret_glibc)
+{
+	const struct target_region *libc;
+	struct libc_file_info fi;
+	struct glibc *g;
+	char *host;
+	int err;
+
+	err = find_libc(t, why, &libc);
+	if (err < 0)
+		return err;
+	g = xcalloc(1, sizeof(*g));
+	g->libc_base = libc->start;
+	host = target_host_path(t, libc->path);
+	err = libc_file_analyze(host, &fi);
+	if (err < 0) {
+		if (why)
+			strbuf_addf(why, "cannot read libc '%s': %s", host, hg_strerror(err));
+		free(host);
+		glibc_free(g);
+		return err == -ENOENT ? -HG_E_FILE_NOT_FOUND : err;
+	}
+	set_version(g, &fi);
+
+	err = -ENOENT;
+	if (!opts || !opts->no_debug_info) {
+		struct dbg_opts dopts = { .debug_dir = opts ? opts->debug_dir : NULL };
+
+		if (dbg_module_open(host, g->libc_base, &dopts, &g->dbg) == 0) {
+			err = locate_dwarf(g, t, &fi, diag);
+			if (err == 0 && (!arena_ring_ok(t, &g->l, g->main_arena) ||
+					 !mp_ok(t, &g->l, g->mp))) {
+				diag_report(diag, DIAG_WARNING,
+					    "libc debug info does not match the process (main_arena check failed), trying disassembly");
+				err = -ENOENT;
+			}
+			if (err == -HG_E_NO_LIBC_LAYOUT) {
+				free(host);
+				glibc_free(g);
+				if (why)
+					strbuf_addf(why, "glibc %s: unknown malloc layout", fi.version);
+				return err;
+			}
+		}
+	}
+	free(host);
+	if (err < 0) {
+		free(g->code);
+		g->code = NULL;
+		g->nr_code = 0;
+		g->tcache_slot = 0;
+		err = locate_disasm(g, t, &fi, diag, why);
+		if (err < 0) {
+			glibc_free(g);
+			return err;
+		}
+	}
+	if (g->l.has_tcache) {
+		uint64_t v;
+
+		if (g->tcache_slot && target_read_u64(t, g->tcache_slot, &v) == 0 &&
+		    (int64_t)v < 0 && (int64_t)v > -(1LL << 30)) {
+			g->tpoff = (int64_t)v;
+			g->have_tpoff = true;
+		} else {
+			diag_report(diag, DIAG_WARNING,
+				    "cannot find the tcache TLS slot: tcache chunks will be counted as in use");
+		}
+	}
+	*ret_glibc = g;
+	return 0;
+}
+
+/* ---- quiescence ---- */
+
+static bool in_code(const struct glibc *g, taddr_t pc)
+{
+	for (size_t i = 0; i < g->nr_code; i++)
+		if (pc >= g->code[2 * i] && pc < g->code[2 * i + 1])
+			return true;
+	return false;
+}
+
+static bool mm_syscall(long nr)
+{
+	switch (nr) {
+	case SYS_mmap:
+	case SYS_munmap:
+	case SYS_mremap:
+	case SYS_brk:
+	case SYS_mprotect:
+	case SYS_madvise:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy, bool *ret_lock_held)
+{
+	int nr_busy = 0;
+	taddr_t a = g->main_arena;
+
+	for (size_t i = 0; i < t->nr_threads; i++) {
+		const struct user_regs_struct *r = &t->threads[i].regs;
+
+		busy[i] = in_code(g, r->rip) || mm_syscall((long)r->orig_rax);
+		nr_busy += busy[i];
+	}
+	*ret_lock_held = false;
+	for (int k = 0; k < 4096; k++) {
+		uint32_t mutex;
+		uint64_t next;
+		int err = target_read(t, a + g->l.ms_mutex, &mutex, sizeof(mutex));
+
+		if (err < 0)
+			return err;
+		if (mutex)
+			*ret_lock_held = true;
+		err = target_read_u64(t, a + g->l.ms_next, &next);
+		if (err < 0)
+			return err;
+		if (next == g->main_arena || !next)
+			break;
+		a = next;
+	}
+	return nr_busy;
+}
+
+/* ---- walk entry point: heap/glibc-walk.c does the work ---- */
+
+int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
+	       struct heap_walk *ret_walk)
+{
+	struct glibc_walk_params p = {
+		.l = &g->l,
+		.main_arena = g->main_arena,
+		.mp = g->mp,
+		.have_tpoff = g->have_tpoff,
+		.tpoff = g->tpoff,
+	};
+
+	return glibc_walk_heap(&p, t, diag, ret_walk);
+}

@@ -1,0 +1,63 @@
+/*
+ * glibc.h - glibc's malloc (ptmalloc2) seen from outside.
+ *
+ *   glibc_locate()        find libc in the target, its version, main_arena,
+ *                         mp_, the tcache TLS slot and the struct layouts:
+ *                         from libc's DWARF when its debug info is found
+ *                         ("dwarf"), else from disassembly of exported code
+ *                         and built-in layouts ("disasm").
+ *   glibc_busy_threads()  while the target is stopped: which threads are
+ *                         inside the allocator (PC in malloc.o, or in a
+ *                         memory-management syscall) and whether an arena
+ *                         lock is held.
+ *   glibc_walk()          classify every chunk of every arena, plus the
+ *                         mmapped chunks, and cross-check the result against
+ *                         glibc's own bookkeeping (bins, fastbins, mp_).
+ *
+ * Ownership: glibc_free() releases the struct; the target must outlive it.
+ */
+#ifndef HEAPGRAB_GLIBC_H
+#define HEAPGRAB_GLIBC_H
+
+#include "util/compiler.h"
+
+struct target;
+struct diag_sink;
+struct heap_walk;
+struct strbuf;
+struct glibc;
+
+struct glibc_opts {
+	const char *debug_dir;	/* NULL: default debug path */
+	bool no_debug_info;	/* skip DWARF even when present */
+};
+
+/*
+ * Returns 0, or -HG_E_NO_LIBC (static binary / other libc),
+ * -HG_E_FOREIGN_MALLOC, -HG_E_NO_LIBC_LAYOUT, -HG_E_NO_MAIN_ARENA,
+ * -HG_E_NO_MP, -HG_E_NO_TCACHE. On failure WHY (may be NULL) receives a
+ * human-readable detail ("libjemalloc.so.2 is loaded").
+ */
+MUST_CHECK int glibc_locate(struct target *t, const struct glibc_opts *opts,
+			    struct diag_sink *diag, struct strbuf *why,
+			    struct glibc **ret_glibc);
+void glibc_free(struct glibc *g);
+
+const char *glibc_version(const struct glibc *g);	/* "2.36" */
+const char *glibc_method(const struct glibc *g);	/* "dwarf" or "disasm" */
+taddr_t glibc_main_arena(const struct glibc *g);
+
+/*
+ * For a stopped live target: mark busy[i] for thread i when it is inside
+ * allocator code or in a memory-management syscall, and set *ret_lock_held
+ * when any arena mutex is held. Returns the number of busy threads or a
+ * negative error.
+ */
+MUST_CHECK int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy,
+				  bool *ret_lock_held);
+
+/* Walk the heap. Non-fatal findings go to DIAG. Returns 0 or an error. */
+MUST_CHECK int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
+			  struct heap_walk *ret_walk);
+
+#endif /* HEAPGRAB_GLIBC_H */

@@ -1,0 +1,54 @@
+/*
+ * heap.c - the allocator-neutral walk result; see heap.h.
+ */
+#include "config.h"
+#include "heap/heap.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[CHUNK_STATE__COUNT] = {
+	[CHUNK_INUSE] = "in_use",
+	[CHUNK_TCACHE] = "tcache",
+	[CHUNK_FASTBIN] = "fastbin",
+	[CHUNK_BIN] = "bin",
+	[CHUNK_TOP] = "top",
+	[CHUNK_MMAPPED] = "mmapped",
+};
+
+const char *chunk_state_name(enum chunk_state s)
+{
+	return (unsigned)s < CHUNK_STATE__COUNT ? state_names[s] : "unknown";
+}
+
+void heap_walk_init(struct heap_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void heap_walk_release(struct heap_walk *w)
+{
+	free(w->chunks);
+	free(w->arenas);
+	heap_walk_init(w);
+}
+
+void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t arena,
+		   enum chunk_state state)
+{
+	struct chunk *c;
+
+	ALLOC_GROW(w->chunks, w->nr_chunks + 1, w->alloc_chunks);
+	c = &w->chunks[w->nr_chunks++];
+	c->addr = addr;
+	c->size = size;
+	c->arena = arena;
+	c->state = (uint8_t)state;
+	w->totals[state].count++;
+	w->totals[state].bytes += size;
+	if (arena != CHUNK_NO_ARENA && arena < w->nr_arenas) {
+		w->arenas[arena].kinds[state].count++;
+		w->arenas[arena].kinds[state].bytes += size;
+	}
+}

@@ -1,0 +1,59 @@
+/*
+ * main.c - global options, the command table, dispatch.
+ *
+ * Exit statuses (heapgrab(1)):
+ *   0 complete; 1 output produced with warnings; 2 nothing useful could be
+ *   produced; 3 the target stayed busy in its allocator; 64 usage error.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "util/errors.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "attach", cmd_attach, "snapshot a live process and print its heap census" },
+};
+
+static void print_help(void)
+{
+	printf("usage: heapgrab [--help] [--version] COMMAND [ARGS]\n\n"
+	       "Find memory leaks and growth in running programs: a census of a glibc\n"
+	       "heap taken from outside, with a pause of milliseconds.\n\n"
+	       "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun 'heapgrab COMMAND --help' for a command's options.\n\n"
+	       "Exit status:\n"
+	       "  0   complete\n"
+	       "  1   output produced, with warnings (e.g. corrupt chunks skipped)\n"
+	       "  2   nothing useful could be produced (no such process, no permission,\n"
+	       "      target exited, not a glibc program, ...)\n"
+	       "  3   a thread stayed inside the allocator for the whole retry budget\n"
+	       "  64  usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("no command given");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		print_help();
+		return fflush(stdout) ? EXIT_FAILURE_HG : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("heapgrab %s\n", PACKAGE_VERSION);
+		return fflush(stdout) ? EXIT_FAILURE_HG : EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,236 @@
+/*
+ * census-out.c - census as text and as JSON.
+ *
+ * The JSON shape is a contract (doc/json-output.md): every field is present
+ * even when zero, keys come in a fixed order, bytes are chunk sizes with
+ * their headers. Text output has no addresses by default except the arena
+ * list, and numbers carry thousands separators and binary units.
+ */
+#include "config.h"
+#include "output/census-out.h"
+#include "output/json-writer.h"
+#include "analysis/census.h"
+#include "snapshot/snapshot.h"
+#include "util/strbuf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const enum chunk_state json_kinds[] = {
+	CHUNK_INUSE, CHUNK_TCACHE, CHUNK_FASTBIN, CHUNK_BIN, CHUNK_TOP, CHUNK_MMAPPED,
+};
+
+void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct census *c,
+		     const struct census_out_opts *o)
+{
+	struct json_writer jw = JSON_WRITER_INIT(sb);
+	const struct heap_walk *w = &s->walk;
+
+	jw_object_begin(&jw);
+	jw_key(&jw, "heapgrab");
+	jw_uint(&jw, 1);
+
+	jw_key(&jw, "target");
+	jw_object_begin(&jw);
+	jw_key(&jw, "pid");
+	jw_int(&jw, s->meta.pid);
+	jw_key(&jw, "exe");
+	jw_string(&jw, s->meta.exe ? s->meta.exe : "");
+	jw_key(&jw, "glibc");
+	jw_string(&jw, s->meta.glibc);
+	jw_key(&jw, "threads");
+	jw_uint(&jw, s->meta.nr_threads);
+	jw_key(&jw, "libc_symbols");
+	jw_string(&jw, s->meta.libc_symbols ? s->meta.libc_symbols : "");
+	jw_object_end(&jw);
+
+	jw_key(&jw, "arenas");
+	jw_array_begin(&jw);
+	for (size_t i = 0; i < w->nr_arenas; i++) {
+		jw_object_begin(&jw);
+		jw_key(&jw, "address");
+		jw_addr(&jw, w->arenas[i].addr);
+		jw_key(&jw, "main");
+		jw_bool(&jw, w->arenas[i].main);
+		jw_key(&jw, "heaps");
+		jw_uint(&jw, w->arenas[i].nr_heaps);
+		jw_key(&jw, "system_bytes");
+		jw_uint(&jw, w->arenas[i].system_bytes);
+		jw_object_end(&jw);
+	}
+	jw_array_end(&jw);
+
+	jw_key(&jw, "totals");
+	jw_object_begin(&jw);
+	for (size_t k = 0; k < ARRAY_SIZE(json_kinds); k++) {
+		const struct heap_count *h = &c->totals[json_kinds[k]];
+
+		jw_key(&jw, chunk_state_name(json_kinds[k]));
+		jw_object_begin(&jw);
+		jw_key(&jw, "count");
+		jw_uint(&jw, h->count);
+		jw_key(&jw, "bytes");
+		jw_uint(&jw, h->bytes);
+		jw_object_end(&jw);
+	}
+	jw_key(&jw, "overhead");
+	jw_object_begin(&jw);
+	jw_key(&jw, "bytes");
+	jw_uint(&jw, c->overhead);
+	jw_object_end(&jw);
+	jw_object_end(&jw);
+
+	jw_key(&jw, "by_size");
+	jw_array_begin(&jw);
+	for (size_t i = 0; i < c->nr_by_size; i++) {
+		jw_object_begin(&jw);
+		jw_key(&jw, "size");
+		jw_uint(&jw, c->by_size[i].size);
+		jw_key(&jw, "count");
+		jw_uint(&jw, c->by_size[i].count);
+		jw_key(&jw, "bytes");
+		jw_uint(&jw, c->by_size[i].bytes);
+		jw_object_end(&jw);
+	}
+	jw_array_end(&jw);
+	jw_key(&jw, "warnings");
+	jw_uint(&jw, o ? o->warnings : 0);
+	jw_object_end(&jw);
+	strbuf_addch(sb, '\n');
+}
+
+void fmt_thousands(struct strbuf *sb, uint64_t v)
+{
+	char digits[32];
+	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
+
+	for (int i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			strbuf_addch(sb, ',');
+		strbuf_addch(sb, digits[i]);
+	}
+}
+
+void fmt_bytes(struct strbuf *sb, uint64_t v)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = (double)v;
+	int u = -1;
+
+	if (v < 1024) {
+		strbuf_addf(sb, "%" PRIu64 " B", v);
+		return;
+	}
+	while (d >= 1024 && u < (int)ARRAY_SIZE(units) - 1) {
+		d /= 1024;
+		u++;
+	}
+	strbuf_addf(sb, "%.1f %s", d, units[u]);
+}
+
+/* Append S padded on the left to WIDTH columns. */
+static void pad_left(struct strbuf *sb, const struct strbuf *s, size_t width)
+{
+	for (size_t i = s->len; i < width; i++)
+		strbuf_addch(sb, ' ');
+	strbuf_addstr(sb, s->buf);
+}
+
+static void num_cell(struct strbuf *sb, uint64_t v, size_t width)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	fmt_thousands(&t, v);
+	pad_left(sb, &t, width);
+	strbuf_release(&t);
+}
+
+static void bytes_cell(struct strbuf *sb, uint64_t v, size_t width)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	fmt_bytes(&t, v);
+	pad_left(sb, &t, width);
+	strbuf_release(&t);
+}
+
+static const char *const text_names[CHUNK_STATE__COUNT] = {
+	[CHUNK_INUSE] = "in use",
+	[CHUNK_TCACHE] = "free: tcache",
+	[CHUNK_FASTBIN] = "free: fastbins",
+	[CHUNK_BIN] = "free: bins",
+	[CHUNK_TOP] = "free: top",
+	[CHUNK_MMAPPED] = "mmapped",
+};
+
+void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct census *c,
+		     const struct census_out_opts *o)
+{
+	const struct heap_walk *w = &s->walk;
+	unsigned top = o && o->top ? o->top : 20;
+	uint64_t live_count = c->totals[CHUNK_INUSE].count + c->totals[CHUNK_MMAPPED].count;
+	uint64_t live_bytes = c->totals[CHUNK_INUSE].bytes + c->totals[CHUNK_MMAPPED].bytes;
+
+	strbuf_addf(sb, "process %d", s->meta.pid);
+	if (s->meta.exe)
+		strbuf_addf(sb, " (%s)", s->meta.exe);
+	strbuf_addf(sb, ", glibc %s, libc symbols from %s, %zu thread%s\n", s->meta.glibc,
+		    s->meta.libc_symbols, s->meta.nr_threads, s->meta.nr_threads == 1 ? "" : "s");
+	strbuf_addstr(sb, "live: ");
+	fmt_bytes(sb, live_bytes);
+	strbuf_addstr(sb, " in ");
+	fmt_thousands(sb, live_count);
+	strbuf_addstr(sb, " chunks\n\n");
+
+	strbuf_addf(sb, "%-16s %14s %12s %16s\n", "kind", "chunks", "bytes", "");
+	for (int k = 0; k < CHUNK_STATE__COUNT; k++) {
+		strbuf_addf(sb, "%-16s ", text_names[k]);
+		num_cell(sb, c->totals[k].count, 14);
+		strbuf_addch(sb, ' ');
+		bytes_cell(sb, c->totals[k].bytes, 12);
+		strbuf_addch(sb, ' ');
+		num_cell(sb, c->totals[k].bytes, 16);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_addf(sb, "%-16s %14s ", "overhead", "-");
+	bytes_cell(sb, c->overhead, 12);
+	strbuf_addch(sb, ' ');
+	num_cell(sb, c->overhead, 16);
+	strbuf_addch(sb, '\n');
+	strbuf_addf(sb, "%-16s %14s ", "arena memory", "-");
+	bytes_cell(sb, c->system_bytes, 12);
+	strbuf_addch(sb, ' ');
+	num_cell(sb, c->system_bytes, 16);
+	strbuf_addch(sb, '\n');
+
+	strbuf_addf(sb, "\narenas: %zu\n", w->nr_arenas);
+	for (size_t i = 0; i < w->nr_arenas; i++) {
+		const struct heap_arena *a = &w->arenas[i];
+
+		strbuf_addf(sb, "  0x%012" PRIx64 "  %-4s %3u heap%s ", a->addr,
+			    a->main ? "main" : "", a->nr_heaps, a->nr_heaps == 1 ? " " : "s");
+		bytes_cell(sb, a->system_bytes, 12);
+		strbuf_addstr(sb, "  in use ");
+		bytes_cell(sb, a->kinds[CHUNK_INUSE].bytes, 10);
+		strbuf_addstr(sb, "  free ");
+		bytes_cell(sb, a->kinds[CHUNK_TCACHE].bytes + a->kinds[CHUNK_FASTBIN].bytes +
+			       a->kinds[CHUNK_BIN].bytes + a->kinds[CHUNK_TOP].bytes, 10);
+		strbuf_addch(sb, '\n');
+	}
+
+	strbuf_addf(sb, "\nlargest size classes (live chunks, by bytes; %zu classes)\n",
+		    c->nr_by_size);
+	strbuf_addf(sb, "%12s %14s %12s\n", "chunk size", "count", "bytes");
+	for (size_t i = 0; i < c->nr_by_size && i < top; i++) {
+		num_cell(sb, c->by_size[i].size, 12);
+		strbuf_addch(sb, ' ');
+		num_cell(sb, c->by_size[i].count, 14);
+		strbuf_addch(sb, ' ');
+		bytes_cell(sb, c->by_size[i].bytes, 12);
+		strbuf_addch(sb, '\n');
+	}
+	if (c->nr_by_size > top)
+		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
+			    c->nr_by_size - top);
+}

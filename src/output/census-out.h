@@ -1,0 +1,32 @@
+/*
+ * census-out.h - print a census as text (for people) or JSON (the
+ * contract in doc/json-output.md).
+ *
+ * Both functions append to SB; the caller writes it out. Nothing here
+ * knows where the snapshot came from.
+ */
+#ifndef HEAPGRAB_CENSUS_OUT_H
+#define HEAPGRAB_CENSUS_OUT_H
+
+#include "util/compiler.h"
+
+struct strbuf;
+struct snapshot;
+struct census;
+
+struct census_out_opts {
+	unsigned top;		/* size classes shown in text (0: default 20) */
+	unsigned warnings;	/* diagnostics emitted while taking it */
+};
+
+void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct census *c,
+		     const struct census_out_opts *o);
+void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct census *c,
+		     const struct census_out_opts *o);
+
+/* "1,234,567" */
+void fmt_thousands(struct strbuf *sb, uint64_t v);
+/* "1.2 MiB", "512 B" */
+void fmt_bytes(struct strbuf *sb, uint64_t v);
+
+#endif /* HEAPGRAB_CENSUS_OUT_H */

@@ -1,0 +1,67 @@
+/*
+ * snapshot.h - one heap census source, whatever produced it.
+ *
+ * Every command works on a struct snapshot: taking one from a live process
+ * (snapshot_take_live), from a core (later: snapshot_take_core) or, later,
+ * loading one from a file gives the same struct, so census, diff and output
+ * code never know where the data came from.
+ *
+ * Ownership: snapshot_free() releases everything; strings are owned.
+ */
+#ifndef HEAPGRAB_SNAPSHOT_H
+#define HEAPGRAB_SNAPSHOT_H
+
+#include "heap/heap.h"
+
+struct diag_sink;
+struct strbuf;
+struct target;
+
+struct snapshot_meta {
+	int pid;
+	char *exe;			/* may be NULL */
+	char glibc[16];			/* "2.36" */
+	const char *libc_symbols;	/* "dwarf" or "disasm" (static string) */
+	size_t nr_threads;
+};
+
+struct snapshot {
+	struct snapshot_meta meta;
+	struct heap_walk walk;
+};
+
+struct snapshot_opts {
+	const char *debug_dir;		/* NULL: default */
+	bool no_debug_info;
+	/* consistency loop bound (live only): rounds of "let the threads
+	 * inside the allocator run on, stop them again" before giving up */
+	unsigned max_rounds;
+};
+
+struct snapshot_live_stats {
+	double pause_ms;		/* first thread stopped .. all resumed */
+	double stop_ms;			/* time to stop every thread */
+	double copy_ms;			/* freeze (memory copy) */
+	double walk_ms;
+	uint64_t copied_bytes;
+	unsigned rounds;		/* consistency rounds needed */
+};
+
+/*
+ * Snapshot a live process: stop it, wait until no thread is inside the
+ * allocator, copy its memory, detach, walk the copy. Returns 0 or a
+ * negative error (-HG_E_BUSY when the retry budget ran out); WHY gets
+ * detail for errors. STATS may be NULL.
+ */
+MUST_CHECK int snapshot_take_live(int pid, const struct snapshot_opts *opts,
+				  struct diag_sink *diag, struct strbuf *why,
+				  struct snapshot **ret_snap, struct snapshot_live_stats *stats);
+
+/* Snapshot an already-open, static target (core or memimage). */
+MUST_CHECK int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
+				    struct diag_sink *diag, struct strbuf *why,
+				    struct snapshot **ret_snap);
+
+void snapshot_free(struct snapshot *s);
+
+#endif /* HEAPGRAB_SNAPSHOT_H */

@@ -1,0 +1,818 @@
+/*
+ * ptrace.c - the live backend: seize, stop, copy, detach.
+ *
+ * Model (after gdb's linux_proc_attach_tgid_threads and CRIU's compel):
+ * every thread of the process is seized with PTRACE_SEIZE (no signal is
+ * sent, unlike PTRACE_ATTACH) and stopped with PTRACE_INTERRUPT. Threads
+ * can be created while we work, so /proc/PID/task is scanned again until a
+ * pass finds no thread we have not stopped; a stopped thread cannot create
+ * new ones, so the loop ends.
+ *
+ * Stops and what we do with them (ptrace(2), "Stopped states"):
+ *   PTRACE_EVENT_STOP, SIGTRAP    our interrupt: the thread is parked.
+ *   PTRACE_EVENT_STOP, SIGSTOP..  group-stop: the process was being stopped
+ *                                 (kill -STOP) before or while we came. We
+ *                                 never PTRACE_CONT such a thread; detaching
+ *                                 leaves it in its group-stop, as it was.
+ *   signal-delivery-stop          a signal arrived for the thread. We hand it
+ *                                 straight back (PTRACE_CONT with the signal)
+ *                                 and wait for our interrupt: swallowing it
+ *                                 would lose a real signal.
+ *
+ * Guarantees: the process is read, never written (no POKE, no SETREGS:
+ * see check-no-poke). Every seized thread is detached by live_detach(),
+ * which target_close() calls on every path; the CLI's signal handlers call
+ * live_emergency_detach(); and if heapgrab is killed outright the kernel
+ * resumes seized threads itself (verified: INTERNALS.md fact 9).
+ *
+ * Side effect that cannot be avoided: a thread blocked in epoll_wait()
+ * returns EINTR after the stop (read(), poll(), nanosleep() restart
+ * transparently). Documented in heapgrab(1).
+ */
+#include "config.h"
+#include "target/ptrace.h"
+#include "util/errors.h"
+#include "util/xalloc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * How long we wait for one thread to report its stop. A thread in
+ * uninterruptible sleep (D state, e.g. on NFS) reports only when the sleep
+ * ends; past this bound we give up on the snapshot and detach.
+ */
+#define STOP_TIMEOUT_MS 2000
+/* Bound on /proc/PID/task rescans: a process spawning threads faster than
+ * we can stop them is refused rather than chased forever. */
+#define MAX_SCAN_PASSES 100
+/* process_vm_readv piece size: 1 MiB pieces measured fastest here. */
+#define COPY_PIECE (1u << 20)
+
+struct live_thread {
+	int tid;
+	bool stopped;		/* in a ptrace-stop we caused or accepted */
+	bool group_stop;	/* that stop is a group-stop: never resume */
+	bool gone;		/* exited while we held it */
+};
+
+struct live {
+	int pid;
+	struct live_thread *th;	/* parallel to target->threads */
+	size_t nr, alloc;
+	bool stopped;
+	struct memimage *frozen;
+	int memfd;		/* /proc/PID/mem, opened on first need */
+	bool use_memfd;		/* process_vm_readv unusable here */
+};
+
+/* ---- emergency detach registry (async-signal-safe) ---- */
+
+/* Fixed size so a signal handler never sees a half-reallocated array.
+ * Threads beyond this are still detached by the kernel when we exit. */
+#define EMERG_MAX 16384
+static volatile int emerg_tids[EMERG_MAX];
+static volatile sig_atomic_t emerg_nr;
+
+static void emerg_add(int tid)
+{
+	if (emerg_nr < EMERG_MAX) {
+		emerg_tids[emerg_nr] = tid;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		emerg_nr = emerg_nr + 1;
+	}
+}
+
+static void emerg_clear(void)
+{
+	emerg_nr = 0;
+}
+
+void live_emergency_detach(void)
+{
+	sig_atomic_t n = emerg_nr;
+
+	for (sig_atomic_t i = 0; i < n; i++) {
+		int tid = emerg_tids[i];
+
+		/* A running (resumed) thread cannot be detached without a stop;
+		 * interrupting it first is the best we can do here, and the
+		 * kernel finishes the job when we exit. */
+		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0) {
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			for (int k = 0; k < 1000; k++) {
+				int st;
+
+				if (waitpid(tid, &st, __WALL | WNOHANG) != 0)
+					break;
+			}
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+		}
+	}
+	emerg_nr = 0;
+}
+
+/* ---- helpers ---- */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void short_sleep(unsigned round)
+{
+	struct timespec ts = { 0, round < 20 ? 20000 : 200000 };
+
+	if (round < 4)
+		sched_yield();
+	else
+		nanosleep(&ts, NULL);
+}
+
+/* Read /proc/PID/task/TID/stat's state letter; 0 if unreadable. */
+static char thread_state(int pid, int tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
+/* TracerPid of PID from /proc/PID/status, -1 if unknown. */
+static int tracer_pid(int pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	int tracer = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
+static int proc_exists(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
+static struct live *L(const struct target *t)
+{
+	return t->priv;
+}
+
+static ssize_t find_thread(const struct live *l, int tid)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (l->th[i].tid == tid)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* ---- /proc/PID/maps ---- */
+
+static int parse_maps(int pid, struct target_region **ret, size_t *ret_nr)
+{
+	char path[64];
+	char *line = NULL;
+	size_t linecap = 0;
+	struct target_region *r = NULL;
+	size_t nr = 0, alloc = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return -HG_E_NO_PROCESS;
+		if (errno == EACCES || errno == EPERM)
+			return -HG_E_NOT_PERMITTED;
+		return -errno;
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		unsigned long long start, end, off;
+		char perms[8];
+		int pathpos = 0;
+		struct target_region *x;
+		char *p;
+		size_t len;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n",
+			   &start, &end, perms, &off, &pathpos) < 4)
+			continue;
+		ALLOC_GROW(r, nr + 1, alloc);
+		x = &r[nr++];
+		memset(x, 0, sizeof(*x));
+		x->start = start;
+		x->end = end;
+		x->offset = off;
+		x->prot = (perms[0] == 'r' ? TARGET_PROT_READ : 0) |
+			  (perms[1] == 'w' ? TARGET_PROT_WRITE : 0) |
+			  (perms[2] == 'x' ? TARGET_PROT_EXEC : 0);
+		x->shared = perms[3] == 's';
+		p = line + pathpos;
+		len = strlen(p);
+		while (len && (p[len - 1] == '\n' || p[len - 1] == ' '))
+			len--;
+		if (len) {
+			static const char del[] = " (deleted)";
+
+			if (len > sizeof(del) - 1 && p[0] == '/' &&
+			    !memcmp(p + len - (sizeof(del) - 1), del, sizeof(del) - 1)) {
+				x->deleted = true;
+				len -= sizeof(del) - 1;
+			}
+			x->path = xstrndup(p, len);
+		}
+	}
+	free(line);
+	fclose(f);
+	*ret = r;
+	*ret_nr = nr;
+	return 0;
+}
+
+int live_refresh_maps(struct target *t)
+{
+	struct target_region *r;
+	size_t nr;
+	int err = parse_maps(t->pid, &r, &nr);
+
+	if (err < 0)
+		return err == -HG_E_NO_PROCESS ? -HG_E_TARGET_GONE : err;
+	target_set_regions(t, r, nr);
+	return 0;
+}
+
+/* ---- reading ---- */
+
+static int errno_to_hg(int e)
+{
+	switch (e) {
+	case ESRCH:
+		return -HG_E_TARGET_GONE;
+	case EPERM:
+	case EACCES:
+		return -HG_E_NOT_PERMITTED;
+	case EFAULT:
+	case EIO:
+		return -HG_E_UNREADABLE;
+	default:
+		return -e;
+	}
+}
+
+/* Read from the live process: process_vm_readv, or /proc/PID/mem where
+ * process_vm_readv is unavailable (ENOSYS, or refused by a seccomp or LSM
+ * policy that still allows ptrace). Returns bytes read (maybe short) or a
+ * negative error when nothing could be read. */
+static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
+{
+	if (!l->use_memfd) {
+		struct iovec local = { buf, len };
+		struct iovec remote = { (void *)(uintptr_t)addr, len };
+		ssize_t n = process_vm_readv(l->pid, &local, 1, &remote, 1, 0);
+
+		if (n >= 0)
+			return n;
+		if (errno != ENOSYS && errno != EPERM)
+			return errno_to_hg(errno);
+		l->use_memfd = true;
+	}
+	if (l->memfd < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", l->pid);
+		l->memfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (l->memfd < 0)
+			return errno_to_hg(errno == ENOENT ? ESRCH : errno);
+	}
+	for (;;) {
+		ssize_t n = pread(l->memfd, buf, len, (off_t)addr);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return errno_to_hg(errno);
+	}
+}
+
+static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
+{
+	struct live *l = L(t);
+	unsigned char *p = buf;
+
+	if (l->frozen && memimage_read(l->frozen, addr, buf, len) == 0)
+		return 0;
+	while (len) {
+		ssize_t n = raw_read(l, addr, p, len);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return proc_exists(l->pid) ? -HG_E_UNREADABLE : -HG_E_TARGET_GONE;
+		p += n;
+		addr += (taddr_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static const void *live_map(struct target *t, taddr_t addr, size_t len)
+{
+	struct live *l = L(t);
+
+	return l->frozen ? memimage_map(l->frozen, addr, len) : NULL;
+}
+
+/* ---- stopping ---- */
+
+static int getregs(struct target *t, size_t i)
+{
+	if (ptrace(PTRACE_GETREGS, L(t)->th[i].tid, 0, &t->threads[i].regs) < 0)
+		return errno_to_hg(errno);
+	return 0;
+}
+
+/*
+ * Wait until thread I is in a ptrace-stop we can read. Signals reported to
+ * us on the way are handed back. Returns 0 (stopped, or the thread exited:
+ * ->gone), -HG_E_TIMEOUT, or another error.
+ */
+static int wait_stop(struct target *t, size_t i)
+{
+	struct live_thread *th = &L(t)->th[i];
+	long deadline = now_ms() + STOP_TIMEOUT_MS;
+	unsigned round = 0;
+
+	for (;;) {
+		int st;
+		pid_t r = waitpid(th->tid, &st, __WALL | WNOHANG);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) {
+				th->gone = true;
+				return 0;
+			}
+			return -errno;
+		}
+		if (r == 0) {
+			if (now_ms() > deadline)
+				return -HG_E_TIMEOUT;
+			short_sleep(round++);
+			continue;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			th->gone = true;
+			return 0;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if ((st >> 16) == PTRACE_EVENT_STOP) {
+			int sig = WSTOPSIG(st);
+
+			th->stopped = true;
+			th->group_stop = sig == SIGSTOP || sig == SIGTSTP ||
+					 sig == SIGTTIN || sig == SIGTTOU;
+			return 0;
+		}
+		if ((st >> 16) == 0) {
+			/* signal-delivery-stop: deliver it; our interrupt
+			 * is still pending and will stop the thread. */
+			if (ptrace(PTRACE_CONT, th->tid, 0, WSTOPSIG(st)) < 0 &&
+			    errno != ESRCH)
+				return -errno;
+			continue;
+		}
+		/* Another ptrace event (we set no options): resume quietly. */
+		if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0 && errno != ESRCH)
+			return -errno;
+	}
+}
+
+static int list_tasks(int pid, int **ret, size_t *ret_nr)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int *v = NULL;
+	size_t nr = 0, alloc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -HG_E_TARGET_GONE : -errno;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		ALLOC_GROW(v, nr + 1, alloc);
+		v[nr++] = atoi(de->d_name);
+	}
+	closedir(d);
+	*ret = v;
+	*ret_nr = nr;
+	return 0;
+}
+
+static int seize_one(struct target *t, int tid)
+{
+	struct live *l = L(t);
+	size_t i;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
+		int e = errno;
+
+		if (e == ESRCH)
+			return 1;	/* exited meanwhile: not ours to stop */
+		if (e == EPERM) {
+			int tracer = tracer_pid(t->pid);
+
+			if (tracer > 0 && tracer != getpid())
+				return -HG_E_ALREADY_TRACED;
+			/* A zombie (exiting) thread cannot be seized. */
+			if (thread_state(t->pid, tid) == 'Z' ||
+			    thread_state(t->pid, tid) == 'X')
+				return 1;
+			return -HG_E_NOT_PERMITTED;
+		}
+		return -e;
+	}
+	emerg_add(tid);
+	ALLOC_GROW(l->th, l->nr + 1, l->alloc);
+	t->threads = xrealloc(t->threads, st_mult(l->alloc, sizeof(*t->threads)));
+	i = l->nr++;
+	memset(&l->th[i], 0, sizeof(l->th[i]));
+	memset(&t->threads[i], 0, sizeof(t->threads[i]));
+	l->th[i].tid = tid;
+	t->threads[i].tid = tid;
+	t->nr_threads = l->nr;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+/* Drop threads that exited while we held them from both arrays. */
+static void compact_threads(struct target *t)
+{
+	struct live *l = L(t);
+	size_t j = 0;
+
+	for (size_t i = 0; i < l->nr; i++) {
+		if (l->th[i].gone)
+			continue;
+		l->th[j] = l->th[i];
+		t->threads[j] = t->threads[i];
+		j++;
+	}
+	l->nr = j;
+	t->nr_threads = j;
+}
+
+int live_stop(struct target *t)
+{
+	struct live *l = L(t);
+	int err = 0;
+
+	for (unsigned pass = 0; pass < MAX_SCAN_PASSES; pass++) {
+		int *tids = NULL;
+		size_t nr = 0, added = 0;
+
+		err = list_tasks(t->pid, &tids, &nr);
+		if (err < 0)
+			goto fail;
+		for (size_t k = 0; k < nr; k++) {
+			if (find_thread(l, tids[k]) >= 0)
+				continue;
+			err = seize_one(t, tids[k]);
+			if (err < 0) {
+				free(tids);
+				goto fail;
+			}
+			if (err == 0)
+				added++;
+		}
+		free(tids);
+		l->stopped = true;
+		for (size_t i = 0; i < l->nr; i++) {
+			if (l->th[i].stopped || l->th[i].gone)
+				continue;
+			err = wait_stop(t, i);
+			if (err < 0)
+				goto fail;
+		}
+		if (!added && pass > 0)
+			break;
+		if (pass == MAX_SCAN_PASSES - 1) {
+			err = -HG_E_BUSY;
+			goto fail;
+		}
+	}
+	compact_threads(t);
+	if (!l->nr || find_thread(l, t->pid) < 0) {
+		/* The leader may be a zombie after pthread_exit(); the process
+		 * lives on while other threads do. Only "no thread at all" is
+		 * a gone process. */
+		if (!l->nr) {
+			err = -HG_E_TARGET_GONE;
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < l->nr; i++) {
+		err = getregs(t, i);
+		if (err < 0)
+			goto fail;
+	}
+	err = live_refresh_maps(t);
+	if (err < 0)
+		goto fail;
+	return 0;
+fail:
+	live_detach(t);
+	if (err == -HG_E_NOT_PERMITTED || err == -HG_E_TARGET_GONE ||
+	    err == -HG_E_ALREADY_TRACED)
+		return !proc_exists(t->pid) ? -HG_E_TARGET_GONE : err;
+	return err;
+}
+
+int live_resume_some(struct target *t, const bool *which)
+{
+	struct live *l = L(t);
+
+	for (size_t i = 0; i < l->nr; i++) {
+		struct live_thread *th = &l->th[i];
+
+		if (!which[i] || !th->stopped || th->group_stop || th->gone)
+			continue;
+		if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0) {
+			if (errno == ESRCH) {
+				th->gone = true;
+				continue;
+			}
+			return -errno;
+		}
+		th->stopped = false;
+	}
+	return 0;
+}
+
+int live_interrupt_some(struct target *t, const bool *which)
+{
+	struct live *l = L(t);
+	int err;
+
+	for (size_t i = 0; i < l->nr; i++) {
+		struct live_thread *th = &l->th[i];
+
+		if (!which[i] || th->stopped || th->gone)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) < 0 && errno != ESRCH)
+			return -errno;
+	}
+	for (size_t i = 0; i < l->nr; i++) {
+		if (!which[i] || l->th[i].stopped || l->th[i].gone)
+			continue;
+		err = wait_stop(t, i);
+		if (err < 0)
+			return err;
+		if (!l->th[i].gone) {
+			err = getregs(t, i);
+			if (err < 0)
+				return err;
+		}
+	}
+	/* Keep which[] indices valid: gone threads stay in the arrays (with
+	 * stale registers) until detach; callers skip them via
+	 * live_thread_syscall() == -2. */
+	return 0;
+}
+
+long live_thread_syscall(const struct target *t, size_t i)
+{
+	const struct live *l = L(t);
+
+	if (i >= l->nr || l->th[i].gone)
+		return -2;
+	return (long)t->threads[i].regs.orig_rax;
+}
+
+bool live_is_stopped(const struct target *t)
+{
+	return L(t)->stopped;
+}
+
+void live_detach(struct target *t)
+{
+	struct live *l = L(t);
+
+	if (!l || !l->stopped)
+		return;
+	for (size_t i = 0; i < l->nr; i++) {
+		struct live_thread *th = &l->th[i];
+
+		if (th->gone)
+			continue;
+		if (!th->stopped) {
+			/* Resumed and not stopped again (error path): a
+			 * detach needs a ptrace-stop. */
+			if (ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) == 0)
+				(void)wait_stop(t, i);
+		}
+		if (th->gone)
+			continue;
+		ptrace(PTRACE_DETACH, th->tid, 0, 0);
+		th->stopped = false;
+	}
+	emerg_clear();
+	l->stopped = false;
+}
+
+/* ---- freezing ---- */
+
+/* Regions whose bytes the analysis needs from the stopped instant. */
+static bool worth_copying(const struct target_region *r)
+{
+	if ((r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
+	    (TARGET_PROT_READ | TARGET_PROT_WRITE) || r->shared)
+		return false;
+	if (!r->path || r->path[0] == '/')
+		return true;
+	return !strcmp(r->path, "[heap]") || !strncmp(r->path, "[stack", 6) ||
+	       !strncmp(r->path, "[anon:", 6);
+}
+
+/*
+ * Copy [start, end) into the image. Pages that cannot be read (a file
+ * mapping past EOF, memory unmapped since the maps were read) are left
+ * out: the image then has a hole there and reads of it fail, as they
+ * would have in the process.
+ */
+static int copy_region(struct live *l, taddr_t start, taddr_t end)
+{
+	size_t len = end - start;
+	unsigned char *buf = xmalloc(len);
+	size_t done = 0, run_start = 0;
+
+	while (done < len) {
+		size_t want = MIN(COPY_PIECE, len - done);
+		ssize_t n = raw_read(l, start + done, buf + done, want);
+
+		if (n == -HG_E_TARGET_GONE) {
+			free(buf);
+			return (int)n;
+		}
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		/* Unreadable page: close the current run, skip one page. */
+		if (done > run_start) {
+			void *part = xmalloc(done - run_start);
+
+			memcpy(part, buf + run_start, done - run_start);
+			memimage_put(l->frozen, start + run_start, part, done - run_start);
+		}
+		done = MIN(len, (done + 4096) & ~(size_t)4095);
+		run_start = done;
+	}
+	if (run_start == 0) {
+		memimage_put(l->frozen, start, buf, len);
+		return 0;
+	}
+	if (len > run_start) {
+		void *part = xmalloc(len - run_start);
+
+		memcpy(part, buf + run_start, len - run_start);
+		memimage_put(l->frozen, start + run_start, part, len - run_start);
+	}
+	free(buf);
+	return 0;
+}
+
+int live_freeze(struct target *t, uint64_t *ret_bytes)
+{
+	struct live *l = L(t);
+	int err;
+
+	memimage_destroy(l->frozen);
+	l->frozen = NULL;
+	{
+		struct memimage *m = memimage_create();
+
+		l->frozen = m;
+	}
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if (!worth_copying(r))
+			continue;
+		err = copy_region(l, r->start, r->end);
+		if (err < 0)
+			return err;
+	}
+	if (ret_bytes)
+		*ret_bytes = memimage_bytes(l->frozen);
+	return 0;
+}
+
+/* ---- open/close ---- */
+
+static void live_close(struct target *t)
+{
+	struct live *l = L(t);
+
+	if (!l)
+		return;
+	live_detach(t);
+	memimage_destroy(l->frozen);
+	if (l->memfd >= 0)
+		close(l->memfd);
+	free(l->th);
+	free(l);
+	t->priv = NULL;
+}
+
+static const struct target_ops ptrace_ops = {
+	.name = "ptrace",
+	.read = live_read,
+	.map = live_map,
+	.close = live_close,
+};
+
+int target_live_open(int pid, struct target **ret_target)
+{
+	struct target *t;
+	struct live *l;
+	char path[64], buf[4096];
+	ssize_t n;
+	int err;
+
+	if (pid <= 0)
+		return -HG_E_NO_PROCESS;
+	if (!proc_exists(pid))
+		return -HG_E_NO_PROCESS;
+	t = xcalloc(1, sizeof(*t));
+	l = xcalloc(1, sizeof(*l));
+	l->pid = pid;
+	l->memfd = -1;
+	t->ops = &ptrace_ops;
+	t->priv = l;
+	t->pid = pid;
+	t->root = xasprintf("/proc/%d/root", pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		t->exe = xstrdup(buf);
+	}
+	err = parse_maps(pid, &t->regions, &t->nr_regions);
+	if (err < 0) {
+		target_close(t);
+		return err;
+	}
+	if (!t->exe && !t->nr_regions) {
+		/* Readable /proc entry but no maps: a kernel thread or a
+		 * process we may not look into. */
+		target_close(t);
+		return -HG_E_NOT_PERMITTED;
+	}
+	*ret_target = t;
+	return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * ptrace.h - the live backend: a running process, stopped for a moment.
+ *
+ * Life cycle (each step may fail; target_close() always detaches):
+ *
+ *   target_live_open(pid)   read /proc/PID/maps, exe, root; nothing stopped
+ *   live_stop()             PTRACE_SEIZE + PTRACE_INTERRUPT every thread,
+ *                           rescanning /proc/PID/task until no new thread
+ *                           appears; registers of every thread are read
+ *   live_resume_some() /    let some threads run on and stop them again
+ *   live_interrupt_some()   (the consistency loop: threads caught inside
+ *                           the allocator are let out of it)
+ *   live_freeze()           copy the writable private memory of the process
+ *                           into heapgrab (process_vm_readv, fallback
+ *                           /proc/PID/mem); later reads come from the copy
+ *   live_detach()           every thread resumes; signals that arrived
+ *                           while stopped are delivered
+ *
+ * Reads before live_freeze() go to the live process. Reads after it come
+ * from the copy first, then (for read-only file mappings that were not
+ * copied, e.g. RELRO) from the live process if it still exists.
+ *
+ * This backend only reads: it never writes target memory or registers.
+ */
+#ifndef HEAPGRAB_PTRACE_H
+#define HEAPGRAB_PTRACE_H
+
+#include "target/target.h"
+
+MUST_CHECK int target_live_open(int pid, struct target **ret_target);
+MUST_CHECK int live_stop(struct target *t);
+/* Resume (PTRACE_CONT) the threads whose index has which[i] set; threads in
+ * a group-stop (the process was SIGSTOPped before we came) are never resumed. */
+MUST_CHECK int live_resume_some(struct target *t, const bool *which);
+/* Stop again the threads resumed by live_resume_some() and refresh their
+ * registers. */
+MUST_CHECK int live_interrupt_some(struct target *t, const bool *which);
+/* Re-read /proc/PID/maps (after the process is stopped). */
+MUST_CHECK int live_refresh_maps(struct target *t);
+/* Copy writable private memory; *ret_bytes gets the number of bytes copied. */
+MUST_CHECK int live_freeze(struct target *t, uint64_t *ret_bytes);
+/* Resume and detach every thread. Safe to call twice. */
+void live_detach(struct target *t);
+/* True between live_stop() and live_detach(). */
+bool live_is_stopped(const struct target *t);
+/* Raw syscall number the thread was stopped in, or -1 when not in a syscall. */
+long live_thread_syscall(const struct target *t, size_t i);
+
+/*
+ * Async-signal-safe: detach every thread heapgrab has seized (best effort).
+ * For signal handlers of the CLI (SIGINT, SIGTERM, SIGHUP, SIGSEGV, ...).
+ * The kernel also resumes seized threads when heapgrab dies, but detaching
+ * first keeps group-stop state and pending signals right.
+ */
+void live_emergency_detach(void);
+
+#endif /* HEAPGRAB_PTRACE_H */
