@@ -282,6 +282,8 @@ int live_refresh_maps(struct target *t)
 
 /* ---- reading ---- */
 
+static bool worth_copying(const struct target_region *r);
+
 static int errno_to_hg(int e)
 {
 	switch (e) {
@@ -338,8 +340,19 @@ static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
 	struct live *l = L(t);
 	unsigned char *p = buf;
 
-	if (l->frozen && memimage_read(l->frozen, addr, buf, len) == 0)
-		return 0;
+	if (l->frozen) {
+		const struct target_region *r;
+
+		if (memimage_read(l->frozen, addr, buf, len) == 0)
+			return 0;
+		/* Writable memory was frozen on purpose (what is missing was
+		 * unreadable or a stack's dead part): never mix in bytes from
+		 * a later moment. Read-only file mappings (RELRO, text) do not
+		 * change and may still be read from the process. */
+		r = target_region_of(t, addr);
+		if (!r || worth_copying(r))
+			return -HG_E_UNREADABLE;
+	}
 	while (len) {
 		ssize_t n = raw_read(l, addr, p, len);
 
@@ -740,10 +753,27 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 	}
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
+		taddr_t start = r->start;
 
 		if (!worth_copying(r))
 			continue;
-		err = copy_region(l, r->start, r->end);
+		/*
+		 * A stack: only its live part matters (from the stack pointer,
+		 * red zone included, to the top, where glibc also keeps a
+		 * thread's TLS and struct pthread). Thread stacks are 8 MiB
+		 * mappings that are mostly never touched; copying them whole
+		 * cost more than the heap itself in a 9-thread target.
+		 */
+		for (size_t k = 0; k < t->nr_threads; k++) {
+			taddr_t sp = t->threads[k].regs.rsp;
+
+			if (sp >= r->start && sp < r->end) {
+				sp = sp >= r->start + 128 ? sp - 128 : r->start;
+				start = MAX(r->start, sp & ~(taddr_t)4095);
+				break;
+			}
+		}
+		err = copy_region(l, start, r->end);
 		if (err < 0)
 			return err;
 	}
