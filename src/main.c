@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "attach", cmd_attach, "snapshot a live process and print its heap census" },
+	{ "core", cmd_core, "the same census from an ELF core dump (kernel or gcore)" },
 };
 
 static void print_help(void)

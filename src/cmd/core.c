@@ -1,0 +1,194 @@
+/*
+ * core.c - `heapgrab core CORE`: the census of a core dump, the same as
+ * `heapgrab attach` gives on the live process.
+ *
+ * The walk cannot tell a core from a live process: target/core.c serves
+ * the bytes (PT_LOAD data, then the mapped files, checked by build-id).
+ * What differs is only here: problems with the core itself (truncated,
+ * files missing or not the ones that were mapped) are reported first, and
+ * a libc that cannot be read exactly is fatal, because every address of
+ * the allocator comes from it.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "analysis/census.h"
+#include "output/census-out.h"
+#include "snapshot/snapshot.h"
+#include "target/core.h"
+#include "target/target.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char core_usage[] =
+	"usage: heapgrab core [--format text|json] [--exe BIN] [--sysroot DIR]\n"
+	"                     [--debug-dir DIR] [--no-debug-info] [--top N] [-v] CORE\n";
+
+enum {
+	OPT_EXE = 256,
+	OPT_SYSROOT,
+	OPT_DEBUG_DIR,
+	OPT_NO_DEBUG_INFO,
+	OPT_TOP,
+	OPT_HELP,
+};
+
+static const struct option core_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool is_libc_path(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	b = b ? b + 1 : p;
+	return !strcmp(b, "libc.so.6") || (!strncmp(b, "libc-2.", 7) && strstr(b, ".so"));
+}
+
+/*
+ * Report the core's own problems. Returns 0, or an exit status when the
+ * libc the core maps cannot be read exactly.
+ */
+static int check_core(struct target *t, const char *core, struct diag_sink *diag)
+{
+	const struct core_problem *probs;
+	const struct core_file *files;
+	size_t nr, nf;
+
+	(void)target_core_check_files(t);
+	nf = target_core_files(t, &files);
+	for (size_t i = 0; i < nf; i++) {
+		if (!is_libc_path(files[i].path) || files[i].status == 0)
+			continue;
+		if (files[i].status == -HG_E_BUILD_ID_MISMATCH)
+			error_msg("core '%s': libc '%s' is not the one the process had mapped "
+				  "(build-id mismatch); point --sysroot at the right root", core,
+				  files[i].host_path);
+		else
+			error_msg("core '%s': cannot read libc '%s': %s (use --sysroot)", core,
+				  files[i].host_path, hg_strerror(files[i].status));
+		return EXIT_FAILURE_HG;
+	}
+	nr = target_core_problems(t, &probs);
+	for (size_t i = 0; i < nr; i++)
+		diag_report(diag, DIAG_WARNING, "core '%s': %s", core, probs[i].msg);
+	if (target_core_problems_dropped(t))
+		diag_report(diag, DIAG_WARNING, "core '%s': %zu more problems", core,
+			    target_core_problems_dropped(t));
+	return 0;
+}
+
+int cmd_core(int argc, char **argv)
+{
+	struct snapshot_opts sopts = { 0 };
+	struct core_opts copts = { 0 };
+	struct census_out_opts oopts = { 0 };
+	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	struct snapshot *snap = NULL;
+	struct target *t = NULL;
+	struct diag_sink diag;
+	struct census census;
+	const char *path;
+	char *end;
+	int format = FORMAT_TEXT, c, err, status;
+	unsigned long v;
+
+	while ((c = getopt_long(argc, argv, "+f:v", core_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = parse_format(optarg);
+			if (format < 0)
+				return usage_error("unknown format '%s' (text, json)", optarg);
+			break;
+		case OPT_EXE:
+			copts.exe = optarg;
+			break;
+		case OPT_SYSROOT:
+			copts.sysroot = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			sopts.debug_dir = optarg;
+			break;
+		case OPT_NO_DEBUG_INFO:
+			sopts.no_debug_info = true;
+			break;
+		case OPT_TOP:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || !v || v > UINT_MAX)
+				return usage_error("--top needs a positive number, not '%s'", optarg);
+			oopts.top = (unsigned)v;
+			break;
+		case 'v':
+			hg_verbose++;
+			break;
+		case OPT_HELP:
+			fputs(core_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("bad option for core");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "core needs a core file" :
+				   "core takes one core file");
+	path = argv[optind];
+
+	cli_diag_init(&diag);
+	err = target_core_open(path, &copts, &t);
+	if (err == -HG_E_TRUNCATED) {
+		/* Open what is there; the census says what it could not read. */
+		copts.allow_truncated = true;
+		err = target_core_open(path, &copts, &t);
+	}
+	if (err < 0) {
+		error_msg("cannot read core '%s': %s", path, hg_strerror(err));
+		return EXIT_FAILURE_HG;
+	}
+	status = check_core(t, path, &diag);
+	if (status) {
+		target_close(t);
+		return status;
+	}
+	err = snapshot_take_target(t, &sopts, &diag, &why, &snap);
+	target_close(t);
+	if (err < 0) {
+		if (why.len)
+			error_msg("core '%s': %s", path, why.buf);
+		else
+			error_msg("core '%s': %s", path, hg_strerror(err));
+		strbuf_release(&why);
+		return exit_status_for(err);
+	}
+	strbuf_release(&why);
+
+	census_build(snap, &census);
+	oopts.warnings = diag.nr_warnings;
+	if (format == FORMAT_JSON)
+		census_out_json(&out, snap, &census, &oopts);
+	else
+		census_out_text(&out, snap, &census, &oopts);
+	status = write_stdout(&out);
+	cli_diag_finish(&diag);
+	if (!status && diag.nr_warnings)
+		status = EXIT_WARNINGS;
+	strbuf_release(&out);
+	census_release(&census);
+	snapshot_free(snap);
+	return status;
+}
