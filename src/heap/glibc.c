@@ -147,6 +147,8 @@ struct glibc {
 	bool have_tpoff;
 	taddr_t *code;			/* allocator code ranges, pairs */
 	size_t nr_code;
+	taddr_t *libc_text;		/* libc's executable mappings, pairs */
+	size_t nr_libc_text;
 	struct dbg_module *dbg;
 };
 
@@ -171,6 +173,7 @@ void glibc_free(struct glibc *g)
 		return;
 	dbg_module_free(g->dbg);
 	free(g->code);
+	free(g->libc_text);
 	free(g);
 }
 
@@ -313,6 +316,17 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 		return err;
 	g = xcalloc(1, sizeof(*g));
 	g->libc_base = libc->start;
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if (!(r->prot & TARGET_PROT_EXEC) || !r->path || strcmp(r->path, libc->path))
+			continue;
+		g->libc_text = xrealloc(g->libc_text, st_mult(2 * (g->nr_libc_text + 1),
+							      sizeof(taddr_t)));
+		g->libc_text[2 * g->nr_libc_text] = r->start;
+		g->libc_text[2 * g->nr_libc_text + 1] = r->end;
+		g->nr_libc_text++;
+	}
 	host = target_host_path(t, libc->path);
 	err = libc_file_analyze(host, &fi);
 	if (err < 0) {
@@ -383,6 +397,14 @@ static bool in_code(const struct glibc *g, taddr_t pc)
 	return false;
 }
 
+static bool in_libc_text(const struct glibc *g, taddr_t pc)
+{
+	for (size_t i = 0; i < g->nr_libc_text; i++)
+		if (pc >= g->libc_text[2 * i] && pc < g->libc_text[2 * i + 1])
+			return true;
+	return false;
+}
+
 static bool mm_syscall(long nr)
 {
 	switch (nr) {
@@ -407,6 +429,17 @@ int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy, bool *ret_
 		const struct user_regs_struct *r = &t->threads[i].regs;
 
 		busy[i] = in_code(g, r->rip) || mm_syscall((long)r->orig_rax);
+		if (!busy[i] && in_libc_text(g, r->rip)) {
+			uint64_t ret;
+
+			/*
+			 * A leaf libc routine called from the allocator
+			 * (memcpy in _int_realloc, memset, __lll_lock_wait)
+			 * has the allocator's return address at [rsp].
+			 */
+			if (target_read_u64(t, r->rsp, &ret) == 0 && in_code(g, ret))
+				busy[i] = true;
+		}
 		nr_busy += busy[i];
 	}
 	*ret_lock_held = false;
