@@ -30,6 +30,7 @@ const char *hg_strerror(int err)
 	return "unknown error";
 }
 
+ATTR_FORMAT(2, 0)
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[4096];
