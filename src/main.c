@@ -16,11 +16,14 @@ struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	const char *usage;
 };
 
 static const struct command commands[] = {
-	{ "attach", cmd_attach, "snapshot a live process and print its heap census" },
-	{ "core", cmd_core, "the same census from an ELF core dump (kernel or gcore)" },
+	{ "attach", cmd_attach, "snapshot a live process and print its heap census",
+	  cmd_attach_usage },
+	{ "core", cmd_core, "the same census from an ELF core dump (kernel or gcore)",
+	  cmd_core_usage },
 };
 
 static void print_help(void)
@@ -31,6 +34,16 @@ static void print_help(void)
 	       "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fputs(commands[i].usage, stdout);
+	printf("\nCommon options:\n"
+	       "  --format text|json  output for people (default) or the JSON contract\n"
+	       "                      of doc/json-output.md\n"
+	       "  --debug-dir DIR     search separate debug files below DIR instead of\n"
+	       "                      /usr/lib/debug (an empty DIR forces disassembly)\n"
+	       "  --no-debug-info     do not use libc's debug info\n"
+	       "  -v, --verbose       notes, timings and addresses\n");
 	printf("\nRun 'heapgrab COMMAND --help' for a command's options.\n\n"
 	       "Exit status:\n"
 	       "  0   complete\n"

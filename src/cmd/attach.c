@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char attach_usage[] =
+const char cmd_attach_usage[] =
 	"usage: heapgrab attach [--format text|json] [--debug-dir DIR] [--no-debug-info]\n"
 	"                       [--retries N] [--top N] [-v] PID\n";
 
@@ -66,7 +66,8 @@ int cmd_attach(int argc, char **argv)
 	unsigned long pid, v;
 	int format = FORMAT_TEXT, c, err, status;
 
-	while ((c = getopt_long(argc, argv, "+f:v", attach_options, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "f:v", attach_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = parse_format(optarg);
@@ -93,10 +94,10 @@ int cmd_attach(int argc, char **argv)
 			hg_verbose++;
 			break;
 		case OPT_HELP:
-			fputs(attach_usage, stdout);
+			fputs(cmd_attach_usage, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("bad option for attach");
+			return usage_error("unknown option '%s' for attach", argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
@@ -124,6 +125,7 @@ int cmd_attach(int argc, char **argv)
 
 	census_build(snap, &census);
 	copts.warnings = diag.nr_warnings;
+	copts.addresses = hg_verbose > 0;
 	if (format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
 	} else {

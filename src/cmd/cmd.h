@@ -23,6 +23,10 @@ struct strbuf;
 int cmd_attach(int argc, char **argv);
 int cmd_core(int argc, char **argv);
 
+/* Each command's synopsis ("usage: heapgrab NAME ..."), for --help. */
+extern const char cmd_attach_usage[];
+extern const char cmd_core_usage[];
+
 /* Shared by commands (cmd/common.c). */
 
 enum out_format { FORMAT_TEXT, FORMAT_JSON };

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char core_usage[] =
+const char cmd_core_usage[] =
 	"usage: heapgrab core [--format text|json] [--exe BIN] [--sysroot DIR]\n"
 	"                     [--debug-dir DIR] [--no-debug-info] [--top N] [-v] CORE\n";
 
@@ -108,7 +108,8 @@ int cmd_core(int argc, char **argv)
 	int format = FORMAT_TEXT, c, err, status;
 	unsigned long v;
 
-	while ((c = getopt_long(argc, argv, "+f:v", core_options, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "f:v", core_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = parse_format(optarg);
@@ -138,10 +139,10 @@ int cmd_core(int argc, char **argv)
 			hg_verbose++;
 			break;
 		case OPT_HELP:
-			fputs(core_usage, stdout);
+			fputs(cmd_core_usage, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("bad option for core");
+			return usage_error("unknown option '%s' for core", argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
@@ -179,6 +180,7 @@ int cmd_core(int argc, char **argv)
 
 	census_build(snap, &census);
 	oopts.warnings = diag.nr_warnings;
+	oopts.addresses = hg_verbose > 0;
 	if (format == FORMAT_JSON)
 		census_out_json(&out, snap, &census, &oopts);
 	else

@@ -208,8 +208,13 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 	for (size_t i = 0; i < w->nr_arenas; i++) {
 		const struct heap_arena *a = &w->arenas[i];
 
-		strbuf_addf(sb, "  0x%012" PRIx64 "  %-4s %3u heap%s ", a->addr,
-			    a->main ? "main" : "", a->nr_heaps, a->nr_heaps == 1 ? " " : "s");
+		if (o && o->addresses)
+			strbuf_addf(sb, "  0x%012" PRIx64 " ", a->addr);
+		if (a->main)
+			strbuf_addstr(sb, "  main    ");
+		else
+			strbuf_addf(sb, "  arena %-3zu", i);
+		strbuf_addf(sb, " %3u heap%s ", a->nr_heaps, a->nr_heaps == 1 ? " " : "s");
 		bytes_cell(sb, a->system_bytes, 12);
 		strbuf_addstr(sb, "  in use ");
 		bytes_cell(sb, a->kinds[CHUNK_INUSE].bytes, 10);

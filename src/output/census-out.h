@@ -17,6 +17,7 @@ struct census;
 struct census_out_opts {
 	unsigned top;		/* size classes shown in text (0: default 20) */
 	unsigned warnings;	/* diagnostics emitted while taking it */
+	bool addresses;		/* text: show arena addresses (-v) */
 };
 
 void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct census *c,
