@@ -132,6 +132,9 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (err < 0)
 		goto out;
 
+	err = live_prepare(t);
+	if (err < 0)
+		goto out;
 	t0 = now_ms();
 	err = stop_quiescent(t, g, max_rounds, &st.rounds);
 	t1 = now_ms();

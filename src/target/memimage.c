@@ -23,6 +23,7 @@ struct memseg {
 	taddr_t start;
 	size_t len;
 	unsigned char *data;
+	bool borrowed;		/* not ours to free */
 };
 
 struct memimage {
@@ -36,7 +37,7 @@ struct memimage *memimage_create(void)
 	return xcalloc(1, sizeof(struct memimage));
 }
 
-void memimage_put(struct memimage *m, taddr_t start, void *data, size_t len)
+static void put(struct memimage *m, taddr_t start, void *data, size_t len, bool borrowed)
 {
 	size_t i;
 
@@ -46,9 +47,21 @@ void memimage_put(struct memimage *m, taddr_t start, void *data, size_t len)
 		m->segs[i] = m->segs[i - 1];
 		i--;
 	}
-	m->segs[i] = (struct memseg){ .start = start, .len = len, .data = data };
+	m->segs[i] = (struct memseg){
+		.start = start, .len = len, .data = data, .borrowed = borrowed,
+	};
 	m->nr++;
 	m->bytes += len;
+}
+
+void memimage_put(struct memimage *m, taddr_t start, void *data, size_t len)
+{
+	put(m, start, data, len, false);
+}
+
+void memimage_put_borrowed(struct memimage *m, taddr_t start, void *data, size_t len)
+{
+	put(m, start, data, len, true);
 }
 
 /* Index of the segment containing ADDR, or -1. */
@@ -120,7 +133,8 @@ void memimage_destroy(struct memimage *m)
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->nr; i++)
-		free(m->segs[i].data);
+		if (!m->segs[i].borrowed)
+			free(m->segs[i].data);
 	free(m->segs);
 	free(m);
 }

@@ -4,6 +4,7 @@
  * Life cycle (each step may fail; target_close() always detaches):
  *
  *   target_live_open(pid)   read /proc/PID/maps, exe, root; nothing stopped
+ *   live_prepare()          allocate and fault in copy buffers (running)
  *   live_stop()             PTRACE_SEIZE + PTRACE_INTERRUPT every thread,
  *                           rescanning /proc/PID/task until no new thread
  *                           appears; registers of every thread are read
@@ -28,6 +29,9 @@
 #include "target/target.h"
 
 MUST_CHECK int target_live_open(int pid, struct target **ret_target);
+/* Before live_stop(): allocate and fault in the copy buffers of the large
+ * writable regions, so the copy under the stop runs at memory speed. */
+MUST_CHECK int live_prepare(struct target *t);
 MUST_CHECK int live_stop(struct target *t);
 /* Resume (PTRACE_CONT) the threads whose index has which[i] set; threads in
  * a group-stop (the process was SIGSTOPped before we came) are never resumed. */

@@ -115,6 +115,8 @@ void memimage_add_thread(struct target *t, int tid, const struct user_regs_struc
 struct memimage;
 struct memimage *memimage_create(void);
 void memimage_put(struct memimage *m, taddr_t start, void *data, size_t len);
+/* The same, but DATA stays the caller's: it must outlive the image. */
+void memimage_put_borrowed(struct memimage *m, taddr_t start, void *data, size_t len);
 /* 0 if fully read, -HG_E_UNREADABLE if some byte is not held. */
 int memimage_read(const struct memimage *m, taddr_t addr, void *buf, size_t len);
 const void *memimage_map(const struct memimage *m, taddr_t addr, size_t len);
