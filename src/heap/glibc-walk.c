@@ -132,6 +132,81 @@ static taddr_t excl_end(const struct walker *k, taddr_t addr)
 	return 0;
 }
 
+/*
+ * A window onto target memory. Heaps are walked through 1 MiB windows of
+ * target_map() rather than one mapping of the whole heap: for a core, the
+ * backend can then drop pages already walked, and heapgrab's memory stays
+ * far below the core's size (issue 3: a 4 GiB core, RSS well under it).
+ */
+#define VIEW_WINDOW (1u << 20)
+#define VIEW_SLACK 64	/* windows overlap so a header at the edge fits */
+
+struct view {
+	struct target *t;
+	taddr_t lo, hi;			/* reads outside fail */
+	taddr_t wstart, wend;		/* the bytes at p */
+	const unsigned char *p;
+	unsigned char *buf;		/* when the backend cannot map */
+	bool bad;			/* a read failed */
+};
+
+static void view_init(struct view *v, struct target *t, taddr_t lo, taddr_t hi)
+{
+	memset(v, 0, sizeof(*v));
+	v->t = t;
+	v->lo = lo;
+	v->hi = hi;
+}
+
+static void view_release(struct view *v)
+{
+	free(v->buf);
+	v->buf = NULL;
+}
+
+static bool view_load(struct view *v, taddr_t addr)
+{
+	taddr_t ws = MAX(v->lo, addr & ~(taddr_t)(VIEW_WINDOW - 1));
+	taddr_t we = MIN(v->hi, ws + VIEW_WINDOW + VIEW_SLACK);
+
+	v->p = target_map(v->t, ws, we - ws);
+	if (!v->p) {
+		if (!v->buf)
+			v->buf = xmalloc(VIEW_WINDOW + VIEW_SLACK);
+		if (target_read(v->t, ws, v->buf, we - ws) < 0) {
+			v->wstart = v->wend = 0;
+			return false;
+		}
+		v->p = v->buf;
+	}
+	v->wstart = ws;
+	v->wend = we;
+	return true;
+}
+
+/* LEN (<= VIEW_SLACK) bytes at ADDR into OUT; false (and ->bad) if unreadable. */
+static bool view_get(struct view *v, taddr_t addr, void *out, size_t len)
+{
+	if (addr < v->lo || addr > v->hi || len > v->hi - addr) {
+		v->bad = true;
+		return false;
+	}
+	if ((addr < v->wstart || addr + len > v->wend) && !view_load(v, addr)) {
+		v->bad = true;
+		return false;
+	}
+	memcpy(out, v->p + (addr - v->wstart), len);
+	return true;
+}
+
+static uint64_t at(struct view *v, taddr_t addr)
+{
+	uint64_t x = 0;
+
+	(void)view_get(v, addr, &x, 8);
+	return x;
+}
+
 /* ---- step 1: mp_ and arenas ---- */
 
 static int read_mp(struct walker *k)
@@ -336,17 +411,14 @@ static void collect_fastbins(struct walker *k, struct arena_state *a)
 
 /* ---- step 3: linear walk ---- */
 
-static bool maybe_tcache(const struct walker *k, const unsigned char *mem)
+static bool maybe_tcache(const struct walker *k, uint64_t key)
 {
-	uint64_t key;
-
 	if (!k->tcache.nr)
 		return false;
 	if (!k->l->tcache_key || k->keys_overflow)
 		return true;
 	/* tcache_entry.key at mem + 8 (2.29+): skip the hash lookup for
 	 * chunks that cannot be tcache entries. */
-	memcpy(&key, mem + 8, 8);
 	for (size_t i = 0; i < k->nr_keys; i++)
 		if (k->tc_keys[i] == key)
 			return true;
@@ -364,8 +436,7 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 			 enum seg_kind kind)
 {
 	struct arena_state *a = &k->ar[ai];
-	const unsigned char *base;
-	unsigned char *copy = NULL;
+	struct view v;
 	taddr_t p = start;
 
 	if (end <= start || end - start > (1ULL << 40)) {
@@ -374,19 +445,8 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 			    X(a->addr), X(start), X(end));
 		return;
 	}
-	base = target_map(k->t, start, end - start);
-	if (!base) {
-		copy = malloc(end - start);
-		if (!copy || target_read(k->t, start, copy, end - start) < 0) {
-			diag_report(k->diag, DIAG_WARNING,
-				    "arena 0x%llx: heap 0x%llx-0x%llx unreadable, skipping it",
-				    X(a->addr), X(start), X(end));
-			free(copy);
-			return;
-		}
-		base = copy;
-	}
-#define AT(addr) ({ uint64_t v_; memcpy(&v_, base + ((addr) - start), 8); v_; })
+	view_init(&v, k->t, start, end);
+#define AT(addr) at(&v, (addr))
 	while (p < end) {
 		uint64_t sz, nsz;
 		taddr_t n;
@@ -416,6 +476,8 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 			a->structural += end - p;
 			goto out;
 		}
+		if (v.bad)
+			break;
 		if (sz < MINSIZE || sz & (MALLOC_ALIGNMENT - 1) || sz > end - p ||
 		    end - (p + sz) < CHUNK_HDR_SZ) {
 			diag_report(k->diag, DIAG_WARNING,
@@ -431,24 +493,29 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 				diag_report(k->diag, DIAG_WARNING,
 					    "arena 0x%llx: free chunk 0x%llx: size 0x%llx but next prev_size 0x%llx",
 					    X(a->addr), X(p), X(sz), X(AT(n)));
-		} else if (maybe_tcache(k, base + (p + 16 - start)) &&
-			   addrset_has(&k->tcache, p)) {
+		} else if (maybe_tcache(k, AT(p + 24)) && addrset_has(&k->tcache, p)) {
 			st = CHUNK_TCACHE;
 		} else if (k->fast.nr && sz <= 176 && addrset_has(&k->fast, p)) {
 			st = CHUNK_FASTBIN;
 		} else {
 			st = CHUNK_INUSE;
 		}
+		if (v.bad)
+			break;
 		heap_walk_add(k->w, p, sz, ai, st);
 		p = n;
 	}
-	if (kind == SEG_NEWEST)
+	if (v.bad)
+		diag_report(k->diag, DIAG_WARNING,
+			    "arena 0x%llx: heap memory at 0x%llx unreadable, skipping rest of heap (0x%llx bytes)",
+			    X(a->addr), X(p), X(end - p));
+	else if (kind == SEG_NEWEST)
 		diag_report(k->diag, DIAG_WARNING,
 			    "arena 0x%llx: walk of 0x%llx-0x%llx did not reach top chunk 0x%llx",
 			    X(a->addr), X(start), X(end), X(a->top));
 out:
 #undef AT
-	free(copy);
+	view_release(&v);
 }
 
 static void walk_main(struct walker *k, uint32_t ai)
@@ -529,9 +596,10 @@ static bool anon_private_rw(const struct target_region *r)
 
 static void scan_region(struct walker *k, const struct target_region *r)
 {
-	const unsigned char *base = target_map(k->t, r->start, r->end - r->start);
+	struct view v;
 	taddr_t p = r->start;
 
+	view_init(&v, k->t, r->start, r->end);
 	while (p + 32 <= r->end) {
 		uint64_t hdr[2], cs, bytes;
 		taddr_t real = p, e;
@@ -541,9 +609,7 @@ static void scan_region(struct walker *k, const struct target_region *r)
 			p = e;
 			continue;
 		}
-		if (base)
-			memcpy(hdr, base + (p - r->start), 16);
-		else if (target_read(k->t, p, hdr, 16) < 0) {
+		if (!view_get(&v, p, hdr, 16)) {
 			p += PAGE;
 			continue;
 		}
@@ -558,9 +624,7 @@ static void scan_region(struct walker *k, const struct target_region *r)
 		for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
 			uint64_t s[2];
 
-			if (base)
-				memcpy(s, base + (p + off - r->start), 16);
-			else if (target_read(k->t, p + off, s, 16) < 0)
+			if (!view_get(&v, p + off, s, 16))
 				break;
 			if (!s[0] && !s[1])
 				continue;
@@ -575,6 +639,7 @@ static void scan_region(struct walker *k, const struct target_region *r)
 		heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
 		p += (bytes + PAGE - 1) & ~(PAGE - 1);
 	}
+	view_release(&v);
 }
 
 static void scan_mmapped(struct walker *k)

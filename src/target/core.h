@@ -42,10 +42,13 @@
  *
  * Memory: the core is memory-mapped, never read in. So that a walk over a
  * heap of gigabytes does not leave every page it touched resident, the
- * backend periodically drops its mapping's pages from the page tables
- * (MADV_DONTNEED; they stay in the page cache and fault back in): peak RSS
- * from the core stays around 64 MiB whatever its size. Pointers from
- * target_map() remain valid throughout.
+ * backend drops its mapping's pages from the page tables after every
+ * 64 MiB of reads and maps (MADV_DONTNEED; they stay in the page cache and
+ * fault back in): peak RSS from the core stays around 64 MiB whatever its
+ * size. Pointers from target_map() remain valid throughout. The backend
+ * only sees the calls, so a caller that maps a whole 1 GiB heap and walks
+ * it through the pointer makes 1 GiB resident: map in windows (say 1 MiB)
+ * instead.
  *
  * Nothing is printed. Non-fatal findings are recorded as "problems" (see
  * struct core_problem); some appear only later, when a read first needs a
