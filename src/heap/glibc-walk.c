@@ -464,14 +464,13 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 			break;
 		sz = AT(p + 8) & ~(uint64_t)SIZE_BITS;
 		if (kind == SEG_OLD_HEAP && AT(end - 8) == PREV_INUSE &&
-		    ((sz == CHUNK_HDR_SZ && end - p == 2 * CHUNK_HDR_SZ) ||
-		     (sz <= end - p && p + sz == end))) {
+		    (sz == CHUNK_HDR_SZ || sz == MINSIZE) && end - p == sz + CHUNK_HDR_SZ) {
 			/*
-			 * sysmalloc (2.36) ends an old heap with a fencepost:
-			 * a CHUNK_HDR_SZ|P chunk followed by a 0|P header
-			 * (32 bytes), or, when the old top was too small to
-			 * free, the old top itself marked in use and
-			 * stretched over the 0|P header.
+			 * sysmalloc (2.36) ends an old heap with a 0|P header
+			 * in its last 16 bytes, preceded by a CHUNK_HDR_SZ|P
+			 * fencepost chunk, or, when the old top was too small
+			 * to free, by the old top itself marked in use
+			 * (MINSIZE|P, seen with a 48-byte old top).
 			 */
 			a->structural += end - p;
 			goto out;
