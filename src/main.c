@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "util/errors.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,12 @@ static const struct command commands[] = {
 	  cmd_attach_usage },
 	{ "core", cmd_core, "the same census from an ELF core dump (kernel or gcore)",
 	  cmd_core_usage },
+	{ "show", cmd_show, "the census of a saved snapshot file (attach/core -o FILE)",
+	  cmd_show_usage },
+	{ "diff", cmd_diff, "growth between two snapshots (files, cores or live PIDs)",
+	  cmd_diff_usage },
+	{ "watch", cmd_watch, "a snapshot every interval, growth per interval, leak suspects",
+	  cmd_watch_usage },
 };
 
 static void print_help(void)
@@ -43,15 +50,27 @@ static void print_help(void)
 	       "  --debug-dir DIR     search separate debug files below DIR instead of\n"
 	       "                      /usr/lib/debug (an empty DIR forces disassembly)\n"
 	       "  --no-debug-info     do not use libc's debug info\n"
+	       "  -o FILE             (attach, core) also save the snapshot to FILE\n"
+	       "  --quiet             (attach, core, with -o) print no census\n"
 	       "  -v, --verbose       notes, timings and addresses\n");
 	printf("\nRun 'heapgrab COMMAND --help' for a command's options.\n\n"
 	       "Exit status:\n"
 	       "  0   complete\n"
 	       "  1   output produced, with warnings (e.g. corrupt chunks skipped)\n"
 	       "  2   nothing useful could be produced (no such process, no permission,\n"
-	       "      target exited, not a glibc program, ...)\n"
+	       "      target exited, not a glibc program, damaged snapshot file, ...)\n"
 	       "  3   a thread stayed inside the allocator for the whole retry budget\n"
 	       "  64  usage error\n");
+}
+
+/* Flush stdout after --help/--version; a write error is exit status 2
+ * with one line, as for every command (cmd/common.c write_stdout). */
+static int finish_stdout(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_OK;
+	error_msg("write error on standard output: %s", strerror(errno));
+	return EXIT_FAILURE_HG;
 }
 
 int main(int argc, char **argv)
@@ -60,11 +79,11 @@ int main(int argc, char **argv)
 		return usage_error("no command given");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		print_help();
-		return fflush(stdout) ? EXIT_FAILURE_HG : EXIT_OK;
+		return finish_stdout();
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("heapgrab %s\n", PACKAGE_VERSION);
-		return fflush(stdout) ? EXIT_FAILURE_HG : EXIT_OK;
+		return finish_stdout();
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))

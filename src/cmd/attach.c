@@ -1,11 +1,16 @@
 /*
  * attach.c - `heapgrab attach PID`: snapshot a live process and print its
- * heap census.
+ * heap census; with -o FILE also save the snapshot (snapshot/file.h), and
+ * with --quiet print nothing but errors.
+ *
+ * attach_snapshot() is the "take a live snapshot, explain failures" step,
+ * shared with diff (a PID as OLD or NEW) and watch.
  */
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
 #include "output/census-out.h"
+#include "snapshot/file.h"
 #include "snapshot/snapshot.h"
 #include "util/diag.h"
 #include "util/errors.h"
@@ -20,13 +25,14 @@
 
 const char cmd_attach_usage[] =
 	"usage: heapgrab attach [--format text|json] [--debug-dir DIR] [--no-debug-info]\n"
-	"                       [--retries N] [--top N] [-v] PID\n";
+	"                       [--retries N] [--top N] [-o FILE [--quiet]] [-v] PID\n";
 
 enum {
 	OPT_DEBUG_DIR = 256,
 	OPT_NO_DEBUG_INFO,
 	OPT_RETRIES,
 	OPT_TOP,
+	OPT_QUIET,
 	OPT_HELP,
 };
 
@@ -36,6 +42,8 @@ static const struct option attach_options[] = {
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -54,20 +62,50 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
+/*
+ * Snapshot process PID. Returns 0, or an exit status after printing one
+ * error line.
+ */
+int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
+		    struct diag_sink *diag, struct snapshot **ret_snap,
+		    struct snapshot_live_stats *stats)
+{
+	struct strbuf why = STRBUF_INIT;
+	int err;
+
+	err = snapshot_take_live((int)pid, sopts, diag, &why, ret_snap, stats);
+	if (err < 0) {
+		if (why.len)
+			error_msg("process %lu: %s", pid, why.buf);
+		else if (err == -HG_E_BUSY)
+			error_msg("process %lu: a thread stayed inside the allocator for %u rounds; "
+				  "try again or raise --retries", pid,
+				  sopts->max_rounds ? sopts->max_rounds : 2000);
+		else
+			error_msg("cannot attach to process %lu: %s", pid, hg_strerror(err));
+		strbuf_release(&why);
+		return exit_status_for(err);
+	}
+	strbuf_release(&why);
+	return 0;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	struct snapshot_opts sopts = { 0 };
 	struct snapshot_live_stats stats;
 	struct census_out_opts copts = { 0 };
-	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct diag_sink diag;
 	struct census census;
+	const char *output = NULL;
 	unsigned long pid, v;
-	int format = FORMAT_TEXT, c, err, status;
+	bool quiet = false;
+	int format = FORMAT_TEXT, c, status;
 
 	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:v", attach_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:v", attach_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = parse_format(optarg);
@@ -90,6 +128,12 @@ int cmd_attach(int argc, char **argv)
 				return usage_error("--top needs a positive number, not '%s'", optarg);
 			copts.top = (unsigned)v;
 			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_QUIET:
+			quiet = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -105,23 +149,14 @@ int cmd_attach(int argc, char **argv)
 				   "attach takes one PID");
 	if (parse_uint(argv[optind], INT_MAX, &pid) < 0 || !pid)
 		return usage_error("'%s' is not a process id", argv[optind]);
+	if (quiet && !output)
+		return usage_error("--quiet needs -o FILE (there would be no output at all)");
 
 	cli_diag_init(&diag);
 	install_detach_handlers();
-	err = snapshot_take_live((int)pid, &sopts, &diag, &why, &snap, &stats);
-	if (err < 0) {
-		if (why.len)
-			error_msg("process %lu: %s", pid, why.buf);
-		else if (err == -HG_E_BUSY)
-			error_msg("process %lu: a thread stayed inside the allocator for %u rounds; "
-				  "try again or raise --retries", pid,
-				  sopts.max_rounds ? sopts.max_rounds : 2000);
-		else
-			error_msg("cannot attach to process %lu: %s", pid, hg_strerror(err));
-		strbuf_release(&why);
-		return exit_status_for(err);
-	}
-	strbuf_release(&why);
+	status = attach_snapshot(pid, &sopts, &diag, &snap, &stats);
+	if (status)
+		return status;
 
 	census_build(snap, &census);
 	copts.warnings = diag.nr_warnings;
@@ -139,7 +174,9 @@ int cmd_attach(int argc, char **argv)
 	debug_msg("pause %.3f ms, stop %.3f ms, rounds %u, copy %.3f ms (%llu bytes), walk %.3f ms",
 		  stats.pause_ms, stats.stop_ms, stats.rounds, stats.copy_ms,
 		  (unsigned long long)stats.copied_bytes, stats.walk_ms);
-	status = write_stdout(&out);
+	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
+	if (!quiet && write_stdout(&out))
+		status = EXIT_FAILURE_HG;
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)
 		status = EXIT_WARNINGS;

@@ -20,12 +20,40 @@
 struct diag_sink;
 struct strbuf;
 
+struct core_opts;
+struct snapshot;
+struct snapshot_opts;
+struct snapshot_live_stats;
+struct snapshot_file_info;
+
 int cmd_attach(int argc, char **argv);
 int cmd_core(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* Each command's synopsis ("usage: heapgrab NAME ..."), for --help. */
 extern const char cmd_attach_usage[];
 extern const char cmd_core_usage[];
+extern const char cmd_diff_usage[];
+extern const char cmd_show_usage[];
+extern const char cmd_watch_usage[];
+
+/*
+ * Snapshot sources shared by attach, core, diff and watch. Each prints its
+ * own one-line error and returns 0 or an exit status (EXIT_*); on success
+ * *RET_SNAP is the caller's to snapshot_free().
+ */
+int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
+		    struct diag_sink *diag, struct snapshot **ret_snap,
+		    struct snapshot_live_stats *stats);
+int core_snapshot(const char *path, const struct core_opts *copts,
+		  const struct snapshot_opts *sopts, struct diag_sink *diag,
+		  struct snapshot **ret_snap);
+int load_snapshot(const char *path, struct snapshot **ret_snap,
+		  struct snapshot_file_info *ret_info);
+/* Write S to PATH (mode 0600): 0 or an exit status after a message. */
+int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path);
 
 /* Shared by commands (cmd/common.c). */
 

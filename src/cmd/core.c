@@ -8,6 +8,9 @@
  * files missing or not the ones that were mapped) are reported first, and
  * a libc that cannot be read exactly is fatal, because every address of
  * the allocator comes from it.
+ *
+ * -o FILE saves the snapshot (snapshot/file.h); --quiet prints nothing but
+ * errors. core_snapshot() is shared with diff (a core as OLD or NEW).
  */
 #include "config.h"
 #include "cmd/cmd.h"
@@ -29,7 +32,8 @@
 
 const char cmd_core_usage[] =
 	"usage: heapgrab core [--format text|json] [--exe BIN] [--sysroot DIR]\n"
-	"                     [--debug-dir DIR] [--no-debug-info] [--top N] [-v] CORE\n";
+	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
+	"                     [-o FILE [--quiet]] [-v] CORE\n";
 
 enum {
 	OPT_EXE = 256,
@@ -37,6 +41,7 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_NO_DEBUG_INFO,
 	OPT_TOP,
+	OPT_QUIET,
 	OPT_HELP,
 };
 
@@ -47,6 +52,8 @@ static const struct option core_options[] = {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -93,23 +100,65 @@ static int check_core(struct target *t, const char *core, struct diag_sink *diag
 	return 0;
 }
 
+/*
+ * Snapshot the core at PATH. Returns 0, or an exit status after printing
+ * one error line. COPTS is copied (allow_truncated may be set on the copy).
+ */
+int core_snapshot(const char *path, const struct core_opts *copts_in,
+		  const struct snapshot_opts *sopts, struct diag_sink *diag,
+		  struct snapshot **ret_snap)
+{
+	struct core_opts copts = *copts_in;
+	struct strbuf why = STRBUF_INIT;
+	struct target *t = NULL;
+	int err, status;
+
+	err = target_core_open(path, &copts, &t);
+	if (err == -HG_E_TRUNCATED) {
+		/* Open what is there; the census says what it could not read. */
+		copts.allow_truncated = true;
+		err = target_core_open(path, &copts, &t);
+	}
+	if (err < 0) {
+		error_msg("cannot read core '%s': %s", path, hg_strerror(err));
+		return EXIT_FAILURE_HG;
+	}
+	status = check_core(t, path, diag);
+	if (status) {
+		target_close(t);
+		return status;
+	}
+	err = snapshot_take_target(t, sopts, diag, &why, ret_snap);
+	target_close(t);
+	if (err < 0) {
+		if (why.len)
+			error_msg("core '%s': %s", path, why.buf);
+		else
+			error_msg("core '%s': %s", path, hg_strerror(err));
+		strbuf_release(&why);
+		return exit_status_for(err);
+	}
+	strbuf_release(&why);
+	return 0;
+}
+
 int cmd_core(int argc, char **argv)
 {
 	struct snapshot_opts sopts = { 0 };
 	struct core_opts copts = { 0 };
 	struct census_out_opts oopts = { 0 };
-	struct strbuf why = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
-	struct target *t = NULL;
 	struct diag_sink diag;
 	struct census census;
-	const char *path;
+	const char *path, *output = NULL;
+	bool quiet = false;
 	char *end;
-	int format = FORMAT_TEXT, c, err, status;
+	int format = FORMAT_TEXT, c, status;
 	unsigned long v;
 
 	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:v", core_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:v", core_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = parse_format(optarg);
@@ -135,6 +184,12 @@ int cmd_core(int argc, char **argv)
 				return usage_error("--top needs a positive number, not '%s'", optarg);
 			oopts.top = (unsigned)v;
 			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_QUIET:
+			quiet = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -149,34 +204,13 @@ int cmd_core(int argc, char **argv)
 		return usage_error(optind == argc ? "core needs a core file" :
 				   "core takes one core file");
 	path = argv[optind];
+	if (quiet && !output)
+		return usage_error("--quiet needs -o FILE (there would be no output at all)");
 
 	cli_diag_init(&diag);
-	err = target_core_open(path, &copts, &t);
-	if (err == -HG_E_TRUNCATED) {
-		/* Open what is there; the census says what it could not read. */
-		copts.allow_truncated = true;
-		err = target_core_open(path, &copts, &t);
-	}
-	if (err < 0) {
-		error_msg("cannot read core '%s': %s", path, hg_strerror(err));
-		return EXIT_FAILURE_HG;
-	}
-	status = check_core(t, path, &diag);
-	if (status) {
-		target_close(t);
+	status = core_snapshot(path, &copts, &sopts, &diag, &snap);
+	if (status)
 		return status;
-	}
-	err = snapshot_take_target(t, &sopts, &diag, &why, &snap);
-	target_close(t);
-	if (err < 0) {
-		if (why.len)
-			error_msg("core '%s': %s", path, why.buf);
-		else
-			error_msg("core '%s': %s", path, hg_strerror(err));
-		strbuf_release(&why);
-		return exit_status_for(err);
-	}
-	strbuf_release(&why);
 
 	census_build(snap, &census);
 	oopts.warnings = diag.nr_warnings;
@@ -185,7 +219,11 @@ int cmd_core(int argc, char **argv)
 		census_out_json(&out, snap, &census, &oopts);
 	else
 		census_out_text(&out, snap, &census, &oopts);
-	status = write_stdout(&out);
+	/* NEEDSWORK: the snapshot's time is when it was read from the core;
+	 * the core's own time (its file mtime) would be closer. */
+	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
+	if (!quiet && write_stdout(&out))
+		status = EXIT_FAILURE_HG;
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)
 		status = EXIT_WARNINGS;

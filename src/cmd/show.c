@@ -1,0 +1,164 @@
+/*
+ * show.c - `heapgrab show FILE`: the census of a saved snapshot.
+ *
+ * The file gives back the same struct snapshot attach (or core) had, plus
+ * the warning count it reported, so `show --format json` prints exactly
+ * the bytes `attach --format json` printed when the snapshot was taken.
+ * The text output ends with when and by which heapgrab it was taken.
+ *
+ * Exit status: as attach's for the snapshot (1 when its walk reported
+ * warnings, which the JSON counts); 2 when the file cannot be read or is
+ * damaged (one line saying why); 64 usage.
+ *
+ * Also here: save_snapshot(), the "-o FILE" step of attach, core and
+ * watch.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "analysis/census.h"
+#include "output/census-out.h"
+#include "snapshot/file.h"
+#include "snapshot/snapshot.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+const char cmd_show_usage[] =
+	"usage: heapgrab show [--format text|json] [--top N] [-v] FILE\n";
+
+enum {
+	OPT_TOP = 256,
+	OPT_HELP,
+};
+
+static const struct option show_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Save S (taken now, with WARNINGS) to PATH: 0, or an exit status after
+ * one error line. */
+int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path)
+{
+	struct snapshot_file_info info;
+	struct timespec t0, t1;
+	struct stat st;
+	int err;
+
+	snapshot_file_info_now(&info, warnings);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = snapshot_write_file(s, &info, path);
+	if (err < 0) {
+		error_msg("cannot write snapshot '%s': %s", path, hg_strerror(err));
+		return EXIT_FAILURE_HG;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (hg_verbose && stat(path, &st) == 0)
+		debug_msg("snapshot '%s': %zu chunks in %lld bytes (%.2f per chunk), written in "
+			  "%.1f ms", path, s->walk.nr_chunks, (long long)st.st_size,
+			  s->walk.nr_chunks ? (double)st.st_size / (double)s->walk.nr_chunks : 0.0,
+			  (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	return 0;
+}
+
+/* Read PATH: 0, or an exit status after one error line. */
+int load_snapshot(const char *path, struct snapshot **ret_snap,
+		  struct snapshot_file_info *ret_info)
+{
+	struct strbuf why = STRBUF_INIT;
+	int err = snapshot_read_file(path, &why, ret_snap, ret_info);
+
+	if (err < 0) {
+		if (why.len)
+			error_msg("cannot read snapshot '%s': %s", path, why.buf);
+		else
+			error_msg("cannot read snapshot '%s': %s", path, hg_strerror(err));
+		strbuf_release(&why);
+		return EXIT_FAILURE_HG;
+	}
+	strbuf_release(&why);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct census_out_opts copts = { 0 };
+	struct snapshot_file_info info;
+	struct strbuf out = STRBUF_INIT;
+	struct snapshot *snap = NULL;
+	struct census census;
+	int format = FORMAT_TEXT, c, status;
+	char *end;
+	unsigned long v;
+
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "f:v", show_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = parse_format(optarg);
+			if (format < 0)
+				return usage_error("unknown format '%s' (text, json)", optarg);
+			break;
+		case OPT_TOP:
+			v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || optarg[0] == '-' || !v || v > UINT_MAX)
+				return usage_error("--top needs a positive number, not '%s'", optarg);
+			copts.top = (unsigned)v;
+			break;
+		case 'v':
+			hg_verbose++;
+			break;
+		case OPT_HELP:
+			fputs(cmd_show_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("unknown option '%s' for show", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "show needs a snapshot file" :
+				   "show takes one snapshot file");
+
+	status = load_snapshot(argv[optind], &snap, &info);
+	if (status)
+		return status;
+	census_build(snap, &census);
+	copts.warnings = info.warnings;
+	copts.addresses = hg_verbose > 0;
+	if (format == FORMAT_JSON) {
+		census_out_json(&out, snap, &census, &copts);
+	} else {
+		time_t t = (time_t)info.taken;
+		struct tm tm;
+		char when[64] = "?";
+
+		if (localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+		census_out_text(&out, snap, &census, &copts);
+		strbuf_addf(&out, "\nsnapshot taken %s by heapgrab %s (file format %u.%u)",
+			    when, info.version[0] ? info.version : "?", info.major, info.minor);
+		if (info.warnings)
+			strbuf_addf(&out, "; %u warning%s when taken", info.warnings,
+				    info.warnings == 1 ? "" : "s");
+		strbuf_addch(&out, '\n');
+	}
+	status = write_stdout(&out);
+	if (!status && info.warnings)
+		status = EXIT_WARNINGS;
+	strbuf_release(&out);
+	census_release(&census);
+	snapshot_free(snap);
+	return status;
+}

@@ -1,0 +1,462 @@
+/*
+ * watch.c - `heapgrab watch PID`: a snapshot every interval, one growth
+ * line per interval, and at the end the leak suspects.
+ *
+ * Each snapshot is an ordinary live snapshot (snapshot_take_live: the same
+ * consistency loop and detach guarantees as attach); the target runs
+ * freely between them. Snapshots are taken on a fixed schedule (start +
+ * i * interval on the monotonic clock), so a slow snapshot does not make
+ * the rest drift; when one takes longer than the interval the next
+ * follows at once.
+ *
+ * Only two snapshots are in memory at a time (the previous and the
+ * current): what the report needs is kept per size class in a small
+ * sorted table: the bytes and count at the first snapshot (or 0 when the
+ * class appeared later), at the last one, and in how many intervals the
+ * count grew.
+ *
+ * A leak suspect is a size class that grew in (nearly) every interval:
+ * at least SUSPECT_PERCENT of them, with a net growth over the whole watch
+ * (a class that grows and shrinks again is churn, not a leak). Suspects
+ * are ranked by net bytes, with growth per hour from the elapsed time.
+ *
+ * The watch ends after --count snapshots, on the first Ctrl-C (SIGINT:
+ * the current snapshot finishes, its target is detached as always, then
+ * the report is printed; a second Ctrl-C detaches and dies like attach),
+ * or when a snapshot fails (target exited). A progress line on stderr
+ * counts down to the next snapshot, only when stderr is a terminal.
+ *
+ * Exit status: 0; 1 when a snapshot had warnings or a later snapshot
+ * failed (the report covers the snapshots taken); the first snapshot's
+ * failure status when there is none; 2 when -o DIR cannot be written.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "analysis/diff.h"
+#include "output/census-out.h"
+#include "output/diff-out.h"
+#include "snapshot/snapshot.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char cmd_watch_usage[] =
+	"usage: heapgrab watch [--interval DURATION] [--count N] [-o DIR] [--top N]\n"
+	"                      [--debug-dir DIR] [--no-debug-info] [--retries N] [-v] PID\n"
+	"       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n";
+
+/* "Grew in (nearly) every interval": 80% tolerates an interval or two in
+ * which a leaking program happened to free a little more than it leaked
+ * (batch frees, a cache trim) without naming classes that only churn,
+ * which grow in about half of them. */
+#define SUSPECT_PERCENT 80
+#define DEFAULT_INTERVAL_MS 10000
+
+enum {
+	OPT_INTERVAL = 256,
+	OPT_COUNT,
+	OPT_TOP,
+	OPT_DEBUG_DIR,
+	OPT_NO_DEBUG_INFO,
+	OPT_RETRIES,
+	OPT_HELP,
+};
+
+static const struct option watch_options[] = {
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct size_stat {
+	uint64_t size;
+	uint64_t first_count, first_bytes;
+	uint64_t last_count, last_bytes;
+	unsigned grew;		/* intervals in which the count grew */
+};
+
+struct watch {
+	struct size_stat *stats;
+	size_t nr_stats, alloc_stats;
+	unsigned intervals;
+};
+
+static volatile sig_atomic_t stop_requested;
+static struct sigaction saved_int;
+
+static void on_int(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	/* The next Ctrl-C goes to attach's handler: detach, then die. */
+	sigaction(SIGINT, &saved_int, NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "10s", "500ms", "2m", "1h", "10" -> milliseconds; -1 when invalid. */
+static long long parse_duration(const char *s)
+{
+	char *end;
+	double v;
+	long long ms;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v > 0))
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		v *= 1000;
+	else if (!strcmp(end, "m"))
+		v *= 60000;
+	else if (!strcmp(end, "h"))
+		v *= 3600000;
+	else if (strcmp(end, "ms"))
+		return -1;
+	if (v < 1 || v > 7 * 24 * 3600e3)
+		return -1;
+	ms = (long long)v;
+	return ms;
+}
+
+static struct size_stat *stat_for(struct watch *w, uint64_t size, bool *ret_new)
+{
+	size_t lo = 0, hi = w->nr_stats;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->stats[mid].size < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ret_new = !(lo < w->nr_stats && w->stats[lo].size == size);
+	if (*ret_new) {
+		ALLOC_GROW(w->stats, w->nr_stats + 1, w->alloc_stats);
+		memmove(&w->stats[lo + 1], &w->stats[lo], (w->nr_stats - lo) * sizeof(*w->stats));
+		w->nr_stats++;
+		memset(&w->stats[lo], 0, sizeof(w->stats[lo]));
+		w->stats[lo].size = size;
+	}
+	return &w->stats[lo];
+}
+
+static void watch_update(struct watch *w, const struct diff *d)
+{
+	w->intervals++;
+	for (size_t i = 0; i < d->nr_by_size; i++) {
+		const struct diff_size_row *r = &d->by_size[i];
+		bool fresh;
+		struct size_stat *st = stat_for(w, r->size, &fresh);
+
+		if (fresh) {	/* unchanged until now: its OLD value is the first */
+			st->first_count = r->v.count - (uint64_t)r->v.count_delta;
+			st->first_bytes = r->v.bytes - (uint64_t)r->v.bytes_delta;
+		}
+		st->last_count = r->v.count;
+		st->last_bytes = r->v.bytes;
+		if (r->v.count_delta > 0)
+			st->grew++;
+	}
+}
+
+static int cmp_suspect(const void *a, const void *b)
+{
+	const struct size_stat *x = a, *y = b;
+	int64_t gx = (int64_t)(x->last_bytes - x->first_bytes);
+	int64_t gy = (int64_t)(y->last_bytes - y->first_bytes);
+
+	if (gx != gy)
+		return gx > gy ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+static void watch_report(struct strbuf *sb, struct watch *w, double elapsed, unsigned top)
+{
+	unsigned need = (w->intervals * SUSPECT_PERCENT + 99) / 100;
+	struct size_stat *sus = xmalloc(st_mult(w->nr_stats + 1, sizeof(*sus)));
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->nr_stats; i++) {
+		const struct size_stat *st = &w->stats[i];
+
+		if (w->intervals && st->grew >= need && st->last_bytes > st->first_bytes)
+			sus[n++] = *st;
+	}
+	qsort(sus, n, sizeof(*sus), cmp_suspect);
+	strbuf_addf(sb, "\n%u snapshot%s, %u interval%s over %.0f s\n", w->intervals + 1,
+		    w->intervals ? "s" : "", w->intervals, w->intervals == 1 ? "" : "s", elapsed);
+	if (!w->intervals) {
+		strbuf_addstr(sb, "no leak suspects: one snapshot is not enough to see growth\n");
+		goto out;
+	}
+	if (!n) {
+		strbuf_addf(sb, "no leak suspects: no size class grew in at least %u of %u "
+			    "intervals\n", need, w->intervals);
+		goto out;
+	}
+	strbuf_addf(sb, "leak suspects (grew in at least %u of %u intervals):\n", need,
+		    w->intervals);
+	for (size_t i = 0; i < n && i < top; i++) {
+		const struct size_stat *st = &sus[i];
+		int64_t db = (int64_t)(st->last_bytes - st->first_bytes);
+		int64_t dc = (int64_t)(st->last_count - st->first_count);
+
+		strbuf_addstr(sb, "  ");
+		fmt_signed_thousands(sb, dc);
+		strbuf_addstr(sb, " chunks of ");
+		fmt_thousands(sb, st->size);
+		strbuf_addstr(sb, " bytes, ");
+		fmt_signed_bytes(sb, db);
+		strbuf_addf(sb, " (grew in %u/%u intervals)", st->grew, w->intervals);
+		if (elapsed > 0) {
+			strbuf_addstr(sb, ", ");
+			fmt_signed_bytes(sb, (int64_t)((double)db * 3600 / elapsed));
+			strbuf_addstr(sb, "/hour");
+		}
+		strbuf_addch(sb, '\n');
+	}
+	if (n > top)
+		strbuf_addf(sb, "(%zu more suspects; --top N)\n", n - top);
+out:
+	free(sus);
+}
+
+/* One line per interval. */
+static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d)
+{
+	char clock[16];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(clock, sizeof(clock), "%H:%M:%S", &tm))
+		snprintf(clock, sizeof(clock), "?");
+	strbuf_addf(sb, "%s #%u live ", clock, idx);
+	fmt_bytes(sb, d->live.bytes);
+	strbuf_addstr(sb, " in ");
+	fmt_thousands(sb, d->live.count);
+	strbuf_addstr(sb, " chunks: ");
+	fmt_signed_bytes(sb, d->live.bytes_delta);
+	strbuf_addstr(sb, ", ");
+	fmt_signed_thousands(sb, d->live.count_delta);
+	strbuf_addstr(sb, " chunks");
+	if (d->nr_by_size && d->by_size[0].v.bytes_delta > 0) {
+		strbuf_addstr(sb, "; most: ");
+		fmt_signed_thousands(sb, d->by_size[0].v.count_delta);
+		strbuf_addstr(sb, " of ");
+		fmt_thousands(sb, d->by_size[0].size);
+		strbuf_addstr(sb, " bytes");
+	}
+	strbuf_addch(sb, '\n');
+}
+
+/* Sleep until DEADLINE (monotonic seconds) or a stop request; counts down
+ * on stderr when it is a terminal. */
+static void wait_until(double deadline, unsigned next_idx, bool tty)
+{
+	while (!stop_requested) {
+		double left = deadline - now_s();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		if (tty)
+			fprintf(stderr, "\rheapgrab: snapshot %u in %.0f s (Ctrl-C: stop and report)\033[K",
+				next_idx, left + 0.49);
+		if (left > 1)
+			left = 1;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);	/* EINTR: the loop checks the flag */
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+}
+
+static int save_in_dir(const char *dir, unsigned long pid, unsigned idx,
+		       const struct snapshot *s, unsigned warnings)
+{
+	char *path = xasprintf("%s/%lu-%04u.hgs", dir, pid, idx);
+	int status = save_snapshot(s, warnings, path);
+
+	free(path);
+	return status;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct snapshot_opts sopts = { 0 };
+	struct watch w = { 0 };
+	struct snapshot *prev = NULL, *cur = NULL;
+	struct diag_sink diag;
+	struct strbuf out = STRBUF_INIT;
+	struct sigaction sa;
+	const char *dir = NULL;
+	long long interval_ms = DEFAULT_INTERVAL_MS;
+	unsigned long pid, count = 0, v;
+	unsigned top = 10, idx, warn_before;
+	bool tty = isatty(STDERR_FILENO);
+	double start, last;
+	int c, status = 0;
+	char *end;
+
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "o:v", watch_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_INTERVAL:
+			interval_ms = parse_duration(optarg);
+			if (interval_ms < 0)
+				return usage_error("--interval needs a duration like 10s or 500ms, "
+						   "not '%s'", optarg);
+			break;
+		case OPT_COUNT:
+		case OPT_TOP:
+		case OPT_RETRIES:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || !v ||
+			    v > (c == OPT_RETRIES ? 1000000 : UINT_MAX))
+				return usage_error("--%s needs a positive number, not '%s'",
+						   c == OPT_COUNT ? "count" : c == OPT_TOP ? "top" :
+						   "retries", optarg);
+			if (c == OPT_COUNT)
+				count = v;
+			else if (c == OPT_TOP)
+				top = (unsigned)v;
+			else
+				sopts.max_rounds = (unsigned)v;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			sopts.debug_dir = optarg;
+			break;
+		case OPT_NO_DEBUG_INFO:
+			sopts.no_debug_info = true;
+			break;
+		case 'v':
+			hg_verbose++;
+			break;
+		case OPT_HELP:
+			fputs(cmd_watch_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("unknown option '%s' for watch", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "watch needs a PID" : "watch takes one PID");
+	errno = 0;
+	pid = strtoul(argv[optind], &end, 10);
+	if (errno || *end || end == argv[optind] || argv[optind][0] == '-' || !pid ||
+	    pid > INT_MAX)
+		return usage_error("'%s' is not a process id", argv[optind]);
+	if (dir && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		error_msg("cannot create directory '%s': %s", dir, strerror(errno));
+		return EXIT_FAILURE_HG;
+	}
+
+	cli_diag_init(&diag);
+	install_detach_handlers();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_int;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &saved_int);
+
+	start = last = now_s();
+	status = attach_snapshot(pid, &sopts, &diag, &prev, NULL);
+	if (status)
+		goto out;
+	if (dir && (status = save_in_dir(dir, pid, 0, prev, diag.nr_warnings)))
+		goto out;
+	strbuf_addf(&out, "watching process %lu", pid);
+	if (prev->meta.exe)
+		strbuf_addf(&out, " (%s)", prev->meta.exe);
+	strbuf_addf(&out, " every %.3g s%s; live ", (double)interval_ms / 1000,
+		    count ? "" : " until Ctrl-C");
+	{
+		uint64_t b = prev->walk.totals[CHUNK_INUSE].bytes +
+			     prev->walk.totals[CHUNK_MMAPPED].bytes;
+		uint64_t n = prev->walk.totals[CHUNK_INUSE].count +
+			     prev->walk.totals[CHUNK_MMAPPED].count;
+
+		fmt_bytes(&out, b);
+		strbuf_addstr(&out, " in ");
+		fmt_thousands(&out, n);
+		strbuf_addstr(&out, " chunks\n");
+	}
+	if ((status = write_stdout(&out)))
+		goto out;
+	strbuf_reset(&out);
+
+	for (idx = 1; !count || idx < count; idx++) {
+		struct diff d;
+
+		wait_until(start + (double)idx * (double)interval_ms / 1000, idx, tty);
+		if (stop_requested)
+			break;
+		warn_before = diag.nr_warnings;
+		status = attach_snapshot(pid, &sopts, &diag, &cur, NULL);
+		if (status) {
+			status = EXIT_WARNINGS;	/* the report covers what was taken */
+			break;
+		}
+		last = now_s();
+		if (dir && (status = save_in_dir(dir, pid, idx, cur,
+						 diag.nr_warnings - warn_before))) {
+			snapshot_free(cur);
+			break;
+		}
+		diff_build(prev, cur, NULL, &d);
+		watch_update(&w, &d);
+		growth_line(&out, idx, &d);
+		diff_release(&d);
+		snapshot_free(prev);
+		prev = cur;
+		cur = NULL;
+		if (write_stdout(&out)) {
+			status = EXIT_FAILURE_HG;
+			goto out;
+		}
+		strbuf_reset(&out);
+	}
+	watch_report(&out, &w, last - start, top);
+	if (write_stdout(&out))
+		status = EXIT_FAILURE_HG;
+	cli_diag_finish(&diag);
+	if (!status && diag.nr_warnings)
+		status = EXIT_WARNINGS;
+out:
+	strbuf_release(&out);
+	free(w.stats);
+	snapshot_free(prev);
+	return status;
+}

@@ -1,0 +1,113 @@
+/*
+ * format.h - the on-disk constants of heapgrab snapshot files (.hgs).
+ *
+ * Everything here is FROZEN: a value written to disk never changes
+ * meaning. In-memory enums (enum chunk_state, ...) may be reordered; the
+ * tables in write.c/read.c translate between them and these numbers. The
+ * byte-level layout, with pictures, is in doc/snapshot-format.md; this
+ * header is its C mirror. All integers are little-endian.
+ *
+ *   +---------------------------+  offset 0
+ *   | file header (48 bytes)    |  magic, version, section count, CRCs
+ *   +---------------------------+  offset 48
+ *   | section table             |  nr_sections x 40-byte entries
+ *   +---------------------------+
+ *   | section payloads          |  each: raw or one zstd frame, CRC32'd
+ *   +---------------------------+  file_size
+ *
+ * Versioning: SNAP_MAJOR changes when an old reader would misread a new
+ * file (a required section changes shape, a new section must not be
+ * ignored); readers refuse a newer major. SNAP_MINOR changes for
+ * additions an old reader can safely ignore: a new optional section id,
+ * fields appended at the end of a section's record (readers ignore
+ * trailing bytes they do not know, and use the record sizes stored in the
+ * file).
+ *
+ * When you add a section:
+ *   1. give it the next free id below (never reuse a retired id);
+ *   2. bump SNAP_MINOR if old readers can ignore it, SNAP_MAJOR otherwise;
+ *   3. write it in write.c (encode_*) and read it in read.c (decode_*),
+ *      rejecting duplicates and bounding every count by the section size;
+ *   4. describe it byte by byte in doc/snapshot-format.md (layout picture,
+ *      limits, the version that introduced it);
+ *   5. extend tests/unit/t-snapshot.c (round trip of every field) and add
+ *      a seed for tests/fuzz/fuzz-snapshot.c.
+ */
+#ifndef HEAPGRAB_SNAPSHOT_FORMAT_H
+#define HEAPGRAB_SNAPSHOT_FORMAT_H
+
+/* "\x89HGSNAP\n": the high byte catches 7-bit transfers, the trailing LF a
+ * CRLF conversion (the PNG trick); "HGSNAP" for file(1) and people. */
+#define SNAP_MAGIC		"\x89HGSNAP\n"
+#define SNAP_MAGIC_LEN		8
+
+#define SNAP_MAJOR		1
+#define SNAP_MINOR		0
+
+/* File header: 48 bytes. */
+#define SNAP_HDR_SIZE		48
+#define SNAP_HDR_OFF_MAGIC	0	/* 8 bytes */
+#define SNAP_HDR_OFF_MAJOR	8	/* u16 */
+#define SNAP_HDR_OFF_MINOR	10	/* u16 */
+#define SNAP_HDR_OFF_HDR_SIZE	12	/* u32: offset of the section table */
+#define SNAP_HDR_OFF_NR_SECT	16	/* u32 */
+#define SNAP_HDR_OFF_ENT_SIZE	20	/* u32: size of one table entry */
+#define SNAP_HDR_OFF_FILE_SIZE	24	/* u64: the whole file */
+#define SNAP_HDR_OFF_FLAGS	32	/* u32: 0 in 1.0 */
+#define SNAP_HDR_OFF_TABLE_CRC	36	/* u32: CRC32 of the section table */
+#define SNAP_HDR_OFF_RESERVED	40	/* u32: 0 */
+#define SNAP_HDR_OFF_HDR_CRC	44	/* u32: CRC32 of bytes 0..43 */
+
+/* Section table entry: 40 bytes. */
+#define SNAP_ENT_SIZE		40
+#define SNAP_ENT_OFF_ID		0	/* u32: SNAP_SEC_* */
+#define SNAP_ENT_OFF_FLAGS	4	/* u32: SNAP_SECF_* */
+#define SNAP_ENT_OFF_OFFSET	8	/* u64: from the start of the file */
+#define SNAP_ENT_OFF_STORED	16	/* u64: bytes in the file */
+#define SNAP_ENT_OFF_RAW	24	/* u64: bytes after decompression */
+#define SNAP_ENT_OFF_CRC	32	/* u32: CRC32 of the stored bytes */
+#define SNAP_ENT_OFF_RESERVED	36	/* u32: 0 */
+
+#define SNAP_SECF_ZSTD		0x1	/* payload is one zstd frame */
+#define SNAP_SECF_KNOWN		SNAP_SECF_ZSTD
+
+/* Section ids. Frozen; never reuse a number. */
+#define SNAP_SEC_META		1	/* 1.0: pid, exe, glibc, time, version */
+#define SNAP_SEC_ARENAS		2	/* 1.0: one record per arena */
+#define SNAP_SEC_TOTALS		3	/* 1.0: totals per kind, overhead */
+#define SNAP_SEC_CHUNKS		4	/* 1.0: every chunk, delta-encoded */
+#define SNAP_SEC_CONTENTS	5	/* reserved: chunk contents (--contents) */
+
+/* Chunk kinds as stored (enum chunk_state may change; these may not). */
+#define SNAP_KIND_INUSE		0
+#define SNAP_KIND_TCACHE	1
+#define SNAP_KIND_FASTBIN	2
+#define SNAP_KIND_BIN		3
+#define SNAP_KIND_TOP		4
+#define SNAP_KIND_MMAPPED	5
+#define SNAP_NR_KINDS		6
+
+/* META: fixed part, then four strings (u32 length, bytes, no NUL;
+ * length SNAP_STR_NULL = absent): heapgrab version, exe, glibc version,
+ * libc symbol source. */
+#define SNAP_META_FIXED		24	/* i64 taken, i32 pid, u32 threads,
+					 * u32 warnings, u32 reserved */
+#define SNAP_STR_NULL		0xffffffffu
+
+/* ARENAS: u32 count, u32 record size, then records of (at least) 128
+ * bytes: u64 addr, u32 flags, u32 heaps, u64 system_bytes, u64 overhead,
+ * SNAP_NR_KINDS x (u64 count, u64 bytes). */
+#define SNAP_ARENA_REC		128
+#define SNAP_ARENAF_MAIN	0x1
+
+/* TOTALS: SNAP_NR_KINDS x (u64 count, u64 bytes), u64 overhead,
+ * u64 system_bytes: 112 bytes. */
+#define SNAP_TOTALS_SIZE	(SNAP_NR_KINDS * 16 + 16)
+
+/* CHUNKS: a 40-byte head (u64 count, u8 shift, 7 reserved bytes,
+ * u64 x 3 stream lengths), then three varint streams: address gaps,
+ * sizes, tags. See doc/snapshot-format.md. */
+#define SNAP_CHUNKS_HEAD	40
+#define SNAP_TAG_KIND_BITS	3	/* tag = kind | (arena + 1) << 3 */
+
+#endif /* HEAPGRAB_SNAPSHOT_FORMAT_H */
