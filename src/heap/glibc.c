@@ -346,6 +346,14 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 			err = locate_dwarf(g, t, &fi, diag);
 			if (err == 0 && (!arena_ring_ok(t, &g->l, g->main_arena) ||
 					 !mp_ok(t, &g->l, g->mp))) {
+				uint64_t probe;
+				int gone = target_read_u64(t, g->main_arena, &probe);
+
+				if (gone == -HG_E_TARGET_GONE) {
+					free(host);
+					glibc_free(g);
+					return gone;
+				}
 				diag_report(diag, DIAG_WARNING,
 					    "libc debug info does not match the process (main_arena check failed), trying disassembly");
 				err = -ENOENT;
@@ -374,8 +382,13 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	if (g->l.has_tcache) {
 		uint64_t v;
 
-		if (g->tcache_slot && target_read_u64(t, g->tcache_slot, &v) == 0 &&
-		    (int64_t)v < 0 && (int64_t)v > -(1LL << 30)) {
+		int r = g->tcache_slot ? target_read_u64(t, g->tcache_slot, &v) : -ENOENT;
+
+		if (r == -HG_E_TARGET_GONE) {
+			glibc_free(g);
+			return r;
+		}
+		if (r == 0 && (int64_t)v < 0 && (int64_t)v > -(1LL << 30)) {
 			g->tpoff = (int64_t)v;
 			g->have_tpoff = true;
 		} else {

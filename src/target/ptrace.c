@@ -55,7 +55,7 @@
  * uninterruptible sleep (D state, e.g. on NFS) reports only when the sleep
  * ends; past this bound we give up on the snapshot and detach.
  */
-#define STOP_TIMEOUT_MS 2000
+#define STOP_TIMEOUT_MS 5000
 /* Bound on /proc/PID/task rescans: a process spawning threads faster than
  * we can stop them is refused rather than chased forever. */
 #define MAX_SCAN_PASSES 100
@@ -728,7 +728,8 @@ static int copy_region(struct live *l, taddr_t start, taddr_t end)
 		ssize_t n = raw_read(l, start + done, buf + done, want);
 
 		if (n == -HG_E_TARGET_GONE) {
-			free(buf);
+			if (!pb)
+				free(buf);
 			return (int)n;
 		}
 		if (n > 0) {
@@ -908,6 +909,10 @@ int target_live_open(int pid, struct target **ret_target)
 	if (err < 0) {
 		target_close(t);
 		return err;
+	}
+	if (!t->nr_regions && (thread_state(pid, pid) == 'Z' || thread_state(pid, pid) == 'X')) {
+		target_close(t);
+		return proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
 	}
 	if (!t->exe && !t->nr_regions) {
 		/* Readable /proc entry but no maps: a kernel thread or a

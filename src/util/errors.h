@@ -19,6 +19,7 @@
 	E(NOT_PERMITTED,    "not permitted to trace the process (ptrace denied)") \
 	E(ALREADY_TRACED,   "process is already traced by another program") \
 	E(TARGET_GONE,      "target process exited during the snapshot") \
+	E(ZOMBIE,           "process has exited (it is a zombie)") \
 	E(NO_LIBC,          "no glibc found in the target (static binary or another libc)") \
 	E(FOREIGN_MALLOC,   "target's malloc is not glibc's") \
 	E(NO_LIBC_LAYOUT,   "no known malloc layout for this glibc") \
