@@ -425,25 +425,38 @@ static bool maybe_tcache(const struct walker *k, uint64_t key)
 	return false;
 }
 
-enum seg_kind { SEG_NEWEST, SEG_OLD_HEAP };
+enum seg_kind {
+	SEG_NEWEST,	/* a non-main arena's newest heap: ends with top */
+	SEG_OLD_HEAP,	/* an older non-main heap: ends with a fencepost */
+	SEG_MAIN,	/* a main-arena segment: ends with top or with the
+			 * double fencepost sysmalloc leaves when the break is
+			 * not where it left it (foreign sbrk, or brk failed
+			 * and malloc went on in mmap'd memory) */
+};
+
+enum seg_end { SEG_TOP, SEG_FENCE, SEG_BROKEN };
 
 /*
- * Walk [start, end) of arena AI. SEG_NEWEST ends with the arena's top
- * chunk; SEG_OLD_HEAP (an older heap of a non-main arena) ends with a
- * fencepost. Returns 0; problems are warnings.
+ * Walk [start, end) of arena AI (for SEG_MAIN, END only bounds the walk).
+ * Returns how the segment ended; *RET_STOP is the address after it. With
+ * DRY nothing is recorded or reported: used to test candidate segment
+ * starts, which must end exactly at top or at a double fencepost.
  */
-static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t end,
-			 enum seg_kind kind)
+static enum seg_end walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t end,
+				 enum seg_kind kind, bool dry, taddr_t *ret_stop)
 {
 	struct arena_state *a = &k->ar[ai];
+	enum seg_end res = SEG_BROKEN;
 	struct view v;
 	taddr_t p = start;
 
+	*ret_stop = start;
 	if (end <= start || end - start > (1ULL << 40)) {
-		diag_report(k->diag, DIAG_WARNING,
-			    "arena 0x%llx: impossible heap range 0x%llx-0x%llx, skipping it",
-			    X(a->addr), X(start), X(end));
-		return;
+		if (!dry)
+			diag_report(k->diag, DIAG_WARNING,
+				    "arena 0x%llx: impossible heap range 0x%llx-0x%llx, skipping it",
+				    X(a->addr), X(start), X(end));
+		return SEG_BROKEN;
 	}
 	view_init(&v, k->t, start, end);
 #define AT(addr) at(&v, (addr))
@@ -452,17 +465,44 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 		taddr_t n;
 		enum chunk_state st;
 
-		if (kind == SEG_NEWEST && p == a->top) {
-			if (p + a->top_size != end)
+		if ((kind == SEG_NEWEST || kind == SEG_MAIN) && p == a->top) {
+			if (kind == SEG_NEWEST && p + a->top_size != end && !dry)
 				diag_report(k->diag, DIAG_WARNING,
 					    "arena 0x%llx: top chunk 0x%llx ends at 0x%llx, heap ends at 0x%llx",
 					    X(a->addr), X(p), X(p + a->top_size), X(end));
-			heap_walk_add(k->w, p, a->top_size, ai, CHUNK_TOP);
+			if (kind == SEG_MAIN && a->top_size > end - p) {
+				if (dry)
+					goto out;
+			}
+			if (!dry)
+				heap_walk_add(k->w, p, a->top_size, ai, CHUNK_TOP);
+			*ret_stop = p + a->top_size;
+			res = SEG_TOP;
 			goto out;
 		}
 		if (end - p < CHUNK_HDR_SZ)
 			break;
 		sz = AT(p + 8) & ~(uint64_t)SIZE_BITS;
+		if (kind == SEG_MAIN && sz == CHUNK_HDR_SZ && end - p >= 2 * CHUNK_HDR_SZ &&
+		    AT(p + CHUNK_HDR_SZ + 8) == (CHUNK_HDR_SZ | PREV_INUSE)) {
+			/*
+			 * sysmalloc's double fencepost (2.36: two
+			 * CHUNK_HDR_SZ|P headers after the shrunk old top;
+			 * the first loses P when the old top is freed to a
+			 * bin). A third one means the old top was a lost
+			 * 16-byte remainder.
+			 */
+			taddr_t stop = p + 2 * CHUNK_HDR_SZ;
+
+			if (end - p >= 3 * CHUNK_HDR_SZ &&
+			    AT(p + 2 * CHUNK_HDR_SZ + 8) == (CHUNK_HDR_SZ | PREV_INUSE))
+				stop += CHUNK_HDR_SZ;
+			if (!dry)
+				a->structural += stop - p;
+			*ret_stop = stop;
+			res = SEG_FENCE;
+			goto out;
+		}
 		if (kind == SEG_OLD_HEAP && AT(end - 8) == PREV_INUSE &&
 		    (sz == CHUNK_HDR_SZ || sz == MINSIZE) && end - p == sz + CHUNK_HDR_SZ) {
 			/*
@@ -478,14 +518,20 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 		if (v.bad)
 			break;
 		if (sz < MINSIZE || sz & (MALLOC_ALIGNMENT - 1) || sz > end - p ||
-		    end - (p + sz) < CHUNK_HDR_SZ) {
-			diag_report(k->diag, DIAG_WARNING,
-				    "arena 0x%llx: chunk 0x%llx: size 0x%llx invalid, skipping rest of heap (0x%llx bytes)",
-				    X(a->addr), X(p), X(AT(p + 8)), X(end - p));
+		    end - (p + sz) < CHUNK_HDR_SZ ||
+		    (dry && (AT(p + 8) & (IS_MMAPPED | NON_MAIN_ARENA)))) {
+			if (!dry)
+				diag_report(k->diag, DIAG_WARNING,
+					    "arena 0x%llx: chunk 0x%llx: size 0x%llx invalid, skipping rest of heap (0x%llx bytes)",
+					    X(a->addr), X(p), X(AT(p + 8)), X(end - p));
 			goto out;
 		}
 		n = p + sz;
 		nsz = AT(n + 8);
+		if (dry) {
+			p = n;
+			continue;
+		}
 		if (!(nsz & PREV_INUSE)) {
 			st = CHUNK_BIN;
 			if (AT(n) != sz)
@@ -504,41 +550,138 @@ static void walk_segment(struct walker *k, uint32_t ai, taddr_t start, taddr_t e
 		heap_walk_add(k->w, p, sz, ai, st);
 		p = n;
 	}
-	if (v.bad)
+	if (dry)
+		;
+	else if (v.bad)
 		diag_report(k->diag, DIAG_WARNING,
 			    "arena 0x%llx: heap memory at 0x%llx unreadable, skipping rest of heap (0x%llx bytes)",
 			    X(a->addr), X(p), X(end - p));
-	else if (kind == SEG_NEWEST)
+	else if (kind == SEG_NEWEST || kind == SEG_MAIN)
 		diag_report(k->diag, DIAG_WARNING,
 			    "arena 0x%llx: walk of 0x%llx-0x%llx did not reach top chunk 0x%llx",
 			    X(a->addr), X(start), X(end), X(a->top));
+	else
+		res = SEG_FENCE;	/* old heap fully walked */
 out:
 #undef AT
 	view_release(&v);
+	if (res == SEG_BROKEN && !dry)
+		*ret_stop = p;
+	return res;
+}
+
+/* Main-arena bytes accounted so far: its chunks plus explained overhead. */
+static uint64_t main_accounted(const struct walker *k, uint32_t ai)
+{
+	const struct heap_arena *ha = &k->w->arenas[ai];
+	uint64_t b = k->ar[ai].structural;
+
+	for (int s = 0; s < CHUNK_STATE__COUNT; s++)
+		b += ha->kinds[s].bytes;
+	return b;
+}
+
+/*
+ * Find the next main-arena segment after a double fencepost. Two shapes
+ * (malloc.c sysmalloc, "foreign sbrk" and MORECORE failure):
+ *   - contiguous break moved by someone else: the next segment starts
+ *     later in the same mapping, 16-aligned, after the foreign bytes
+ *     (which glibc counts in system_mem: explained as overhead);
+ *   - brk failed: the segment is an mmap'd block of its own, starting at
+ *     a page start of some anonymous mapping.
+ * A candidate is accepted only when a dry walk from it ends exactly at
+ * top or at another double fencepost.
+ */
+static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
+			      taddr_t *ret_start, taddr_t *ret_end)
+{
+	const struct target_region *r = target_region_of(k->t, after);
+	taddr_t stop;
+
+	if (r) {
+		for (taddr_t c = after; c + MINSIZE <= r->end; c += MALLOC_ALIGNMENT) {
+			uint64_t hdr;
+
+			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
+			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+				continue;
+			if (walk_segment(k, ai, c, r->end, SEG_MAIN, true, &stop) != SEG_BROKEN) {
+				*ret_start = c;
+				*ret_end = r->end;
+				return true;
+			}
+		}
+	}
+	for (size_t i = 0; i < k->t->nr_regions; i++) {
+		const struct target_region *q = &k->t->regions[i];
+
+		if (q->shared || (q->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
+		    (TARGET_PROT_READ | TARGET_PROT_WRITE) || (q->path && q->path[0] == '/'))
+			continue;
+		for (taddr_t c = q->start; c + MINSIZE <= q->end; c += PAGE) {
+			uint64_t hdr;
+
+			if (excl_end(k, c))
+				continue;
+			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
+			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+				continue;
+			if (walk_segment(k, ai, c, q->end, SEG_MAIN, true, &stop) != SEG_BROKEN) {
+				*ret_start = c;
+				*ret_end = q->end;
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 static void walk_main(struct walker *k, uint32_t ai)
 {
 	struct arena_state *a = &k->ar[ai];
-	taddr_t start, end;
-	uint32_t flags;
+	const struct target_region *r;
+	taddr_t start, end, stop;
+	bool seen_top = false;
+	uint32_t nr = 0, flags;
 
 	memcpy(&flags, a->ms + k->l->ms_flags, sizeof(flags));
-	k->w->arenas[ai].nr_heaps = a->top ? 1 : 0;
 	if (!a->top || !k->sbrk_base)
 		return;		/* malloc never ran: nothing but an empty top */
 	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
-	end = a->top + a->top_size;
 	a->structural += start - k->sbrk_base;
-	if (a->top < start || end - start > a->system_mem) {
-		diag_report(k->diag, DIAG_WARNING,
-			    "main arena is not contiguous (flags 0x%x): only its brk segment up to top is walked",
-			    flags);
-		/* NEEDSWORK: find the other segments (issue 9). */
-		return;
+	r = target_region_of(k->t, start);
+	end = r ? r->end : start;
+	/* Bounded: each round accepts one segment of at least a page. */
+	for (unsigned round = 0; round < 4096; round++) {
+		enum seg_end e = walk_segment(k, ai, start, end, SEG_MAIN, false, &stop);
+		taddr_t next_start, next_end;
+
+		nr++;
+		add_excl(k, start, stop);
+		if (e == SEG_BROKEN)
+			break;
+		if (e == SEG_TOP)
+			seen_top = true;
+		if (seen_top && main_accounted(k, ai) >= a->system_mem)
+			break;
+		if (!next_main_segment(k, ai, stop, &next_start, &next_end)) {
+			if (!seen_top)
+				diag_report(k->diag, DIAG_WARNING,
+					    "main arena: no segment holding top chunk 0x%llx found",
+					    X(a->top));
+			break;
+		}
+			/* Bytes between two segments of a contiguous break were taken
+		 * with sbrk by the program itself; sysmalloc counted them in
+		 * system_mem. (Not so once NONCONTIGUOUS_BIT is set: then
+		 * neighbouring segments are separate mmaps.) */
+		if (!(flags & NONCONTIGUOUS_BIT) &&
+		    target_region_of(k->t, next_start) == target_region_of(k->t, stop))
+			a->structural += next_start - stop;
+		start = next_start;
+		end = next_end;
 	}
-	add_excl(k, k->sbrk_base, end);
-	walk_segment(k, ai, start, end, SEG_NEWEST);
+	k->w->arenas[ai].nr_heaps = nr;
 }
 
 static void walk_non_main(struct walker *k, uint32_t ai)
@@ -551,7 +694,7 @@ static void walk_non_main(struct walker *k, uint32_t ai)
 
 	while (h) {
 		uint64_t ar_ptr, prev, size;
-		taddr_t first;
+		taddr_t first, stop;
 
 		if (rd(k, h + l->hi_ar_ptr, &ar_ptr) < 0 || rd(k, h + l->hi_prev, &prev) < 0 ||
 		    rd(k, h + l->hi_size, &size) < 0) {
@@ -574,7 +717,8 @@ static void walk_non_main(struct walker *k, uint32_t ai)
 		else
 			first = h + l->hi_sizeof;
 		a->structural += first - h;
-		walk_segment(k, ai, first, h + size, h == newest ? SEG_NEWEST : SEG_OLD_HEAP);
+		(void)walk_segment(k, ai, first, h + size,
+				   h == newest ? SEG_NEWEST : SEG_OLD_HEAP, false, &stop);
 		if (nr > 4096 || prev == h)
 			break;
 		h = prev;
@@ -752,7 +896,11 @@ int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 		collect_fastbins(&k, a);
 	}
 	collect_tcaches(&k);
-	for (uint32_t i = 0; i < k.nr_ar; i++) {
+	/* Non-main heaps first: their ranges are then excluded from the
+	 * search for main-arena segments outside the brk area. */
+	for (uint32_t n = 0; n < k.nr_ar; n++) {
+		uint32_t i = (n + 1) % k.nr_ar;
+
 		if (i == 0)
 			walk_main(&k, i);
 		else
