@@ -49,19 +49,6 @@ static const struct option attach_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
-
 /*
  * Snapshot process PID. Returns 0, or an exit status after printing one
  * error line.
@@ -119,12 +106,12 @@ int cmd_attach(int argc, char **argv)
 			sopts.no_debug_info = true;
 			break;
 		case OPT_RETRIES:
-			if (parse_uint(optarg, 1000000, &v) < 0 || !v)
+			if (parse_number(optarg, 1000000, &v) < 0 || !v)
 				return usage_error("--retries needs a positive number, not '%s'", optarg);
 			sopts.max_rounds = (unsigned)v;
 			break;
 		case OPT_TOP:
-			if (parse_uint(optarg, UINT_MAX, &v) < 0 || !v)
+			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
 				return usage_error("--top needs a positive number, not '%s'", optarg);
 			copts.top = (unsigned)v;
 			break;
@@ -147,7 +134,7 @@ int cmd_attach(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error(optind == argc ? "attach needs a PID" :
 				   "attach takes one PID");
-	if (parse_uint(argv[optind], INT_MAX, &pid) < 0 || !pid)
+	if (parse_number(argv[optind], INT_MAX, &pid) < 0 || !pid)
 		return usage_error("'%s' is not a process id", argv[optind]);
 	if (quiet && !output)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");

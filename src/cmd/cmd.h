@@ -58,6 +58,8 @@ int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path)
 /* Shared by commands (cmd/common.c). */
 
 enum out_format { FORMAT_TEXT, FORMAT_JSON };
+/* A decimal number in [0, MAX] (no sign, no junk): 0, or -1 when not. */
+int parse_number(const char *s, unsigned long max, unsigned long *ret);
 /* Parse --format's argument; -1 when unknown. */
 int parse_format(const char *s);
 /* A diagnostics sink that prints warnings (and notes with -v) to stderr. */

@@ -12,12 +12,26 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Beyond this many warnings only a count is printed: a badly corrupted
  * heap can produce one per chunk. */
 #define MAX_PRINTED_WARNINGS 20
+
+int parse_number(const char *s, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || s[0] == '+' || v > max)
+		return -1;
+	*ret = v;
+	return 0;
+}
 
 int parse_format(const char *s)
 {

@@ -153,7 +153,6 @@ int cmd_core(int argc, char **argv)
 	struct census census;
 	const char *path, *output = NULL;
 	bool quiet = false;
-	char *end;
 	int format = FORMAT_TEXT, c, status;
 	unsigned long v;
 
@@ -178,9 +177,7 @@ int cmd_core(int argc, char **argv)
 			sopts.no_debug_info = true;
 			break;
 		case OPT_TOP:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || !v || v > UINT_MAX)
+			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
 				return usage_error("--top needs a positive number, not '%s'", optarg);
 			oopts.top = (unsigned)v;
 			break;

@@ -80,19 +80,6 @@ struct source_opts {
 	struct core_opts copts;
 };
 
-static int parse_ulong(const char *s, unsigned long max, unsigned long *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
-
 /*
  * Take or load the snapshot ARG names (see the top of the file). Returns
  * 0, or an exit status after one error line.
@@ -107,7 +94,7 @@ static int take_source(const char *arg, const struct source_opts *o, struct diag
 	struct stat st;
 	int status, fd;
 
-	if (stat(arg, &st) < 0 && parse_ulong(arg, INT_MAX, &pid) == 0 && pid) {
+	if (stat(arg, &st) < 0 && parse_number(arg, INT_MAX, &pid) == 0 && pid) {
 		install_detach_handlers();
 		status = attach_snapshot(pid, &o->sopts, diag, ret_snap, NULL);
 		*ret_taken = (int64_t)time(NULL);
@@ -166,12 +153,12 @@ int cmd_diff(int argc, char **argv)
 			dopts.list_new = true;
 			break;
 		case OPT_MAX_NEW:
-			if (parse_ulong(optarg, 100000000, &v) < 0)
+			if (parse_number(optarg, 100000000, &v) < 0)
 				return usage_error("--max-new needs a number, not '%s'", optarg);
 			opts.max_new = v;
 			break;
 		case OPT_TOP:
-			if (parse_ulong(optarg, UINT_MAX, &v) < 0 || !v)
+			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
 				return usage_error("--top needs a positive number, not '%s'", optarg);
 			dopts.top = (unsigned)v;
 			break;
@@ -188,7 +175,7 @@ int cmd_diff(int argc, char **argv)
 			so.sopts.no_debug_info = true;
 			break;
 		case OPT_RETRIES:
-			if (parse_ulong(optarg, 1000000, &v) < 0 || !v)
+			if (parse_number(optarg, 1000000, &v) < 0 || !v)
 				return usage_error("--retries needs a positive number, not '%s'", optarg);
 			so.sopts.max_rounds = (unsigned)v;
 			break;

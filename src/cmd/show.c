@@ -100,7 +100,6 @@ int cmd_show(int argc, char **argv)
 	struct snapshot *snap = NULL;
 	struct census census;
 	int format = FORMAT_TEXT, c, status;
-	char *end;
 	unsigned long v;
 
 	opterr = 0;	/* our own one-line messages */
@@ -112,8 +111,7 @@ int cmd_show(int argc, char **argv)
 				return usage_error("unknown format '%s' (text, json)", optarg);
 			break;
 		case OPT_TOP:
-			v = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || optarg[0] == '-' || !v || v > UINT_MAX)
+			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
 				return usage_error("--top needs a positive number, not '%s'", optarg);
 			copts.top = (unsigned)v;
 			break;

@@ -339,10 +339,8 @@ int cmd_watch(int argc, char **argv)
 		case OPT_COUNT:
 		case OPT_TOP:
 		case OPT_RETRIES:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || !v ||
-			    v > (c == OPT_RETRIES ? 1000000 : UINT_MAX))
+			if (parse_number(optarg, c == OPT_RETRIES ? 1000000 : UINT_MAX, &v) < 0 ||
+			    !v)
 				return usage_error("--%s needs a positive number, not '%s'",
 						   c == OPT_COUNT ? "count" : c == OPT_TOP ? "top" :
 						   "retries", optarg);
