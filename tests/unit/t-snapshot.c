@@ -150,8 +150,10 @@ static int same_snapshot(const struct snapshot *a, const struct snapshot *b, con
 		return 0;
 	}
 	sorted = xmalloc(st_mult(x->nr_chunks + 1, sizeof(*sorted)));
-	memcpy(sorted, x->chunks, x->nr_chunks * sizeof(*sorted));
-	qsort(sorted, x->nr_chunks, sizeof(*sorted), cmp_chunk);
+	if (x->nr_chunks) {	/* memcpy/qsort of NULL, 0 is undefined */
+		memcpy(sorted, x->chunks, x->nr_chunks * sizeof(*sorted));
+		qsort(sorted, x->nr_chunks, sizeof(*sorted), cmp_chunk);
+	}
 	for (size_t i = 0; i < x->nr_chunks; i++) {
 		const struct chunk *p = &sorted[i], *q = &y->chunks[i];
 
