@@ -126,6 +126,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void *volatile leak_sink;
+
 static int leak(void)
 {
 	double t0 = now_s();
@@ -139,9 +141,13 @@ static int leak(void)
 		double t = now_s() - t0;
 		unsigned want = (unsigned)(POOL_MAX / 2 * (1 + sin(2 * M_PI * t / 1.3)));
 
-		for (int i = 0; i < 4; i++)
-			if (!malloc(100))	/* leaked on purpose */
+		for (int i = 0; i < 4; i++) {
+			/* Leaked on purpose. Through a volatile sink: clang
+			 * at -O2 deletes a malloc whose result is unused. */
+			leak_sink = malloc(100);
+			if (!leak_sink)
 				return 2;
+		}
 		if (want > POOL_MAX)
 			want = POOL_MAX;
 		while (n < want)
