@@ -503,8 +503,8 @@ static enum seg_end walk_segment(struct walker *k, uint32_t ai, taddr_t start, t
 			res = SEG_FENCE;
 			goto out;
 		}
-		if (kind == SEG_OLD_HEAP && AT(end - 8) == PREV_INUSE &&
-		    (sz == CHUNK_HDR_SZ || sz == MINSIZE) && end - p == sz + CHUNK_HDR_SZ) {
+		if (kind == SEG_OLD_HEAP && (sz == CHUNK_HDR_SZ || sz == MINSIZE) &&
+		    end - p == sz + CHUNK_HDR_SZ && AT(end - 8) == PREV_INUSE) {
 			/*
 			 * sysmalloc (2.36) ends an old heap with a 0|P header
 			 * in its last 16 bytes, preceded by a CHUNK_HDR_SZ|P

@@ -115,6 +115,8 @@ _Static_assert(sizeof(struct user_regs_struct) == 27 * 8,
  */
 #define CORE_RSS_BUDGET_PAGES	(64u * 1024 * 1024 / 4096)
 #define FAULT_AROUND_PAGES	16
+/* Reads of at least this many bytes use pread() (see pread_all). */
+#define CORE_PREAD_MIN		(64u * 1024)
 
 /* A PT_LOAD after sanitising. */
 struct load {
@@ -163,6 +165,7 @@ struct cfile {
 struct core {
 	const unsigned char *map;
 	size_t size;
+	int fd;			/* the core, for pread() of large ranges */
 	Elf *elf;
 	struct seg *segs;
 	size_t nr_segs;
@@ -611,6 +614,28 @@ static int cfile_read(struct core *c, long idx, uint64_t off, void *buf,
 
 /* ---- target_ops ---- */
 
+/*
+ * Large ranges are read with pread() rather than copied out of the
+ * mapping: no page tables are filled and nothing stays resident (the heap
+ * walk reads a 1 GiB core in 1 MiB windows; through the mapping that cost
+ * 3.3 s of system time in page faults). True when all N bytes were read.
+ */
+static bool pread_all(struct core *c, unsigned char *out, uint64_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t r = pread(c->fd, out, n, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		out += r;
+		off += (uint64_t)r;
+		n -= (uint64_t)r;
+	}
+	return true;
+}
+
 static int core_read(struct target *t, taddr_t addr, void *buf, size_t len)
 {
 	struct core *c = t->priv;
@@ -629,8 +654,10 @@ static int core_read(struct target *t, taddr_t addr, void *buf, size_t len)
 		n = MIN((uint64_t)len, s->end - addr);
 		if (off < s->core_len) {
 			n = MIN(n, s->core_len - off);
-			core_touch(c, s->core_off + off, n);
-			memcpy(out, c->map + s->core_off + off, n);
+			if (n < CORE_PREAD_MIN || !pread_all(c, out, n, s->core_off + off)) {
+				core_touch(c, s->core_off + off, n);
+				memcpy(out, c->map + s->core_off + off, n);
+			}
 		} else if (off < s->nominal_len) {
 			return -HG_E_UNREADABLE;	/* cut off by EOF */
 		} else if (s->file >= 0) {
@@ -662,7 +689,8 @@ static const void *core_map(struct target *t, taddr_t addr, size_t len)
 	s = &c->segs[i];
 	off = addr - s->start;
 	if (off < s->core_len) {
-		if (len > s->core_len - off)
+		/* Large ranges go through core_read's pread() instead. */
+		if (len > s->core_len - off || (len >= CORE_PREAD_MIN && c->fd >= 0))
 			return NULL;
 		core_touch(c, s->core_off + off, len);
 		return c->map + s->core_off + off;
@@ -696,6 +724,8 @@ static void core_close(struct target *t)
 	}
 	free(c->problems);
 	free(c->segs);
+	if (c->fd >= 0)
+		close(c->fd);
 	if (c->elf)
 		elf_end(c->elf);
 	if (c->map)
@@ -1435,6 +1465,7 @@ int target_core_open_fd(int fd, const struct core_opts *opts,
 	c = xcalloc(1, sizeof(*c));
 	c->map = map;
 	c->size = (size_t)st.st_size;
+	c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	t = xcalloc(1, sizeof(*t));
 	t->ops = &core_ops;
 	t->priv = c;
