@@ -25,7 +25,8 @@
 
 const char cmd_attach_usage[] =
 	"usage: heapgrab attach [--format text|json] [--debug-dir DIR] [--no-debug-info]\n"
-	"                       [--retries N] [--top N] [-o FILE [--quiet]] [-v] PID\n";
+	"                       [--retries N] [--top N] [-o FILE [--quiet] [--contents]]\n"
+	"                       [-v] PID\n";
 
 enum {
 	OPT_DEBUG_DIR = 256,
@@ -33,6 +34,7 @@ enum {
 	OPT_RETRIES,
 	OPT_TOP,
 	OPT_QUIET,
+	OPT_CONTENTS,
 	OPT_HELP,
 };
 
@@ -44,6 +46,7 @@ static const struct option attach_options[] = {
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "contents", no_argument, NULL, OPT_CONTENTS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -121,6 +124,9 @@ int cmd_attach(int argc, char **argv)
 		case OPT_QUIET:
 			quiet = true;
 			break;
+		case OPT_CONTENTS:
+			sopts.keep_image = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -138,6 +144,8 @@ int cmd_attach(int argc, char **argv)
 		return usage_error("'%s' is not a process id", argv[optind]);
 	if (quiet && !output)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");
+	if (sopts.keep_image && !output)
+		return usage_error("--contents needs -o FILE (the image is saved there)");
 
 	cli_diag_init(&diag);
 	install_detach_handlers();

@@ -33,7 +33,7 @@
 const char cmd_core_usage[] =
 	"usage: heapgrab core [--format text|json] [--exe BIN] [--sysroot DIR]\n"
 	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
-	"                     [-o FILE [--quiet]] [-v] CORE\n";
+	"                     [-o FILE [--quiet] [--contents]] [-v] CORE\n";
 
 enum {
 	OPT_EXE = 256,
@@ -42,6 +42,7 @@ enum {
 	OPT_NO_DEBUG_INFO,
 	OPT_TOP,
 	OPT_QUIET,
+	OPT_CONTENTS,
 	OPT_HELP,
 };
 
@@ -54,6 +55,7 @@ static const struct option core_options[] = {
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "contents", no_argument, NULL, OPT_CONTENTS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -187,6 +189,9 @@ int cmd_core(int argc, char **argv)
 		case OPT_QUIET:
 			quiet = true;
 			break;
+		case OPT_CONTENTS:
+			sopts.keep_image = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -203,6 +208,8 @@ int cmd_core(int argc, char **argv)
 	path = argv[optind];
 	if (quiet && !output)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");
+	if (sopts.keep_image && !output)
+		return usage_error("--contents needs -o FILE (the image is saved there)");
 
 	cli_diag_init(&diag);
 	status = core_snapshot(path, &copts, &sopts, &diag, &snap);

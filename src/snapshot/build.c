@@ -18,6 +18,12 @@
  * except when it waits for one, which the lock check sees. When a lock is
  * held but no thread's PC is in the allocator (memcpy inside realloc),
  * every thread runs for a moment.
+ *
+ * With snapshot_opts.keep_image (--contents) the snapshot keeps the memory
+ * image the walk read, as a memimage target: for a live target the frozen
+ * copy itself, moved out of the ptrace backend (live_take_image: no byte
+ * copied); for a core, the readable bytes of its writable private regions,
+ * read in 1 MiB pieces (image_of_target).
  */
 #include "config.h"
 #include "snapshot/snapshot.h"
@@ -173,6 +179,8 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
+	if (opts && opts->keep_image)
+		s->image = live_take_image(t);
 	*ret_snap = s;
 	s = NULL;
 	if (stats)
@@ -189,6 +197,85 @@ out:
 		err = -HG_E_TARGET_GONE;
 	}
 	return err;
+}
+
+/* Bytes of a static target are copied in pieces of this size. */
+#define IMAGE_PIECE (1u << 20)
+#define IMAGE_PAGE 4096u
+
+/* Move the bytes in RUN (read from START on) into IMG as one segment. */
+static void flush_run(struct target *img, taddr_t start, struct strbuf *run)
+{
+	size_t len;
+	char *data;
+
+	if (!run->len)
+		return;
+	data = strbuf_detach(run, &len);
+	memimage_put(memimage_of(img), start, data, len);
+}
+
+/*
+ * Copy the readable bytes of region R of T into IMG: 1 MiB pieces, page by
+ * page where a piece does not read whole (a core that left pages out); a
+ * page that does not read is a hole between two segments. A run's buffer
+ * is sized for the rest of the region up front (pages never written are
+ * never faulted in), so a big heap is not copied again by reallocs.
+ */
+static void image_copy_region(struct target *t, struct target *img,
+			      const struct target_region *r, void *buf)
+{
+	struct strbuf run = STRBUF_INIT;
+	taddr_t run_start = r->start, a = r->start;
+
+	while (a < r->end) {
+		size_t n = (size_t)MIN((taddr_t)IMAGE_PIECE, r->end - a);
+
+		if (target_read(t, a, buf, n) < 0) {
+			n = (size_t)MIN((taddr_t)IMAGE_PAGE, r->end - a);
+			if (target_read(t, a, buf, n) < 0) {
+				flush_run(img, run_start, &run);
+				a += n;
+				continue;
+			}
+		}
+		if (!run.len) {
+			run_start = a;
+			strbuf_grow(&run, (size_t)(r->end - a));
+		}
+		strbuf_add(&run, buf, n);
+		a += n;
+	}
+	flush_run(img, run_start, &run);
+	strbuf_release(&run);
+}
+
+/* The memory image of a static target: its regions and threads, and the
+ * readable bytes of its writable private regions. */
+static struct target *image_of_target(struct target *t)
+{
+	struct target *img = memimage_new();
+	struct target_region *regs;
+	void *buf = xmalloc(IMAGE_PIECE);
+
+	img->pid = t->pid;
+	img->exe = t->exe ? xstrdup(t->exe) : NULL;
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if ((r->prot & TARGET_PROT_WRITE) && !r->shared)
+			image_copy_region(t, img, r, buf);
+	}
+	free(buf);
+	regs = xcalloc(t->nr_regions ? t->nr_regions : 1, sizeof(*regs));
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		regs[i] = t->regions[i];
+		regs[i].path = t->regions[i].path ? xstrdup(t->regions[i].path) : NULL;
+	}
+	target_set_regions(img, regs, t->nr_regions);
+	for (size_t i = 0; i < t->nr_threads; i++)
+		memimage_add_thread(img, t->threads[i].tid, &t->threads[i].regs);
+	return img;
 }
 
 int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
@@ -214,6 +301,8 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 	}
 	fill_meta(s, t, g);
 	glibc_free(g);
+	if (opts && opts->keep_image)
+		s->image = image_of_target(t);
 	*ret_snap = s;
 	return 0;
 }
@@ -223,6 +312,7 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	heap_walk_release(&s->walk);
+	target_close(s->image);
 	free(s->meta.exe);
 	free(s);
 }

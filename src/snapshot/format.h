@@ -42,7 +42,7 @@
 #define SNAP_MAGIC_LEN		8
 
 #define SNAP_MAJOR		1
-#define SNAP_MINOR		0
+#define SNAP_MINOR		1
 
 /* File header: 48 bytes. */
 #define SNAP_HDR_SIZE		48
@@ -76,7 +76,10 @@
 #define SNAP_SEC_ARENAS		2	/* 1.0: one record per arena */
 #define SNAP_SEC_TOTALS		3	/* 1.0: totals per kind, overhead */
 #define SNAP_SEC_CHUNKS		4	/* 1.0: every chunk, delta-encoded */
-#define SNAP_SEC_CONTENTS	5	/* reserved: chunk contents (--contents) */
+/* 5..7: the memory image of --contents, all or none (see below) */
+#define SNAP_SEC_MEMORY		5	/* 1.1: image bytes, zstd pieces */
+#define SNAP_SEC_REGIONS	6	/* 1.1: the image's memory map */
+#define SNAP_SEC_THREADS	7	/* 1.1: the image's threads */
 
 /* Chunk kinds as stored (enum chunk_state may change; these may not). */
 #define SNAP_KIND_INUSE		0
@@ -109,5 +112,47 @@
  * sizes, tags. See doc/snapshot-format.md. */
 #define SNAP_CHUNKS_HEAD	40
 #define SNAP_TAG_KIND_BITS	3	/* tag = kind | (arena + 1) << 3 */
+
+/*
+ * The memory image (1.1, `--contents`): MEMORY, REGIONS and THREADS are
+ * all present or all absent. They hold what heapgrab read the heap from,
+ * so that later offline analyses (leaks, why) have the chunks' bytes and
+ * the roots.
+ *
+ * REGIONS (zstd): u32 count, u32 record size, count records of (at least)
+ * 32 bytes: u64 start, u64 end (exclusive), u64 file offset, u32 flags
+ * (SNAP_REGF_*), u32 path length (SNAP_STR_NULL = anonymous); then the
+ * paths' bytes, concatenated in record order. Sorted, non-overlapping.
+ */
+#define SNAP_REGION_REC		32
+#define SNAP_REGF_READ		0x1
+#define SNAP_REGF_WRITE		0x2
+#define SNAP_REGF_EXEC		0x4
+#define SNAP_REGF_SHARED	0x100
+#define SNAP_REGF_DELETED	0x200
+#define SNAP_REGF_KNOWN		0x307
+
+/* THREADS (raw): u32 count, u32 record size, count records of (at least)
+ * 224 bytes: i32 tid, u32 reserved, the 27 u64 words of x86_64's struct
+ * user_regs_struct in its order (r15 .. gs). threads[0] is the main or
+ * faulting thread. */
+#define SNAP_THREAD_REC		224
+#define SNAP_NR_REGS		27
+
+/*
+ * MEMORY (raw; its pieces are compressed): a 16-byte head (u64 segment
+ * count, u32 piece size, u32 reserved), count x (u64 start, u64 length)
+ * in address order, then for each segment in order its pieces: the
+ * segment cut into piece-size parts (the last one shorter), each stored
+ * as u32 frame length + one zstd frame whose content size is the part's
+ * length; with SNAP_PIECE_RAW set in the length word, the part's bytes
+ * follow as they are (the low 31 bits are then the part's length). Every
+ * segment lies inside one region of REGIONS.
+ */
+#define SNAP_PIECE_RAW		0x80000000u
+#define SNAP_MEMORY_HEAD	16
+#define SNAP_MEMORY_PIECE	(1u << 20)
+#define SNAP_MEMORY_PIECE_MIN	4096u
+#define SNAP_MEMORY_PIECE_MAX	(64u << 20)
 
 #endif /* HEAPGRAB_SNAPSHOT_FORMAT_H */

@@ -28,6 +28,7 @@
 #include "snapshot/file.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
+#include "target/target.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -60,7 +61,8 @@
 #else
 #define FUZZING 0
 #endif
-/* Sections in a file: 4 in 1.0; room for many additions. */
+/* Sections in a file: 4 in 1.0, 7 in 1.1 with --contents; room for many
+ * additions. */
 #define SNAP_MAX_SECTIONS 256
 
 static const enum chunk_state disk_to_kind[SNAP_NR_KINDS] = {
@@ -321,6 +323,161 @@ static int decode_chunks(struct cursor *c, struct heap_walk *w, struct strbuf *w
 	return 0;
 }
 
+/* ---- the memory image (1.1, --contents) ---- */
+
+static int decode_regions(struct cursor *c, struct target *img, struct strbuf *why)
+{
+	uint32_t n = take_u32(c), rec = take_u32(c);
+	struct target_region *regs;
+	uint32_t *plen;
+
+	if (c->bad || rec < SNAP_REGION_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "region section is malformed");
+	regs = xcalloc(n ? n : 1, sizeof(*regs));
+	plen = xcalloc(n ? n : 1, sizeof(*plen));
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor r = { .p = take(c, rec), .left = rec };
+		struct target_region *g = &regs[i];
+		uint32_t flags;
+
+		g->start = take_u64(&r);
+		g->end = take_u64(&r);
+		g->offset = take_u64(&r);
+		flags = take_u32(&r);
+		plen[i] = take_u32(&r);
+		g->prot = (flags & SNAP_REGF_READ ? TARGET_PROT_READ : 0) |
+			  (flags & SNAP_REGF_WRITE ? TARGET_PROT_WRITE : 0) |
+			  (flags & SNAP_REGF_EXEC ? TARGET_PROT_EXEC : 0);
+		g->shared = flags & SNAP_REGF_SHARED;
+		g->deleted = flags & SNAP_REGF_DELETED;
+		if (r.bad || c->bad || (flags & ~(uint32_t)SNAP_REGF_KNOWN) ||
+		    g->start >= g->end || (i && g->start < regs[i - 1].end)) {
+			n = i;
+			goto fail;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const unsigned char *p;
+
+		if (plen[i] == SNAP_STR_NULL)
+			continue;
+		p = take(c, plen[i]);
+		if (!p || memchr(p, '\0', plen[i]))
+			goto fail;
+		regs[i].path = xstrndup((const char *)p, plen[i]);
+	}
+	free(plen);
+	target_set_regions(img, regs, n);
+	return 0;
+fail:
+	for (uint32_t i = 0; i < n; i++)
+		free(regs[i].path);
+	free(regs);
+	free(plen);
+	return bad(why, "region section is malformed");
+}
+
+static int decode_threads(struct cursor *c, struct target *img, struct strbuf *why)
+{
+	uint32_t n = take_u32(c), rec = take_u32(c);
+
+	if (c->bad || rec < SNAP_THREAD_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "thread section is malformed");
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor r = { .p = take(c, rec), .left = rec };
+		uint64_t words[SNAP_NR_REGS];
+		struct user_regs_struct regs;
+		int tid = (int)take_u32(&r);
+
+		(void)take_u32(&r);
+		for (int k = 0; k < SNAP_NR_REGS; k++)
+			words[k] = take_u64(&r);
+		if (r.bad || c->bad)
+			return bad(why, "thread section is malformed");
+		memcpy(&regs, words, sizeof(regs));
+		memimage_add_thread(img, tid, &regs);
+	}
+	return 0;
+}
+
+_Static_assert(sizeof(struct user_regs_struct) == SNAP_NR_REGS * 8,
+	       "struct user_regs_struct is 27 u64 words on x86_64");
+
+/*
+ * Segments are checked (in order, inside one region each, the sum bounded
+ * by SNAP_MAX_RAW and each needing at least 4 bytes of data per piece)
+ * before any is allocated; then each piece decompresses into its place.
+ */
+static int decode_memory(struct cursor *c, struct target *img, struct strbuf *why)
+{
+	const unsigned char *head = take(c, SNAP_MEMORY_HEAD);
+	uint64_t n, total = 0, pieces = 0, prev_end = 0;
+	uint32_t piece;
+	const unsigned char *segtab;
+
+	if (!head)
+		return bad(why, "memory section is truncated");
+	n = get_u64(head);
+	piece = get_u32(head + 8);
+	if (piece < SNAP_MEMORY_PIECE_MIN || piece > SNAP_MEMORY_PIECE_MAX ||
+	    (piece & (piece - 1)))
+		return bad(why, "memory section: bad piece size %u", piece);
+	if (n > c->left / 16)
+		return bad(why, "memory section: more segments than data");
+	segtab = take(c, (size_t)n * 16);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t start = get_u64(segtab + i * 16), len = get_u64(segtab + i * 16 + 8);
+		const struct target_region *r = target_region_of(img, start);
+
+		if (!len || start + len < start || (i && start < prev_end) || !r ||
+		    start + len > r->end)
+			return bad(why, "memory segment %llu: bad range", (unsigned long long)i);
+		if (len > SNAP_MAX_RAW - total)
+			return bad(why, "memory section: implausible size");
+		total += len;
+		pieces += (len + piece - 1) / piece;
+		prev_end = start + len;
+	}
+	if (pieces > c->left / 4)
+		return bad(why, "memory section: more pieces than data");
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t start = get_u64(segtab + i * 16), len = get_u64(segtab + i * 16 + 8);
+		unsigned char *buf = xmalloc((size_t)len);
+
+		for (uint64_t off = 0; off < len; off += piece) {
+			size_t want = (size_t)MIN((uint64_t)piece, len - off);
+			uint32_t word = take_u32(c);
+			size_t z = word & ~SNAP_PIECE_RAW;
+			const unsigned char *p = take(c, z);
+			unsigned long long fsz;
+
+			if (!p) {
+				free(buf);
+				return bad(why, "memory segment %llu: truncated",
+					   (unsigned long long)i);
+			}
+			if (word & SNAP_PIECE_RAW) {
+				if (z != want)
+					goto bad_piece;
+				memcpy(buf + off, p, z);
+				continue;
+			}
+			fsz = ZSTD_getFrameContentSize(p, z);
+			if (fsz != want || ZSTD_decompress(buf + off, want, p, z) != want)
+				goto bad_piece;
+			continue;
+bad_piece:
+			free(buf);
+			return bad(why, "memory segment %llu: bad compressed data",
+				   (unsigned long long)i);
+		}
+		memimage_put(memimage_of(img), start, buf, (size_t)len);
+	}
+	if (c->left)
+		return bad(why, "memory section: trailing bytes");
+	return 0;
+}
+
 struct entry {
 	uint32_t id, flags, crc;
 	uint64_t off, stored, raw;
@@ -375,9 +532,13 @@ bool snapshot_is_magic(const void *buf, size_t len)
 	return len >= SNAP_MAGIC_LEN && !memcmp(buf, SNAP_MAGIC, SNAP_MAGIC_LEN);
 }
 
+/* The sections this reader knows: the first NR_REQUIRED must be there;
+ * the image's (1.1) are all there or all absent. */
 static const uint32_t required[] = {
 	SNAP_SEC_META, SNAP_SEC_ARENAS, SNAP_SEC_TOTALS, SNAP_SEC_CHUNKS,
+	SNAP_SEC_REGIONS, SNAP_SEC_THREADS, SNAP_SEC_MEMORY,
 };
+#define NR_REQUIRED 4
 
 int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 		    struct snapshot **ret_snap, struct snapshot_file_info *ret_info)
@@ -458,18 +619,27 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 		seen[k] = true;
 		ents[k] = e;
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(required); k++)
+	for (size_t k = 0; k < NR_REQUIRED; k++)
 		if (!seen[k])
 			return bad(why, "section %u is missing", required[k]);
+	for (size_t k = NR_REQUIRED + 1; k < ARRAY_SIZE(required); k++)
+		if (seen[k] != seen[NR_REQUIRED])
+			return bad(why, "section %u is missing",
+				   required[seen[k] ? NR_REQUIRED : k]);
 
 	s = xcalloc(1, sizeof(*s));
 	heap_walk_init(&s->walk);
-	/* The order matters: chunks refer to arenas. */
+	if (seen[NR_REQUIRED]) {
+		s->image = memimage_new();
+	}
+	/* The order matters: chunks refer to arenas, memory to regions. */
 	for (size_t k = 0; k < ARRAY_SIZE(required); k++) {
 		const unsigned char *data = NULL;
 		unsigned char *owned = NULL;
 		struct cursor c;
 
+		if (!seen[k])
+			continue;
 		err = load_section(f, &ents[k], why, &data, &owned);
 		if (err < 0)
 			goto fail;
@@ -487,10 +657,23 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 		case SNAP_SEC_CHUNKS:
 			err = decode_chunks(&c, &s->walk, why);
 			break;
+		case SNAP_SEC_REGIONS:
+			err = decode_regions(&c, s->image, why);
+			break;
+		case SNAP_SEC_THREADS:
+			err = decode_threads(&c, s->image, why);
+			break;
+		case SNAP_SEC_MEMORY:
+			err = decode_memory(&c, s->image, why);
+			break;
 		}
 		free(owned);
 		if (err < 0)
 			goto fail;
+	}
+	if (s->image) {
+		s->image->pid = s->meta.pid;
+		s->image->exe = s->meta.exe ? xstrdup(s->meta.exe) : NULL;
 	}
 	*ret_snap = s;
 	if (ret_info)

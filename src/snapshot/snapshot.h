@@ -6,7 +6,8 @@
  * loading one from a file gives the same struct, so census, diff and output
  * code never know where the data came from.
  *
- * Ownership: snapshot_free() releases everything; strings are owned.
+ * Ownership: snapshot_free() releases everything; strings and the image
+ * are owned.
  */
 #ifndef HEAPGRAB_SNAPSHOT_H
 #define HEAPGRAB_SNAPSHOT_H
@@ -28,6 +29,10 @@ struct snapshot_meta {
 struct snapshot {
 	struct snapshot_meta meta;
 	struct heap_walk walk;
+	/* The memory image the walk read (regions, threads, the bytes of the
+	 * writable private regions), a memimage target; NULL unless taken
+	 * with keep_image or loaded from a file saved with --contents. */
+	struct target *image;
 };
 
 struct snapshot_opts {
@@ -36,6 +41,8 @@ struct snapshot_opts {
 	/* consistency loop bound (live only): rounds of "let the threads
 	 * inside the allocator run on, stop them again" before giving up */
 	unsigned max_rounds;
+	/* keep the memory image in snapshot.image (--contents) */
+	bool keep_image;
 };
 
 struct snapshot_live_stats {

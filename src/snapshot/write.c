@@ -28,6 +28,7 @@
 #include "snapshot/file.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
+#include "target/target.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -45,6 +46,13 @@
  * ~2x smaller than level 1 on walk-shaped data at well under 0.1 s for 4M
  * chunks; higher levels cost more time than they save bytes here. */
 #define SNAP_ZSTD_LEVEL 3
+/* zstd level for the memory image's pieces (--contents): level 1, the
+ * fastest; heap bytes are mostly zeros and repeated small structs, where
+ * higher levels gain little for their time (see doc/snapshot-format.md). */
+#define SNAP_MEM_ZSTD_LEVEL 1
+
+_Static_assert(sizeof(struct user_regs_struct) == SNAP_NR_REGS * 8,
+	       "struct user_regs_struct is 27 u64 words on x86_64");
 
 static const uint32_t kind_to_disk[CHUNK_STATE__COUNT] = {
 	[CHUNK_INUSE] = SNAP_KIND_INUSE,
@@ -346,6 +354,114 @@ static void encode_chunks(struct strbuf *sb, const struct heap_walk *w)
 	free(order);
 }
 
+static void encode_regions(struct strbuf *sb, const struct target *img)
+{
+	add_u32(sb, (uint32_t)img->nr_regions);
+	add_u32(sb, SNAP_REGION_REC);
+	for (size_t i = 0; i < img->nr_regions; i++) {
+		const struct target_region *r = &img->regions[i];
+		uint32_t flags = (r->prot & TARGET_PROT_READ ? SNAP_REGF_READ : 0) |
+				 (r->prot & TARGET_PROT_WRITE ? SNAP_REGF_WRITE : 0) |
+				 (r->prot & TARGET_PROT_EXEC ? SNAP_REGF_EXEC : 0) |
+				 (r->shared ? SNAP_REGF_SHARED : 0) |
+				 (r->deleted ? SNAP_REGF_DELETED : 0);
+		size_t n = r->path ? strlen(r->path) : 0;
+
+		add_u64(sb, r->start);
+		add_u64(sb, r->end);
+		add_u64(sb, r->offset);
+		add_u32(sb, flags);
+		add_u32(sb, r->path ? (uint32_t)MIN(n, (size_t)SNAP_STR_NULL - 1) : SNAP_STR_NULL);
+	}
+	for (size_t i = 0; i < img->nr_regions; i++)
+		if (img->regions[i].path)
+			strbuf_add(sb, img->regions[i].path,
+				   MIN(strlen(img->regions[i].path), (size_t)SNAP_STR_NULL - 1));
+}
+
+static void encode_threads(struct strbuf *sb, const struct target *img)
+{
+	add_u32(sb, (uint32_t)img->nr_threads);
+	add_u32(sb, SNAP_THREAD_REC);
+	for (size_t i = 0; i < img->nr_threads; i++) {
+		uint64_t words[SNAP_NR_REGS];
+
+		memcpy(words, &img->threads[i].regs, sizeof(words));
+		add_u32(sb, (uint32_t)img->threads[i].tid);
+		add_u32(sb, 0);
+		for (int k = 0; k < SNAP_NR_REGS; k++)
+			add_u64(sb, words[k]);
+	}
+}
+
+/*
+ * The image's bytes, one zstd frame per piece, compressed straight into
+ * the section buffer: the raw bytes are never copied, so a 1 GiB image
+ * costs its compressed size on top of itself while the file is built.
+ */
+static void encode_memory(struct strbuf *sb, const struct memimage *m)
+{
+	size_t nr = memimage_nr_segments(m);
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+
+	add_u64(sb, nr);
+	add_u32(sb, SNAP_MEMORY_PIECE);
+	add_u32(sb, 0);
+	for (size_t i = 0; i < nr; i++) {
+		taddr_t start;
+		size_t len;
+
+		(void)memimage_segment(m, i, &start, &len);
+		add_u64(sb, start);
+		add_u64(sb, len);
+	}
+	for (size_t i = 0; i < nr; i++) {
+		taddr_t start;
+		size_t len;
+		const unsigned char *data = memimage_segment(m, i, &start, &len);
+
+		for (size_t off = 0; off < len; off += SNAP_MEMORY_PIECE) {
+			size_t n = MIN((size_t)SNAP_MEMORY_PIECE, len - off);
+			size_t bound = ZSTD_compressBound(n), z;
+			size_t at;
+
+			strbuf_grow(sb, 4 + bound);
+			at = sb->len;
+			z = cctx ? ZSTD_compressCCtx(cctx, sb->buf + at + 4, bound, data + off, n,
+						     SNAP_MEM_ZSTD_LEVEL)
+				 : ZSTD_compress(sb->buf + at + 4, bound, data + off, n,
+						 SNAP_MEM_ZSTD_LEVEL);
+			if (ZSTD_isError(z)) {
+				/* only without memory for zstd's state: store */
+				memcpy(sb->buf + at + 4, data + off, n);
+				put_u32((unsigned char *)sb->buf + at, (uint32_t)n | SNAP_PIECE_RAW);
+				z = n;
+			} else {
+				put_u32((unsigned char *)sb->buf + at, (uint32_t)z);
+			}
+			sb->len = at + 4 + z;
+			sb->buf[sb->len] = '\0';
+		}
+	}
+	ZSTD_freeCCtx(cctx);
+}
+
+/* CRC32 of LEN bytes: zlib's crc32() takes a uInt length. */
+static uint32_t crc_all(const void *buf, size_t len)
+{
+	const Bytef *p = buf;
+	uLong crc = crc32(0, Z_NULL, 0);
+
+	while (len) {
+		size_t k = MIN(len, (size_t)1 << 30);
+
+		crc = crc32(crc, p, (uInt)k);
+		p += k;
+		len -= k;
+	}
+	return (uint32_t)crc;
+}
+
 struct section {
 	uint32_t id;
 	uint32_t flags;
@@ -375,13 +491,17 @@ static void compress_section(struct section *sec)
 void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *info,
 		     struct strbuf *out)
 {
-	struct section secs[4] = {
+	struct section secs[7] = {
 		{ .id = SNAP_SEC_META, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_ARENAS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_TOTALS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_CHUNKS, .data = STRBUF_INIT },
+		{ .id = SNAP_SEC_REGIONS, .data = STRBUF_INIT },
+		{ .id = SNAP_SEC_THREADS, .data = STRBUF_INIT },
+		{ .id = SNAP_SEC_MEMORY, .data = STRBUF_INIT },
 	};
-	size_t nr = ARRAY_SIZE(secs), base = out->len;
+	const struct memimage *mem = memimage_of(s->image);
+	size_t nr = mem ? 7 : 4, base = out->len;
 	unsigned char hdr[SNAP_HDR_SIZE], ent[SNAP_ENT_SIZE];
 	uint64_t off = SNAP_HDR_SIZE + nr * SNAP_ENT_SIZE;
 	uLong crc;
@@ -390,9 +510,16 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 	encode_arenas(&secs[1].data, &s->walk);
 	encode_totals(&secs[2].data, &s->walk);
 	encode_chunks(&secs[3].data, &s->walk);
+	if (mem) {
+		encode_regions(&secs[4].data, s->image);
+		encode_threads(&secs[5].data, s->image);
+		encode_memory(&secs[6].data, mem);
+	}
 	for (size_t i = 0; i < nr; i++)
 		secs[i].raw_size = secs[i].data.len;
 	compress_section(&secs[3]);
+	if (mem)
+		compress_section(&secs[4]);
 
 	memset(hdr, 0, sizeof(hdr));
 	strbuf_add(out, hdr, sizeof(hdr));	/* filled in below */
@@ -404,9 +531,7 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 		put_u64(ent + SNAP_ENT_OFF_OFFSET, off);
 		put_u64(ent + SNAP_ENT_OFF_STORED, secs[i].data.len);
 		put_u64(ent + SNAP_ENT_OFF_RAW, secs[i].raw_size);
-		put_u32(ent + SNAP_ENT_OFF_CRC,
-			(uint32_t)crc32(crc32(0, Z_NULL, 0), (const Bytef *)secs[i].data.buf,
-					(uInt)secs[i].data.len));
+		put_u32(ent + SNAP_ENT_OFF_CRC, crc_all(secs[i].data.buf, secs[i].data.len));
 		off += secs[i].data.len;
 		crc = crc32(crc, ent, sizeof(ent));
 		strbuf_add(out, ent, sizeof(ent));

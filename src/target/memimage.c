@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct memseg {
 	taddr_t start;
@@ -26,10 +27,19 @@ struct memseg {
 	bool borrowed;		/* not ours to free */
 };
 
+/* A mapping the image owns and unmaps (the ptrace backend's prefaulted
+ * copy buffers, handed over by live_take_image()). */
+struct ownmap {
+	void *map;
+	size_t len;
+};
+
 struct memimage {
 	struct memseg *segs;
 	size_t nr, alloc;
 	size_t bytes;
+	struct ownmap *maps;
+	size_t nr_maps;
 };
 
 struct memimage *memimage_create(void)
@@ -128,6 +138,27 @@ size_t memimage_bytes(const struct memimage *m)
 	return m->bytes;
 }
 
+void memimage_own_mapping(struct memimage *m, void *map, size_t len)
+{
+	m->maps = xrealloc(m->maps, st_mult(m->nr_maps + 1, sizeof(*m->maps)));
+	m->maps[m->nr_maps].map = map;
+	m->maps[m->nr_maps].len = len;
+	m->nr_maps++;
+}
+
+size_t memimage_nr_segments(const struct memimage *m)
+{
+	return m->nr;
+}
+
+const void *memimage_segment(const struct memimage *m, size_t i, taddr_t *ret_start,
+			     size_t *ret_len)
+{
+	*ret_start = m->segs[i].start;
+	*ret_len = m->segs[i].len;
+	return m->segs[i].data;
+}
+
 void memimage_destroy(struct memimage *m)
 {
 	if (!m)
@@ -135,6 +166,9 @@ void memimage_destroy(struct memimage *m)
 	for (size_t i = 0; i < m->nr; i++)
 		if (!m->segs[i].borrowed)
 			free(m->segs[i].data);
+	for (size_t i = 0; i < m->nr_maps; i++)
+		munmap(m->maps[i].map, m->maps[i].len);
+	free(m->maps);
 	free(m->segs);
 	free(m);
 }
@@ -163,6 +197,11 @@ static const struct target_ops memimage_ops = {
 	.map = mi_map,
 	.close = mi_close,
 };
+
+struct memimage *memimage_of(struct target *t)
+{
+	return t && t->ops == &memimage_ops ? t->priv : NULL;
+}
 
 struct target *memimage_new(void)
 {

@@ -852,6 +852,43 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 	return 0;
 }
 
+/*
+ * Hand the frozen copy over as a memimage target of its own, with the
+ * live target's regions, threads, pid and exe. No byte is copied: the
+ * segments move, and the prefaulted copy buffers (mmap'd, with segments
+ * borrowed into them) move too, to be unmapped by the image. Afterwards
+ * T reads the live process again (if it still exists).
+ */
+struct target *live_take_image(struct target *t)
+{
+	struct live *l = L(t);
+	struct target *img;
+	struct target_region *regs;
+
+	if (!l || !l->frozen)
+		return NULL;
+	img = memimage_new();
+	memimage_destroy(img->priv);
+	img->priv = l->frozen;
+	l->frozen = NULL;
+	for (size_t i = 0; i < l->nr_pre; i++)
+		memimage_own_mapping(img->priv, l->pre[i].map, l->pre[i].map_len);
+	free(l->pre);
+	l->pre = NULL;
+	l->nr_pre = 0;
+	img->pid = t->pid;
+	img->exe = t->exe ? xstrdup(t->exe) : NULL;
+	regs = xcalloc(t->nr_regions ? t->nr_regions : 1, sizeof(*regs));
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		regs[i] = t->regions[i];
+		regs[i].path = t->regions[i].path ? xstrdup(t->regions[i].path) : NULL;
+	}
+	target_set_regions(img, regs, t->nr_regions);
+	for (size_t i = 0; i < t->nr_threads; i++)
+		memimage_add_thread(img, t->threads[i].tid, &t->threads[i].regs);
+	return img;
+}
+
 /* ---- open/close ---- */
 
 static void live_close(struct target *t)

@@ -43,6 +43,11 @@ MUST_CHECK int live_interrupt_some(struct target *t, const bool *which);
 MUST_CHECK int live_refresh_maps(struct target *t);
 /* Copy writable private memory; *ret_bytes gets the number of bytes copied. */
 MUST_CHECK int live_freeze(struct target *t, uint64_t *ret_bytes);
+/* After live_freeze(): move the frozen copy into a new memimage target
+ * (regions, threads, pid, exe copied; the bytes moved, not copied) and
+ * return it, or NULL when nothing was frozen. Later reads of T go to the
+ * live process. */
+struct target *live_take_image(struct target *t);
 /* Resume and detach every thread. Safe to call twice. */
 void live_detach(struct target *t);
 /* True between live_stop() and live_detach(). */

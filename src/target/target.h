@@ -121,6 +121,15 @@ void memimage_put_borrowed(struct memimage *m, taddr_t start, void *data, size_t
 int memimage_read(const struct memimage *m, taddr_t addr, void *buf, size_t len);
 const void *memimage_map(const struct memimage *m, taddr_t addr, size_t len);
 size_t memimage_bytes(const struct memimage *m);
+/* Hand M a mapping to munmap() when it is destroyed (segments put with
+ * memimage_put_borrowed() may point into it). */
+void memimage_own_mapping(struct memimage *m, void *map, size_t len);
+/* Segments in address order: I < memimage_nr_segments(M). */
+size_t memimage_nr_segments(const struct memimage *m);
+const void *memimage_segment(const struct memimage *m, size_t i, taddr_t *ret_start,
+			     size_t *ret_len);
+/* The image behind a memimage target, NULL for other backends. */
+struct memimage *memimage_of(struct target *t);
 void memimage_destroy(struct memimage *m);
 
 #endif /* HEAPGRAB_TARGET_H */

@@ -19,12 +19,14 @@
  *     -IB -Isrc tests/fuzz/fuzz-snapshot.c src/snapshot/{read,write}.c \
  *     src/heap/heap.c src/analysis/{census,diff}.c \
  *     src/output/{census-out,diff-out,json-writer}.c \
+ *     src/target/{memimage,target}.c \
  *     src/util/{errors,xalloc,strbuf}.c -lz -lzstd -o fuzz-snapshot
  *   (snapshot_free() lives in src/snapshot/build.c with the live code;
  *   the harness defines its own copy below unless HG_FUZZ_FULL_LIB.)
  * Seeds: any .hgs files (attach -o), e.g. from tests/snap-*.sh runs.
  * Run:
- *   ./fuzz-snapshot -max_len=65536 -timeout=10 CORPUS_DIR SEED_DIR
+ *   ./fuzz-snapshot -max_len=100000 -timeout=10 CORPUS_DIR SEED_DIR
+ *   (a contents snapshot of a small process is about 80 KB)
  */
 #include "config.h"
 #include "analysis/census.h"
@@ -33,6 +35,7 @@
 #include "output/diff-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
+#include "target/target.h"
 #include "util/strbuf.h"
 
 #include <stdio.h>
@@ -48,6 +51,7 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	heap_walk_release(&s->walk);
+	target_close(s->image);
 	free(s->meta.exe);
 	free(s);
 }

@@ -13,6 +13,7 @@
 #include "snapshot/file.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
+#include "target/target.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -212,6 +213,233 @@ static int decode_fails(const void *buf, size_t len, int want, struct strbuf *wh
 	return (!want || err == want) && why->len > 0 && !strchr(why->buf, '\n');
 }
 
+/* ---- the memory image (--contents) ---- */
+
+#define BIG_SEG ((size_t)(3u << 20) + 12345)	/* spans 4 pieces, last short */
+
+/* An image: 4 regions (one file-backed, one shared, one with a hole), two
+ * threads with distinct registers, segments of 1 page, 3.01 MiB (half
+ * random, half zeros) and two around a 2-page hole. */
+static struct target *make_image(void)
+{
+	struct target *t = memimage_new();
+	struct target_region *regs = xcalloc(4, sizeof(*regs));
+	struct user_regs_struct ur;
+	unsigned char *big = xmalloc(BIG_SEG), page[4096];
+
+	regs[0] = (struct target_region){ .start = 0x555555554000ULL, .end = 0x555555556000ULL,
+					  .prot = TARGET_PROT_READ | TARGET_PROT_EXEC,
+					  .offset = 0x1000, .path = xstrdup("/opt/app/bin/server") };
+	regs[1] = (struct target_region){ .start = 0x555555559000ULL,
+					  .end = 0x555555559000ULL + 0x400000,
+					  .prot = TARGET_PROT_READ | TARGET_PROT_WRITE,
+					  .path = xstrdup("[heap]") };
+	regs[2] = (struct target_region){ .start = 0x7f0000000000ULL, .end = 0x7f0000008000ULL,
+					  .prot = TARGET_PROT_READ | TARGET_PROT_WRITE };
+	regs[3] = (struct target_region){ .start = 0x7ffff0000000ULL, .end = 0x7ffff0001000ULL,
+					  .prot = TARGET_PROT_READ | TARGET_PROT_WRITE,
+					  .shared = true, .deleted = true,
+					  .path = xstrdup("/dev/shm/x (deleted)") };
+	target_set_regions(t, regs, 4);
+	t->pid = 4242;
+	t->exe = xstrdup("/opt/app/bin/server");
+	for (size_t i = 0; i < BIG_SEG; i++)
+		big[i] = i < BIG_SEG / 2 ? (unsigned char)rnd() : 0;
+	memimage_add(t, 0x555555559000ULL, big, BIG_SEG, false);
+	for (size_t i = 0; i < sizeof(page); i++)
+		page[i] = (unsigned char)(i * 7);
+	memimage_add(t, 0x7f0000000000ULL, page, 0x2000 - 0x100, true);
+	memimage_add(t, 0x7f0000004000ULL, page, sizeof(page), true);
+	memimage_add(t, 0x7ffff0000000ULL, page, 16, true);
+	for (int k = 0; k < 2; k++) {
+		uint64_t w[27];
+
+		for (int i = 0; i < 27; i++)
+			w[i] = rnd();
+		memcpy(&ur, w, sizeof(ur));
+		memimage_add_thread(t, 1000 + k, &ur);
+	}
+	return t;
+}
+
+static int same_image(struct target *a, struct target *b)
+{
+	struct memimage *ma = memimage_of(a), *mb = memimage_of(b);
+	size_t n;
+
+	if (!ma || !mb || a->nr_regions != b->nr_regions || a->nr_threads != b->nr_threads ||
+	    a->pid != b->pid || !a->exe || !b->exe || strcmp(a->exe, b->exe))
+		return 0;
+	for (size_t i = 0; i < a->nr_regions; i++) {
+		const struct target_region *x = &a->regions[i], *y = &b->regions[i];
+
+		if (x->start != y->start || x->end != y->end || x->prot != y->prot ||
+		    x->shared != y->shared || x->deleted != y->deleted ||
+		    x->offset != y->offset || !x->path != !y->path ||
+		    (x->path && strcmp(x->path, y->path))) {
+			printf("# region %zu differs\n", i);
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < a->nr_threads; i++)
+		if (a->threads[i].tid != b->threads[i].tid ||
+		    memcmp(&a->threads[i].regs, &b->threads[i].regs,
+			   sizeof(a->threads[i].regs))) {
+			printf("# thread %zu differs\n", i);
+			return 0;
+		}
+	n = memimage_nr_segments(ma);
+	if (n != memimage_nr_segments(mb))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		taddr_t sa, sb;
+		size_t la, lb;
+		const void *da = memimage_segment(ma, i, &sa, &la);
+		const void *db = memimage_segment(mb, i, &sb, &lb);
+
+		if (sa != sb || la != lb || memcmp(da, db, la)) {
+			printf("# segment %zu differs\n", i);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Offset and size of section ID's entry in IMG, or 0. */
+static size_t find_section(unsigned char *b, uint32_t id, uint64_t *ret_off,
+			   uint64_t *ret_size)
+{
+	uint32_t nr = (uint32_t)b[SNAP_HDR_OFF_NR_SECT] | (uint32_t)b[SNAP_HDR_OFF_NR_SECT + 1] << 8;
+
+	for (uint32_t i = 0; i < nr; i++) {
+		unsigned char *e = b + SNAP_HDR_SIZE + (size_t)i * SNAP_ENT_SIZE;
+		uint64_t off = 0, size = 0;
+
+		if ((e[0] | e[1] << 8) != (int)id)
+			continue;
+		for (int k = 7; k >= 0; k--) {
+			off = off << 8 | e[SNAP_ENT_OFF_OFFSET + k];
+			size = size << 8 | e[SNAP_ENT_OFF_STORED + k];
+		}
+		*ret_off = off;
+		*ret_size = size;
+		return SNAP_HDR_SIZE + (size_t)i * SNAP_ENT_SIZE;
+	}
+	return 0;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* After patching bytes of section entry ENT's payload (or the entry):
+ * every CRC valid again, so only the parsers can catch the damage. */
+static void fix_crcs(unsigned char *b, size_t ent)
+{
+	uint32_t nr = (uint32_t)b[SNAP_HDR_OFF_NR_SECT] | (uint32_t)b[SNAP_HDR_OFF_NR_SECT + 1] << 8;
+	uint64_t off = 0, size = 0;
+
+	for (int k = 7; k >= 0; k--) {
+		off = off << 8 | b[ent + SNAP_ENT_OFF_OFFSET + k];
+		size = size << 8 | b[ent + SNAP_ENT_OFF_STORED + k];
+	}
+	put32(b + ent + SNAP_ENT_OFF_CRC,
+	      (uint32_t)crc32(crc32(0, Z_NULL, 0), b + off, (uInt)size));
+	put32(b + SNAP_HDR_OFF_TABLE_CRC,
+	      (uint32_t)crc32(crc32(0, Z_NULL, 0), b + SNAP_HDR_SIZE, nr * SNAP_ENT_SIZE));
+	fix_header_crc(b);
+}
+
+static void test_image(void)
+{
+	struct snapshot *s = make_snap(2000, 2), *r;
+	struct snapshot_file_info info, got;
+	struct strbuf img = STRBUF_INIT, why = STRBUF_INIT;
+	unsigned char buf[64], *b;
+	uint64_t off, size;
+	size_t ent, plain_len;
+	int all;
+
+	snapshot_file_info_now(&info, 0);
+	r = round_trip(s, &info, &got, &plain_len);
+	ok(r && !r->image, "without contents: no image");
+	snapshot_free(r);
+
+	s->image = make_image();
+	snapshot_encode(s, &info, &img);
+	r = NULL;
+	ok(snapshot_decode(img.buf, img.len, &why, &r, &got) == 0 && r->image &&
+	   same_snapshot(s, r, "image") && same_image(s->image, r->image),
+	   "round trip of an image: regions, threads' registers, %zu segments' bytes",
+	   memimage_nr_segments(memimage_of(s->image)));
+	ok(got.major == SNAP_MAJOR && got.minor == 1 && img.len > plain_len,
+	   "format 1.%u, contents make the file bigger (%zu > %zu)", got.minor, img.len,
+	   plain_len);
+	ok(r && target_read(r->image, 0x7f0000001f00ULL, buf, 16) < 0 &&
+	   target_read(r->image, 0x7f0000003ff8ULL, buf, 16) < 0 &&
+	   target_read(r->image, 0x7f0000004000ULL, buf, 16) == 0 && buf[1] == 7 &&
+	   target_read(r->image, 0x555555559000ULL + BIG_SEG - 8, buf, 8) == 0 &&
+	   target_read(r->image, 0x555555559000ULL + BIG_SEG - 8, buf, 9) < 0,
+	   "the hole reads as a hole, segment bytes read back");
+	snapshot_free(r);
+
+	/* Damaged contents: truncations, and lies behind valid CRCs. */
+	all = 1;
+	for (int i = 1; i < 64; i++)
+		all &= decode_fails(img.buf, img.len * (size_t)i / 64, -HG_E_BAD_SNAPSHOT, &why);
+	ok(all, "contents file truncated at each 1/64: errors");
+
+	b = xmalloc(img.len);
+	memcpy(b, img.buf, img.len);
+	ent = find_section(b, SNAP_SEC_MEMORY, &off, &size);
+	/* segment 0's length: past its region */
+	b[off + SNAP_MEMORY_HEAD + 8 + 3] = 0x7f;
+	fix_crcs(b, ent);
+	ok(ent && decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why) &&
+	   strstr(why.buf, "memory"), "segment past its region: %s", why.buf);
+
+	memcpy(b, img.buf, img.len);
+	put32(b + off + 8, 3000);	/* piece size */
+	fix_crcs(b, ent);
+	ok(decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why), "bad piece size: %s", why.buf);
+
+	memcpy(b, img.buf, img.len);
+	{
+		uint64_t nseg = b[off];
+		size_t first = (size_t)(off + SNAP_MEMORY_HEAD + nseg * 16);
+
+		put32(b + first, 0x7ffffff);	/* first piece's frame length */
+		fix_crcs(b, ent);
+		ok(decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why),
+		   "lying piece length: %s", why.buf);
+		memcpy(b, img.buf, img.len);
+		b[first + 4 + 4] ^= 0xff;	/* inside the first zstd frame's header */
+		fix_crcs(b, ent);
+		ok(decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why),
+		   "damaged zstd frame: %s", why.buf);
+	}
+
+	memcpy(b, img.buf, img.len);
+	ent = find_section(b, SNAP_SEC_THREADS, &off, &size);
+	b[ent + SNAP_ENT_OFF_ID] = 99;	/* threads gone: the image is incomplete */
+	fix_crcs(b, ent);
+	ok(ent && decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why) &&
+	   strstr(why.buf, "missing"), "image without its thread section: %s", why.buf);
+
+	memcpy(b, img.buf, img.len);
+	ent = find_section(b, SNAP_SEC_REGIONS, &off, &size);
+	b[off + size / 2] ^= 0x10;
+	ok(ent && decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why) &&
+	   strstr(why.buf, "checksum"), "flipped region byte: %s", why.buf);
+
+	free(b);
+	strbuf_release(&img);
+	strbuf_release(&why);
+	snapshot_free(s);
+}
+
 int main(void)
 {
 	struct snapshot_file_info info, got;
@@ -223,7 +451,7 @@ int main(void)
 
 	if (env && atol(env) > 0)
 		nbench = (size_t)atol(env);
-	plan(26);
+	plan(37);
 
 	/* 1. every field */
 	s = make_snap(5000, 3);
@@ -400,6 +628,7 @@ int main(void)
 		}
 		snapshot_free(big);
 	}
+	test_image();
 	ok(1, "no crash");
 	strbuf_release(&why);
 	return done();
