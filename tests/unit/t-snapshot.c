@@ -225,7 +225,7 @@ static struct target *make_image(void)
 	struct target *t = memimage_new();
 	struct target_region *regs = xcalloc(4, sizeof(*regs));
 	struct user_regs_struct ur;
-	unsigned char *big = xmalloc(BIG_SEG), page[4096];
+	unsigned char *big = xmalloc(BIG_SEG), page[0x2000];
 
 	regs[0] = (struct target_region){ .start = 0x555555554000ULL, .end = 0x555555556000ULL,
 					  .prot = TARGET_PROT_READ | TARGET_PROT_EXEC,
