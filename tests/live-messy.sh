@@ -17,7 +17,8 @@
 #    address and its system_mem, tcache count and bytes over all threads,
 #    fastbin count and bytes, mp_.n_mmaps and mp_.mmapped_mem, threads;
 #  - a second attach gives an identical census (nothing moved);
-#  - the text output: exit 0, not empty, no addresses;
+#  - the text output: exit 0, not empty, no addresses, and every number
+#    of its tables equal to the JSON's (tests/check-text.py);
 #  - the target is not traced or stopped afterwards, and its own checks
 #    pass (mallinfo2 unchanged, canaries, list links, free() of everything).
 # shellcheck source-path=SCRIPTDIR source=init.sh
@@ -54,6 +55,8 @@ sed 's/^/    /' text.out >&2
 if grep -Eq '0x[0-9a-fA-F]{5,}' text.out; then
 	fail_ "default text output contains addresses (STYLE.md 11: use -v or JSON)"
 fi
+"$PYTHON3" "$srcdir/check-text.py" text.out census.json >&2 ||
+	fail_ "the text census does not say what the JSON says"
 check_untouched "$FX_PID"
 
 finish_fixture
