@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "heap/glibc.h"
 #include "output/census-out.h"
 #include "snapshot/snapshot.h"
 #include "target/core.h"
@@ -61,14 +62,6 @@ static const struct option core_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static bool is_libc_path(const char *p)
-{
-	const char *b = strrchr(p, '/');
-
-	b = b ? b + 1 : p;
-	return !strcmp(b, "libc.so.6") || (!strncmp(b, "libc-2.", 7) && strstr(b, ".so"));
-}
-
 /*
  * Report the core's own problems. Returns 0, or an exit status when the
  * libc the core maps cannot be read exactly.
@@ -82,7 +75,7 @@ static int check_core(struct target *t, const char *core, struct diag_sink *diag
 	(void)target_core_check_files(t);
 	nf = target_core_files(t, &files);
 	for (size_t i = 0; i < nf; i++) {
-		if (!is_libc_path(files[i].path) || files[i].status == 0)
+		if (!glibc_is_libc_path(files[i].path) || files[i].status == 0)
 			continue;
 		if (files[i].status == -HG_E_BUILD_ID_MISMATCH)
 			error_msg("core '%s': libc '%s' is not the one the process had mapped "

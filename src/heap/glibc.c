@@ -58,8 +58,9 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static bool is_libc_name(const char *b)
+bool glibc_is_libc_path(const char *path)
 {
+	const char *b = base_name(path);
 	size_t n = strlen(b);
 
 	if (!strcmp(b, "libc.so.6"))
@@ -116,7 +117,7 @@ static int find_libc(struct target *t, struct strbuf *why, const struct target_r
 				return -HG_E_FOREIGN_MALLOC;
 			}
 		}
-		if (!libc && r->offset == 0 && is_libc_name(b))
+		if (!libc && r->offset == 0 && glibc_is_libc_path(r->path))
 			libc = r;
 	}
 	if (!libc) {

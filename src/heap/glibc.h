@@ -43,6 +43,9 @@ MUST_CHECK int glibc_locate(struct target *t, const struct glibc_opts *opts,
 			    struct glibc **ret_glibc);
 void glibc_free(struct glibc *g);
 
+/* Is PATH glibc's libc (libc.so.6, or libc-2.N.so before 2.34)? */
+bool glibc_is_libc_path(const char *path);
+
 const char *glibc_version(const struct glibc *g);	/* "2.36" */
 const char *glibc_method(const struct glibc *g);	/* "dwarf" or "disasm" */
 taddr_t glibc_main_arena(const struct glibc *g);

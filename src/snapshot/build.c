@@ -60,24 +60,6 @@ static void round_sleep(unsigned round)
 	nanosleep(&ts, NULL);
 }
 
-/* Has PID exited (gone, or a zombie waiting for its parent)? */
-static bool process_gone(int pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 static void fill_meta(struct snapshot *s, struct target *t, const struct glibc *g)
 {
 	s->meta.pid = t->pid;
@@ -189,7 +171,7 @@ out:
 	snapshot_free(s);
 	glibc_free(g);
 	target_close(t);
-	if (err < 0 && err != -HG_E_NO_PROCESS && process_gone(pid)) {
+	if (err < 0 && err != -HG_E_NO_PROCESS && live_process_exited(pid)) {
 		/* Whatever failed, the reason is that the process went away
 		 * under us; say that, not what it broke. */
 		if (why)

@@ -657,6 +657,13 @@ long live_thread_syscall(const struct target *t, size_t i)
 	return (long)t->threads[i].regs.orig_rax;
 }
 
+bool live_process_exited(int pid)
+{
+	char st = thread_state(pid, pid);
+
+	return !proc_exists(pid) || st == 'Z' || st == 'X';
+}
+
 bool live_is_stopped(const struct target *t)
 {
 	return L(t)->stopped;
@@ -947,7 +954,7 @@ int target_live_open(int pid, struct target **ret_target)
 		target_close(t);
 		return err;
 	}
-	if (!t->nr_regions && (thread_state(pid, pid) == 'Z' || thread_state(pid, pid) == 'X')) {
+	if (!t->nr_regions && live_process_exited(pid)) {
 		target_close(t);
 		return proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
 	}

@@ -50,6 +50,8 @@ MUST_CHECK int live_freeze(struct target *t, uint64_t *ret_bytes);
 struct target *live_take_image(struct target *t);
 /* Resume and detach every thread. Safe to call twice. */
 void live_detach(struct target *t);
+/* Has process PID exited (gone, or a zombie waiting for its parent)? */
+bool live_process_exited(int pid);
 /* True between live_stop() and live_detach(). */
 bool live_is_stopped(const struct target *t);
 /* Raw syscall number the thread was stopped in, or -1 when not in a syscall. */
