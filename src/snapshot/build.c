@@ -289,10 +289,23 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 	return 0;
 }
 
+void snapshot_types_free(struct snapshot_types *ty)
+{
+	if (!ty)
+		return;
+	for (size_t i = 0; i < ty->nr_names; i++)
+		free(ty->names[i]);
+	free(ty->names);
+	free(ty->of_chunk);
+	free(ty->flags);
+	free(ty);
+}
+
 void snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
+	snapshot_types_free(s->types);
 	heap_walk_release(&s->walk);
 	target_close(s->image);
 	free(s->meta.exe);

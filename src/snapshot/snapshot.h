@@ -26,6 +26,22 @@ struct snapshot_meta {
 	size_t nr_threads;
 };
 
+/*
+ * The type of each chunk (typing/, issue 5), or no types at all. Type
+ * names are as in the source ("struct session", "char[]", "Foo::Bar").
+ * of_chunk[i] types walk.chunks[i]; SNAPSHOT_UNTYPED for chunks with no
+ * type (every free chunk, and live ones typing could not reach).
+ */
+#define SNAPSHOT_UNTYPED UINT32_MAX
+#define SNAPSHOT_TYPE_INFERRED 1u	/* typed by shape, not by a pointer */
+
+struct snapshot_types {
+	char **names;			/* owned */
+	size_t nr_names;
+	uint32_t *of_chunk;		/* walk.nr_chunks entries */
+	uint8_t *flags;			/* walk.nr_chunks entries, SNAPSHOT_TYPE_* */
+};
+
 struct snapshot {
 	struct snapshot_meta meta;
 	struct heap_walk walk;
@@ -33,7 +49,27 @@ struct snapshot {
 	 * writable private regions), a memimage target; NULL unless taken
 	 * with keep_image or loaded from a file saved with --contents. */
 	struct target *image;
+	/* NULL when the snapshot was not typed. */
+	struct snapshot_types *types;
 };
+
+/* Type name of walk.chunks[I], or NULL when untyped (or no types). */
+static inline const char *snapshot_chunk_type(const struct snapshot *s, size_t i)
+{
+	uint32_t t;
+
+	if (!s->types)
+		return NULL;
+	t = s->types->of_chunk[i];
+	return t == SNAPSHOT_UNTYPED ? NULL : s->types->names[t];
+}
+
+static inline bool snapshot_chunk_inferred(const struct snapshot *s, size_t i)
+{
+	return s->types && (s->types->flags[i] & SNAPSHOT_TYPE_INFERRED);
+}
+
+void snapshot_types_free(struct snapshot_types *ty);
 
 struct snapshot_opts {
 	const char *debug_dir;		/* NULL: default */
