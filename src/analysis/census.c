@@ -65,6 +65,8 @@ static int cmp_rows(const void *a, const void *b)
 	return x->size < y->size ? -1 : x->size > y->size;
 }
 
+static void build_by_type(const struct snapshot *s, struct census *c);
+
 void census_build(const struct snapshot *s, struct census *ret)
 {
 	const struct heap_walk *w = &s->walk;
@@ -93,10 +95,74 @@ void census_build(const struct snapshot *s, struct census *ret)
 	free(h.rows);
 	if (ret->nr_by_size)
 		qsort(ret->by_size, ret->nr_by_size, sizeof(*ret->by_size), cmp_rows);
+	build_by_type(s, ret);
+}
+
+static int cmp_type_rows(const void *a, const void *b)
+{
+	const struct census_type_row *x = a, *y = b;
+	int d;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->untyped != y->untyped)
+		return x->untyped ? 1 : -1;
+	d = strcmp(x->name, y->name);
+	if (d)
+		return d;
+	return (int)x->inferred - (int)y->inferred;
+}
+
+/* Rows by type: index 2 * type + inferred; the last one is "untyped". */
+static void build_by_type(const struct snapshot *s, struct census *c)
+{
+	const struct heap_walk *w = &s->walk;
+	size_t nr_names = s->types ? s->types->nr_names : 0;
+	size_t nr_rows = 2 * nr_names + 1;
+	struct census_type_row *rows = xcalloc(nr_rows, sizeof(*rows));
+	size_t out = 0;
+
+	c->has_types = s->types != NULL;
+	for (size_t t = 0; t < nr_names; t++) {
+		rows[2 * t] = (struct census_type_row){ .name = s->types->names[t] };
+		rows[2 * t + 1] = (struct census_type_row){ .name = s->types->names[t],
+							    .inferred = true };
+	}
+	rows[nr_rows - 1] = (struct census_type_row){ .name = "untyped", .untyped = true };
+	for (size_t i = 0; i < w->nr_chunks; i++) {
+		const struct chunk *ch = &w->chunks[i];
+		uint32_t t = s->types ? s->types->of_chunk[i] : SNAPSHOT_UNTYPED;
+		struct census_type_row *r;
+		struct heap_count *sum;
+
+		if (ch->state != CHUNK_INUSE && ch->state != CHUNK_MMAPPED)
+			continue;
+		if (t == SNAPSHOT_UNTYPED || t >= nr_names) {
+			r = &rows[nr_rows - 1];
+			sum = &c->untyped;
+		} else if (s->types->flags[i] & SNAPSHOT_TYPE_INFERRED) {
+			r = &rows[2 * t + 1];
+			sum = &c->inferred;
+		} else {
+			r = &rows[2 * t];
+			sum = &c->typed;
+		}
+		r->count++;
+		r->bytes += ch->size;
+		sum->count++;
+		sum->bytes += ch->size;
+	}
+	for (size_t k = 0; k < nr_rows; k++)
+		if (rows[k].count)
+			rows[out++] = rows[k];
+	qsort(rows, out, sizeof(*rows), cmp_type_rows);
+	c->by_type = rows;
+	c->nr_by_type = out;
 }
 
 void census_release(struct census *c)
 {
+	free(c->by_type);
 	free(c->by_size);
 	memset(c, 0, sizeof(*c));
 }

@@ -12,6 +12,7 @@
 #include "output/census-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
+#include "typing/typing.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -35,6 +36,8 @@ enum {
 	OPT_TOP,
 	OPT_QUIET,
 	OPT_CONTENTS,
+	OPT_NO_TYPES,
+	OPT_EXPLAIN_TYPES,
 	OPT_HELP,
 };
 
@@ -48,6 +51,8 @@ static const struct option attach_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "contents", no_argument, NULL, OPT_CONTENTS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
+	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,7 +87,8 @@ int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 
 int cmd_attach(int argc, char **argv)
 {
-	struct snapshot_opts sopts = { 0 };
+	struct typing_opts topts = { 0 };
+	struct snapshot_opts sopts = { .types = true, .typing = &topts };
 	struct snapshot_live_stats stats;
 	struct census_out_opts copts = { 0 };
 	struct strbuf out = STRBUF_INIT;
@@ -130,6 +136,12 @@ int cmd_attach(int argc, char **argv)
 		case 'v':
 			hg_verbose++;
 			break;
+		case OPT_NO_TYPES:
+			sopts.types = false;
+			break;
+		case OPT_EXPLAIN_TYPES:
+			topts.explain = true;
+			break;
 		case OPT_HELP:
 			fputs(cmd_attach_usage, stdout);
 			return EXIT_OK;
@@ -160,6 +172,7 @@ int cmd_attach(int argc, char **argv)
 		census_out_json(&out, snap, &census, &copts);
 	} else {
 		census_out_text(&out, snap, &census, &copts);
+		census_out_explain(&out, snap, &census, copts.top ? copts.top : 20);
 		strbuf_addf(&out, "\ntarget paused %.1f ms (stop %.1f ms, %u consistency round%s, "
 			    "copy %.1f ms of ", stats.pause_ms, stats.stop_ms, stats.rounds,
 			    stats.rounds == 1 ? "" : "s", stats.copy_ms);

@@ -18,6 +18,7 @@
 #include "heap/glibc.h"
 #include "output/census-out.h"
 #include "snapshot/snapshot.h"
+#include "typing/typing.h"
 #include "target/core.h"
 #include "target/target.h"
 #include "util/diag.h"
@@ -44,6 +45,8 @@ enum {
 	OPT_TOP,
 	OPT_QUIET,
 	OPT_CONTENTS,
+	OPT_NO_TYPES,
+	OPT_EXPLAIN_TYPES,
 	OPT_HELP,
 };
 
@@ -58,6 +61,8 @@ static const struct option core_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "contents", no_argument, NULL, OPT_CONTENTS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
+	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -139,7 +144,8 @@ int core_snapshot(const char *path, const struct core_opts *copts_in,
 
 int cmd_core(int argc, char **argv)
 {
-	struct snapshot_opts sopts = { 0 };
+	struct typing_opts topts = { 0 };
+	struct snapshot_opts sopts = { .types = true, .typing = &topts };
 	struct core_opts copts = { 0 };
 	struct census_out_opts oopts = { 0 };
 	struct strbuf out = STRBUF_INIT;
@@ -188,6 +194,12 @@ int cmd_core(int argc, char **argv)
 		case 'v':
 			hg_verbose++;
 			break;
+		case OPT_NO_TYPES:
+			sopts.types = false;
+			break;
+		case OPT_EXPLAIN_TYPES:
+			topts.explain = true;
+			break;
 		case OPT_HELP:
 			fputs(cmd_core_usage, stdout);
 			return EXIT_OK;
@@ -214,8 +226,10 @@ int cmd_core(int argc, char **argv)
 	oopts.addresses = hg_verbose > 0;
 	if (format == FORMAT_JSON)
 		census_out_json(&out, snap, &census, &oopts);
-	else
+	else {
 		census_out_text(&out, snap, &census, &oopts);
+		census_out_explain(&out, snap, &census, oopts.top ? oopts.top : 20);
+	}
 	/* NEEDSWORK: the snapshot's time is when it was read from the core;
 	 * the core's own time (its file mtime) would be closer. */
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;

@@ -123,7 +123,7 @@ static int take_source(const char *arg, const struct source_opts *o, struct diag
 
 int cmd_diff(int argc, char **argv)
 {
-	struct source_opts so = { 0 };
+	struct source_opts so = { .sopts = { .types = true } };
 	struct diff_out_opts dopts = { 0 };
 	struct diff_opts opts = { .max_new = DEFAULT_MAX_NEW };
 	struct strbuf out = STRBUF_INIT;

@@ -36,6 +36,7 @@
 #include "output/census-out.h"
 #include "output/diff-out.h"
 #include "snapshot/snapshot.h"
+#include "typing/typing.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -72,6 +73,8 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_NO_DEBUG_INFO,
 	OPT_RETRIES,
+	OPT_NO_TYPES,
+	OPT_EXPLAIN_TYPES,
 	OPT_HELP,
 };
 
@@ -84,6 +87,8 @@ static const struct option watch_options[] = {
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
+	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -312,7 +317,8 @@ static int save_in_dir(const char *dir, unsigned long pid, unsigned idx,
 
 int cmd_watch(int argc, char **argv)
 {
-	struct snapshot_opts sopts = { 0 };
+	struct typing_opts topts = { 0 };
+	struct snapshot_opts sopts = { .types = true, .typing = &topts };
 	struct watch w = { 0 };
 	struct snapshot *prev = NULL, *cur = NULL;
 	struct diag_sink diag;
@@ -362,6 +368,12 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case 'v':
 			hg_verbose++;
+			break;
+		case OPT_NO_TYPES:
+			sopts.types = false;
+			break;
+		case OPT_EXPLAIN_TYPES:
+			topts.explain = true;
 			break;
 		case OPT_HELP:
 			fputs(cmd_watch_usage, stdout);

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "output/census-out.h"
+#include "typing/typing.h"
 #include "output/json-writer.h"
 #include "analysis/census.h"
 #include "snapshot/snapshot.h"
@@ -94,10 +95,94 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 		jw_object_end(&jw);
 	}
 	jw_array_end(&jw);
+
+	jw_key(&jw, "by_type");
+	jw_array_begin(&jw);
+	for (size_t i = 0; i < c->nr_by_type; i++) {
+		const struct census_type_row *r = &c->by_type[i];
+
+		jw_object_begin(&jw);
+		jw_key(&jw, "type");
+		jw_string(&jw, r->name);
+		jw_key(&jw, "count");
+		jw_uint(&jw, r->count);
+		jw_key(&jw, "bytes");
+		jw_uint(&jw, r->bytes);
+		if (r->inferred) {
+			jw_key(&jw, "inferred");
+			jw_bool(&jw, true);
+		}
+		jw_object_end(&jw);
+	}
+	jw_array_end(&jw);
+	census_out_typing_json(&jw, s, c);
 	jw_key(&jw, "warnings");
 	jw_uint(&jw, o ? o->warnings : 0);
 	jw_object_end(&jw);
 	strbuf_addch(sb, '\n');
+}
+
+static void count_json(struct json_writer *jw, const char *key, const struct heap_count *h)
+{
+	jw_key(jw, key);
+	jw_object_begin(jw);
+	jw_key(jw, "count");
+	jw_uint(jw, h->count);
+	jw_key(jw, "bytes");
+	jw_uint(jw, h->bytes);
+	jw_object_end(jw);
+}
+
+void census_out_typing_json(struct json_writer *jw, const struct snapshot *s,
+			    const struct census *c)
+{
+	jw_key(jw, "typing");
+	jw_object_begin(jw);
+	jw_key(jw, "typed");
+	jw_bool(jw, c->has_types);
+	count_json(jw, "exact", &c->typed);
+	count_json(jw, "inferred", &c->inferred);
+	count_json(jw, "untyped", &c->untyped);
+	jw_key(jw, "conflicts");
+	jw_uint(jw, s->types ? s->types->conflicts : 0);
+	jw_key(jw, "modules_without_debug_info");
+	jw_array_begin(jw);
+	for (size_t i = 0; s->types && i < s->types->nr_no_dwarf; i++)
+		jw_string(jw, s->types->no_dwarf[i]);
+	jw_array_end(jw);
+	jw_object_end(jw);
+}
+
+void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struct census *c,
+			unsigned top)
+{
+	const struct typing_result *r = s->typing;
+
+	if (!r || !r->explain || !s->types)
+		return;
+	if (r->nr_conflict_examples) {
+		strbuf_addstr(sb, "\nfirst conflicts (the higher rank wins; doc/typing.md)\n");
+		for (size_t k = 0; k < r->nr_conflict_examples; k++)
+			strbuf_addf(sb, "  %s\n", r->conflict_examples[k]);
+	}
+	strbuf_addstr(sb, "\nhow the largest types were reached (one chunk each, root last)\n");
+	for (size_t k = 0; k < c->nr_by_type && k < top; k++) {
+		const struct census_type_row *row = &c->by_type[k];
+
+		if (row->untyped)
+			continue;
+		for (size_t i = 0; i < s->walk.nr_chunks && i < r->nr_explain; i++) {
+			uint32_t t = s->types->of_chunk[i];
+
+			if (t == SNAPSHOT_UNTYPED || strcmp(s->types->names[t], row->name) ||
+			    !!(s->types->flags[i] & SNAPSHOT_TYPE_INFERRED) != row->inferred ||
+			    !r->explain[i])
+				continue;
+			strbuf_addf(sb, "  0x%llx: %s\n",
+				    (unsigned long long)s->walk.chunks[i].addr + 16, r->explain[i]);
+			break;
+		}
+	}
 }
 
 void fmt_thousands(struct strbuf *sb, uint64_t v)
@@ -153,6 +238,52 @@ static void bytes_cell(struct strbuf *sb, uint64_t v, size_t width)
 	fmt_bytes(&t, v);
 	pad_left(sb, &t, width);
 	strbuf_release(&t);
+}
+
+static void percent(struct strbuf *sb, uint64_t part, uint64_t whole)
+{
+	strbuf_addf(sb, "%.1f%%", whole ? 100.0 * (double)part / (double)whole : 100.0);
+}
+
+void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
+			   const struct census *c, unsigned top)
+{
+	uint64_t live = c->typed.bytes + c->inferred.bytes + c->untyped.bytes;
+	size_t width = 24;
+
+	strbuf_addstr(sb, "\ntyped: ");
+	percent(sb, c->typed.bytes + c->inferred.bytes, live);
+	strbuf_addstr(sb, " of live bytes (exact ");
+	percent(sb, c->typed.bytes, live);
+	strbuf_addstr(sb, ", inferred ");
+	percent(sb, c->inferred.bytes, live);
+	strbuf_addf(sb, "), %llu conflict%s", (unsigned long long)s->types->conflicts,
+		    s->types->conflicts == 1 ? "" : "s");
+	if (s->types->nr_no_dwarf)
+		strbuf_addf(sb, "; %zu module%s without debug info", s->types->nr_no_dwarf,
+			    s->types->nr_no_dwarf == 1 ? "" : "s");
+	strbuf_addch(sb, '\n');
+	for (size_t i = 0; i < c->nr_by_type && i < top; i++)
+		if (strlen(c->by_type[i].name) + 2 > width)
+			width = strlen(c->by_type[i].name) + 2;
+	if (width > 60)
+		width = 60;
+	strbuf_addf(sb, "\nlargest types (live chunks, by bytes; %zu rows; ~ = inferred)\n",
+		    c->nr_by_type);
+	strbuf_addf(sb, "%-*s %14s %12s\n", (int)width, "type", "count", "bytes");
+	for (size_t i = 0; i < c->nr_by_type && i < top; i++) {
+		const struct census_type_row *r = &c->by_type[i];
+
+		strbuf_addf(sb, "%s%-*s ", r->inferred ? "~" : "",
+			    (int)(r->inferred ? width - 1 : width), r->name);
+		num_cell(sb, r->count, 14);
+		strbuf_addch(sb, ' ');
+		bytes_cell(sb, r->bytes, 12);
+		strbuf_addch(sb, '\n');
+	}
+	if (c->nr_by_type > top)
+		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
+			    c->nr_by_type - top);
 }
 
 static const char *const text_names[CHUNK_STATE__COUNT] = {
@@ -224,6 +355,8 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 		strbuf_addch(sb, '\n');
 	}
 
+	if (c->has_types)
+		census_out_types_text(sb, s, c, top);
 	strbuf_addf(sb, "\nlargest size classes (live chunks, by bytes; %zu classes)\n",
 		    c->nr_by_size);
 	strbuf_addf(sb, "%12s %14s %12s\n", "chunk size", "count", "bytes");

@@ -25,6 +25,22 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 		     const struct census_out_opts *o);
 
+struct json_writer;
+
+/* The "typing" object of the census JSON (coverage, conflicts, modules
+ * without debug info). */
+void census_out_typing_json(struct json_writer *jw, const struct snapshot *s,
+			    const struct census *c);
+/* The coverage line and the table of the largest types. */
+void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
+			   const struct census *c, unsigned top);
+
+/* --explain-types: for each of the TOP largest types, how one of its
+ * chunks got its type. Nothing when the snapshot was not typed with
+ * typing_opts.explain. */
+void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struct census *c,
+			unsigned top);
+
 /* "1,234,567" */
 void fmt_thousands(struct strbuf *sb, uint64_t v);
 /* "1.2 MiB", "512 B" */

@@ -30,6 +30,7 @@
 #include "heap/glibc.h"
 #include "target/ptrace.h"
 #include "target/target.h"
+#include "typing/typing.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -67,6 +68,51 @@ static void fill_meta(struct snapshot *s, struct target *t, const struct glibc *
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "%s", glibc_version(g));
 	s->meta.libc_symbols = glibc_method(g);
 	s->meta.nr_threads = t->nr_threads;
+}
+
+_Static_assert(SNAPSHOT_UNTYPED == TYPING_UNTYPED, "typing and snapshot agree");
+_Static_assert(SNAPSHOT_TYPE_INFERRED == TYPING_INFERRED, "typing and snapshot agree");
+
+/*
+ * Type S's chunks from the image T (the frozen copy of a live target, or a
+ * core). A failure leaves the snapshot untyped and says why as a warning:
+ * the census by size is still exact.
+ */
+static void type_snapshot(struct snapshot *s, struct target *t,
+			  const struct snapshot_opts *opts, struct diag_sink *diag)
+{
+	struct typing_opts defaults = { 0 };
+	struct typing_result *r = NULL;
+	struct snapshot_types *ty;
+	int err;
+
+	if (!opts || !opts->types)
+		return;
+	err = typing_run(t, &s->walk, opts->typing ? opts->typing : &defaults, diag, &r);
+	if (err < 0) {
+		diag_report(diag, DIAG_WARNING, "typing failed: %s; chunks left untyped",
+			    hg_strerror(err));
+		return;
+	}
+	ty = xcalloc(1, sizeof(*ty));
+	ty->names = r->names;
+	ty->nr_names = r->nr_names;
+	ty->of_chunk = r->of_chunk;
+	ty->flags = r->flags;
+	r->names = NULL;
+	r->nr_names = 0;
+	r->of_chunk = NULL;
+	r->flags = NULL;
+	ty->conflicts = r->stats.conflicts;
+	for (char *p = r->no_dwarf, *nl; p && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		ty->no_dwarf = xrealloc(ty->no_dwarf, (ty->nr_no_dwarf + 1) * sizeof(char *));
+		ty->no_dwarf[ty->nr_no_dwarf++] = xstrndup(p, (size_t)(nl - p));
+	}
+	s->types = ty;
+	s->typing = r;
 }
 
 /* Stop T and bring every thread out of the allocator. */
@@ -161,6 +207,9 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
+	t2 = now_ms();
+	type_snapshot(s, t, opts, diag);
+	st.typing_ms = now_ms() - t2;
 	if (opts && opts->keep_image)
 		s->image = live_take_image(t);
 	*ret_snap = s;
@@ -283,6 +332,7 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 	}
 	fill_meta(s, t, g);
 	glibc_free(g);
+	type_snapshot(s, t, opts, diag);
 	if (opts && opts->keep_image)
 		s->image = image_of_target(t);
 	*ret_snap = s;
@@ -296,6 +346,9 @@ void snapshot_types_free(struct snapshot_types *ty)
 	for (size_t i = 0; i < ty->nr_names; i++)
 		free(ty->names[i]);
 	free(ty->names);
+	for (size_t i = 0; i < ty->nr_no_dwarf; i++)
+		free(ty->no_dwarf[i]);
+	free(ty->no_dwarf);
 	free(ty->of_chunk);
 	free(ty->flags);
 	free(ty);
@@ -306,6 +359,7 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	snapshot_types_free(s->types);
+	typing_result_free(s->typing);
 	heap_walk_release(&s->walk);
 	target_close(s->image);
 	free(s->meta.exe);

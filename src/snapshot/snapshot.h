@@ -17,6 +17,8 @@
 struct diag_sink;
 struct strbuf;
 struct target;
+struct typing_opts;
+struct typing_result;
 
 struct snapshot_meta {
 	int pid;
@@ -34,12 +36,16 @@ struct snapshot_meta {
  */
 #define SNAPSHOT_UNTYPED UINT32_MAX
 #define SNAPSHOT_TYPE_INFERRED 1u	/* typed by shape, not by a pointer */
+#define SNAPSHOT_TYPE__FLAGS SNAPSHOT_TYPE_INFERRED
 
 struct snapshot_types {
 	char **names;			/* owned */
 	size_t nr_names;
 	uint32_t *of_chunk;		/* walk.nr_chunks entries */
 	uint8_t *flags;			/* walk.nr_chunks entries, SNAPSHOT_TYPE_* */
+	uint64_t conflicts;		/* chunks two types reached */
+	char **no_dwarf;		/* modules without debug info (paths) */
+	size_t nr_no_dwarf;
 };
 
 struct snapshot {
@@ -51,6 +57,8 @@ struct snapshot {
 	struct target *image;
 	/* NULL when the snapshot was not typed. */
 	struct snapshot_types *types;
+	/* What typing did (not stored in files; NULL when not typed here). */
+	struct typing_result *typing;
 };
 
 /* Type name of walk.chunks[I], or NULL when untyped (or no types). */
@@ -79,6 +87,9 @@ struct snapshot_opts {
 	unsigned max_rounds;
 	/* keep the memory image in snapshot.image (--contents) */
 	bool keep_image;
+	/* give every live chunk a type (typing/); on by default in cmd/ */
+	bool types;
+	const struct typing_opts *typing;	/* NULL: defaults */
 };
 
 struct snapshot_live_stats {
@@ -86,6 +97,7 @@ struct snapshot_live_stats {
 	double stop_ms;			/* time to stop every thread */
 	double copy_ms;			/* freeze (memory copy) */
 	double walk_ms;
+	double typing_ms;		/* after detach */
 	uint64_t copied_bytes;
 	unsigned rounds;		/* consistency rounds needed */
 };

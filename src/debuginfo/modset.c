@@ -1,0 +1,229 @@
+/*
+ * modset.c - every module of a target reported into one Dwfl.
+ *
+ * The regions of a target (from /proc/PID/maps, a core's NT_FILE or a
+ * snapshot file) name the files mapped; a file mapped at offset 0 is a
+ * module. Its load bias is the start of that mapping minus the page of its
+ * first PT_LOAD's p_vaddr (0 for PIE executables and shared libraries; an
+ * ET_EXEC executable is linked at its address, bias 0). Each file is opened
+ * through the target's root (/proc/PID/root for live targets, --sysroot for
+ * cores) and reported with dwfl_report_elf(); libdwfl then finds separate
+ * debug files by build-id (dwfl_standard_find_debuginfo, under --debug-dir
+ * when given).
+ *
+ * The executable's static TLS block sits right below the thread pointer:
+ * x86_64 uses TLS variant II and ld.so gives the first module (the
+ * executable) the offset roundup(p_memsz, p_align) (elf/dl-tls.c,
+ * _dl_determine_tlsoffset, TLS_TCB_AT_TP, with l_tls_firstbyte_offset 0 as
+ * for every executable). Shared libraries' offsets depend on load order;
+ * they are left unknown (0) here.
+ */
+#include "config.h"
+#include "debuginfo/modset.h"
+#include "target/target.h"
+#include "util/errors.h"
+#include "util/xalloc.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct elf_facts {
+	bool ok, dyn;
+	uint64_t first_vaddr;
+	uint64_t tls_memsz, tls_align;
+};
+
+static struct elf_facts read_elf_facts(const char *host_path)
+{
+	struct elf_facts f = { 0 };
+	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+	GElf_Ehdr eh;
+	size_t nph;
+	bool seen_load = false;
+
+	if (fd < 0)
+		return f;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && gelf_getehdr(elf, &eh) && elf_getphdrnum(elf, &nph) == 0) {
+		f.ok = eh.e_type == ET_DYN || eh.e_type == ET_EXEC;
+		f.dyn = eh.e_type == ET_DYN;
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(elf, (int)i, &ph))
+				continue;
+			if (ph.p_type == PT_LOAD && !seen_load) {
+				f.first_vaddr = ph.p_vaddr & ~(uint64_t)0xfff;
+				seen_load = true;
+			} else if (ph.p_type == PT_TLS) {
+				f.tls_memsz = ph.p_memsz;
+				f.tls_align = ph.p_align ? ph.p_align : 1;
+			}
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return f;
+}
+
+static bool is_module_path(const char *p)
+{
+	return p && p[0] == '/';
+}
+
+static const struct target_region *first_mapping(const struct target *t, const char *path)
+{
+	const struct target_region *best = NULL;
+
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if (!r->path || strcmp(r->path, path))
+			continue;
+		if (r->offset == 0 && (!best || r->start < best->start))
+			best = r;
+	}
+	return best;
+}
+
+static void module_extent(const struct target *t, const char *path, taddr_t base,
+			  taddr_t *start, taddr_t *end)
+{
+	*start = base;
+	*end = base;
+	/* regions of the file from its base on, with the anonymous .bss
+	 * right after the last one */
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if (r->start < base)
+			continue;
+		if (r->path && !strcmp(r->path, path))
+			*end = r->end;
+		else if (!r->path && r->start == *end && *end > base)
+			*end = r->end;
+		else if (r->start > *end)
+			break;
+	}
+}
+
+static bool seen_path(const struct modset *ms, const char *path)
+{
+	for (size_t i = 0; i < ms->nr_mods; i++)
+		if (!strcmp(ms->mods[i].path, path))
+			return true;
+	return false;
+}
+
+int modset_open(struct target *t, const struct modset_opts *opts, struct modset **ret)
+{
+	struct modset *ms = xcalloc(1, sizeof(*ms));
+	size_t alloc = 0;
+
+	elf_version(EV_CURRENT);
+	ms->cb.find_elf = dwfl_build_id_find_elf;
+	ms->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	ms->cb.section_address = dwfl_offline_section_address;
+	if (opts && opts->debug_dir) {
+		ms->dipath = xstrdup(opts->debug_dir);
+		ms->cb.debuginfo_path = &ms->dipath;
+	}
+	ms->dwfl = dwfl_begin(&ms->cb);
+	if (!ms->dwfl) {
+		modset_free(ms);
+		return -HG_E_BAD_ELF;
+	}
+	dwfl_report_begin(ms->dwfl);
+	for (size_t i = 0; i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+		const struct target_region *first;
+		struct modset_module *m;
+		struct elf_facts f;
+
+		if (!is_module_path(r->path) || r->shared || seen_path(ms, r->path))
+			continue;
+		first = first_mapping(t, r->path);
+		if (!first)
+			continue;
+		if (ms->nr_mods == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			ms->mods = xrealloc(ms->mods, alloc * sizeof(*ms->mods));
+		}
+		m = &ms->mods[ms->nr_mods];
+		memset(m, 0, sizeof(*m));
+		m->path = xstrdup(r->path);
+		m->host_path = target_host_path(t, r->path);
+		f = read_elf_facts(m->host_path);
+		if (!f.ok) {
+			/* not an ELF file (a mapped data file): not a module */
+			free(m->path);
+			free(m->host_path);
+			continue;
+		}
+		ms->nr_mods++;
+		m->bias = f.dyn ? first->start - f.first_vaddr : 0;
+		module_extent(t, r->path, first->start, &m->start, &m->end);
+		m->is_exe = t->exe && !strcmp(t->exe, r->path);
+		m->tls_memsz = f.tls_memsz;
+		m->tls_align = f.tls_align;
+		if (m->is_exe && f.tls_memsz)
+			m->tls_offset = (f.tls_memsz + f.tls_align - 1) / f.tls_align * f.tls_align;
+		m->mod = dwfl_report_elf(ms->dwfl, m->path, m->host_path, -1, m->bias, false);
+	}
+	dwfl_report_end(ms->dwfl, NULL, NULL);
+	for (size_t i = 0; i < ms->nr_mods; i++) {
+		struct modset_module *m = &ms->mods[i];
+
+		if (m->mod)
+			m->dw = dwfl_module_getdwarf(m->mod, &m->dw_bias);
+		if (!m->dw)
+			ms->nr_no_dwarf++;
+	}
+	*ret = ms;
+	return 0;
+}
+
+void modset_free(struct modset *ms)
+{
+	if (!ms)
+		return;
+	if (ms->dwfl)
+		dwfl_end(ms->dwfl);
+	for (size_t i = 0; i < ms->nr_mods; i++) {
+		free(ms->mods[i].path);
+		free(ms->mods[i].host_path);
+	}
+	free(ms->mods);
+	free(ms->dipath);
+	free(ms);
+}
+
+struct modset_module *modset_module_at(struct modset *ms, taddr_t addr)
+{
+	for (size_t i = 0; i < ms->nr_mods; i++)
+		if (addr >= ms->mods[i].start && addr < ms->mods[i].end)
+			return &ms->mods[i];
+	return NULL;
+}
+
+const char *modset_symbol_at(struct modset *ms, taddr_t addr, uint64_t *ret_off)
+{
+	struct modset_module *m = modset_module_at(ms, addr);
+	GElf_Sym sym;
+	GElf_Off off = 0;
+	const char *name;
+
+	if (!m || !m->mod)
+		return NULL;
+	name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name)
+		return NULL;
+	if (ret_off)
+		*ret_off = off;
+	return name;
+}

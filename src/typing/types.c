@@ -1,0 +1,764 @@
+/*
+ * types.c - DWARF types converted into the flat table typing follows.
+ *
+ * Conversion is on demand and memoised by DIE (its Dwarf and offset), so a
+ * type reachable from a thousand variables is converted once. A struct's
+ * entry is created before its members are filled, which is what lets
+ * self-referential types (struct node { struct node *next; }) terminate:
+ * the pointer member finds the entry in progress.
+ *
+ * Flattening. A struct's pointers are listed with their final offsets:
+ * members of nested structs and base classes are copied in shifted, arrays
+ * of pointers become one slot with a count, arrays of structs are expanded
+ * element by element (up to TY_MAX_SLOTS pointers per type, beyond which the
+ * type is marked truncated). Union alternatives are all listed, flagged
+ * SLOT_UNION: the engine follows them only where the value validates.
+ * Bit fields and static members hold no pointers and are skipped; a
+ * virtual base (whose offset is an expression) is skipped too.
+ *
+ * Names. C structs are "struct X" / "union X" / "enum X"; an anonymous
+ * struct reached through a typedef takes the typedef's name; C++ types are
+ * qualified with their namespaces and enclosing classes ("ns::Outer::In"),
+ * the qualification coming from the index pass (ty_register_definition)
+ * or, for types it did not see, from dwarf_getscopes_die(). Entries with
+ * the same kind, name and size are merged.
+ */
+#include "config.h"
+#include "typing/types.h"
+#include "util/strbuf.h"
+#include "util/u64map.h"
+#include "util/xalloc.h"
+
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small hash maps ---------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h | 1;
+}
+
+/* String -> value, values are indexes into a side array. */
+struct strmap {
+	char **keys;
+	uint32_t *vals;
+	size_t nr, mask;
+};
+
+static bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
+{
+	if (!m->keys)
+		return false;
+	for (size_t i = hash_str(key) & m->mask;; i = (i + 1) & m->mask) {
+		if (!m->keys[i])
+			return false;
+		if (!strcmp(m->keys[i], key)) {
+			*val = m->vals[i];
+			return true;
+		}
+	}
+}
+
+static void strmap_put_owned(struct strmap *m, char *key, uint32_t val);
+
+static void strmap_grow(struct strmap *m)
+{
+	struct strmap n = { 0 };
+	size_t cap = m->keys ? 2 * (m->mask + 1) : 256;
+
+	n.keys = xcalloc(cap, sizeof(*n.keys));
+	n.vals = xcalloc(cap, sizeof(*n.vals));
+	n.mask = cap - 1;
+	for (size_t i = 0; m->keys && i <= m->mask; i++)
+		if (m->keys[i])
+			strmap_put_owned(&n, m->keys[i], m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+}
+
+/* Takes ownership of KEY; an existing key keeps its value. */
+static void strmap_put_owned(struct strmap *m, char *key, uint32_t val)
+{
+	if (!m->keys || 2 * (m->nr + 1) > m->mask + 1)
+		strmap_grow(m);
+	for (size_t i = hash_str(key) & m->mask;; i = (i + 1) & m->mask) {
+		if (!m->keys[i]) {
+			m->keys[i] = key;
+			m->vals[i] = val;
+			m->nr++;
+			return;
+		}
+		if (!strcmp(m->keys[i], key)) {
+			free(key);
+			return;
+		}
+	}
+}
+
+static void strmap_release(struct strmap *m)
+{
+	for (size_t i = 0; m->keys && i <= m->mask; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+}
+
+/* ---- table state ---------------------------------------------------------- */
+
+struct ty_priv {
+	struct u64map memo;		/* die key -> type id */
+	struct strmap by_name;		/* "kind:size:name" -> type id */
+	struct strmap plain_name;	/* name -> first type id with that name */
+	struct strmap defs;		/* name -> index into def_dies */
+	Dwarf_Die *def_dies;
+	size_t nr_defs, alloc_defs;
+	struct u64map qual;		/* die key -> index into quals */
+	char **quals;
+	size_t nr_quals, alloc_quals;
+	/* Dwarf handles seen, for die keys: key = (dwarf index << 40) | off */
+	Dwarf **dwarfs;
+	size_t nr_dwarfs;
+};
+
+static struct ty_priv *priv(struct ty_table *tt)
+{
+	return tt->priv;
+}
+
+void ty_table_init(struct ty_table *tt)
+{
+	memset(tt, 0, sizeof(*tt));
+	tt->priv = xcalloc(1, sizeof(struct ty_priv));
+}
+
+void ty_table_free(struct ty_table *tt)
+{
+	struct ty_priv *p = priv(tt);
+
+	for (size_t i = 0; i < tt->nr; i++) {
+		free(tt->types[i].name);
+		free(tt->types[i].slots);
+		free(tt->types[i].embeds);
+	}
+	free(tt->types);
+	for (size_t i = 0; i < tt->nr_strs; i++)
+		free(tt->strs[i]);
+	free(tt->strs);
+	if (p) {
+		u64map_release(&p->memo);
+		strmap_release(&p->by_name);
+		strmap_release(&p->plain_name);
+		strmap_release(&p->defs);
+		free(p->def_dies);
+		u64map_release(&p->qual);
+		for (size_t i = 0; i < p->nr_quals; i++)
+			free(p->quals[i]);
+		free(p->quals);
+		free(p->dwarfs);
+		free(p);
+	}
+	memset(tt, 0, sizeof(*tt));
+}
+
+static uint64_t die_key(struct ty_table *tt, Dwarf_Die *die)
+{
+	struct ty_priv *p = priv(tt);
+	Dwarf *dw = dwarf_cu_getdwarf(die->cu);
+	size_t i;
+
+	for (i = 0; i < p->nr_dwarfs; i++)
+		if (p->dwarfs[i] == dw)
+			break;
+	if (i == p->nr_dwarfs) {
+		p->dwarfs = xrealloc(p->dwarfs, (i + 1) * sizeof(*p->dwarfs));
+		p->dwarfs[i] = dw;
+		p->nr_dwarfs++;
+	}
+	return ((uint64_t)(i + 1) << 40) | dwarf_dieoffset(die);
+}
+
+static uint32_t add_str(struct ty_table *tt, const char *s)
+{
+	if (tt->nr_strs == tt->alloc_strs) {
+		tt->alloc_strs = tt->alloc_strs ? 2 * tt->alloc_strs : 256;
+		tt->strs = xrealloc(tt->strs, tt->alloc_strs * sizeof(*tt->strs));
+	}
+	tt->strs[tt->nr_strs] = xstrdup(s);
+	return (uint32_t)tt->nr_strs++;
+}
+
+static uint32_t new_type(struct ty_table *tt, const char *name, enum ty_kind kind,
+			 uint64_t size)
+{
+	struct ty *t;
+	uint32_t id;
+
+	if (tt->nr == tt->alloc) {
+		tt->alloc = tt->alloc ? 2 * tt->alloc : 256;
+		tt->types = xrealloc(tt->types, tt->alloc * sizeof(*tt->types));
+	}
+	id = (uint32_t)tt->nr++;
+	t = &tt->types[id];
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(name);
+	t->kind = (uint8_t)kind;
+	t->size = size;
+	t->pointee = TY_NONE;
+	t->elem = TY_NONE;
+	t->flex_elem = TY_NONE;
+	strmap_put_owned(&priv(tt)->plain_name, xstrdup(name), id);
+	return id;
+}
+
+uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size)
+{
+	uint32_t id = ty_by_name(tt, name);
+
+	if (id != TY_NONE)
+		return id;
+	id = new_type(tt, name, TY_STRUCT, size);
+	ty_get(tt, id)->complete = true;
+	return id;
+}
+
+uint32_t ty_by_name(struct ty_table *tt, const char *name)
+{
+	uint32_t id;
+
+	return strmap_get(&priv(tt)->plain_name, name, &id) ? id : TY_NONE;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static bool cu_is_cxx(Dwarf_Die *die)
+{
+	Dwarf_Die cu;
+	int lang;
+
+	if (!dwarf_diecu(die, &cu, NULL, NULL))
+		return false;
+	lang = dwarf_srclang(&cu);
+	return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
+	       lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
+}
+
+static const char *tag_word(int tag)
+{
+	switch (tag) {
+	case DW_TAG_union_type:
+		return "union";
+	case DW_TAG_enumeration_type:
+		return "enum";
+	case DW_TAG_class_type:
+		return "class";
+	default:
+		return "struct";
+	}
+}
+
+/* Qualified C++ name of DIE from its scopes; NULL when unnamed. */
+static char *cxx_qualified(struct ty_table *tt, Dwarf_Die *die)
+{
+	struct ty_priv *p = priv(tt);
+	const char *n = dwarf_diename(die);
+	Dwarf_Die *scopes = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	uint32_t qi;
+	int nr;
+
+	if (!n)
+		return NULL;
+	if (u64map_get(&p->qual, die_key(tt, die), &qi))
+		return xstrdup(p->quals[qi]);
+	nr = dwarf_getscopes_die(die, &scopes);
+	for (int i = nr - 1; i >= 1; i--) {
+		int tag = dwarf_tag(&scopes[i]);
+		const char *sn;
+
+		if (tag != DW_TAG_namespace && tag != DW_TAG_structure_type &&
+		    tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+			continue;
+		sn = dwarf_diename(&scopes[i]);
+		strbuf_addf(&sb, "%s::", sn ? sn : "(anonymous namespace)");
+	}
+	free(scopes);
+	strbuf_addstr(&sb, n);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Name of a struct/union/enum DIE, or NULL when anonymous. */
+static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
+{
+	const char *n = dwarf_diename(die);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!n)
+		return NULL;
+	if (cu_is_cxx(die))
+		return cxx_qualified(tt, die);
+	strbuf_addf(&sb, "%s %s", tag_word(dwarf_tag(die)), n);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* ---- definitions index ---------------------------------------------------- */
+
+static void register_def(struct ty_table *tt, Dwarf_Die *die, char *name)
+{
+	struct ty_priv *p = priv(tt);
+	uint32_t old;
+
+	if (strmap_get(&p->defs, name, &old)) {
+		free(name);
+		return;
+	}
+	if (p->nr_defs == p->alloc_defs) {
+		p->alloc_defs = p->alloc_defs ? 2 * p->alloc_defs : 256;
+		p->def_dies = xrealloc(p->def_dies, p->alloc_defs * sizeof(*p->def_dies));
+	}
+	p->def_dies[p->nr_defs] = *die;
+	strmap_put_owned(&p->defs, name, (uint32_t)p->nr_defs++);
+}
+
+void ty_register_definition(struct ty_table *tt, Dwarf_Die *die)
+{
+	char *name;
+
+	if (dwarf_hasattr(die, DW_AT_declaration))
+		return;
+	name = aggregate_name(tt, die);
+	if (name)
+		register_def(tt, die, name);
+}
+
+/* Remember the qualified name of a C++ DIE met in the index pass. */
+void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname)
+{
+	struct ty_priv *p = priv(tt);
+
+	if (p->nr_quals == p->alloc_quals) {
+		p->alloc_quals = p->alloc_quals ? 2 * p->alloc_quals : 256;
+		p->quals = xrealloc(p->quals, p->alloc_quals * sizeof(*p->quals));
+	}
+	p->quals[p->nr_quals] = xstrdup(qname);
+	u64map_put(&p->qual, die_key(tt, die), (uint32_t)p->nr_quals++);
+}
+
+/* ---- conversion ----------------------------------------------------------- */
+
+static bool die_type(Dwarf_Die *die, Dwarf_Die *ret)
+{
+	Dwarf_Attribute a;
+
+	return dwarf_attr_integrate(die, DW_AT_type, &a) && dwarf_formref_die(&a, ret);
+}
+
+static uint64_t die_size(Dwarf_Die *die)
+{
+	Dwarf_Word sz;
+
+	return dwarf_aggregate_size(die, &sz) == 0 ? sz : 0;
+}
+
+/* Look through typedef, const, volatile, restrict, atomic. Returns false
+ * for void. *TYPEDEF_NAME gets the outermost typedef's name. */
+static bool peel(Dwarf_Die *die, Dwarf_Die *ret, const char **typedef_name)
+{
+	Dwarf_Die cur = *die;
+
+	for (int depth = 0; depth < 64; depth++) {
+		int tag = dwarf_tag(&cur);
+
+		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type &&
+		    tag != DW_TAG_volatile_type && tag != DW_TAG_restrict_type &&
+		    tag != DW_TAG_atomic_type) {
+			*ret = cur;
+			return true;
+		}
+		if (tag == DW_TAG_typedef && typedef_name && !*typedef_name)
+			*typedef_name = dwarf_diename(&cur);
+		if (!die_type(&cur, &cur))
+			return false;
+	}
+	return false;
+}
+
+static void add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
+		     uint32_t stride, uint32_t pointee, const char *member, uint8_t flags)
+{
+	struct ty *t = ty_get(tt, id);
+
+	if (t->nr_slots >= TY_MAX_SLOTS) {
+		t->truncated = true;
+		return;
+	}
+	if ((t->nr_slots & (t->nr_slots - 1)) == 0)
+		t->slots = xrealloc(t->slots, (t->nr_slots ? 2 * t->nr_slots : 1) *
+					      sizeof(*t->slots));
+	t->slots[t->nr_slots++] = (struct ty_slot){
+		.off = off, .count = count, .stride = stride, .pointee = pointee,
+		.member = add_str(tt, member), .flags = flags,
+	};
+}
+
+static void add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
+{
+	struct ty *t = ty_get(tt, id);
+
+	if (t->nr_embeds >= TY_MAX_SLOTS)
+		return;
+	if ((t->nr_embeds & (t->nr_embeds - 1)) == 0)
+		t->embeds = xrealloc(t->embeds, (t->nr_embeds ? 2 * t->nr_embeds : 1) *
+						sizeof(*t->embeds));
+	t->embeds[t->nr_embeds++] = (struct ty_embed){ off, type };
+}
+
+static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die);
+
+/*
+ * Copy SUB's pointers and embeds into ID at OFF, member names prefixed.
+ * REPEAT > 1: SUB is the element of an array of REPEAT elements of
+ * ESIZE bytes; each pointer becomes one slot with that stride (pointers
+ * that are themselves arrays are expanded element by element).
+ */
+static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t off,
+		      const char *prefix, uint8_t flags, uint64_t repeat, uint64_t esize)
+{
+	uint32_t nr = ty_get(tt, sub)->nr_slots, ne = ty_get(tt, sub)->nr_embeds;
+	struct strbuf sb = STRBUF_INIT;
+
+	/* embeds of the first elements only: interior pointers into long
+	 * arrays of structs inside a struct are rare */
+	for (uint64_t k = 0; k < repeat && k < 64; k++) {
+		add_embed(tt, id, off + k * esize, sub);
+		for (uint32_t i = 0; i < ne; i++) {
+			struct ty_embed e = ty_get(tt, sub)->embeds[i];
+
+			add_embed(tt, id, off + k * esize + e.off, e.type);
+		}
+	}
+	for (uint32_t i = 0; i < nr; i++) {
+		struct ty_slot s = ty_get(tt, sub)->slots[i];
+
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s%s", prefix, tt->strs[s.member]);
+		if (repeat <= 1 || s.count == 1) {
+			add_slot(tt, id, off + s.off, repeat > 1 ? (uint32_t)repeat : s.count,
+				 repeat > 1 ? (uint32_t)esize : s.stride, s.pointee, sb.buf,
+				 s.flags | flags);
+			continue;
+		}
+		for (uint64_t k = 0; k < repeat; k++)
+			add_slot(tt, id, off + k * esize + s.off, s.count, s.stride, s.pointee,
+				 sb.buf, s.flags | flags);
+	}
+	if (ty_get(tt, sub)->truncated)
+		ty_get(tt, id)->truncated = true;
+	strbuf_release(&sb);
+}
+
+static void copy_in(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t off,
+		    const char *prefix, uint8_t flags)
+{
+	copy_in_n(tt, id, sub, off, prefix, flags, 1, 0);
+}
+
+/* Array bounds: element count (product over dimensions), 0 if unknown. */
+static uint64_t array_count(Dwarf_Die *die)
+{
+	Dwarf_Die child;
+	uint64_t total = 1;
+	bool any = false;
+
+	if (dwarf_child(die, &child) != 0)
+		return 0;
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Word v;
+
+		if (dwarf_tag(&child) != DW_TAG_subrange_type)
+			continue;
+		any = true;
+		if (dwarf_attr_integrate(&child, DW_AT_count, &a) && dwarf_formudata(&a, &v) == 0)
+			total *= v;
+		else if (dwarf_attr_integrate(&child, DW_AT_upper_bound, &a) &&
+			 dwarf_formudata(&a, &v) == 0)
+			total *= v + 1;
+		else
+			return 0;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return any ? total : 0;
+}
+
+/* A member of type TYPE_DIE at OFF inside aggregate ID. */
+static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, uint64_t off,
+		       const char *path, uint8_t flags, bool last)
+{
+	Dwarf_Die t;
+	int tag;
+
+	if (!peel(type_die, &t, NULL))
+		return;
+	tag = dwarf_tag(&t);
+	if (tag == DW_TAG_pointer_type || tag == DW_TAG_reference_type ||
+	    tag == DW_TAG_rvalue_reference_type) {
+		Dwarf_Die pt;
+		uint32_t pointee;
+
+		if (!die_type(&t, &pt))
+			return;			/* void * */
+		pointee = ty_of_die(tt, &pt);
+		if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER)
+			add_slot(tt, id, off, 1, 8, pointee, path, flags);
+	} else if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+		   tag == DW_TAG_union_type) {
+		uint32_t sub = ty_of_die(tt, &t);
+
+		if (sub != TY_NONE && ty_get(tt, sub)->complete)
+			copy_in(tt, id, sub, off, path,
+				flags | (tag == DW_TAG_union_type ? SLOT_UNION : 0));
+	} else if (tag == DW_TAG_array_type) {
+		uint64_t count = array_count(&t);
+		Dwarf_Die et, pe;
+		uint32_t elem;
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!die_type(&t, &et) || !peel(&et, &pe, NULL))
+			return;
+		elem = ty_of_die(tt, &pe);
+		if (elem == TY_NONE)
+			return;
+		if (count == 0) {
+			if (last) {
+				struct ty *o = ty_get(tt, id);
+
+				o->flex = true;
+				o->flex_off = off;
+				o->flex_elem = elem;
+			}
+			return;
+		}
+		if (ty_get(tt, elem)->kind == TY_PTR) {
+			uint32_t pointee = ty_get(tt, elem)->pointee;
+
+			if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER) {
+				strbuf_addf(&sb, "%s[]", path);
+				add_slot(tt, id, off, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
+					 8, pointee, sb.buf, flags);
+			}
+		} else if ((ty_get(tt, elem)->kind == TY_STRUCT ||
+			    ty_get(tt, elem)->kind == TY_UNION) && ty_get(tt, elem)->complete &&
+			   (ty_get(tt, elem)->nr_slots || ty_get(tt, elem)->nr_embeds)) {
+			uint64_t esz = ty_get(tt, elem)->size;
+
+			strbuf_addf(&sb, "%s[]", path);
+			if (esz && count <= UINT32_MAX && esz <= UINT32_MAX)
+				copy_in_n(tt, id, elem, off, sb.buf, flags, count, esz);
+		}
+		strbuf_release(&sb);
+	}
+}
+
+static bool member_offset(Dwarf_Die *m, uint64_t *off)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word v;
+	Dwarf_Op *ops;
+	size_t nops;
+
+	if (!dwarf_attr_integrate(m, DW_AT_data_member_location, &a)) {
+		*off = 0;		/* union member, or first member */
+		return true;
+	}
+	if (dwarf_formudata(&a, &v) == 0) {
+		*off = v;
+		return true;
+	}
+	if (dwarf_getlocation(&a, &ops, &nops) == 0 && nops == 1 &&
+	    ops[0].atom == DW_OP_plus_uconst) {
+		*off = ops[0].number;
+		return true;
+	}
+	return false;			/* virtual base: runtime offset */
+}
+
+static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die)
+{
+	Dwarf_Die child, next;
+	bool is_union = dwarf_tag(die) == DW_TAG_union_type;
+	struct strbuf path = STRBUF_INIT;
+	bool more;
+
+	if (dwarf_child(die, &child) != 0) {
+		ty_get(tt, id)->complete = true;
+		return;
+	}
+	do {
+		int tag = dwarf_tag(&child);
+		Dwarf_Die mt;
+		uint64_t off;
+		const char *n;
+
+		more = dwarf_siblingof(&child, &next) == 0;
+		if (tag != DW_TAG_member && tag != DW_TAG_inheritance)
+			goto next;
+		if (dwarf_hasattr(&child, DW_AT_declaration) ||
+		    dwarf_hasattr(&child, DW_AT_external) ||
+		    dwarf_hasattr(&child, DW_AT_bit_size) ||
+		    dwarf_hasattr(&child, DW_AT_data_bit_offset))
+			goto next;
+		if (!member_offset(&child, &off) || !die_type(&child, &mt))
+			goto next;
+		n = dwarf_diename(&child);
+		if (n && !strncmp(n, "_vptr", 5)) {
+			if (off == 0)
+				ty_get(tt, id)->vptr = true;
+			goto next;
+		}
+		strbuf_reset(&path);
+		if (tag == DW_TAG_member && n)
+			strbuf_addf(&path, ".%s", n);
+		add_member(tt, id, &mt, off, path.buf, is_union ? SLOT_UNION : 0, !more);
+		if (tag == DW_TAG_inheritance) {
+			uint32_t base = ty_of_die(tt, &mt);
+
+			if (base != TY_NONE && ty_get(tt, base)->vptr)
+				ty_get(tt, id)->vptr = true;
+		}
+next:
+		child = next;
+	} while (more);
+	strbuf_release(&path);
+	ty_get(tt, id)->complete = true;
+}
+
+static uint32_t intern(struct ty_table *tt, const char *name, enum ty_kind kind,
+		       uint64_t size, bool *created)
+{
+	struct ty_priv *p = priv(tt);
+	struct strbuf key = STRBUF_INIT;
+	uint32_t id;
+
+	strbuf_addf(&key, "%d:%llu:%s", (int)kind, (unsigned long long)size, name);
+	if (strmap_get(&p->by_name, key.buf, &id)) {
+		strbuf_release(&key);
+		*created = false;
+		return id;
+	}
+	id = new_type(tt, name, kind, size);
+	strmap_put_owned(&p->by_name, strbuf_detach(&key, NULL), id);
+	*created = true;
+	return id;
+}
+
+uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
+{
+	struct ty_priv *p = priv(tt);
+	const char *tdname = NULL;
+	Dwarf_Die t;
+	uint64_t key;
+	uint32_t id;
+	bool created;
+	int tag;
+
+	if (!peel(die, &t, &tdname))
+		return TY_NONE;
+	key = die_key(tt, &t);
+	if (u64map_get(&p->memo, key, &id))
+		return id;
+	tag = dwarf_tag(&t);
+	switch (tag) {
+	case DW_TAG_base_type:
+	case DW_TAG_enumeration_type: {
+		char *n = tag == DW_TAG_base_type ? NULL : aggregate_name(tt, &t);
+		const char *name = tag == DW_TAG_base_type ? dwarf_diename(&t) : n;
+
+		id = intern(tt, name ? name : tdname ? tdname : "enum (anonymous)", TY_BASE,
+			    die_size(&t), &created);
+		free(n);
+		break;
+	}
+	case DW_TAG_pointer_type:
+	case DW_TAG_reference_type:
+	case DW_TAG_rvalue_reference_type: {
+		Dwarf_Die pt;
+		uint32_t pointee = TY_NONE;
+		struct strbuf sb = STRBUF_INIT;
+
+		/* memo first: struct s { struct s *self; } reaches this again */
+		id = new_type(tt, "void *", TY_PTR, 8);
+		u64map_put(&p->memo, key, id);
+		if (die_type(&t, &pt))
+			pointee = ty_of_die(tt, &pt);
+		ty_get(tt, id)->pointee = pointee;
+		strbuf_addf(&sb, "%s *", pointee == TY_NONE ? "void" : ty_get(tt, pointee)->name);
+		free(ty_get(tt, id)->name);
+		ty_get(tt, id)->name = strbuf_detach(&sb, NULL);
+		ty_get(tt, id)->complete = true;
+		return id;
+	}
+	case DW_TAG_array_type: {
+		Dwarf_Die et;
+		uint32_t elem;
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!die_type(&t, &et) || (elem = ty_of_die(tt, &et)) == TY_NONE)
+			return TY_NONE;
+		strbuf_addf(&sb, "%s[]", ty_get(tt, elem)->name);
+		id = new_type(tt, sb.buf, TY_ARRAY, die_size(&t));
+		strbuf_release(&sb);
+		ty_get(tt, id)->elem = elem;
+		ty_get(tt, id)->count = array_count(&t);
+		ty_get(tt, id)->complete = true;
+		break;
+	}
+	case DW_TAG_structure_type:
+	case DW_TAG_class_type:
+	case DW_TAG_union_type: {
+		char *name = aggregate_name(tt, &t);
+		enum ty_kind kind = tag == DW_TAG_union_type ? TY_UNION : TY_STRUCT;
+
+		if (dwarf_hasattr(&t, DW_AT_declaration)) {
+			uint32_t di;
+
+			if (name && strmap_get(&p->defs, name, &di)) {
+				free(name);
+				id = ty_of_die(tt, &p->def_dies[di]);
+				u64map_put(&p->memo, key, id);
+				return id;
+			}
+			/* opaque: never types a chunk */
+			id = new_type(tt, name ? name : "(opaque)", TY_OTHER, 0);
+			free(name);
+			break;
+		}
+		if (!name) {
+			struct strbuf sb = STRBUF_INIT;
+
+			if (tdname)
+				strbuf_addstr(&sb, tdname);
+			else
+				strbuf_addf(&sb, "%s (anonymous)", tag_word(tag));
+			name = strbuf_detach(&sb, NULL);
+		}
+		id = intern(tt, name, kind, die_size(&t), &created);
+		free(name);
+		u64map_put(&p->memo, key, id);
+		if (created)
+			fill_aggregate(tt, id, &t);
+		return id;
+	}
+	default:
+		/* subroutine types, unspecified (nullptr_t), ptr-to-member */
+		id = new_type(tt, "(other)", TY_OTHER, 0);
+		break;
+	}
+	u64map_put(&p->memo, key, id);
+	return id;
+}

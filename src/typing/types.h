@@ -1,0 +1,110 @@
+/*
+ * types.h - the type table typing works with, converted from DWARF.
+ *
+ * DWARF describes every type once per compilation unit; typing needs one
+ * entry per source type, with what matters for following pointers: the
+ * size, where the pointers are (flattened through nested structs, arrays,
+ * unions, base classes and typedefs) and what they point to, and which
+ * structs are embedded at which offsets (for interior pointers and header
+ * structs). A ty_table converts DIEs on demand, memoised by DIE, and merges
+ * entries with the same name, kind and size (the same struct seen from two
+ * CUs).
+ *
+ * Ownership: ty_table_free() releases every type and string.
+ */
+#ifndef HEAPGRAB_TYPING_TYPES_H
+#define HEAPGRAB_TYPING_TYPES_H
+
+#include "util/compiler.h"
+
+#include <elfutils/libdw.h>
+
+#define TY_NONE UINT32_MAX
+
+enum ty_kind {
+	TY_OTHER,		/* function, void, unknown: never types a chunk */
+	TY_BASE,		/* int, char, enums, floats */
+	TY_PTR,			/* pointer or C++ reference */
+	TY_ARRAY,
+	TY_STRUCT,		/* struct or class */
+	TY_UNION,
+};
+
+#define SLOT_UNION	1u	/* inside a union alternative */
+
+struct ty_slot {
+	uint64_t off;		/* byte offset of the first pointer */
+	uint32_t count;		/* pointers at off, off + stride, ... */
+	uint32_t stride;	/* 8 for an array of pointers, the element size
+				 * for a pointer inside an array of structs */
+	uint32_t pointee;	/* type pointed to, never TY_NONE */
+	uint32_t member;	/* member name: index into table->strs */
+	uint8_t flags;		/* SLOT_* */
+};
+
+struct ty_embed {
+	uint64_t off;
+	uint32_t type;		/* struct or union embedded at off */
+};
+
+struct ty {
+	char *name;		/* "struct node", "session_t", "ns::Cls", "int" */
+	uint64_t size;		/* 0 when unknown (declaration only) */
+	uint8_t kind;		/* enum ty_kind */
+	bool complete;		/* slots and embeds filled */
+	bool vptr;		/* C++ class with a vtable pointer at 0 */
+	bool flex;		/* ends in a flexible array member */
+	bool truncated;		/* more pointers than TY_MAX_SLOTS */
+	uint32_t pointee;	/* TY_PTR: target type (TY_NONE: void, fn) */
+	uint32_t elem;		/* TY_ARRAY: element type */
+	uint64_t count;		/* TY_ARRAY: elements (0: unknown) */
+	uint64_t flex_off;	/* flex: offset and element of the array */
+	uint32_t flex_elem;
+	struct ty_slot *slots;
+	uint32_t nr_slots;
+	struct ty_embed *embeds;	/* sorted by offset */
+	uint32_t nr_embeds;
+};
+
+struct ty_table {
+	struct ty *types;
+	size_t nr, alloc;
+	char **strs;		/* member names */
+	size_t nr_strs, alloc_strs;
+	void *priv;		/* memo and name index */
+};
+
+#define TY_MAX_SLOTS 65536u
+
+void ty_table_init(struct ty_table *tt);
+void ty_table_free(struct ty_table *tt);
+
+/*
+ * The type of DIE (any type DIE; typedefs, const and volatile are looked
+ * through, a typedef of an anonymous struct gives the struct the typedef's
+ * name). Declarations are resolved by name against the definitions
+ * registered with ty_register_definition(). Returns TY_NONE for void and
+ * what cannot be converted.
+ */
+uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die);
+
+/* Remember DIE (a struct/class/union definition) as the definition of its
+ * name, for declarations met later. */
+void ty_register_definition(struct ty_table *tt, Dwarf_Die *die);
+
+/* Look a type up by name ("struct node", "Foo::Bar"); TY_NONE if unknown. */
+uint32_t ty_by_name(struct ty_table *tt, const char *name);
+
+/* The type named NAME, or a new struct type of that name and SIZE with no
+ * known members (a C++ class known only from its vtable). */
+uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size);
+
+/* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
+void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);
+
+static inline struct ty *ty_get(struct ty_table *tt, uint32_t id)
+{
+	return &tt->types[id];
+}
+
+#endif /* HEAPGRAB_TYPING_TYPES_H */

@@ -1,0 +1,83 @@
+/*
+ * typing.h - give every live chunk a type from the program's debug info.
+ *
+ * Input: a walked heap and the memory image it was walked in (a frozen copy
+ * of a live process, a core, or a snapshot saved with --contents). Output:
+ * a struct snapshot_types (snapshot/snapshot.h), one type per chunk, plus
+ * statistics for the report. Typing reads only the image and the modules'
+ * files; it never touches a live process (for live targets it runs after
+ * detach).
+ *
+ * Ownership: typing_result_free() frees the result and whatever arrays the
+ * caller did not take.
+ */
+#ifndef HEAPGRAB_TYPING_TYPING_H
+#define HEAPGRAB_TYPING_TYPING_H
+
+#include "heap/heap.h"
+
+struct diag_sink;
+struct target;
+
+/* Per-chunk type index meaning "no type", and the per-chunk flags; the
+ * snapshot layer keeps the same values (snapshot/snapshot.h). */
+#define TYPING_UNTYPED UINT32_MAX
+#define TYPING_INFERRED 1u
+
+enum typing_unwinder {
+	TYPING_UNWIND_LIBDW,		/* default: works for live, fork and cores */
+	TYPING_UNWIND_NONE,		/* no stack roots */
+};
+
+struct typing_opts {
+	const char *debug_dir;		/* NULL: default */
+	enum typing_unwinder unwinder;
+	bool no_infer;			/* skip typing by shape */
+	/* --explain-types: record how each chunk got its type */
+	bool explain;
+};
+
+struct typing_stats {
+	uint64_t live_chunks, live_bytes;
+	uint64_t typed_chunks, typed_bytes;		/* exact */
+	uint64_t inferred_chunks, inferred_bytes;
+	uint64_t conflicts;			/* two types reached one chunk */
+	uint64_t roots_globals, roots_tls, roots_frames;
+	size_t modules, modules_no_dwarf;
+	size_t frames;				/* stack frames unwound */
+	double ms;
+};
+
+#define TYPING_CONFLICT_EXAMPLES 8
+
+struct typing_result {
+	/* The types: names[of_chunk[i]] types walk.chunks[i]; flags[i] has
+	 * TYPING_INFERRED for chunks typed by shape. The caller may take
+	 * these arrays (and set the pointers to NULL). */
+	char **names;
+	size_t nr_names;
+	uint32_t *of_chunk;
+	uint8_t *flags;
+	struct typing_stats stats;
+	/* Modules without DWARF, one path per line (for the report). */
+	char *no_dwarf;
+	/* --explain-types: per chunk, how it was typed (NULL entries: untyped) */
+	char **explain;
+	size_t nr_explain;
+	/* The first conflicts, "0xADDR: T1 (rank r) vs T2 (rank r)". */
+	char *conflict_examples[TYPING_CONFLICT_EXAMPLES];
+	size_t nr_conflict_examples;
+};
+
+/*
+ * Type the live chunks of WALK, reading memory from IMAGE (regions,
+ * threads, module paths and the target's root come from it too). Returns 0
+ * or a negative error; a target with no DWARF at all is not an error (every
+ * chunk stays untyped, stats say why).
+ */
+MUST_CHECK int typing_run(struct target *image, const struct heap_walk *walk,
+			  const struct typing_opts *opts, struct diag_sink *diag,
+			  struct typing_result **ret);
+void typing_result_free(struct typing_result *r);
+
+#endif /* HEAPGRAB_TYPING_TYPING_H */
