@@ -80,6 +80,68 @@ static void diff_sizes(const struct census *oc, const struct census *nc, struct 
 		qsort(d->by_size, d->nr_by_size, sizeof(*d->by_size), cmp_delta);
 }
 
+static int cmp_type_key(const void *a, const void *b)
+{
+	const struct census_type_row *x = a, *y = b;
+	int d = strcmp(x->name, y->name);
+
+	if (d)
+		return d;
+	if (x->untyped != y->untyped)
+		return x->untyped ? 1 : -1;
+	return (int)x->inferred - (int)y->inferred;
+}
+
+static int cmp_type_delta(const void *a, const void *b)
+{
+	const struct diff_type_row *x = a, *y = b;
+	int d;
+
+	if (x->v.bytes_delta != y->v.bytes_delta)
+		return x->v.bytes_delta > y->v.bytes_delta ? -1 : 1;
+	d = strcmp(x->name, y->name);
+	return d ? d : (int)x->inferred - (int)y->inferred;
+}
+
+static void diff_types(const struct census *oc, const struct census *nc, struct diff *d)
+{
+	struct census_type_row *o = xmalloc(st_mult(oc->nr_by_type + 1, sizeof(*o)));
+	struct census_type_row *n = xmalloc(st_mult(nc->nr_by_type + 1, sizeof(*n)));
+	size_t i = 0, j = 0, alloc = 0;
+
+	if (oc->nr_by_type)
+		memcpy(o, oc->by_type, oc->nr_by_type * sizeof(*o));
+	if (nc->nr_by_type)
+		memcpy(n, nc->by_type, nc->nr_by_type * sizeof(*n));
+	qsort(o, oc->nr_by_type, sizeof(*o), cmp_type_key);
+	qsort(n, nc->nr_by_type, sizeof(*n), cmp_type_key);
+	while (i < oc->nr_by_type || j < nc->nr_by_type) {
+		struct census_type_row zero = { 0 }, *a, *b;
+		struct diff_type_row *r;
+		int c;
+
+		if (j == nc->nr_by_type)
+			c = -1;
+		else if (i == oc->nr_by_type)
+			c = 1;
+		else
+			c = cmp_type_key(&o[i], &n[j]);
+		a = c <= 0 ? &o[i++] : &zero;
+		b = c >= 0 ? &n[j++] : &zero;
+		if (a->count == b->count && a->bytes == b->bytes)
+			continue;
+		ALLOC_GROW(d->by_type, d->nr_by_type + 1, alloc);
+		r = &d->by_type[d->nr_by_type++];
+		r->name = c <= 0 ? a->name : b->name;
+		r->inferred = c <= 0 ? a->inferred : b->inferred;
+		value_set(&r->v, a->count, a->bytes, b->count, b->bytes);
+	}
+	free(o);
+	free(n);
+	if (d->nr_by_type)
+		qsort(d->by_type, d->nr_by_type, sizeof(*d->by_type), cmp_type_delta);
+}
+
 static int cmp_chunk(const void *a, const void *b)
 {
 	const struct diff_chunk *x = a, *y = b;
@@ -160,6 +222,9 @@ void diff_build(const struct snapshot *old, const struct snapshot *new_,
 		  nc.totals[CHUNK_INUSE].count + nc.totals[CHUNK_MMAPPED].count,
 		  nc.totals[CHUNK_INUSE].bytes + nc.totals[CHUNK_MMAPPED].bytes);
 	diff_sizes(&oc, &nc, ret);
+	ret->has_types = oc.has_types && nc.has_types;
+	if (ret->has_types)
+		diff_types(&oc, &nc, ret);
 	if (opts && opts->chunks)
 		diff_chunks(&old->walk, &new_->walk, opts, ret);
 	census_release(&oc);
@@ -169,6 +234,7 @@ void diff_build(const struct snapshot *old, const struct snapshot *new_,
 void diff_release(struct diff *d)
 {
 	free(d->by_size);
+	free(d->by_type);
 	free(d->new_chunks);
 	memset(d, 0, sizeof(*d));
 }

@@ -15,7 +15,9 @@
  *    a leak looks like). The first opts->max_new of them, in address
  *    order, are listed; the counts cover all of them.
  *
- * There is no typing yet (issue 5): nothing here groups by type.
+ *  - by_type: the same for the census's type rows (name, and whether the
+ *    row is inferred), when both snapshots carry types; same order, then
+ *    name.
  *
  * Ownership: diff_release() frees the rows and the chunk list.
  */
@@ -38,6 +40,12 @@ struct diff_size_row {
 	struct diff_value v;
 };
 
+struct diff_type_row {
+	const char *name;	/* borrowed from OLD or NEW */
+	bool inferred;
+	struct diff_value v;
+};
+
 struct diff_chunk {
 	taddr_t addr;
 	uint64_t size;
@@ -55,6 +63,9 @@ struct diff {
 	struct diff_value live;		/* in use + mmapped */
 	struct diff_size_row *by_size;
 	size_t nr_by_size;
+	bool has_types;			/* both snapshots are typed */
+	struct diff_type_row *by_type;
+	size_t nr_by_type;
 	/* with opts->chunks */
 	uint64_t survived_count, survived_bytes;
 	uint64_t new_count, new_bytes;

@@ -15,6 +15,7 @@
 #include "util/strbuf.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,6 +172,9 @@ void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struc
 
 		if (row->untyped)
 			continue;
+		size_t best = SIZE_MAX;
+
+		/* the shortest explanation: the chunk closest to its root */
 		for (size_t i = 0; i < s->walk.nr_chunks && i < r->nr_explain; i++) {
 			uint32_t t = s->types->of_chunk[i];
 
@@ -178,10 +182,13 @@ void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struc
 			    !!(s->types->flags[i] & SNAPSHOT_TYPE_INFERRED) != row->inferred ||
 			    !r->explain[i])
 				continue;
-			strbuf_addf(sb, "  0x%llx: %s\n",
-				    (unsigned long long)s->walk.chunks[i].addr + 16, r->explain[i]);
-			break;
+			if (best == SIZE_MAX || strlen(r->explain[i]) < strlen(r->explain[best]))
+				best = i;
 		}
+		if (best != SIZE_MAX)
+			strbuf_addf(sb, "  0x%llx: %s\n",
+				    (unsigned long long)s->walk.chunks[best].addr + 16,
+				    r->explain[best]);
 	}
 }
 

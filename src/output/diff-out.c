@@ -5,8 +5,9 @@
  * JSON: {"heapgrab": 1, "totals": {KIND: {"count_delta", "bytes_delta",
  * "count", "bytes"}, ..., "overhead": {"bytes_delta", "bytes"}},
  * "by_type": [], "by_size": [{"size", "count_delta", "bytes_delta",
- * "count", "bytes"}]} and, with --new only, "new_chunks". by_type stays an
- * empty array until snapshots carry types (issue 5). Every field is
+ * "count", "bytes"}]} and, with --new only, "new_chunks". by_type rows
+ * ({"type", "count_delta", "bytes_delta", "count", "bytes"[, "inferred"]})
+ * exist when both snapshots carry types, else it is empty. Every field is
  * present, keys in a fixed order, rows in diff.h's total order.
  *
  * Text: one line per size class in the style "+41,000 chunks of 80 bytes,
@@ -64,9 +65,28 @@ void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_ou
 	json_value(&jw, &d->overhead, false);
 	jw_object_end(&jw);
 
-	/* NEEDSWORK: rows per type once snapshots carry types (issue 5). */
 	jw_key(&jw, "by_type");
 	jw_array_begin(&jw);
+	for (size_t i = 0; i < d->nr_by_type; i++) {
+		const struct diff_type_row *r = &d->by_type[i];
+
+		jw_object_begin(&jw);
+		jw_key(&jw, "type");
+		jw_string(&jw, r->name);
+		jw_key(&jw, "count_delta");
+		jw_int(&jw, r->v.count_delta);
+		jw_key(&jw, "bytes_delta");
+		jw_int(&jw, r->v.bytes_delta);
+		jw_key(&jw, "count");
+		jw_uint(&jw, r->v.count);
+		jw_key(&jw, "bytes");
+		jw_uint(&jw, r->v.bytes);
+		if (r->inferred) {
+			jw_key(&jw, "inferred");
+			jw_bool(&jw, true);
+		}
+		jw_object_end(&jw);
+	}
 	jw_array_end(&jw);
 
 	jw_key(&jw, "by_size");
@@ -257,9 +277,28 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 	cell(sb, CELL_BYTES, (int64_t)d->system.bytes, 12);
 	strbuf_addch(sb, '\n');
 
-	if (o && o->by_type)
-		strbuf_addstr(sb, "\nno types: these snapshots carry no type information yet; "
+	if (d->has_types) {
+		strbuf_addf(sb, "\ngrowth by type (live chunks, by bytes; %zu type%s changed; "
+			    "~ = inferred)\n", d->nr_by_type, d->nr_by_type == 1 ? "" : "s");
+		for (size_t i = 0; i < d->nr_by_type && i < top; i++) {
+			const struct diff_type_row *r = &d->by_type[i];
+
+			fmt_signed_thousands(sb, r->v.count_delta);
+			strbuf_addf(sb, " %s%s, ", r->inferred ? "~" : "", r->name);
+			fmt_signed_bytes(sb, r->v.bytes_delta);
+			strbuf_addf(sb, " %s (now ", since.buf);
+			fmt_thousands(sb, r->v.count);
+			strbuf_addstr(sb, ")\n");
+		}
+		if (d->nr_by_type > top)
+			strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
+				    d->nr_by_type - top);
+		if (!d->nr_by_type)
+			strbuf_addstr(sb, "no change\n");
+	} else if (o && o->by_type) {
+		strbuf_addstr(sb, "\nno types: one of the snapshots carries no type information; "
 			      "growth by size class instead\n");
+	}
 	strbuf_addf(sb, "\ngrowth by size class (live chunks, by bytes; %zu class%s changed)\n",
 		    d->nr_by_size, d->nr_by_size == 1 ? "" : "es");
 	for (size_t i = 0; i < d->nr_by_size && i < top; i++) {

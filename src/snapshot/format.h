@@ -42,7 +42,7 @@
 #define SNAP_MAGIC_LEN		8
 
 #define SNAP_MAJOR		1
-#define SNAP_MINOR		1
+#define SNAP_MINOR		2
 
 /* File header: 48 bytes. */
 #define SNAP_HDR_SIZE		48
@@ -80,6 +80,7 @@
 #define SNAP_SEC_MEMORY		5	/* 1.1: image bytes, zstd pieces */
 #define SNAP_SEC_REGIONS	6	/* 1.1: the image's memory map */
 #define SNAP_SEC_THREADS	7	/* 1.1: the image's threads */
+#define SNAP_SEC_TYPES		8	/* 1.2: each chunk's type (optional) */
 
 /* Chunk kinds as stored (enum chunk_state may change; these may not). */
 #define SNAP_KIND_INUSE		0

@@ -534,11 +534,63 @@ bool snapshot_is_magic(const void *buf, size_t len)
 
 /* The sections this reader knows: the first NR_REQUIRED must be there;
  * the image's (1.1) are all there or all absent. */
+/* The sections this reader knows, in decoding order: 4 required ones, the
+ * 3 of the image (all or none), then the optional TYPES. */
+static int decode_types(struct cursor *c, struct snapshot *s, struct strbuf *why)
+{
+	struct snapshot_types *ty = xcalloc(1, sizeof(*ty));
+	uint32_t nr_names = take_u32(c);
+	uint64_t n;
+	const unsigned char *p, *end;
+
+	(void)take_u32(c);
+	ty->conflicts = take_u64(c);
+	n = take_u64(c);
+	s->types = ty;		/* freed with the snapshot on any error */
+	if (c->bad || n != s->walk.nr_chunks)
+		return bad(why, "types: %llu chunks for %zu", (unsigned long long)n,
+			   s->walk.nr_chunks);
+	/* every name takes at least its 4-byte length */
+	if (nr_names > c->left / 4)
+		return bad(why, "types: %u names in %zu bytes", nr_names, c->left);
+	ty->names = xcalloc(nr_names + 1, sizeof(*ty->names));
+	for (uint32_t i = 0; i < nr_names; i++) {
+		take_str(c, &ty->names[i]);
+		ty->nr_names++;
+		if (c->bad || !ty->names[i])
+			return bad(why, "types: name %u malformed", i);
+	}
+	ty->of_chunk = xmalloc((n + 1) * sizeof(*ty->of_chunk));
+	ty->flags = xcalloc(n + 1, 1);
+	p = c->p;
+	end = c->p + c->left;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		if (!get_varint(&p, end, &v))
+			return bad(why, "types: chunk %llu: malformed varint",
+				   (unsigned long long)i);
+		if (v == 0) {
+			ty->of_chunk[i] = SNAPSHOT_UNTYPED;
+			continue;
+		}
+		if ((v >> 1) - 1 >= nr_names)
+			return bad(why, "types: chunk %llu: type %llu of %u",
+				   (unsigned long long)i, (unsigned long long)(v >> 1), nr_names);
+		ty->of_chunk[i] = (uint32_t)((v >> 1) - 1);
+		ty->flags[i] = (uint8_t)(v & SNAPSHOT_TYPE_INFERRED);
+	}
+	if (p != end)
+		return bad(why, "types: %zu trailing bytes", (size_t)(end - p));
+	return 0;
+}
+
 static const uint32_t required[] = {
 	SNAP_SEC_META, SNAP_SEC_ARENAS, SNAP_SEC_TOTALS, SNAP_SEC_CHUNKS,
-	SNAP_SEC_REGIONS, SNAP_SEC_THREADS, SNAP_SEC_MEMORY,
+	SNAP_SEC_REGIONS, SNAP_SEC_THREADS, SNAP_SEC_MEMORY, SNAP_SEC_TYPES,
 };
 #define NR_REQUIRED 4
+#define NR_IMAGE 3
 
 int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 		    struct snapshot **ret_snap, struct snapshot_file_info *ret_info)
@@ -622,7 +674,7 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	for (size_t k = 0; k < NR_REQUIRED; k++)
 		if (!seen[k])
 			return bad(why, "section %u is missing", required[k]);
-	for (size_t k = NR_REQUIRED + 1; k < ARRAY_SIZE(required); k++)
+	for (size_t k = NR_REQUIRED + 1; k < NR_REQUIRED + NR_IMAGE; k++)
 		if (seen[k] != seen[NR_REQUIRED])
 			return bad(why, "section %u is missing",
 				   required[seen[k] ? NR_REQUIRED : k]);
@@ -665,6 +717,9 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 			break;
 		case SNAP_SEC_MEMORY:
 			err = decode_memory(&c, s->image, why);
+			break;
+		case SNAP_SEC_TYPES:
+			err = decode_types(&c, s, why);
 			break;
 		}
 		free(owned);

@@ -304,9 +304,8 @@ static size_t *sorted_order(const struct heap_walk *w)
 	return a;
 }
 
-static void encode_chunks(struct strbuf *sb, const struct heap_walk *w)
+static void encode_chunks(struct strbuf *sb, const struct heap_walk *w, const size_t *order)
 {
-	size_t *order = sorted_order(w);
 	const struct chunk *chunks = w->chunks;
 	size_t n = w->nr_chunks;
 	unsigned shift = 4;
@@ -351,7 +350,33 @@ static void encode_chunks(struct strbuf *sb, const struct heap_walk *w)
 	free(gaps);
 	free(sizes);
 	free(tags);
-	free(order);
+}
+
+/* TYPES (1.2): u32 names, u32 0, u64 conflicts, u64 chunks, the names
+ * (u32 length + bytes each), then one varint per chunk in CHUNKS order:
+ * 0 = untyped, else (name index + 1) << 1 | inferred. */
+static void encode_types(struct strbuf *sb, const struct snapshot *s, const size_t *order)
+{
+	const struct snapshot_types *ty = s->types;
+	size_t n = s->walk.nr_chunks;
+	unsigned char *buf, *p;
+
+	add_u32(sb, (uint32_t)ty->nr_names);
+	add_u32(sb, 0);
+	add_u64(sb, ty->conflicts);
+	add_u64(sb, n);
+	for (size_t i = 0; i < ty->nr_names; i++)
+		add_str(sb, ty->names[i]);
+	p = buf = xmalloc(st_mult(n, 10) + 1);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order ? order[k] : k;
+		uint32_t t = ty->of_chunk[i];
+
+		p = put_varint(p, t == SNAPSHOT_UNTYPED ? 0 :
+			       ((uint64_t)t + 1) << 1 | (ty->flags[i] & SNAPSHOT_TYPE_INFERRED));
+	}
+	strbuf_add(sb, buf, (size_t)(p - buf));
+	free(buf);
 }
 
 static void encode_regions(struct strbuf *sb, const struct target *img)
@@ -491,7 +516,7 @@ static void compress_section(struct section *sec)
 void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *info,
 		     struct strbuf *out)
 {
-	struct section secs[7] = {
+	struct section secs[8] = {
 		{ .id = SNAP_SEC_META, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_ARENAS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_TOTALS, .data = STRBUF_INIT },
@@ -499,28 +524,41 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 		{ .id = SNAP_SEC_REGIONS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_THREADS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_MEMORY, .data = STRBUF_INIT },
+		{ .id = SNAP_SEC_TYPES, .data = STRBUF_INIT },
 	};
 	const struct memimage *mem = memimage_of(s->image);
 	size_t nr = mem ? 7 : 4, base = out->len;
+	size_t *order = sorted_order(&s->walk);
 	unsigned char hdr[SNAP_HDR_SIZE], ent[SNAP_ENT_SIZE];
-	uint64_t off = SNAP_HDR_SIZE + nr * SNAP_ENT_SIZE;
+	uint64_t off;
 	uLong crc;
 
 	encode_meta(&secs[0].data, s, info);
 	encode_arenas(&secs[1].data, &s->walk);
 	encode_totals(&secs[2].data, &s->walk);
-	encode_chunks(&secs[3].data, &s->walk);
+	encode_chunks(&secs[3].data, &s->walk, order);
 	if (mem) {
 		encode_regions(&secs[4].data, s->image);
 		encode_threads(&secs[5].data, s->image);
 		encode_memory(&secs[6].data, mem);
 	}
+	if (s->types) {
+		/* sections are written in array order: move TYPES down */
+		struct section t = secs[7];
+
+		encode_types(&t.data, s, order);
+		secs[nr++] = t;
+	}
+	free(order);
 	for (size_t i = 0; i < nr; i++)
 		secs[i].raw_size = secs[i].data.len;
 	compress_section(&secs[3]);
 	if (mem)
 		compress_section(&secs[4]);
+	if (s->types)
+		compress_section(&secs[nr - 1]);
 
+	off = SNAP_HDR_SIZE + nr * SNAP_ENT_SIZE;
 	memset(hdr, 0, sizeof(hdr));
 	strbuf_add(out, hdr, sizeof(hdr));	/* filled in below */
 	crc = crc32(0, Z_NULL, 0);
