@@ -293,6 +293,24 @@ static char *cxx_qualified(struct ty_table *tt, Dwarf_Die *die)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* The names people write for the standard library's long template names. */
+static char *pretty_cxx(char *name)
+{
+	static const char *const alias[][2] = {
+		{ "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+		  "std::string" },
+		{ "std::__cxx11::basic_string<wchar_t, std::char_traits<wchar_t>, "
+		  "std::allocator<wchar_t> >", "std::wstring" },
+	};
+
+	for (size_t i = 0; name && i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (!strcmp(name, alias[i][0])) {
+			free(name);
+			return xstrdup(alias[i][1]);
+		}
+	return name;
+}
+
 /* Name of a struct/union/enum DIE, or NULL when anonymous. */
 static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 {
@@ -302,7 +320,7 @@ static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 	if (!n)
 		return NULL;
 	if (cu_is_cxx(die))
-		return cxx_qualified(tt, die);
+		return pretty_cxx(cxx_qualified(tt, die));
 	strbuf_addf(&sb, "%s %s", tag_word(dwarf_tag(die)), n);
 	return strbuf_detach(&sb, NULL);
 }
