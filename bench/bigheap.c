@@ -31,7 +31,7 @@
  * SIGTERM or SIGINT ends the program. Signals are taken with sigwaitinfo()
  * in the main thread only, so no allocation thread is ever interrupted.
  *
- * usage: bigheap [--mib N] [--chunks N] [--threads N] [--free-pct N]
+ * usage: bigheap [--mib N] [--chunks N] [--threads N] [--free-pct N] [--typed]
  *                [--mmapped N] --ready FILE --results FILE
  */
 #define _GNU_SOURCE
@@ -55,6 +55,18 @@ static unsigned long opt_mib = 1024;
 static unsigned long opt_chunks = 4ul << 20;
 static unsigned opt_threads = 4;
 static unsigned opt_free_pct = 3;
+/* --typed: every other chunk is a struct rec that links the chunks into
+ * one list per worker from the global heads[] (typing has roots, structs
+ * and char[] payloads to type); implies --free-pct 0 so no list breaks */
+static int opt_typed;
+
+struct rec {
+	struct rec *next;
+	char *payload;
+	unsigned long len;
+};
+
+struct rec *heads[64];
 static unsigned opt_mmapped = 4;	/* mmapped chunks per thread */
 static const char *opt_ready;
 static const char *opt_results;
@@ -112,8 +124,21 @@ static void *worker_main(void *arg)
 		die("mmap");
 	for (i = 0; i < w->n; i++) {
 		size_t sz = lo + xorshift(&rng) % span;
-		char *p = malloc(sz);
+		char *p;
 
+		if (opt_typed && (i & 1)) {
+			struct rec *r = malloc(sizeof(*r));
+
+			if (!r)
+				die("malloc");
+			r->next = heads[w->idx % 64];
+			r->payload = w->ptrs[i - 1];
+			r->len = i;
+			heads[w->idx % 64] = r;
+			w->ptrs[i] = r;
+			continue;
+		}
+		p = malloc(sz);
 		if (!p)
 			die("malloc");
 		p[0] = (char)i;	/* touch: the pages are resident */
@@ -210,6 +235,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "mib", required_argument, NULL, 'm' },
+		{ "typed", no_argument, NULL, 'T' },
 		{ "chunks", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "free-pct", required_argument, NULL, 'f' },
@@ -230,6 +256,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': opt_mib = parse_num(optarg, "mib"); break;
+		case 'T': opt_typed = 1; opt_free_pct = 0; break;
 		case 'c': opt_chunks = parse_num(optarg, "chunks"); break;
 		case 't': opt_threads = (unsigned)parse_num(optarg, "threads"); break;
 		case 'f': opt_free_pct = (unsigned)parse_num(optarg, "free-pct"); break;

@@ -177,7 +177,10 @@ int cmd_attach(int argc, char **argv)
 			    "copy %.1f ms of ", stats.pause_ms, stats.stop_ms, stats.rounds,
 			    stats.rounds == 1 ? "" : "s", stats.copy_ms);
 		fmt_bytes(&out, stats.copied_bytes);
-		strbuf_addf(&out, "); walk %.1f ms\n", stats.walk_ms);
+		strbuf_addf(&out, "); walk %.1f ms", stats.walk_ms);
+		if (snap->types)
+			strbuf_addf(&out, ", typing %.1f ms", stats.typing_ms);
+		strbuf_addch(&out, '\n');
 	}
 	debug_msg("pause %.3f ms, stop %.3f ms, rounds %u, copy %.3f ms (%llu bytes), walk %.3f ms",
 		  stats.pause_ms, stats.stop_ms, stats.rounds, stats.copy_ms,
