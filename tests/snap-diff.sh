@@ -48,6 +48,8 @@ cmp live.json files.json || {
 }
 HG_OUT=diff.txt run_hg diff old.hgs new.hgs
 expect_rc 0 "diff (text)"
+grep -q "^+5,000 untyped, +1015.6 KiB since " diff.txt ||
+	fail_ "text diff lacks the growth line by type"
 grep -q "^+5,000 chunks of 208 bytes, +1015.6 KiB since " diff.txt || {
 	cat diff.txt >&2
 	fail_ "text diff lacks the growth line"
@@ -61,8 +63,10 @@ t = d["totals"]
 errs = []
 if list(d) != ["heapgrab", "totals", "by_type", "by_size", "new_chunks"]:
     errs.append("keys %s" % list(d))
-if d["by_type"] != []:
-    errs.append("by_type is not []")
+# the grown chunks are held by a void *[]: nothing types them
+bt = [(r["type"], r["count_delta"], r["bytes_delta"]) for r in d["by_type"]]
+if bt != [("untyped", n, 208 * n)]:
+    errs.append("by_type %s, want one untyped row +%d / +%d" % (bt, n, 208 * n))
 for k in ("in_use", "tcache", "fastbin", "bin", "top", "mmapped"):
     if list(t[k]) != ["count_delta", "bytes_delta", "count", "bytes"]:
         errs.append("totals.%s keys %s" % (k, list(t[k])))

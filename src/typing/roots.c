@@ -543,7 +543,8 @@ void typer_load_vtables(struct typer *ty)
 			free(dem);
 		}
 	}
-	qsort(ty->vtables, ty->nr_vtables, sizeof(*ty->vtables), cmp_vt);
+	if (ty->nr_vtables)
+		qsort(ty->vtables, ty->nr_vtables, sizeof(*ty->vtables), cmp_vt);
 }
 
 uint32_t typer_vtable_class(struct typer *ty, taddr_t v)
@@ -596,6 +597,7 @@ void typer_free(struct typer *ty)
 	free(ty->type);
 	free(ty->rank);
 	free(ty->array);
+	free(ty->prefix);
 	free(ty->inferred);
 	free(ty->in_queue);
 	free(ty->from);

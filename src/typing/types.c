@@ -228,6 +228,45 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size)
 	return id;
 }
 
+uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
+{
+	uint32_t id = ty_by_name(tt, name);
+	struct ty *a, *o;
+
+	if (id != TY_NONE)
+		return id;
+	id = new_type(tt, name, TY_STRUCT, ty_get(tt, t)->size);
+	a = ty_get(tt, id);
+	o = ty_get(tt, t);
+	a->kind = o->kind;
+	a->complete = true;
+	a->vptr = o->vptr;
+	a->flex = o->flex;
+	a->flex_off = o->flex_off;
+	a->flex_elem = o->flex_elem;
+	a->truncated = o->truncated;
+	if (o->nr_slots) {
+		/* capacities are powers of two (add_slot) */
+		uint32_t cap = 1;
+
+		while (cap < o->nr_slots)
+			cap *= 2;
+		a->slots = xmalloc(cap * sizeof(*a->slots));
+		memcpy(a->slots, o->slots, o->nr_slots * sizeof(*a->slots));
+		a->nr_slots = o->nr_slots;
+	}
+	if (o->nr_embeds) {
+		uint32_t cap = 1;
+
+		while (cap < o->nr_embeds)
+			cap *= 2;
+		a->embeds = xmalloc(cap * sizeof(*a->embeds));
+		memcpy(a->embeds, o->embeds, o->nr_embeds * sizeof(*a->embeds));
+		a->nr_embeds = o->nr_embeds;
+	}
+	return id;
+}
+
 uint32_t ty_by_name(struct ty_table *tt, const char *name)
 {
 	uint32_t id;

@@ -99,6 +99,10 @@ uint32_t ty_by_name(struct ty_table *tt, const char *name);
  * known members (a C++ class known only from its vtable). */
 uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size);
 
+/* A copy of type T (its size, pointers and embeds) under another NAME, or
+ * the existing type of that name. */
+uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name);
+
 /* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);
 

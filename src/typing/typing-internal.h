@@ -22,7 +22,12 @@ struct embed_list {
 
 struct deferred {
 	uint32_t chunk, head, from, member;
+	uint32_t prefix;	/* the object starts this far into the chunk */
 };
+
+/* Largest allocator prefix before an object typing accepts (Python's GC
+ * head plus managed-dict pointers are 32 bytes). */
+#define TYPER_MAX_PREFIX 64
 
 struct vtable_sym {
 	taddr_t start, end;
@@ -44,6 +49,7 @@ struct typer {
 	/* per chunk (walk order) */
 	uint32_t *type;		/* TY_NONE = untyped */
 	uint8_t *rank, *array, *inferred, *in_queue;
+	uint8_t *prefix;	/* bytes before the object (header with prefix) */
 	uint32_t *from;		/* chunk index, or TYPER_ROOT_BASE + root */
 	uint32_t *member;	/* member name (tt.strs) or TY_NONE */
 
@@ -82,7 +88,7 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t len,
 		       uint32_t from, int depth);
 void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, uint32_t from,
-			uint32_t member);
+			uint32_t member, uint32_t prefix);
 
 /* roots.c */
 void typer_index_modules(struct typer *ty);

@@ -219,10 +219,20 @@ static uint32_t elem_of(struct typer *ty, uint32_t p)
 	return TY_NONE;
 }
 
+static void set_type_at(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_t rank,
+			uint32_t from, uint32_t member, uint32_t prefix);
+
 /* Give chunk I type T (array when ARRAY) at RANK; from: the chunk or root
  * the pointer was in and the member it was read from. */
 static void set_type(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_t rank,
 		     uint32_t from, uint32_t member)
+{
+	set_type_at(ty, i, t, array, rank, from, member, 0);
+}
+
+/* The same for an object PREFIX bytes into the chunk. */
+static void set_type_at(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_t rank,
+			uint32_t from, uint32_t member, uint32_t prefix)
 {
 	uint32_t old = ty->type[i];
 
@@ -247,6 +257,7 @@ static void set_type(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8
 	}
 	ty->type[i] = t;
 	ty->array[i] = array;
+	ty->prefix[i] = (uint8_t)prefix;
 	ty->rank[i] = rank;
 	ty->from[i] = from;
 	ty->member[i] = member;
@@ -327,7 +338,7 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 			}
 			if (n >= 1) {
 				if (ty->type[i] == TY_NONE)
-					typer_defer_header(ty, i, t, from, member);
+					typer_defer_header(ty, i, t, from, member, 0);
 				return;
 			}
 		}
@@ -343,7 +354,18 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 			set_type(ty, i, s, false, RANK_INTERIOR, from, member);
 			return;
 		}
+		/* an object behind an allocator prefix (a GC head, a
+		 * refcount): resolved with the header structs, never
+		 * guessed as an array of T */
+		if (tp->kind == TY_STRUCT && ty->type[i] == TY_NONE && off <= TYPER_MAX_PREFIX &&
+		    off % 8 == 0 && off + tp->size <= usable &&
+		    typer_embedders(ty, t, 0)) {
+			typer_defer_header(ty, i, t, from, member, (uint32_t)off);
+			return;
+		}
 	}
+	/* a pointer to an element of an array (char *p = buf + n; glibc's
+	 * DTV pointer is &dtv[1]); header structs never get here */
 	if (tp->size && off % tp->size == 0 && tp->size * 2 <= usable)
 		set_type(ty, i, t, true, RANK_INTERIOR, from, member);
 }
@@ -424,6 +446,8 @@ static void scan_chunk(struct typer *ty, uint32_t i)
 	if (tp->kind == TY_BASE || (tp->kind != TY_PTR && !tp->nr_slots && !tp->flex))
 		return;
 	user_area(ty, i, &start, &len);
+	start += ty->prefix[i];
+	len -= ty->prefix[i];
 	p = typer_mem(ty, start, len);
 	if (!p)
 		return;
@@ -475,13 +499,13 @@ static void type_by_vtables(struct typer *ty)
 /* ---- header discriminators ------------------------------------------------- */
 
 void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, uint32_t from,
-			uint32_t member)
+			uint32_t member, uint32_t prefix)
 {
 	if (ty->nr_deferred == ty->alloc_deferred) {
 		ty->alloc_deferred = ty->alloc_deferred ? 2 * ty->alloc_deferred : 256;
 		ty->deferred = xrealloc(ty->deferred, ty->alloc_deferred * sizeof(*ty->deferred));
 	}
-	ty->deferred[ty->nr_deferred++] = (struct deferred){ i, head, from, member };
+	ty->deferred[ty->nr_deferred++] = (struct deferred){ i, head, from, member, prefix };
 }
 
 /* Value of the WIDTH-byte word at OFF of chunk I (0 when out of range). */
@@ -505,6 +529,57 @@ static int cmp_deferred(const void *a, const void *b)
 	if (x->head != y->head)
 		return x->head < y->head ? -1 : 1;
 	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
+}
+
+/*
+ * A header whose concrete structs typing cannot tell apart may still say
+ * what the object is: a pointer field of the header (a type pointer) that
+ * points to a named object. Of HEAD's 8-byte fields, the one that points
+ * exactly to an ELF symbol in most of the still untyped chunks of D names
+ * them: "struct _object (PyLong_Type)". The row keeps HEAD's layout.
+ */
+static void name_by_symbol(struct typer *ty, struct deferred *d, size_t n, uint32_t head)
+{
+	uint64_t hsize = ty_get(&ty->tt, head)->size, best_off = 0;
+	size_t best = 0;
+	struct strbuf name = STRBUF_INIT;
+
+	for (uint64_t off = 0; off + 8 <= hsize; off += 8) {
+		size_t named = 0;
+
+		for (size_t e = 0; e < n; e++) {
+			uint64_t so;
+
+			if (ty->type[d[e].chunk] != TY_NONE)
+				continue;
+			if (modset_symbol_at(ty->ms, word_at(ty, d[e].chunk, d[e].prefix + off, 8),
+					     &so) && so == 0)
+				named++;
+		}
+		if (named > best) {
+			best = named;
+			best_off = off;
+		}
+	}
+	if (!best)
+		return;
+	for (size_t e = 0; e < n; e++) {
+		uint32_t i = d[e].chunk;
+		uint64_t so;
+		const char *sym;
+
+		if (ty->type[i] != TY_NONE)
+			continue;
+		sym = modset_symbol_at(ty->ms, word_at(ty, i, d[e].prefix + best_off, 8), &so);
+		if (!sym || so)
+			continue;
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s (%s)", ty_get(&ty->tt, head)->name, sym);
+		set_type_at(ty, i, ty_alias(&ty->tt, head, name.buf), false, RANK_WEAK, d[e].from,
+			    d[e].member, d[e].prefix);
+		ty->by_header++;
+	}
+	strbuf_release(&name);
 }
 
 #define MAX_CANDS 64
@@ -572,7 +647,7 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 			if (!ok || learnt < 2)
 				continue;
 			for (size_t e = 0; e < n; e++) {
-				uint64_t v = word_at(ty, d[e].chunk, off, width);
+				uint64_t v = word_at(ty, d[e].chunk, d[e].prefix + off, width);
 
 				for (size_t k = 0; k < nc; k++)
 					if (has[k] && vals[k] == v) {
@@ -590,24 +665,31 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 		}
 	}
 	for (size_t e = 0; e < n; e++) {
-		uint32_t i = d[e].chunk, pick = head;
+		uint32_t i = d[e].chunk, pick = TY_NONE;
 
-		if (ty->type[i] != TY_NONE)
+		if (ty->type[i] != TY_NONE || !best_width)
 			continue;
-		if (best_width) {
-			uint64_t v = word_at(ty, i, best_off, best_width);
+		{
+			uint64_t v = word_at(ty, i, d[e].prefix + best_off, best_width);
 
 			for (size_t k = 0; k < nc; k++)
 				if (best_has[k] && best_vals[k] == v &&
-				    ty_get(&ty->tt, cands[k])->size <= usable_of(ty, i)) {
+				    d[e].prefix + ty_get(&ty->tt, cands[k])->size <= usable_of(ty, i)) {
 					pick = cands[k];
 					break;
 				}
 		}
-		if (pick != head)
-			ty->by_header++;
-		set_type(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member);
+		if (pick == TY_NONE)
+			continue;
+		ty->by_header++;
+		set_type_at(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member, d[e].prefix);
 	}
+	name_by_symbol(ty, d, n, head);
+	/* what nothing classified: the header itself, when the pointer was to
+	 * the chunk's start; behind a prefix nothing is guessed */
+	for (size_t e = 0; e < n; e++)
+		if (ty->type[d[e].chunk] == TY_NONE && d[e].prefix == 0)
+			set_type(ty, d[e].chunk, head, false, RANK_WEAK, d[e].from, d[e].member);
 }
 
 static void resolve_headers(struct typer *ty)
@@ -833,6 +915,7 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	memset(ty->type, 0xff, n * sizeof(*ty->type));
 	ty->rank = xcalloc(n, 1);
 	ty->array = xcalloc(n, 1);
+	ty->prefix = xcalloc(n, 1);
 	ty->inferred = xcalloc(n, 1);
 	ty->in_queue = xcalloc(n, 1);
 	ty->from = xmalloc(n * sizeof(*ty->from));

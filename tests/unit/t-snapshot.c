@@ -374,7 +374,7 @@ static void test_image(void)
 	   same_snapshot(s, r, "image") && same_image(s->image, r->image),
 	   "round trip of an image: regions, threads' registers, %zu segments' bytes",
 	   memimage_nr_segments(memimage_of(s->image)));
-	ok(got.major == SNAP_MAJOR && got.minor == 1 && img.len > plain_len,
+	ok(got.major == SNAP_MAJOR && got.minor == SNAP_MINOR && img.len > plain_len,
 	   "format 1.%u, contents make the file bigger (%zu > %zu)", got.minor, img.len,
 	   plain_len);
 	ok(r && target_read(r->image, 0x7f0000001f00ULL, buf, 16) < 0 &&
@@ -440,6 +440,90 @@ static void test_image(void)
 	snapshot_free(s);
 }
 
+/* Give S random types: names "type N", a quarter untyped, some inferred. */
+static void add_types(struct snapshot *s, size_t nr_names)
+{
+	struct snapshot_types *ty = xcalloc(1, sizeof(*ty));
+
+	ty->names = xcalloc(nr_names + 1, sizeof(*ty->names));
+	for (size_t i = 0; i < nr_names; i++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "struct type_%zu", i);
+		ty->names[i] = strbuf_detach(&sb, NULL);
+	}
+	ty->nr_names = nr_names;
+	ty->of_chunk = xmalloc((s->walk.nr_chunks + 1) * sizeof(*ty->of_chunk));
+	ty->flags = xcalloc(s->walk.nr_chunks + 1, 1);
+	for (size_t i = 0; i < s->walk.nr_chunks; i++) {
+		uint64_t r = rnd();
+
+		ty->of_chunk[i] = r % 4 == 0 || !nr_names ? SNAPSHOT_UNTYPED :
+				  (uint32_t)((r >> 8) % nr_names);
+		ty->flags[i] = ty->of_chunk[i] != SNAPSHOT_UNTYPED && (r >> 40) % 5 == 0 ?
+			       SNAPSHOT_TYPE_INFERRED : 0;
+	}
+	ty->conflicts = 42;
+	s->types = ty;
+}
+
+/* Every chunk of B (address order) has the type its twin in A has. */
+static int same_types(const struct snapshot *a, const struct snapshot *b)
+{
+	if (!b->types || b->types->conflicts != a->types->conflicts)
+		return 0;
+	for (size_t j = 0; j < b->walk.nr_chunks; j++) {
+		const struct chunk *q = &b->walk.chunks[j];
+		size_t i;
+
+		for (i = 0; i < a->walk.nr_chunks; i++)
+			if (!cmp_chunk(&a->walk.chunks[i], q))
+				break;
+		if (i == a->walk.nr_chunks)
+			return 0;
+		if (!snapshot_chunk_type(a, i) != !snapshot_chunk_type(b, j) ||
+		    (snapshot_chunk_type(a, i) &&
+		     strcmp(snapshot_chunk_type(a, i), snapshot_chunk_type(b, j))) ||
+		    snapshot_chunk_inferred(a, i) != snapshot_chunk_inferred(b, j)) {
+			printf("# chunk %zu: type differs\n", j);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void test_types(void)
+{
+	struct snapshot_file_info info = { 0 }, got;
+	struct strbuf img = STRBUF_INIT, why = STRBUF_INIT;
+	struct snapshot *s = make_snap(2000, 2), *r = NULL;
+	size_t len;
+	unsigned char *b;
+	uint64_t off, size;
+	size_t ent;
+
+	add_types(s, 37);
+	r = round_trip(s, &info, &got, &len);
+	ok(r && same_snapshot(s, r, "types") && same_types(s, r),
+	   "round trip of types: 37 names, untyped and inferred chunks, conflicts");
+	snapshot_free(r);
+	snapshot_encode(s, &info, &img);
+	b = (unsigned char *)img.buf;
+	ent = find_section(b, SNAP_SEC_TYPES, &off, &size);
+	ok(ent != 0, "a typed snapshot has a TYPES section");
+	/* damage the section's stored bytes: the CRC catches it */
+	if (ent) {
+		b[off + 1] ^= 0x40;
+		ok(decode_fails(b, img.len, -HG_E_BAD_SNAPSHOT, &why),
+		   "damaged TYPES section: %s", why.buf);
+	} else {
+		ok(0, "damaged TYPES section");
+	}
+	strbuf_release(&img);
+	strbuf_release(&why);
+	snapshot_free(s);
+}
+
 int main(void)
 {
 	struct snapshot_file_info info, got;
@@ -451,7 +535,8 @@ int main(void)
 
 	if (env && atol(env) > 0)
 		nbench = (size_t)atol(env);
-	plan(37);
+	plan(40);
+	test_types();
 
 	/* 1. every field */
 	s = make_snap(5000, 3);
