@@ -7,6 +7,10 @@
 #include "util/errors.h"
 #include "util/xalloc.h"
 
+#include <inttypes.h>
+
+#include <unistd.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,9 +59,36 @@ const struct target_region *target_region_of(const struct target *t, taddr_t add
 	return NULL;
 }
 
+/*
+ * A live process that chrooted after it loaded its libraries (vsftpd's
+ * sessions, sandboxed workers) no longer shows them under /proc/PID/root.
+ * The kernel still names the mapped file itself: /proc/PID/map_files/
+ * START-END opens the very inode that is mapped (root, or CAP_SYS_ADMIN /
+ * CAP_CHECKPOINT_RESTORE, is needed, which tracing such a process needs
+ * anyway). Used only when the path through the root does not exist.
+ */
 char *target_host_path(const struct target *t, const char *path)
 {
-	return xasprintf("%s%s", t->root ? t->root : "", path);
+	char *p = xasprintf("%s%s", t->root ? t->root : "", path);
+
+	if (t->pid > 0 && t->root && !strncmp(t->root, "/proc/", 6) && access(p, F_OK) != 0) {
+		for (size_t i = 0; i < t->nr_regions; i++) {
+			const struct target_region *r = &t->regions[i];
+			char *m;
+
+			if (!r->path || strcmp(r->path, path))
+				continue;
+			m = xasprintf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, t->pid,
+				      (uint64_t)r->start, (uint64_t)r->end);
+			if (access(m, F_OK) == 0) {
+				free(p);
+				return m;
+			}
+			free(m);
+			break;
+		}
+	}
+	return p;
 }
 
 static int cmp_region(const void *a, const void *b)

@@ -146,6 +146,8 @@ void ty_table_free(struct ty_table *tt)
 		free(tt->types[i].name);
 		free(tt->types[i].slots);
 		free(tt->types[i].embeds);
+		free(tt->types[i].targs);
+		free(tt->types[i].targ_names);
 	}
 	free(tt->types);
 	for (size_t i = 0; i < tt->nr_strs; i++)
@@ -459,7 +461,7 @@ static void add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t co
 		t->slots = xrealloc(t->slots, (t->nr_slots ? 2 * t->nr_slots : 1) *
 					      sizeof(*t->slots));
 	t->slots[t->nr_slots++] = (struct ty_slot){
-		.off = off, .count = count, .stride = stride, .pointee = pointee,
+		.off = off, .count = count, .stride = stride, .pointee = pointee, .alt = TY_NONE,
 		.member = add_str(tt, member), .flags = flags,
 	};
 }
@@ -509,11 +511,15 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 			add_slot(tt, id, off + s.off, repeat > 1 ? (uint32_t)repeat : s.count,
 				 repeat > 1 ? (uint32_t)esize : s.stride, s.pointee, sb.buf,
 				 s.flags | flags);
+			if (ty_get(tt, id)->nr_slots)
+				ty_get(tt, id)->slots[ty_get(tt, id)->nr_slots - 1].alt = s.alt;
 			continue;
 		}
-		for (uint64_t k = 0; k < repeat; k++)
+		for (uint64_t k = 0; k < repeat; k++) {
 			add_slot(tt, id, off + k * esize + s.off, s.count, s.stride, s.pointee,
 				 sb.buf, s.flags | flags);
+			ty_get(tt, id)->slots[ty_get(tt, id)->nr_slots - 1].alt = s.alt;
+		}
 	}
 	if (ty_get(tt, sub)->truncated)
 		ty_get(tt, id)->truncated = true;
@@ -663,6 +669,23 @@ static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die)
 		const char *n;
 
 		more = dwarf_siblingof(&child, &next) == 0;
+		if (tag == DW_TAG_template_type_parameter && die_type(&child, &mt)) {
+			uint32_t a = ty_of_die(tt, &mt);
+			struct ty *o = ty_get(tt, id);
+
+			if (a != TY_NONE) {
+				const char *pn = dwarf_diename(&child);
+				uint32_t si = add_str(tt, pn ? pn : "");
+
+				o = ty_get(tt, id);
+				o->targs = xrealloc(o->targs, (o->nr_targs + 1) * sizeof(*o->targs));
+				o->targ_names = xrealloc(o->targ_names,
+							 (o->nr_targs + 1) * sizeof(*o->targ_names));
+				o->targs[o->nr_targs] = a;
+				o->targ_names[o->nr_targs++] = si;
+			}
+			goto next;
+		}
 		if (tag != DW_TAG_member && tag != DW_TAG_inheritance)
 			goto next;
 		if (dwarf_hasattr(&child, DW_AT_declaration) ||

@@ -38,6 +38,8 @@ struct ty_slot {
 	uint32_t stride;	/* 8 for an array of pointers, the element size
 				 * for a pointer inside an array of structs */
 	uint32_t pointee;	/* type pointed to, never TY_NONE */
+	uint32_t alt;		/* a second candidate (TY_NONE): the chunk's size
+				 * decides between pointee and alt */
 	uint32_t member;	/* member name: index into table->strs */
 	uint8_t flags;		/* SLOT_* */
 };
@@ -64,6 +66,9 @@ struct ty {
 	uint32_t nr_slots;
 	struct ty_embed *embeds;	/* sorted by offset */
 	uint32_t nr_embeds;
+	uint32_t *targs;	/* C++ template type arguments (type ids) */
+	uint32_t *targ_names;	/* their parameter names (index into strs) */
+	uint32_t nr_targs;
 };
 
 struct ty_table {

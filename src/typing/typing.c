@@ -54,6 +54,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -309,7 +310,10 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 	usable = usable_of(ty, i);
 	tp = ty_get(&ty->tt, t);
 	if (off == 0) {
-		bool single = tp->flex || chunk_for(tp->size) >= ty->walk->chunks[i].size ||
+		/* a chunk malloc'd for exactly one T; never for base types
+		 * (nobody mallocs one char: char * points to strings) */
+		bool single = tp->kind == TY_BASE ? tp->size * 2 > usable :
+			      tp->flex || chunk_for(tp->size) >= ty->walk->chunks[i].size ||
 			      ty->walk->chunks[i].state == CHUNK_MMAPPED;
 
 		if (tp->size > usable) {
@@ -358,9 +362,12 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 		 * refcount): resolved with the header structs, never
 		 * guessed as an array of T */
 		if (tp->kind == TY_STRUCT && ty->type[i] == TY_NONE && off <= TYPER_MAX_PREFIX &&
-		    off % 8 == 0 && off + tp->size <= usable &&
-		    typer_embedders(ty, t, 0)) {
-			typer_defer_header(ty, i, t, from, member, (uint32_t)off);
+		    off % 8 == 0 && off + tp->size <= usable) {
+			if (typer_embedders(ty, t, 0))
+				typer_defer_header(ty, i, t, from, member, (uint32_t)off);
+			else
+				set_type_at(ty, i, t, false, RANK_INTERIOR, from, member,
+					    (uint32_t)off);
 			return;
 		}
 	}
@@ -368,6 +375,23 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 	 * DTV pointer is &dtv[1]); header structs never get here */
 	if (tp->size && off % tp->size == 0 && tp->size * 2 <= usable)
 		set_type(ty, i, t, true, RANK_INTERIOR, from, member);
+}
+
+/* Of two candidate types for the object at V, the one malloc would give
+ * exactly the chunk's size (A when neither or both). */
+static uint32_t pick_by_size(struct typer *ty, taddr_t v, uint32_t a, uint32_t b)
+{
+	uint64_t off;
+	uint32_t i = typer_lookup(ty, v, &off);
+	uint64_t cs;
+
+	if (i == UINT32_MAX || off)
+		return a;
+	cs = ty->walk->chunks[i].size;
+	if (chunk_for(ty_get(&ty->tt, b)->size) == cs &&
+	    chunk_for(ty_get(&ty->tt, a)->size) != cs)
+		return b;
+	return a;
 }
 
 /* ---- scanning -------------------------------------------------------------- */
@@ -414,7 +438,8 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 					break;
 				v = rd64(p + o);
 				if (v)
-					typer_assign(ty, v, sl->pointee,
+					typer_assign(ty, v, sl->alt == TY_NONE ? sl->pointee :
+							 pick_by_size(ty, v, sl->pointee, sl->alt),
 						     sl->flags & SLOT_UNION ? RANK_WEAK : RANK_POINTER,
 						     from, sl->member);
 			}
@@ -615,7 +640,7 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 	for (size_t c = 0; c < ty->nr_live; c++) {
 		uint32_t i = ty->live[c];
 
-		if (ty->type[i] == TY_NONE || ty->rank[i] < RANK_POINTER || ty->array[i] ||
+		if (ty->type[i] == TY_NONE || ty->rank[i] == RANK_WEAK || ty->array[i] ||
 		    ty->inferred[i])
 			continue;
 		for (size_t k = 0; k < nc; k++)
@@ -630,7 +655,8 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 			for (size_t k = 0; k < nc && ok; k++) {
 				has[k] = false;
 				for (unsigned s = 0; s < nr_samples[k] && ok; s++) {
-					uint64_t v = word_at(ty, samples[k][s], off, width);
+					uint32_t c = samples[k][s];
+					uint64_t v = word_at(ty, c, ty->prefix[c] + off, width);
 
 					if (!has[k]) {
 						vals[k] = v;
@@ -818,6 +844,99 @@ static void type_by_shape(struct typer *ty)
 	free(st);
 }
 
+/* ---- C++ containers' node types ------------------------------------------ */
+
+/* Does the (name, type) argument pair occur in the set? */
+static bool has_targ(struct typer *ty, const uint32_t *types, const uint32_t *names, size_t n,
+		     uint32_t type, uint32_t name)
+{
+	for (size_t k = 0; k < n; k++)
+		if (types[k] == type &&
+		    (!names || !strcmp(ty->tt.strs[names[k]], ty->tt.strs[name])))
+			return true;
+	return false;
+}
+
+/*
+ * Standard containers link their nodes through pointers to a base
+ * (std::_Rb_tree_node_base, std::__detail::_Hash_node_base,
+ * std::__detail::_List_node_base), while the nodes are instances of a
+ * template deriving from it (std::_Rb_tree_node<V>). In a struct S whose
+ * template arguments (its own and those of the structs it holds) include
+ * every template argument of exactly one struct N deriving from the base
+ * (same parameter name, same type: libstdc++ names them alike, _Val in
+ * _Rb_tree and _Rb_tree_node, _Value in _Hashtable and _Hash_node),
+ * a pointer to the base points to an N: in std::map<K, V> the tree's
+ * _Rb_tree<K, pair<const K, V>, ...> makes it _Rb_tree_node<pair<const K,
+ * V>>, and inside that node _M_left, _M_right and _M_parent do the same.
+ * Type identity, not names, decides (ids from the type table).
+ */
+static void retype_container_links(struct typer *ty)
+{
+	size_t n = ty->tt.nr;
+	uint32_t *eff = NULL, *effn = NULL;
+	size_t alloc = 0;
+
+	for (size_t id = 0; id < n; id++) {
+		struct ty *s = ty_get(&ty->tt, (uint32_t)id);
+		size_t ne = 0;
+
+		if ((s->kind != TY_STRUCT && s->kind != TY_UNION) || !s->nr_slots)
+			continue;
+		/* effective template arguments: S's and its members' */
+		for (uint32_t e = 0; e <= s->nr_embeds; e++) {
+			struct ty *src = e == s->nr_embeds ? s : ty_get(&ty->tt, s->embeds[e].type);
+
+			for (uint32_t k = 0; k < src->nr_targs; k++) {
+				if (ne == alloc) {
+					alloc = alloc ? 2 * alloc : 16;
+					eff = xrealloc(eff, alloc * sizeof(*eff));
+					effn = xrealloc(effn, alloc * sizeof(*effn));
+				}
+				effn[ne] = src->targ_names[k];
+				eff[ne++] = src->targs[k];
+			}
+		}
+		if (!ne)
+			continue;
+		for (uint32_t k = 0; k < s->nr_slots; k++) {
+			struct ty_slot *sl = &s->slots[k];
+			struct embed_list *l;
+			uint32_t pick[2] = { TY_NONE, TY_NONE };
+			unsigned found = 0;
+
+			if (ty_get(&ty->tt, sl->pointee)->kind != TY_STRUCT ||
+			    !(l = typer_embedders(ty, sl->pointee, 0)))
+				continue;
+			/* by parameter name and type; failing that, by type only
+			 * (_Rb_tree_iterator<_Tp> holds _Rb_tree_node<_Val>) */
+			for (int by_name = 1; by_name >= 0 && !found; by_name--) {
+				for (size_t c = 0; c < l->nr; c++) {
+					struct ty *cand = ty_get(&ty->tt, l->types[c]);
+					bool all = cand->nr_targs > 0;
+
+					for (uint32_t a = 0; a < cand->nr_targs && all; a++)
+						all = has_targ(ty, eff, by_name ? effn : NULL, ne,
+							       cand->targs[a], cand->targ_names[a]);
+					if (!all || l->types[c] == pick[0] || l->types[c] == pick[1])
+						continue;
+					if (found < 2)
+						pick[found] = l->types[c];
+					found++;
+				}
+			}
+			/* two candidates (std::__detail::_Hash_node<V, false> and
+			 * <V, true>): the chunk's size decides when typing */
+			if (found == 1 || found == 2) {
+				sl->pointee = pick[0];
+				sl->alt = found == 2 ? pick[1] : TY_NONE;
+			}
+		}
+	}
+	free(eff);
+	free(effn);
+}
+
 /* ---- result ---------------------------------------------------------------- */
 
 static void build_result(struct typer *ty, struct typing_result *r)
@@ -846,11 +965,23 @@ static void build_result(struct typer *ty, struct typing_result *r)
 			continue;
 		if (idx[a][t] == TYPING_UNTYPED) {
 			struct strbuf sb = STRBUF_INIT;
+			size_t k;
 
 			strbuf_addf(&sb, "%s%s", ty_get(&ty->tt, t)->name, a ? "[]" : "");
-			st->names = xrealloc(st->names, (st->nr_names + 1) * sizeof(*st->names));
-			st->names[st->nr_names] = strbuf_detach(&sb, NULL);
-			idx[a][t] = (uint32_t)st->nr_names++;
+			/* two entries of the table may print alike (a pointer
+			 * type met in two CUs): one row */
+			for (k = 0; k < st->nr_names; k++)
+				if (!strcmp(st->names[k], sb.buf))
+					break;
+			if (k < st->nr_names) {
+				strbuf_release(&sb);
+				idx[a][t] = (uint32_t)k;
+			} else {
+				st->names = xrealloc(st->names,
+						     (st->nr_names + 1) * sizeof(*st->names));
+				st->names[st->nr_names] = strbuf_detach(&sb, NULL);
+				idx[a][t] = (uint32_t)st->nr_names++;
+			}
 		}
 		st->of_chunk[i] = idx[a][t];
 		if (ty->inferred[i]) {
@@ -939,6 +1070,7 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	/* glibc's own chunk headers: a malloc_chunk * points 16 bytes before
 	 * a chunk's user area, never to what the program stores */
 	ty->malloc_chunk = ty_by_name(&ty->tt, "struct malloc_chunk");
+	retype_container_links(ty);
 	typer_load_vtables(ty);
 	type_by_vtables(ty);
 	drain(ty);
