@@ -11,6 +11,9 @@
 #  - the text census shows the same rows; --explain-types names the root
 #    each structure hangs from (global, TLS of a thread, a local of
 #    lonely_holder(), the thread descriptor);
+#  - --unwinder=libunwind (libunwind-ptrace during the stop) gives the
+#    same by_type as libdw's unwinder; --unwinder=none loses exactly the
+#    frame-only list;
 #  - a snapshot file (-o) read back with show gives the same by_type;
 #  - a gcore of the same process gives the same by_type;
 #  - --no-types: one "untyped" row with every live chunk;
@@ -26,6 +29,20 @@ expect_rc 0 "attach --format json"
 "$PYTHON3" "$srcdir/check-types.py" live.json --ready "$FX_READY" --coverage 99 ||
 	fail_ "census by type differs from the fixture's counts"
 check_census live.json
+
+# the two unwinders agree; without stack roots the list only a local
+# variable holds is untyped (so the frames are what types it)
+HG_OUT=libunwind.json run_hg attach "$FX_PID" --format json --unwinder=libunwind
+expect_rc 0 "attach --unwinder=libunwind"
+"$PYTHON3" "$srcdir/check-types.py" libunwind.json --ready "$FX_READY" --same live.json ||
+	fail_ "--unwinder=libunwind gives another census by type than libdw"
+HG_OUT=nounwind.json run_hg attach "$FX_PID" --format json --unwinder=none
+expect_rc 0 "attach --unwinder=none"
+"$PYTHON3" - nounwind.json <<'PY' || fail_ "--unwinder=none still types the frame-only list"
+import json, sys
+rows = {r["type"]: r["count"] for r in json.load(open(sys.argv[1]))["by_type"]}
+sys.exit(1 if rows.get("struct lonely", 0) else 0)
+PY
 
 HG_OUT=live.txt run_hg attach "$FX_PID" --explain-types --top 40
 expect_rc 0 "attach --explain-types"

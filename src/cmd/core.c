@@ -47,6 +47,7 @@ enum {
 	OPT_CONTENTS,
 	OPT_NO_TYPES,
 	OPT_EXPLAIN_TYPES,
+	OPT_UNWINDER,
 	OPT_HELP,
 };
 
@@ -63,6 +64,7 @@ static const struct option core_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
 	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES },
+	{ "unwinder", required_argument, NULL, OPT_UNWINDER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -199,6 +201,15 @@ int cmd_core(int argc, char **argv)
 			break;
 		case OPT_EXPLAIN_TYPES:
 			topts.explain = true;
+			break;
+		case OPT_UNWINDER:
+			if (!strcmp(optarg, "libdw"))
+				topts.unwinder = TYPING_UNWIND_LIBDW;
+			else if (!strcmp(optarg, "none"))
+				topts.unwinder = TYPING_UNWIND_NONE;
+			else
+				return usage_error("--unwinder must be libdw, none, not '%s'",
+						   optarg);
 			break;
 		case OPT_HELP:
 			fputs(cmd_core_usage, stdout);

@@ -75,6 +75,7 @@ enum {
 	OPT_RETRIES,
 	OPT_NO_TYPES,
 	OPT_EXPLAIN_TYPES,
+	OPT_UNWINDER,
 	OPT_HELP,
 };
 
@@ -89,6 +90,7 @@ static const struct option watch_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
 	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES },
+	{ "unwinder", required_argument, NULL, OPT_UNWINDER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -374,6 +376,17 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case OPT_EXPLAIN_TYPES:
 			topts.explain = true;
+			break;
+		case OPT_UNWINDER:
+			if (!strcmp(optarg, "libdw"))
+				topts.unwinder = TYPING_UNWIND_LIBDW;
+			else if (!strcmp(optarg, "none"))
+				topts.unwinder = TYPING_UNWIND_NONE;
+			else if (!strcmp(optarg, "libunwind"))
+				topts.unwinder = TYPING_UNWIND_LIBUNWIND;
+			else
+				return usage_error("--unwinder must be libdw, libunwind or none, not '%s'",
+						   optarg);
 			break;
 		case OPT_HELP:
 			fputs(cmd_watch_usage, stdout);

@@ -30,6 +30,7 @@
 #include "heap/glibc.h"
 #include "target/ptrace.h"
 #include "target/target.h"
+#include "target/unwind.h"
 #include "typing/typing.h"
 #include "util/diag.h"
 #include "util/errors.h"
@@ -79,16 +80,21 @@ _Static_assert(SNAPSHOT_TYPE_INFERRED == TYPING_INFERRED, "typing and snapshot a
  * the census by size is still exact.
  */
 static void type_snapshot(struct snapshot *s, struct target *t,
-			  const struct snapshot_opts *opts, struct diag_sink *diag)
+			  const struct snapshot_opts *opts, const struct unwound *frames,
+			  struct diag_sink *diag)
 {
-	struct typing_opts defaults = { 0 };
+	struct typing_opts topts = { 0 };
 	struct typing_result *r = NULL;
 	struct snapshot_types *ty;
 	int err;
 
 	if (!opts || !opts->types)
 		return;
-	err = typing_run(t, &s->walk, opts->typing ? opts->typing : &defaults, diag, &r);
+	if (opts->typing)
+		topts = *opts->typing;
+	if (topts.unwinder == TYPING_UNWIND_LIBUNWIND)
+		topts.frames = frames;
+	err = typing_run(t, &s->walk, &topts, diag, &r);
 	if (err < 0) {
 		diag_report(diag, DIAG_WARNING, "typing failed: %s; chunks left untyped",
 			    hg_strerror(err));
@@ -169,6 +175,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	struct target *t = NULL;
 	struct glibc *g = NULL;
 	struct snapshot *s = NULL;
+	struct unwound *frames = NULL;
 	struct glibc_opts gopts = {
 		.debug_dir = opts ? opts->debug_dir : NULL,
 		.no_debug_info = opts && opts->no_debug_info,
@@ -194,6 +201,10 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (err < 0)
 		goto out;
 	err = live_freeze(t, &st.copied_bytes);
+	/* --unwinder=libunwind: libunwind-ptrace needs the threads stopped */
+	if (err == 0 && opts && opts->types && opts->typing &&
+	    opts->typing->unwinder == TYPING_UNWIND_LIBUNWIND && live_unwind(t, &frames) < 0)
+		diag_report(diag, DIAG_WARNING, "libunwind could not unwind the threads");
 	live_detach(t);
 	t2 = now_ms();
 	st.copy_ms = t2 - t1;
@@ -208,7 +219,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		goto out;
 	fill_meta(s, t, g);
 	t2 = now_ms();
-	type_snapshot(s, t, opts, diag);
+	type_snapshot(s, t, opts, frames, diag);
 	st.typing_ms = now_ms() - t2;
 	if (opts && opts->keep_image)
 		s->image = live_take_image(t);
@@ -217,6 +228,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (stats)
 		*stats = st;
 out:
+	unwound_free(frames);
 	snapshot_free(s);
 	glibc_free(g);
 	target_close(t);
@@ -332,7 +344,7 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 	}
 	fill_meta(s, t, g);
 	glibc_free(g);
-	type_snapshot(s, t, opts, diag);
+	type_snapshot(s, t, opts, NULL, diag);
 	if (opts && opts->keep_image)
 		s->image = image_of_target(t);
 	*ret_snap = s;

@@ -24,6 +24,7 @@
 #include "typing/typing-internal.h"
 #include "debuginfo/modset.h"
 #include "target/target.h"
+#include "target/unwind.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -340,10 +341,37 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 	return DWARF_CB_OK;
 }
 
+_Static_assert(UNWOUND_NR_REGS == NR_REGS, "one register numbering");
+
+/* Frames libunwind-ptrace collected during the stop. */
+static void scan_unwound(struct typer *ty, const struct unwound *uw)
+{
+	struct frame *fr = xcalloc(MAX_FRAMES, sizeof(*fr));
+
+	for (size_t t = 0; t < uw->nr_threads; t++) {
+		const struct unwound_thread *ut = &uw->threads[t];
+		size_t n = ut->nr_frames < MAX_FRAMES ? ut->nr_frames : MAX_FRAMES;
+
+		for (size_t i = 0; i < n; i++) {
+			fr[i].pc = ut->frames[i].pc;
+			memcpy(fr[i].regs, ut->frames[i].regs, sizeof(fr[i].regs));
+			fr[i].valid = ut->frames[i].valid;
+		}
+		ty->frames += n;
+		for (size_t i = 0; i < n; i++)
+			scan_frame(ty, &fr[i], i + 1 < n ? &fr[i + 1] : NULL, ut->tid, i);
+	}
+	free(fr);
+}
+
 void typer_scan_frames(struct typer *ty)
 {
 	struct unwind u = { .ty = ty };
 
+	if (ty->opts && ty->opts->frames) {
+		scan_unwound(ty, ty->opts->frames);
+		return;
+	}
 	if (!ty->image->nr_threads || !ty->ms->nr_mods)
 		return;
 	if (!dwfl_attach_state(ty->ms->dwfl, NULL, ty->image->threads[0].tid, &callbacks, &u))

@@ -54,7 +54,6 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -27,7 +27,12 @@ struct target;
 enum typing_unwinder {
 	TYPING_UNWIND_LIBDW,		/* default: works for live, fork and cores */
 	TYPING_UNWIND_NONE,		/* no stack roots */
+	/* live only: libunwind-ptrace during the stop (target/unwind.h);
+	 * the frames arrive in typing_opts.frames */
+	TYPING_UNWIND_LIBUNWIND,
 };
+
+struct unwound;
 
 struct typing_opts {
 	const char *debug_dir;		/* NULL: default */
@@ -35,6 +40,8 @@ struct typing_opts {
 	bool no_infer;			/* skip typing by shape */
 	/* --explain-types: record how each chunk got its type */
 	bool explain;
+	/* frames unwound elsewhere (TYPING_UNWIND_LIBUNWIND), or NULL */
+	const struct unwound *frames;
 };
 
 struct typing_stats {
