@@ -18,12 +18,29 @@ struct census_out_opts {
 	unsigned top;		/* size classes shown in text (0: default 20) */
 	unsigned warnings;	/* diagnostics emitted while taking it */
 	bool addresses;		/* text: show arena addresses (-v) */
+	bool color;		/* text: ANSI colours (--color) */
 };
 
 void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 		     const struct census_out_opts *o);
 void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 		     const struct census_out_opts *o);
+
+/*
+ * Colours in text output (--color): headings bold; in diffs growth red and
+ * shrink green. Only SGR sequences ("\033[...m"), so stripping them gives
+ * exactly the uncoloured text (tests/out-color.sh checks).
+ */
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_GREEN "\033[32m"
+#define SGR_RESET "\033[m"
+/* Append SGR when ON. */
+void sgr(struct strbuf *sb, bool on, const char *sgr);
+/* Red for V > 0, green for V < 0, nothing for 0 or when !ON. */
+void sgr_delta(struct strbuf *sb, bool on, int64_t v);
+/* Reset after sgr_delta()/sgr() (when ON and V != 0 / always). */
+void sgr_end(struct strbuf *sb, bool on);
 
 /* "1,234,567" */
 void fmt_thousands(struct strbuf *sb, uint64_t v);
