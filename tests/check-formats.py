@@ -21,6 +21,15 @@ Usage:
   check-formats.py diff DIFF-JSON [FORMAT FILE]...
   check-formats.py same A-FORMAT A B-FORMAT B     two files, one profile
   check-formats.py dump FORMAT FILE               print the model (debug)
+  check-formats.py dom DOM JSON census|diff|watch [WATCH-TEXT]
+                   Chromium's --dump-dom of an html page: the script ran to
+                   the end (data-rendered), the tables it built show the
+                   JSON's rows formatted as the text output formats them
+                   (1,234 and 1.5 MiB), the icicle has a box per frame
+                   whose width is its share of the bytes, and the charts
+                   exist (watch: the top suspect's net growth is the one
+                   WATCH-TEXT, the watch's own report, names)
+  check-formats.py png FILE       a screenshot: a PNG, not blank
   check-formats.py pty [VAR=VALUE...] CMD ARG...  run CMD with stdin, stdout
                    and stderr on a new pseudo-terminal (TERM=xterm unless
                    given); print what it wrote; exit with its status
@@ -397,6 +406,139 @@ def check_html(path, js, diff):
     return html_model(d)
 
 
+def thousands(n):
+    return "{:,}".format(n)
+
+
+def fmt_bytes(n):
+    """fmt_bytes() of src/output/census-out.c."""
+    a = abs(n)
+    sign = "-" if n < 0 else ""
+    if a < 1024:
+        return "%s%d B" % (sign, a)
+    units, u, d = ["KiB", "MiB", "GiB", "TiB", "PiB"], -1, float(a)
+    while d >= 1024 and u < len(units) - 1:
+        d /= 1024
+        u += 1
+    return "%s%.1f %s" % (sign, d, units[u])
+
+
+def signed(f, n):
+    return ("+" if n > 0 else "") + f(n)
+
+
+def table_rows(dom, tid):
+    m = re.search(r'<table id="%s">(.*?)</table>' % tid, dom, re.S)
+    if not m:
+        return None
+    body = m.group(1).split("<tbody>", 1)[-1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def unescape(t):
+    return t.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def check_dom(dom_path, js_path, kind, watch_text=None):
+    dom = open(dom_path, encoding="utf-8").read()
+    js = json.load(open(js_path)) if js_path != "-" else None
+    check("dom: the script ran to the end", bool(re.search(r'<body[^>]*data-rendered="1"', dom)), True)
+    nodes = [(float(w), unescape(t)) for w, t in
+             re.findall(r'<div class="node"[^>]*?width: ([\d.]+)px;[^>]*>([^<]*)</div>', dom)]
+    names = set(t for _, t in nodes)
+    if kind in ("census", "diff"):
+        diff = kind == "diff"
+        if diff:
+            want = [[thousands(r["size"]), signed(thousands, r["count_delta"]),
+                     signed(fmt_bytes, r["bytes_delta"]), thousands(r["count"]), fmt_bytes(r["bytes"])]
+                    for r in js["by_size"]]
+        else:
+            want = [[thousands(r["size"]), thousands(r["count"]), fmt_bytes(r["bytes"])]
+                    for r in js["by_size"]]
+        got = table_rows(dom, "by-size")
+        check("dom: by-size table = the JSON's rows, formatted", got, want)
+        t = js["totals"]
+        kinds = ("in_use", "tcache", "fastbin", "bin", "top", "mmapped")
+        if diff:
+            wt = [[k, signed(thousands, t[k]["count_delta"]), signed(fmt_bytes, t[k]["bytes_delta"]),
+                   thousands(t[k]["count"]), fmt_bytes(t[k]["bytes"])] for k in kinds]
+        else:
+            wt = [[k, thousands(t[k]["count"]), fmt_bytes(t[k]["bytes"])] for k in kinds]
+        check("dom: totals table = the JSON's totals", (table_rows(dom, "totals") or [])[:6], wt)
+        types = table_rows(dom, "by-type") or []
+        wtypes = want_diff(js)[1] if diff else want_census(js)[1]
+        check("dom: by-type table names the JSON's types",
+              sorted(unescape(r[0]) for r in types), sorted(wtypes))
+        # The icicle: the root row spans the width; each size frame under
+        # "untyped" is as wide as its share of the (growing) bytes.
+        if nodes:
+            width = nodes[0][0]
+            sizes = js["by_size"]
+            # (a diff draws what grew, or what shrank when nothing grew)
+            sign = -1 if diff and not any(r["bytes_delta"] > 0 for r in sizes) else 1
+            total = sum(max(sign * (r["bytes_delta"] if diff else r["bytes"]), 0) for r in sizes)
+            bad_w = []
+            for r in sizes:
+                v = sign * (r["bytes_delta"] if diff else r["bytes"])
+                if v <= 0 or width * v / total < 2:
+                    continue
+                name = "[%d-byte chunks]" % r["size"]
+                w = [nw for nw, t in nodes if t == name]
+                if not w or abs(w[0] - width * v / total) > 1.01:
+                    bad_w.append((name, w, width * v / total))
+            check("dom: icicle boxes as wide as their bytes", bad_w, [])
+        check("dom: icicle has boxes", len(nodes) >= 2, True)
+        for tname in list(wtypes)[:5]:
+            check("dom: icicle has a box for %s" % tname, tname in names, True)
+    charts = len(re.findall(r'<div class="chart">', dom))
+    lines = len(re.findall(r"<polyline ", dom))
+    if kind == "census":
+        check("dom: no charts for a census", charts, 0)
+    elif kind == "diff":
+        # the live total, then each type that grew (at most 12)
+        grew = sum(1 for r in (js.get("by_type") or []) if r["bytes_delta"] > 0) \
+            if js.get("by_type") else int(want_diff(js)[1].get("untyped", (0, 0))[1] > 0)
+        check("dom: charts: the live total and each type that grew",
+              (charts, lines), (1 + min(grew, 12),) * 2)
+    else:
+        check("dom: charts drawn", charts >= 2 and lines == charts, True)
+    if kind == "watch":
+        m = re.search(r"^\s+\+([\d,]+) chunks of ([\d,]+) bytes, ", open(watch_text).read(), re.M)
+        check("watch report names a suspect", bool(m), True)
+        if m:
+            label = "[%s-byte chunks]" % m.group(2).replace(",", "")
+            titles = re.findall(r'<div class="t">([^<]*)</div>\s*<div class="s">([^<]*)</div>', dom)
+            got = [s2 for t2, s2 in titles if t2.startswith(label)]
+            check("dom: a chart for the top suspect %s" % label, len(got), 1)
+            if got:
+                check("dom: its chart shows the report's net growth",
+                      got[0].split(", ")[1].split(" ")[0], "+" + m.group(1))
+
+
+def check_png(path):
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    check("png signature", data[:8], b"\x89PNG\r\n\x1a\n")
+    i, idat, w = 8, b"", 0
+    while i < len(data):
+        n, typ = struct.unpack(">I4s", data[i:i + 8])
+        if typ == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", data[i + 8:i + 18])
+        elif typ == b"IDAT":
+            idat += data[i + 8:i + 8 + n]
+        i += 12 + n
+    raw = zlib.decompress(idat)
+    bpp = {2: 3, 6: 4}.get(ctype, 0)
+    check("png: 8-bit RGB or RGBA", (depth, bpp > 0), (8, True))
+    if bpp:
+        stride = 1 + w * bpp
+        # Unfiltered colours are not needed: distinct filtered rows already
+        # tell a blank page (every row alike) from a drawn one.
+        rows = set(raw[r * stride:(r + 1) * stride] for r in range(min(h, len(raw) // stride)))
+        check("png %dx%d: not blank (%d distinct rows)" % (w, h, len(rows)), len(rows) > 50, True)
+
+
 def run_pty(args):
     import pty
     env = dict(os.environ, TERM="xterm")
@@ -432,6 +574,12 @@ def main():
     cmd = args.pop(0)
     if cmd == "pty":
         return run_pty(args)
+    if cmd == "dom":
+        check_dom(*args)
+        return 1 if bad else 0
+    if cmd == "png":
+        check_png(args[0])
+        return 1 if bad else 0
     if cmd == "dump":
         for k, v in sorted(load(args[0], args[1]).items()):
             print(";".join(k), v)
