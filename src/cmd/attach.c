@@ -95,7 +95,7 @@ int cmd_attach(int argc, char **argv)
 	const char *output = NULL;
 	unsigned long pid, v;
 	bool quiet = false;
-	int c, status;
+	int c, status, emitted = 0;
 
 	out_opts_init(&oo);
 	opterr = 0;	/* our own one-line messages */
@@ -167,9 +167,7 @@ int cmd_attach(int argc, char **argv)
 	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
 	} else if (oo.format != FORMAT_TEXT) {
-		status = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
-		if (status)
-			goto out;
+		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
 	} else {
 		census_out_text(&out, snap, &census, &copts);
 		strbuf_addf(&out, "\ntarget paused %.1f ms (stop %.1f ms, %u consistency round%s, "
@@ -182,12 +180,11 @@ int cmd_attach(int argc, char **argv)
 		  stats.pause_ms, stats.stop_ms, stats.rounds, stats.copy_ms,
 		  (unsigned long long)stats.copied_bytes, stats.walk_ms);
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
-	if (!quiet && write_stdout(&out))
+	if (!quiet && (emitted || write_stdout(&out)))
 		status = EXIT_FAILURE_HG;
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)
 		status = EXIT_WARNINGS;
-out:
 	strbuf_release(&out);
 	census_release(&census);
 	snapshot_free(snap);

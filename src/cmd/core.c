@@ -151,7 +151,7 @@ int cmd_core(int argc, char **argv)
 	struct census census;
 	const char *path, *output = NULL;
 	bool quiet = false;
-	int c, status;
+	int c, status, emitted = 0;
 	unsigned long v;
 
 	out_opts_init(&oo);
@@ -224,17 +224,16 @@ int cmd_core(int argc, char **argv)
 		census_out_json(&out, snap, &census, &oopts);
 	else if (oo.format == FORMAT_TEXT)
 		census_out_text(&out, snap, &census, &oopts);
-	else if ((status = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL))))
-		goto out;
+	else
+		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
 	/* NEEDSWORK: the snapshot's time is when it was read from the core;
 	 * the core's own time (its file mtime) would be closer. */
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
-	if (!quiet && write_stdout(&out))
+	if (!quiet && (emitted || write_stdout(&out)))
 		status = EXIT_FAILURE_HG;
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)
 		status = EXIT_WARNINGS;
-out:
 	strbuf_release(&out);
 	census_release(&census);
 	snapshot_free(snap);
