@@ -21,6 +21,8 @@
 . "$srcdir/out-lib.sh"
 require_viewer_ chromium
 require_ptrace_
+HOME=${HOME:-$(pwd)}	# Chromium wants one; a CI runner may have none
+export HOME
 
 # chrome_ ARGS...: headless Chromium, offline, with a fresh profile.
 chrome_() {

@@ -20,10 +20,15 @@
 # shellcheck source-path=SCRIPTDIR source=out-lib.sh
 . "$srcdir/out-lib.sh"
 require_viewer_ go
-go tool pprof -h > /dev/null 2>&1 || skip_ "go tool pprof does not run"
 require_ptrace_
+# Everything go and pprof might write stays in the test directory, and go
+# never looks for another toolchain.
 PPROF_TMPDIR=$(pwd)
-export PPROF_TMPDIR
+GOCACHE=$(pwd)/gocache
+GOTOOLCHAIN=local
+HOME=${HOME:-$(pwd)}
+export PPROF_TMPDIR GOCACHE GOTOOLCHAIN HOME
+go tool pprof -h > /dev/null 2>&1 || skip_ "go tool pprof does not run"
 
 # gopprof OUT ARGS...: go tool pprof ARGS > OUT, which must succeed.
 gopprof() {
