@@ -82,8 +82,9 @@ int parse_number(const char *s, unsigned long max, unsigned long *ret);
  * ownership paths; analysis/profile.h), then emit_profile() writes it as
  * pprof or folded with no change to the writers.
  */
-#define FORMATS_CENSUS	0x3fu	/* every format */
-#define FORMATS_TEXT_HTML ((1u << FORMAT_TEXT) | (1u << FORMAT_HTML))
+#define FORMATS_CENSUS	0x3fu	/* every format: attach, core, show, diff */
+#define FORMATS_TEXT_HTML ((1u << FORMAT_TEXT) | (1u << FORMAT_HTML))	/* watch */
+/* A command whose output is a profile (leaks): text, json, pprof, folded. */
 #define FORMATS_PROFILE	((1u << FORMAT_TEXT) | (1u << FORMAT_JSON) | \
 			 (1u << FORMAT_PPROF) | (1u << FORMAT_FOLDED))
 enum { OPT_COLOR = 1000, OPT_VALUE };	/* above every command's own OPT_* */
