@@ -45,8 +45,15 @@ static void print_help(void)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fputs(commands[i].usage, stdout);
 	printf("\nCommon options:\n"
-	       "  --format text|json  output for people (default) or the JSON contract\n"
-	       "                      of doc/json-output.md\n"
+	       "  --format FORMAT     text (default, for people), json (the contract of\n"
+	       "                      doc/json-output.md), pprof (gzipped profile.proto for\n"
+	       "                      go tool pprof), folded (flame graph stacks), csv, or\n"
+	       "                      html (one self-contained page); watch: text or html\n"
+	       "  --value bytes|count (with --format folded) the value of each stack\n"
+	       "  --color auto|always|never\n"
+	       "                      colours in text output (auto: on a terminal, unless\n"
+	       "                      NO_COLOR is set or TERM=dumb)\n"
+	       "  --top N             rows the text output lists (default 20)\n"
 	       "  --debug-dir DIR     search separate debug files below DIR instead of\n"
 	       "                      /usr/lib/debug (an empty DIR forces disassembly)\n"
 	       "  --no-debug-info     do not use libc's debug info\n"
@@ -60,7 +67,7 @@ static void print_help(void)
 	       "  2   nothing useful could be produced (no such process, no permission,\n"
 	       "      target exited, not a glibc program, damaged snapshot file, ...)\n"
 	       "  3   a thread stayed inside the allocator for the whole retry budget\n"
-	       "  64  usage error\n");
+	       "  64  usage error (also: pprof output to a terminal)\n");
 }
 
 /* Flush stdout after --help/--version; a write error is exit status 2

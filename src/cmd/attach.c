@@ -23,9 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char cmd_attach_usage[] =
-	"usage: heapgrab attach [--format text|json] [--debug-dir DIR] [--no-debug-info]\n"
+	"usage: heapgrab attach [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
+	"                       [--color auto|always|never] [--debug-dir DIR] [--no-debug-info]\n"
 	"                       [--retries N] [--top N] [-o FILE [--quiet] [--contents]]\n"
 	"                       [-v] PID\n";
 
@@ -43,7 +45,7 @@ enum {
 };
 
 static const struct option attach_options[] = {
-	{ "format", required_argument, NULL, 'f' },
+	OUT_LONG_OPTIONS,
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
@@ -93,6 +95,7 @@ int cmd_attach(int argc, char **argv)
 	struct snapshot_opts sopts = { .types = true, .typing = &topts };
 	struct snapshot_live_stats stats;
 	struct census_out_opts copts = { 0 };
+	struct out_opts oo;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct diag_sink diag;
@@ -100,15 +103,17 @@ int cmd_attach(int argc, char **argv)
 	const char *output = NULL;
 	unsigned long pid, v;
 	bool quiet = false;
-	int format = FORMAT_TEXT, c, status;
+	int c, status, emitted = 0;
 
+	out_opts_init(&oo);
 	opterr = 0;	/* our own one-line messages */
 	while ((c = getopt_long(argc, argv, "f:o:v", attach_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			format = parse_format(optarg);
-			if (format < 0)
-				return usage_error("unknown format '%s' (text, json)", optarg);
+		case OPT_COLOR:
+		case OPT_VALUE:
+			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
+				return status;
 			break;
 		case OPT_DEBUG_DIR:
 			sopts.debug_dir = optarg;
@@ -171,6 +176,8 @@ int cmd_attach(int argc, char **argv)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");
 	if (sopts.keep_image && !output)
 		return usage_error("--contents needs -o FILE (the image is saved there)");
+	if (!quiet && (status = out_opts_check(&oo)))
+		return status;
 
 	cli_diag_init(&diag);
 	install_detach_handlers();
@@ -181,8 +188,11 @@ int cmd_attach(int argc, char **argv)
 	census_build(snap, &census);
 	copts.warnings = diag.nr_warnings;
 	copts.addresses = hg_verbose > 0;
-	if (format == FORMAT_JSON) {
+	copts.color = out_color(&oo);
+	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
+	} else if (oo.format != FORMAT_TEXT) {
+		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
 	} else {
 		census_out_text(&out, snap, &census, &copts);
 		census_out_explain(&out, snap, &census, copts.top ? copts.top : 20);
@@ -199,7 +209,7 @@ int cmd_attach(int argc, char **argv)
 		  stats.pause_ms, stats.stop_ms, stats.rounds, stats.copy_ms,
 		  (unsigned long long)stats.copied_bytes, stats.walk_ms);
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
-	if (!quiet && write_stdout(&out))
+	if (!quiet && (emitted || write_stdout(&out)))
 		status = EXIT_FAILURE_HG;
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)

@@ -57,11 +57,79 @@ int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path)
 
 /* Shared by commands (cmd/common.c). */
 
-enum out_format { FORMAT_TEXT, FORMAT_JSON };
+enum out_format {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+	FORMAT_PPROF,
+	FORMAT_FOLDED,
+	FORMAT_CSV,
+	FORMAT_HTML,
+};
 /* A decimal number in [0, MAX] (no sign, no junk): 0, or -1 when not. */
 int parse_number(const char *s, unsigned long max, unsigned long *ret);
-/* Parse --format's argument; -1 when unknown. */
+
+/*
+ * Output options shared by every command (cmd/formats.c). A command adds
+ * OUT_LONG_OPTIONS to its getopt table ('f' for --format is in its short
+ * options), sends 'f', OPT_COLOR and OPT_VALUE to out_opt() with the
+ * formats it offers, and calls out_opts_check() once the command line is
+ * parsed, before any work. Text and JSON it prints itself; the others go
+ * through emit_census() / emit_diff(), or emit_profile() for a command
+ * with a profile of its own.
+ *
+ * leaks (issue 6): build a struct profile of the leaked chunks with
+ * profile_opts.include (which chunks) and profile_opts.path (their
+ * ownership paths; analysis/profile.h), then emit_profile() writes it as
+ * pprof or folded with no change to the writers.
+ */
+#define FORMATS_CENSUS	0x3fu	/* every format: attach, core, show, diff */
+#define FORMATS_TEXT_HTML ((1u << FORMAT_TEXT) | (1u << FORMAT_HTML))	/* watch */
+/* A command whose output is a profile (leaks): text, json, pprof, folded. */
+#define FORMATS_PROFILE	((1u << FORMAT_TEXT) | (1u << FORMAT_JSON) | \
+			 (1u << FORMAT_PPROF) | (1u << FORMAT_FOLDED))
+enum { OPT_COLOR = 1000, OPT_VALUE };	/* above every command's own OPT_* */
+#define OUT_LONG_OPTIONS \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "color", required_argument, NULL, OPT_COLOR }, \
+	{ "value", required_argument, NULL, OPT_VALUE }
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct out_opts {
+	int format;		/* enum out_format */
+	int color;		/* enum color_mode */
+	int value;		/* enum folded_value (output/folded.h) */
+	bool value_set;		/* --value was given */
+};
+struct census;
+struct diff;
+struct profile;
+
+void out_opts_init(struct out_opts *o);
+/* Parse one output option (OPT: 'f', OPT_COLOR or OPT_VALUE) for a
+ * command that offers the formats in ALLOWED (bit 1 << FORMAT_*).
+ * Returns 0, or EXIT_USAGE after a usage error. */
+int out_opt(struct out_opts *o, int opt, const char *arg, unsigned allowed);
+/* Option combinations, and no binary output to a terminal: 0 or EXIT_USAGE. */
+int out_opts_check(struct out_opts *o);
+/* Whether text output gets colours (--color, NO_COLOR, TERM, a tty). */
+bool out_color(const struct out_opts *o);
+/* Parse --format's argument (any format); -1 when unknown. */
 int parse_format(const char *s);
+/*
+ * The census of S (C: census_build(S)) or the diff D of OLD and NEW in
+ * o->format (pprof, folded, csv or html), appended to OUT. TAKEN: unix
+ * seconds (0: unknown). Return 0, or an exit status after an error line.
+ */
+int emit_census(struct strbuf *out, const struct snapshot *s, const struct census *c,
+		const struct out_opts *o, int64_t taken);
+int emit_diff(struct strbuf *out, const struct snapshot *old, const struct snapshot *new_,
+	      const struct diff *d, const struct out_opts *o, int64_t old_taken,
+	      int64_t new_taken);
+/* P as pprof or folded, with COMMENTS (pprof only), TIME_S when taken and
+ * DURATION_S (a diff's span; 0: none). */
+int emit_profile(struct strbuf *out, const struct profile *p, const struct out_opts *o,
+		 const char *const *comments, size_t nr_comments, int64_t time_s,
+		 int64_t duration_s);
 /* A diagnostics sink that prints warnings (and notes with -v) to stderr. */
 void cli_diag_init(struct diag_sink *sink);
 /* Print any warnings the sink suppressed. */

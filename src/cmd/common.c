@@ -33,15 +33,6 @@ int parse_number(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
-int parse_format(const char *s)
-{
-	if (!strcmp(s, "text"))
-		return FORMAT_TEXT;
-	if (!strcmp(s, "json"))
-		return FORMAT_JSON;
-	return -1;
-}
-
 static void cli_report(struct diag_sink *sink, enum diag_level level, const char *msg)
 {
 	if (level == DIAG_NOTE) {

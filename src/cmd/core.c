@@ -31,9 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char cmd_core_usage[] =
-	"usage: heapgrab core [--format text|json] [--exe BIN] [--sysroot DIR]\n"
+	"usage: heapgrab core [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
+	"                     [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
 	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
 	"                     [-o FILE [--quiet] [--contents]] [-v] CORE\n";
 
@@ -52,7 +54,7 @@ enum {
 };
 
 static const struct option core_options[] = {
-	{ "format", required_argument, NULL, 'f' },
+	OUT_LONG_OPTIONS,
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
@@ -150,22 +152,25 @@ int cmd_core(int argc, char **argv)
 	struct snapshot_opts sopts = { .types = true, .typing = &topts };
 	struct core_opts copts = { 0 };
 	struct census_out_opts oopts = { 0 };
+	struct out_opts oo;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct diag_sink diag;
 	struct census census;
 	const char *path, *output = NULL;
 	bool quiet = false;
-	int format = FORMAT_TEXT, c, status;
+	int c, status, emitted = 0;
 	unsigned long v;
 
+	out_opts_init(&oo);
 	opterr = 0;	/* our own one-line messages */
 	while ((c = getopt_long(argc, argv, "f:o:v", core_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			format = parse_format(optarg);
-			if (format < 0)
-				return usage_error("unknown format '%s' (text, json)", optarg);
+		case OPT_COLOR:
+		case OPT_VALUE:
+			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
+				return status;
 			break;
 		case OPT_EXE:
 			copts.exe = optarg;
@@ -226,6 +231,8 @@ int cmd_core(int argc, char **argv)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");
 	if (sopts.keep_image && !output)
 		return usage_error("--contents needs -o FILE (the image is saved there)");
+	if (!quiet && (status = out_opts_check(&oo)))
+		return status;
 
 	cli_diag_init(&diag);
 	status = core_snapshot(path, &copts, &sopts, &diag, &snap);
@@ -235,16 +242,19 @@ int cmd_core(int argc, char **argv)
 	census_build(snap, &census);
 	oopts.warnings = diag.nr_warnings;
 	oopts.addresses = hg_verbose > 0;
-	if (format == FORMAT_JSON)
+	oopts.color = out_color(&oo);
+	if (oo.format == FORMAT_JSON)
 		census_out_json(&out, snap, &census, &oopts);
-	else {
+	else if (oo.format == FORMAT_TEXT) {
 		census_out_text(&out, snap, &census, &oopts);
 		census_out_explain(&out, snap, &census, oopts.top ? oopts.top : 20);
+	} else {
+		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
 	}
 	/* NEEDSWORK: the snapshot's time is when it was read from the core;
 	 * the core's own time (its file mtime) would be closer. */
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
-	if (!quiet && write_stdout(&out))
+	if (!quiet && (emitted || write_stdout(&out)))
 		status = EXIT_FAILURE_HG;
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)

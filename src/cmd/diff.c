@@ -36,7 +36,8 @@
 #include <unistd.h>
 
 const char cmd_diff_usage[] =
-	"usage: heapgrab diff [--format text|json] [--by type|size] [--new [--max-new N]]\n"
+	"usage: heapgrab diff [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
+	"                     [--color auto|always|never] [--by type|size] [--new [--max-new N]]\n"
 	"                     [--top N] [--exe BIN] [--sysroot DIR] [--debug-dir DIR]\n"
 	"                     [--no-debug-info] [--retries N] [-v] OLD NEW\n"
 	"       (OLD and NEW: a snapshot file, a core dump or a process id)\n";
@@ -60,7 +61,7 @@ enum {
 };
 
 static const struct option diff_options[] = {
-	{ "format", required_argument, NULL, 'f' },
+	OUT_LONG_OPTIONS,
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "new", no_argument, NULL, OPT_NEW },
 	{ "max-new", required_argument, NULL, OPT_MAX_NEW },
@@ -125,22 +126,25 @@ int cmd_diff(int argc, char **argv)
 {
 	struct source_opts so = { .sopts = { .types = true } };
 	struct diff_out_opts dopts = { 0 };
+	struct out_opts oo;
 	struct diff_opts opts = { .max_new = DEFAULT_MAX_NEW };
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *old = NULL, *new_ = NULL;
 	struct diag_sink diag;
 	struct diff d;
 	unsigned old_warn = 0, new_warn = 0;
-	int format = FORMAT_TEXT, c, status;
+	int c, status;
 	unsigned long v;
 
+	out_opts_init(&oo);
 	opterr = 0;	/* our own one-line messages */
 	while ((c = getopt_long(argc, argv, "f:v", diff_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			format = parse_format(optarg);
-			if (format < 0)
-				return usage_error("unknown format '%s' (text, json)", optarg);
+		case OPT_COLOR:
+		case OPT_VALUE:
+			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
+				return status;
 			break;
 		case OPT_BY:
 			if (!strcmp(optarg, "type"))
@@ -192,6 +196,8 @@ int cmd_diff(int argc, char **argv)
 	if (optind + 2 != argc)
 		return usage_error(optind + 2 > argc ? "diff needs OLD and NEW" :
 				   "diff takes two snapshots, OLD and NEW");
+	if ((status = out_opts_check(&oo)))
+		return status;
 
 	cli_diag_init(&diag);
 	status = take_source(argv[optind], &so, &diag, &old, &dopts.old_taken, &old_warn);
@@ -202,11 +208,17 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 
 	diff_build(old, new_, &opts, &d);
-	if (format == FORMAT_JSON)
+	dopts.color = out_color(&oo);
+	status = 0;
+	if (oo.format == FORMAT_JSON)
 		diff_out_json(&out, &d, &dopts);
-	else
+	else if (oo.format == FORMAT_TEXT)
 		diff_out_text(&out, old, new_, &d, &dopts);
+	else
+		status = emit_diff(&out, old, new_, &d, &oo, dopts.old_taken, dopts.new_taken);
 	diff_release(&d);
+	if (status)
+		goto out;
 	status = write_stdout(&out);
 	cli_diag_finish(&diag);
 	if (!status && (old_warn || new_warn))

@@ -32,7 +32,8 @@
 #include <time.h>
 
 const char cmd_show_usage[] =
-	"usage: heapgrab show [--format text|json] [--top N] [-v] FILE\n";
+	"usage: heapgrab show [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
+	"                     [--color auto|always|never] [--top N] [-v] FILE\n";
 
 enum {
 	OPT_TOP = 256,
@@ -40,7 +41,7 @@ enum {
 };
 
 static const struct option show_options[] = {
-	{ "format", required_argument, NULL, 'f' },
+	OUT_LONG_OPTIONS,
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -95,20 +96,23 @@ int load_snapshot(const char *path, struct snapshot **ret_snap,
 int cmd_show(int argc, char **argv)
 {
 	struct census_out_opts copts = { 0 };
+	struct out_opts oo;
 	struct snapshot_file_info info;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct census census;
-	int format = FORMAT_TEXT, c, status;
+	int c, status;
 	unsigned long v;
 
+	out_opts_init(&oo);
 	opterr = 0;	/* our own one-line messages */
 	while ((c = getopt_long(argc, argv, "f:v", show_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			format = parse_format(optarg);
-			if (format < 0)
-				return usage_error("unknown format '%s' (text, json)", optarg);
+		case OPT_COLOR:
+		case OPT_VALUE:
+			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
+				return status;
 			break;
 		case OPT_TOP:
 			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
@@ -128,6 +132,8 @@ int cmd_show(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error(optind == argc ? "show needs a snapshot file" :
 				   "show takes one snapshot file");
+	if ((status = out_opts_check(&oo)))
+		return status;
 
 	status = load_snapshot(argv[optind], &snap, &info);
 	if (status)
@@ -135,8 +141,13 @@ int cmd_show(int argc, char **argv)
 	census_build(snap, &census);
 	copts.warnings = info.warnings;
 	copts.addresses = hg_verbose > 0;
-	if (format == FORMAT_JSON) {
+	copts.color = out_color(&oo);
+	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
+	} else if (oo.format != FORMAT_TEXT) {
+		status = emit_census(&out, snap, &census, &oo, info.taken);
+		if (status)
+			goto out;
 	} else {
 		time_t t = (time_t)info.taken;
 		struct tm tm;
@@ -155,6 +166,7 @@ int cmd_show(int argc, char **argv)
 	status = write_stdout(&out);
 	if (!status && info.warnings)
 		status = EXIT_WARNINGS;
+out:
 	strbuf_release(&out);
 	census_release(&census);
 	snapshot_free(snap);

@@ -26,15 +26,27 @@
  * or when a snapshot fails (target exited). A progress line on stderr
  * counts down to the next snapshot, only when stderr is a terminal.
  *
+ * --format html: the same watch, with the per-interval lines and the
+ * report on standard error, and at the end one HTML page on standard
+ * output (output/html.h): the live total and each top suspect over time,
+ * and the census of the last snapshot. The history behind the charts is
+ * kept only then: at most MAX_POINTS snapshots, every STRIDE-th one,
+ * STRIDE doubling (and every other kept point dropped) when it is full,
+ * so an all-day watch keeps a bounded, evenly spread history; the last
+ * snapshot is always the last point.
+ *
  * Exit status: 0; 1 when a snapshot had warnings or a later snapshot
  * failed (the report covers the snapshots taken); the first snapshot's
  * failure status when there is none; 2 when -o DIR cannot be written.
  */
 #include "config.h"
 #include "cmd/cmd.h"
+#include "analysis/census.h"
 #include "analysis/diff.h"
+#include "analysis/profile.h"
 #include "output/census-out.h"
 #include "output/diff-out.h"
+#include "output/html.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
 #include "util/diag.h"
@@ -56,6 +68,7 @@
 
 const char cmd_watch_usage[] =
 	"usage: heapgrab watch [--interval DURATION] [--count N] [-o DIR] [--top N]\n"
+	"                      [--format text|html] [--color auto|always|never]\n"
 	"                      [--debug-dir DIR] [--no-debug-info] [--retries N] [-v] PID\n"
 	"       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n";
 
@@ -65,6 +78,10 @@ const char cmd_watch_usage[] =
  * which grow in about half of them. */
 #define SUSPECT_PERCENT 80
 #define DEFAULT_INTERVAL_MS 10000
+/* --format html: snapshots kept for the charts (see the top). 512 points
+ * draw a smooth line in a 330-pixel chart; a thousand size classes then
+ * cost 4 MB. */
+#define MAX_POINTS 512
 
 enum {
 	OPT_INTERVAL = 256,
@@ -80,6 +97,7 @@ enum {
 };
 
 static const struct option watch_options[] = {
+	OUT_LONG_OPTIONS,
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "output", required_argument, NULL, 'o' },
@@ -100,12 +118,20 @@ struct size_stat {
 	uint64_t first_count, first_bytes;
 	uint64_t last_count, last_bytes;
 	unsigned grew;		/* intervals in which the count grew */
+	uint64_t *hist;		/* --format html: count at each kept point */
 };
 
 struct watch {
 	struct size_stat *stats;
 	size_t nr_stats, alloc_stats;
 	unsigned intervals;
+	/* --format html only (keep_history): the kept points */
+	bool keep_history;
+	struct html_point *live;	/* MAX_POINTS; live total */
+	size_t nr_points;
+	unsigned stride;		/* snapshots per kept point */
+	unsigned last_kept;		/* snapshot index of the last kept point */
+	struct html_point now;		/* the live total at the last snapshot */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -171,6 +197,8 @@ static struct size_stat *stat_for(struct watch *w, uint64_t size, bool *ret_new)
 		w->nr_stats++;
 		memset(&w->stats[lo], 0, sizeof(w->stats[lo]));
 		w->stats[lo].size = size;
+		if (w->keep_history)
+			w->stats[lo].hist = xcalloc(MAX_POINTS, sizeof(*w->stats[lo].hist));
 	}
 	return &w->stats[lo];
 }
@@ -186,6 +214,9 @@ static void watch_update(struct watch *w, const struct diff *d)
 		if (fresh) {	/* unchanged until now: its OLD value is the first */
 			st->first_count = r->v.count - (uint64_t)r->v.count_delta;
 			st->first_bytes = r->v.bytes - (uint64_t)r->v.bytes_delta;
+			st->last_count = st->first_count;
+			for (size_t k = 0; st->hist && k < w->nr_points; k++)
+				st->hist[k] = st->first_count;
 		}
 		st->last_count = r->v.count;
 		st->last_bytes = r->v.bytes;
@@ -205,7 +236,9 @@ static int cmp_suspect(const void *a, const void *b)
 	return x->size < y->size ? -1 : x->size > y->size;
 }
 
-static void watch_report(struct strbuf *sb, struct watch *w, double elapsed, unsigned top)
+/* The leak suspects, ranked; *RET_SUS is malloc'd (free() it), its hist
+ * pointers borrowed from W. */
+static size_t find_suspects(const struct watch *w, struct size_stat **ret_sus)
 {
 	unsigned need = (w->intervals * SUSPECT_PERCENT + 99) / 100;
 	struct size_stat *sus = xmalloc(st_mult(w->nr_stats + 1, sizeof(*sus)));
@@ -218,6 +251,15 @@ static void watch_report(struct strbuf *sb, struct watch *w, double elapsed, uns
 			sus[n++] = *st;
 	}
 	qsort(sus, n, sizeof(*sus), cmp_suspect);
+	*ret_sus = sus;
+	return n;
+}
+
+static void watch_report(struct strbuf *sb, struct watch *w, double elapsed, unsigned top)
+{
+	unsigned need = (w->intervals * SUSPECT_PERCENT + 99) / 100;
+	struct size_stat *sus;
+	size_t n = find_suspects(w, &sus);
 	strbuf_addf(sb, "\n%u snapshot%s, %u interval%s over %.0f s\n", w->intervals + 1,
 		    w->intervals ? "s" : "", w->intervals, w->intervals == 1 ? "" : "s", elapsed);
 	if (!w->intervals) {
@@ -256,8 +298,116 @@ out:
 	free(sus);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep the current state (w->now, the stats' last_count) as a point. */
+static void history_push(struct watch *w, unsigned idx)
+{
+	if (w->nr_points == MAX_POINTS) {	/* drop every other point */
+		for (size_t k = 0; k < MAX_POINTS / 2; k++) {
+			w->live[k] = w->live[2 * k];
+			for (size_t s = 0; s < w->nr_stats; s++)
+				w->stats[s].hist[k] = w->stats[s].hist[2 * k];
+		}
+		w->nr_points = MAX_POINTS / 2;
+		w->stride *= 2;
+	}
+	w->live[w->nr_points] = w->now;
+	for (size_t s = 0; s < w->nr_stats; s++)
+		w->stats[s].hist[w->nr_points] = w->stats[s].last_count;
+	w->nr_points++;
+	w->last_kept = idx;
+}
+
+/* Snapshot IDX was taken now with LIVE_COUNT/LIVE_BYTES live. */
+static void history_add(struct watch *w, unsigned idx, uint64_t live_count,
+			uint64_t live_bytes)
+{
+	if (!w->keep_history)
+		return;
+	w->now = (struct html_point){ now_ms(), live_count, live_bytes };
+	if (idx % w->stride == 0)
+		history_push(w, idx);
+}
+
+/* The HTML report: the census of LAST, the live total and the top
+ * suspects over time. */
+static void watch_html(struct strbuf *sb, struct watch *w, const struct snapshot *last,
+		       unsigned last_idx, unsigned long pid, unsigned top)
+{
+	struct size_stat *sus;
+	size_t n = find_suspects(w, &sus), nr_series = 0;
+	struct html_series *series = xcalloc(n + 1, sizeof(*series));
+	struct html_point *pts;
+	struct strbuf title = STRBUF_INIT, sub = STRBUF_INIT, labels = STRBUF_INIT;
+	size_t *label_at = xcalloc(n + 1, sizeof(*label_at));
+	struct html_series live;
+	struct census census;
+	struct profile prof;
+	struct html_report r = {
+		.mode = HTML_WATCH,
+		.series_title = "Live total and leak suspects over time",
+		.live = &live,
+	};
+
+	if (w->last_kept != last_idx)
+		history_push(w, last_idx);
+	if (n > top)
+		n = top;
+	pts = xcalloc(st_mult(n + 1, w->nr_points + 1), sizeof(*pts));
+	for (size_t i = 0; i < n; i++) {
+		struct html_point *q = &pts[i * w->nr_points];
+
+		for (size_t k = 0; k < w->nr_points; k++)
+			q[k] = (struct html_point){ w->live[k].t_ms, sus[i].hist[k],
+						    sus[i].hist[k] * sus[i].size };
+		label_at[i] = labels.len;
+		strbuf_addf(&labels, "[%" PRIu64 "-byte chunks]: grew in %u of %u intervals",
+			    sus[i].size, sus[i].grew, w->intervals);
+		strbuf_addch(&labels, '\0');
+		series[nr_series++] = (struct html_series){ NULL, q, w->nr_points };
+	}
+	for (size_t i = 0; i < nr_series; i++)
+		series[i].label = labels.buf + label_at[i];
+	live = (struct html_series){ "live (in use + mmapped)", w->live, w->nr_points };
+
+	census_build(last, &census);
+	profile_from_snapshot(last, /* opts= */ NULL, &prof);
+	strbuf_addf(&title, "heapgrab watch: process %lu", pid);
+	if (last->meta.exe)
+		strbuf_addf(&title, " (%s)", last->meta.exe);
+	strbuf_addf(&sub, "%u snapshot%s over %u interval%s; %zu leak suspect%s "
+		    "(size classes that grew in at least %u%% of the intervals)",
+		    w->intervals + 1, w->intervals ? "s" : "", w->intervals,
+		    w->intervals == 1 ? "" : "s", nr_series, nr_series == 1 ? "" : "s",
+		    SUSPECT_PERCENT);
+	r.title = title.buf;
+	r.subtitle = sub.buf;
+	r.profile = &prof;
+	r.census = &census;
+	r.series = series;
+	r.nr_series = nr_series;
+	html_write(sb, &r);
+
+	profile_release(&prof);
+	census_release(&census);
+	strbuf_release(&title);
+	strbuf_release(&sub);
+	strbuf_release(&labels);
+	free(label_at);
+	free(pts);
+	free(series);
+	free(sus);
+}
+
 /* One line per interval. */
-static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d)
+static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d, bool color)
 {
 	char clock[16];
 	time_t t = time(NULL);
@@ -270,10 +420,12 @@ static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d)
 	strbuf_addstr(sb, " in ");
 	fmt_thousands(sb, d->live.count);
 	strbuf_addstr(sb, " chunks: ");
+	sgr_delta(sb, color, d->live.bytes_delta);
 	fmt_signed_bytes(sb, d->live.bytes_delta);
 	strbuf_addstr(sb, ", ");
 	fmt_signed_thousands(sb, d->live.count_delta);
 	strbuf_addstr(sb, " chunks");
+	sgr_end(sb, color && d->live.bytes_delta);
 	if (d->nr_by_size && d->by_size[0].v.bytes_delta > 0) {
 		strbuf_addstr(sb, "; most: ");
 		fmt_signed_thousands(sb, d->by_size[0].v.count_delta);
@@ -307,6 +459,16 @@ static void wait_until(double deadline, unsigned next_idx, bool tty)
 		fputs("\r\033[K", stderr);
 }
 
+/* Text lines go to standard output, or with --format html (TO_STDERR) to
+ * standard error, where they do not mix with the page. */
+static int write_lines(const struct strbuf *sb, bool to_stderr)
+{
+	if (!to_stderr)
+		return write_stdout(sb);
+	fwrite(sb->buf, 1, sb->len, stderr);
+	return 0;
+}
+
 static int save_in_dir(const char *dir, unsigned long pid, unsigned idx,
 		       const struct snapshot *s, unsigned warnings)
 {
@@ -329,15 +491,23 @@ int cmd_watch(int argc, char **argv)
 	const char *dir = NULL;
 	long long interval_ms = DEFAULT_INTERVAL_MS;
 	unsigned long pid, count = 0, v;
-	unsigned top = 10, idx, warn_before;
-	bool tty = isatty(STDERR_FILENO);
+	unsigned top = 10, idx, warn_before, last_idx = 0;
+	bool tty = isatty(STDERR_FILENO), html, color;
+	struct out_opts oo;
 	double start, last;
 	int c, status = 0;
 	char *end;
 
+	out_opts_init(&oo);
 	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "o:v", watch_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:v", watch_options, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+		case OPT_COLOR:
+		case OPT_VALUE:
+			if ((status = out_opt(&oo, c, optarg, FORMATS_TEXT_HTML)))
+				return status;
+			break;
 		case OPT_INTERVAL:
 			interval_ms = parse_duration(optarg);
 			if (interval_ms < 0)
@@ -402,6 +572,15 @@ int cmd_watch(int argc, char **argv)
 	if (errno || *end || end == argv[optind] || argv[optind][0] == '-' || !pid ||
 	    pid > INT_MAX)
 		return usage_error("'%s' is not a process id", argv[optind]);
+	if ((status = out_opts_check(&oo)))
+		return status;
+	html = oo.format == FORMAT_HTML;
+	color = !html && out_color(&oo);
+	if (html) {
+		w.keep_history = true;
+		w.stride = 1;
+		w.live = xcalloc(MAX_POINTS, sizeof(*w.live));
+	}
 	if (dir && mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		error_msg("cannot create directory '%s': %s", dir, strerror(errno));
 		return EXIT_FAILURE_HG;
@@ -420,6 +599,9 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	if (dir && (status = save_in_dir(dir, pid, 0, prev, diag.nr_warnings)))
 		goto out;
+	history_add(&w, 0, prev->walk.totals[CHUNK_INUSE].count +
+		    prev->walk.totals[CHUNK_MMAPPED].count,
+		    prev->walk.totals[CHUNK_INUSE].bytes + prev->walk.totals[CHUNK_MMAPPED].bytes);
 	strbuf_addf(&out, "watching process %lu", pid);
 	if (prev->meta.exe)
 		strbuf_addf(&out, " (%s)", prev->meta.exe);
@@ -436,7 +618,7 @@ int cmd_watch(int argc, char **argv)
 		fmt_thousands(&out, n);
 		strbuf_addstr(&out, " chunks\n");
 	}
-	if ((status = write_stdout(&out)))
+	if ((status = write_lines(&out, html)))
 		goto out;
 	strbuf_reset(&out);
 
@@ -460,26 +642,37 @@ int cmd_watch(int argc, char **argv)
 		}
 		diff_build(prev, cur, NULL, &d);
 		watch_update(&w, &d);
-		growth_line(&out, idx, &d);
+		history_add(&w, idx, d.live.count, d.live.bytes);
+		last_idx = idx;
+		growth_line(&out, idx, &d, color);
 		diff_release(&d);
 		snapshot_free(prev);
 		prev = cur;
 		cur = NULL;
-		if (write_stdout(&out)) {
+		if (write_lines(&out, html)) {
 			status = EXIT_FAILURE_HG;
 			goto out;
 		}
 		strbuf_reset(&out);
 	}
 	watch_report(&out, &w, last - start, top);
-	if (write_stdout(&out))
+	if (write_lines(&out, html))
 		status = EXIT_FAILURE_HG;
+	if (html) {
+		strbuf_reset(&out);
+		watch_html(&out, &w, prev, last_idx, pid, top);
+		if (write_stdout(&out))
+			status = EXIT_FAILURE_HG;
+	}
 	cli_diag_finish(&diag);
 	if (!status && diag.nr_warnings)
 		status = EXIT_WARNINGS;
 out:
 	strbuf_release(&out);
+	for (size_t i = 0; i < w.nr_stats; i++)
+		free(w.stats[i].hist);
 	free(w.stats);
+	free(w.live);
 	snapshot_free(prev);
 	return status;
 }

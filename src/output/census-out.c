@@ -192,6 +192,24 @@ void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struc
 	}
 }
 
+void sgr(struct strbuf *sb, bool on, const char *code)
+{
+	if (on)
+		strbuf_addstr(sb, code);
+}
+
+void sgr_delta(struct strbuf *sb, bool on, int64_t v)
+{
+	if (on && v)
+		strbuf_addstr(sb, v > 0 ? SGR_RED : SGR_GREEN);
+}
+
+void sgr_end(struct strbuf *sb, bool on)
+{
+	if (on)
+		strbuf_addstr(sb, SGR_RESET);
+}
+
 void fmt_thousands(struct strbuf *sb, uint64_t v)
 {
 	char digits[32];
@@ -253,7 +271,7 @@ static void percent(struct strbuf *sb, uint64_t part, uint64_t whole)
 }
 
 void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
-			   const struct census *c, unsigned top)
+			   const struct census *c, unsigned top, bool color)
 {
 	uint64_t live = c->typed.bytes + c->inferred.bytes + c->untyped.bytes;
 	size_t width = 24;
@@ -275,9 +293,13 @@ void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
 			width = strlen(c->by_type[i].name) + 2;
 	if (width > 60)
 		width = 60;
-	strbuf_addf(sb, "\nlargest types (live chunks, by bytes; %zu rows; ~ = inferred)\n",
+	strbuf_addch(sb, '\n');
+	sgr(sb, color, SGR_BOLD);
+	strbuf_addf(sb, "largest types (live chunks, by bytes; %zu rows; ~ = inferred)\n",
 		    c->nr_by_type);
-	strbuf_addf(sb, "%-*s %14s %12s\n", (int)width, "type", "count", "bytes");
+	strbuf_addf(sb, "%-*s %14s %12s", (int)width, "type", "count", "bytes");
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < c->nr_by_type && i < top; i++) {
 		const struct census_type_row *r = &c->by_type[i];
 
@@ -309,19 +331,26 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 	unsigned top = o && o->top ? o->top : 20;
 	uint64_t live_count = c->totals[CHUNK_INUSE].count + c->totals[CHUNK_MMAPPED].count;
 	uint64_t live_bytes = c->totals[CHUNK_INUSE].bytes + c->totals[CHUNK_MMAPPED].bytes;
+	bool color = o && o->color;
 
+	sgr(sb, color, SGR_BOLD);
 	strbuf_addf(sb, "process %d", s->meta.pid);
 	if (s->meta.exe)
 		strbuf_addf(sb, " (%s)", s->meta.exe);
-	strbuf_addf(sb, ", glibc %s, libc symbols from %s, %zu thread%s\n", s->meta.glibc,
+	strbuf_addf(sb, ", glibc %s, libc symbols from %s, %zu thread%s", s->meta.glibc,
 		    s->meta.libc_symbols, s->meta.nr_threads, s->meta.nr_threads == 1 ? "" : "s");
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	strbuf_addstr(sb, "live: ");
 	fmt_bytes(sb, live_bytes);
 	strbuf_addstr(sb, " in ");
 	fmt_thousands(sb, live_count);
 	strbuf_addstr(sb, " chunks\n\n");
 
-	strbuf_addf(sb, "%-16s %14s %12s %16s\n", "kind", "chunks", "bytes", "");
+	sgr(sb, color, SGR_BOLD);
+	strbuf_addf(sb, "%-16s %14s %12s %16s", "kind", "chunks", "bytes", "");
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	for (int k = 0; k < CHUNK_STATE__COUNT; k++) {
 		strbuf_addf(sb, "%-16s ", text_names[k]);
 		num_cell(sb, c->totals[k].count, 14);
@@ -342,7 +371,11 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 	num_cell(sb, c->system_bytes, 16);
 	strbuf_addch(sb, '\n');
 
-	strbuf_addf(sb, "\narenas: %zu\n", w->nr_arenas);
+	strbuf_addch(sb, '\n');
+	sgr(sb, color, SGR_BOLD);
+	strbuf_addf(sb, "arenas: %zu", w->nr_arenas);
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < w->nr_arenas; i++) {
 		const struct heap_arena *a = &w->arenas[i];
 
@@ -363,10 +396,14 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 	}
 
 	if (c->has_types)
-		census_out_types_text(sb, s, c, top);
-	strbuf_addf(sb, "\nlargest size classes (live chunks, by bytes; %zu classes)\n",
+		census_out_types_text(sb, s, c, top, color);
+	strbuf_addch(sb, '\n');
+	sgr(sb, color, SGR_BOLD);
+	strbuf_addf(sb, "largest size classes (live chunks, by bytes; %zu classes)\n",
 		    c->nr_by_size);
-	strbuf_addf(sb, "%12s %14s %12s\n", "chunk size", "count", "bytes");
+	strbuf_addf(sb, "%12s %14s %12s", "chunk size", "count", "bytes");
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < c->nr_by_size && i < top; i++) {
 		num_cell(sb, c->by_size[i].size, 12);
 		strbuf_addch(sb, ' ');

@@ -18,6 +18,7 @@ struct census_out_opts {
 	unsigned top;		/* size classes shown in text (0: default 20) */
 	unsigned warnings;	/* diagnostics emitted while taking it */
 	bool addresses;		/* text: show arena addresses (-v) */
+	bool color;		/* text: ANSI colours (--color) */
 };
 
 void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct census *c,
@@ -33,13 +34,29 @@ void census_out_typing_json(struct json_writer *jw, const struct snapshot *s,
 			    const struct census *c);
 /* The coverage line and the table of the largest types. */
 void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
-			   const struct census *c, unsigned top);
+			   const struct census *c, unsigned top, bool color);
 
 /* --explain-types: for each of the TOP largest types, how one of its
  * chunks got its type. Nothing when the snapshot was not typed with
  * typing_opts.explain. */
 void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 			unsigned top);
+
+/*
+ * Colours in text output (--color): headings bold; in diffs growth red and
+ * shrink green. Only SGR sequences ("\033[...m"), so stripping them gives
+ * exactly the uncoloured text (tests/out-color.sh checks).
+ */
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_GREEN "\033[32m"
+#define SGR_RESET "\033[m"
+/* Append SGR when ON. */
+void sgr(struct strbuf *sb, bool on, const char *sgr);
+/* Red for V > 0, green for V < 0, nothing for 0 or when !ON. */
+void sgr_delta(struct strbuf *sb, bool on, int64_t v);
+/* Reset after sgr_delta()/sgr() (when ON and V != 0 / always). */
+void sgr_end(struct strbuf *sb, bool on);
 
 /* "1,234,567" */
 void fmt_thousands(struct strbuf *sb, uint64_t v);

@@ -181,7 +181,7 @@ static void pad_left(struct strbuf *sb, const struct strbuf *s, size_t width)
 
 enum cell { CELL_NUM, CELL_SNUM, CELL_BYTES, CELL_SBYTES, CELL_DASH };
 
-static void cell(struct strbuf *sb, enum cell kind, int64_t v, size_t width)
+static void cell(struct strbuf *sb, enum cell kind, int64_t v, size_t width, bool color)
 {
 	struct strbuf t = STRBUF_INIT;
 
@@ -203,7 +203,10 @@ static void cell(struct strbuf *sb, enum cell kind, int64_t v, size_t width)
 		break;
 	}
 	strbuf_addch(sb, ' ');
+	color = color && (kind == CELL_SNUM || kind == CELL_SBYTES) && v;
+	sgr_delta(sb, color, v);
 	pad_left(sb, &t, width);
+	sgr_end(sb, color);
 	strbuf_release(&t);
 }
 
@@ -229,6 +232,7 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 	unsigned top = o && o->top ? o->top : 20;
 	int64_t ot = o ? o->old_taken : 0, nt = o ? o->new_taken : 0;
 	struct strbuf since = STRBUF_INIT;
+	bool color = o && o->color;
 
 	strbuf_addstr(&since, "since ");
 	fmt_clock(&since, ot, nt ? nt : ot);
@@ -244,51 +248,64 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 	if (ot && nt)
 		strbuf_addf(sb, " (%+" PRId64 " s)", nt - ot);
 	strbuf_addstr(sb, "\nlive: ");
+	sgr_delta(sb, color, d->live.bytes_delta);
 	fmt_signed_bytes(sb, d->live.bytes_delta);
 	strbuf_addstr(sb, " in ");
 	fmt_signed_thousands(sb, d->live.count_delta);
-	strbuf_addf(sb, " chunks %s, now ", since.buf);
+	strbuf_addf(sb, " chunks %s", since.buf);
+	sgr_end(sb, color && d->live.bytes_delta);
+	strbuf_addstr(sb, ", now ");
 	fmt_bytes(sb, d->live.bytes);
 	strbuf_addstr(sb, " in ");
 	fmt_thousands(sb, d->live.count);
 	strbuf_addstr(sb, " chunks\n\n");
 
-	strbuf_addf(sb, "%-16s %14s %12s %14s %12s\n", "kind", "chunks +/-", "bytes +/-",
+	sgr(sb, color, SGR_BOLD);
+	strbuf_addf(sb, "%-16s %14s %12s %14s %12s", "kind", "chunks +/-", "bytes +/-",
 		    "chunks", "bytes");
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	for (int k = 0; k < CHUNK_STATE__COUNT; k++) {
 		const struct diff_value *v = &d->totals[k];
 
 		strbuf_addf(sb, "%-16s", text_names[k]);
-		cell(sb, CELL_SNUM, v->count_delta, 14);
-		cell(sb, CELL_SBYTES, v->bytes_delta, 12);
-		cell(sb, CELL_NUM, (int64_t)v->count, 14);
-		cell(sb, CELL_BYTES, (int64_t)v->bytes, 12);
+		cell(sb, CELL_SNUM, v->count_delta, 14, color);
+		cell(sb, CELL_SBYTES, v->bytes_delta, 12, color);
+		cell(sb, CELL_NUM, (int64_t)v->count, 14, color);
+		cell(sb, CELL_BYTES, (int64_t)v->bytes, 12, color);
 		strbuf_addch(sb, '\n');
 	}
 	strbuf_addf(sb, "%-16s", "overhead");
-	cell(sb, CELL_DASH, 0, 14);
-	cell(sb, CELL_SBYTES, d->overhead.bytes_delta, 12);
-	cell(sb, CELL_DASH, 0, 14);
-	cell(sb, CELL_BYTES, (int64_t)d->overhead.bytes, 12);
+	cell(sb, CELL_DASH, 0, 14, color);
+	cell(sb, CELL_SBYTES, d->overhead.bytes_delta, 12, color);
+	cell(sb, CELL_DASH, 0, 14, color);
+	cell(sb, CELL_BYTES, (int64_t)d->overhead.bytes, 12, color);
 	strbuf_addf(sb, "\n%-16s", "arena memory");
-	cell(sb, CELL_DASH, 0, 14);
-	cell(sb, CELL_SBYTES, d->system.bytes_delta, 12);
-	cell(sb, CELL_DASH, 0, 14);
-	cell(sb, CELL_BYTES, (int64_t)d->system.bytes, 12);
+	cell(sb, CELL_DASH, 0, 14, color);
+	cell(sb, CELL_SBYTES, d->system.bytes_delta, 12, color);
+	cell(sb, CELL_DASH, 0, 14, color);
+	cell(sb, CELL_BYTES, (int64_t)d->system.bytes, 12, color);
 	strbuf_addch(sb, '\n');
 
 	if (d->has_types) {
-		strbuf_addf(sb, "\ngrowth by type (live chunks, by bytes; %zu type%s changed; "
-			    "~ = inferred)\n", d->nr_by_type, d->nr_by_type == 1 ? "" : "s");
+		strbuf_addch(sb, '\n');
+		sgr(sb, color, SGR_BOLD);
+		strbuf_addf(sb, "growth by type (live chunks, by bytes; %zu type%s changed; "
+			    "~ = inferred)", d->nr_by_type, d->nr_by_type == 1 ? "" : "s");
+		sgr_end(sb, color);
+		strbuf_addch(sb, '\n');
 		for (size_t i = 0; i < d->nr_by_type && i < top; i++) {
 			const struct diff_type_row *r = &d->by_type[i];
 
+			sgr_delta(sb, color, r->v.bytes_delta);
 			fmt_signed_thousands(sb, r->v.count_delta);
 			strbuf_addf(sb, " %s%s, ", r->inferred ? "~" : "", r->name);
 			fmt_signed_bytes(sb, r->v.bytes_delta);
 			strbuf_addf(sb, " %s (now ", since.buf);
 			fmt_thousands(sb, r->v.count);
-			strbuf_addstr(sb, ")\n");
+			strbuf_addch(sb, ')');
+			sgr_end(sb, color && r->v.bytes_delta);
+			strbuf_addch(sb, '\n');
 		}
 		if (d->nr_by_type > top)
 			strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
@@ -299,11 +316,16 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 		strbuf_addstr(sb, "\nno types: one of the snapshots carries no type information; "
 			      "growth by size class instead\n");
 	}
-	strbuf_addf(sb, "\ngrowth by size class (live chunks, by bytes; %zu class%s changed)\n",
+	strbuf_addch(sb, '\n');
+	sgr(sb, color, SGR_BOLD);
+	strbuf_addf(sb, "growth by size class (live chunks, by bytes; %zu class%s changed)",
 		    d->nr_by_size, d->nr_by_size == 1 ? "" : "es");
+	sgr_end(sb, color);
+	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < d->nr_by_size && i < top; i++) {
 		const struct diff_size_row *r = &d->by_size[i];
 
+		sgr_delta(sb, color, r->v.bytes_delta);
 		fmt_signed_thousands(sb, r->v.count_delta);
 		strbuf_addf(sb, " chunk%s of ", r->v.count_delta == 1 ||
 			    r->v.count_delta == -1 ? "" : "s");
@@ -312,7 +334,9 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 		fmt_signed_bytes(sb, r->v.bytes_delta);
 		strbuf_addf(sb, " %s (now ", since.buf);
 		fmt_thousands(sb, r->v.count);
-		strbuf_addstr(sb, ")\n");
+		strbuf_addch(sb, ')');
+		sgr_end(sb, color && r->v.bytes_delta);
+		strbuf_addch(sb, '\n');
 	}
 	if (d->nr_by_size > top)
 		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",

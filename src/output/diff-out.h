@@ -19,6 +19,7 @@ struct diff_out_opts {
 	unsigned top;		/* size classes shown in text (0: default 20) */
 	bool by_type;		/* text: --by type was asked for */
 	bool list_new;		/* --new: print new_chunks */
+	bool color;		/* ANSI colours (--color) */
 	int64_t old_taken;	/* unix seconds; 0 = unknown */
 	int64_t new_taken;
 };
