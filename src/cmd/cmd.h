@@ -94,9 +94,12 @@ struct image_graph {
 	struct root_namer *namer;
 	struct heap_graph *graph;
 	unsigned warnings;		/* the walk's */
+	double start_ms;		/* CLOCK_MONOTONIC, for -v timings */
 };
 int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
 		     struct image_graph *ig);
+/* -v: "WHAT: N ms in all" since image_graph_open() started. */
+void image_graph_done(const struct image_graph *ig, const char *what);
 void image_graph_close(struct image_graph *ig);
 
 /* Shared by commands (cmd/common.c). */

@@ -64,6 +64,7 @@ int cmd_leaks(int argc, char **argv)
 		leaks_out_text(&out, ig.graph, &r, &oopts);
 	leaks_release(&r);
 	status = write_stdout(&out);
+	image_graph_done(&ig, "leaks");
 	if (!status && (ig.warnings || diag.nr_warnings))
 		status = EXIT_WARNINGS;
 out:

@@ -56,10 +56,15 @@ int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink
 	int status, fd;
 
 	if (stat(arg, &st) < 0 && parse_number(arg, INT_MAX, &pid) == 0 && pid) {
+		struct snapshot_live_stats stats;
+
 		install_detach_handlers();
-		status = attach_snapshot(pid, &sopts, diag, ret_snap, NULL);
+		status = attach_snapshot(pid, &sopts, diag, ret_snap, &stats);
 		if (status)
 			return status;
+		debug_msg("target paused %.1f ms (copy %.1f ms of %llu bytes); walk %.1f ms",
+			  stats.pause_ms, stats.copy_ms, (unsigned long long)stats.copied_bytes,
+			  stats.walk_ms);
 		*ret_warnings = diag->nr_warnings - before;
 		*ret_sysroot = xasprintf("/proc/%lu/root", pid);
 		if (access(*ret_sysroot, R_OK) != 0)
@@ -197,10 +202,12 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 	int status, err;
 
 	memset(ig, 0, sizeof(*ig));
+	ig->start_ms = now_ms();
 	status = image_snapshot(arg, ic, diag, &ig->snap, &ig->warnings, &sysroot);
 	if (status)
 		return status;
 	t0 = now_ms();
+	debug_msg("snapshot taken in %.1f ms", t0 - ig->start_ms);
 	nopts.sysroot = sysroot;
 	ig->namer = root_namer_default(ig->snap, &nopts);
 	hooks.namer = ig->namer;
@@ -218,6 +225,11 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 		  (unsigned long long)ig->graph->chunk_words,
 		  (unsigned long long)ig->graph->root_words, t1 - t0);
 	return 0;
+}
+
+void image_graph_done(const struct image_graph *ig, const char *what)
+{
+	debug_msg("%s: %.1f ms in all", what, now_ms() - ig->start_ms);
 }
 
 void image_graph_close(struct image_graph *ig)

@@ -61,6 +61,7 @@ int cmd_top(int argc, char **argv)
 		retained_out_text(&out, ig.graph, &r, &oopts);
 	retained_release(&r);
 	status = write_stdout(&out);
+	image_graph_done(&ig, "top --retained");
 	if (!status && (ig.warnings || diag.nr_warnings))
 		status = EXIT_WARNINGS;
 out:

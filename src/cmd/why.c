@@ -82,6 +82,7 @@ int cmd_why(int argc, char **argv)
 		why_out_text(&out, ig.graph, addr, &w, NULL);
 	why_release(&w);
 	status = write_stdout(&out);
+	image_graph_done(&ig, "why");
 	if (!status && (ig.warnings || diag.nr_warnings))
 		status = EXIT_WARNINGS;
 out:
