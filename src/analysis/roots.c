@@ -15,8 +15,8 @@
  *    ABI's red zone may hold a leaf function's live data). A stack pointer
  *    inside a heap interval (a thread running on a malloc'd stack) trims
  *    nothing: that stack is a chunk and is scanned as one.
- * Shared mappings and read-only memory are not scanned (the snapshot does
- * not copy them); a program that keeps its only pointer to a chunk there
+ * Shared mappings, read-only memory and pseudo mappings other than [heap],
+ * [stack] and [anon:NAME] are not scanned (the snapshot does not copy them); a program that keeps its only pointer to a chunk there
  * gets that chunk reported as leaked. NEEDSWORK: glibc's cache of stacks of
  * exited threads (nptl/nptl-stack.c, up to 40 MiB) is scanned as an
  * anonymous mapping; stale pointers there can hide leaks.
@@ -132,6 +132,18 @@ static bool in_heap(const struct root_range *heap, size_t nr, taddr_t a)
 	return i < nr && heap[i].start <= a;
 }
 
+/*
+ * Memory a snapshot copies (target/ptrace.c worth_copying): anonymous,
+ * file-backed, [heap], [stack*] and [anon:NAME] mappings. Other pseudo
+ * mappings (device memory, anon_inode:..., [uprobes]) are neither copied
+ * nor roots.
+ */
+static bool ordinary(const struct target_region *r)
+{
+	return !r->path || r->path[0] == '/' || !strcmp(r->path, "[heap]") ||
+	       !strncmp(r->path, "[stack", 6) || !strncmp(r->path, "[anon:", 6);
+}
+
 void root_ranges(const struct snapshot *s, const struct root_range *heap, size_t nr_heap,
 		 struct root_range **ret, size_t *ret_nr)
 {
@@ -143,7 +155,7 @@ void root_ranges(const struct snapshot *s, const struct root_range *heap, size_t
 		taddr_t start = r->start, a;
 		size_t h;
 
-		if (!(r->prot & TARGET_PROT_WRITE) || r->shared)
+		if (!(r->prot & TARGET_PROT_WRITE) || r->shared || !ordinary(r))
 			continue;
 		for (size_t k = 0; k < t->nr_threads; k++) {
 			taddr_t sp = t->threads[k].regs.rsp;

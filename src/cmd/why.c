@@ -15,6 +15,7 @@
 #include "analysis/graph.h"
 #include "analysis/why.h"
 #include "output/leaks-out.h"
+#include "snapshot/snapshot.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -47,6 +48,22 @@ static int parse_addr(const char *s, taddr_t *ret)
 	return 0;
 }
 
+/* ADDR is in no live chunk: say what it is in, if it is in the heap. */
+static void not_live(const struct snapshot *s, taddr_t addr, const char *src)
+{
+	for (size_t i = 0; i < s->walk.nr_chunks; i++) {
+		const struct chunk *c = &s->walk.chunks[i];
+
+		if (addr - c->addr < c->size) {
+			error_msg("0x%" PRIx64 " is not inside a live chunk of '%s': it is in a "
+				  "free chunk (%s) of %" PRIu64 " bytes at 0x%" PRIx64, addr, src,
+				  chunk_state_name(c->state), c->size, c->addr);
+			return;
+		}
+	}
+	error_msg("0x%" PRIx64 " is not inside a live chunk of '%s'", addr, src);
+}
+
 int cmd_why(int argc, char **argv)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -72,7 +89,7 @@ int cmd_why(int argc, char **argv)
 		goto out;
 	err = why_explain(ig.graph, addr, &w);
 	if (err < 0) {
-		error_msg("0x%" PRIx64 " is not inside a live chunk of '%s'", addr, ic.args[1]);
+		not_live(ig.snap, addr, ic.args[1]);
 		status = EXIT_FAILURE_HG;
 		goto out;
 	}
