@@ -146,7 +146,8 @@ static uint32_t eval(uint32_t v, uint32_t *ancestor, uint32_t *label, const uint
 void retained_compute(const struct heap_graph *g, struct retained *ret)
 {
 	struct lt lt = { .g = g };
-	size_t *poff, nr_pred;
+	uint64_t *poff;
+	size_t nr_pred;
 	uint32_t *pred, *semi, *idom, *ancestor, *label, *bhead, *bnext, *path;
 	uint32_t nr_v;
 
@@ -196,8 +197,11 @@ void retained_compute(const struct heap_graph *g, struct retained *ret)
 
 		semi = xmalloc(((size_t)n + 1) * sizeof(*semi));
 		idom = xcalloc((size_t)n + 1, sizeof(*idom));
-		ancestor = xcalloc((size_t)n + 1, sizeof(*ancestor));
-		label = xmalloc(((size_t)n + 1) * sizeof(*label));
+		/* sized for every vertex: they become ret->idom and
+		 * ret->count afterwards (fresh pages cost more than the
+		 * computation here) */
+		ancestor = xcalloc((size_t)nr_v + 1, sizeof(*ancestor));
+		label = xmalloc(((size_t)nr_v + 1) * sizeof(*label));
 		bhead = xcalloc((size_t)n + 1, sizeof(*bhead));
 		bnext = xcalloc((size_t)n + 1, sizeof(*bnext));
 		path = xmalloc(((size_t)n + 1) * sizeof(*path));
@@ -230,20 +234,21 @@ void retained_compute(const struct heap_graph *g, struct retained *ret)
 			if (idom[w] != semi[w])
 				idom[w] = idom[idom[w]];
 		free(semi);
-		free(ancestor);
-		free(label);
 		free(bhead);
 		free(bnext);
 		free(path);
 	}
 	free(pred);
-	free(poff);
 
-	/* back to vertex space, and retained sizes */
-	ret->idom = xmalloc(st_mult(nr_v, sizeof(*ret->idom)));
-	ret->bytes = xcalloc(nr_v, sizeof(*ret->bytes));
-	ret->count = xcalloc(nr_v, sizeof(*ret->count));
+	/* back to vertex space, and retained sizes, in reused buffers:
+	 * poff (nr_v + 1 size_t) becomes the bytes, ancestor the idoms,
+	 * label the counts */
+	ret->idom = ancestor;
+	ret->bytes = poff;
+	ret->count = label;
 	memset(ret->idom, 0xff, (size_t)nr_v * sizeof(*ret->idom));
+	memset(ret->bytes, 0, (size_t)nr_v * sizeof(*ret->bytes));
+	memset(ret->count, 0, (size_t)nr_v * sizeof(*ret->count));
 	for (uint32_t w = 2; w <= lt.n; w++) {
 		uint32_t v = lt.vertex[w];
 

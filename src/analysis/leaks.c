@@ -86,8 +86,11 @@ static uint32_t leaked_components(const struct heap_graph *g, const uint8_t *sta
 	uint32_t *index = xmalloc(st_mult(n, sizeof(*index)));
 	uint32_t *low = xmalloc(st_mult(n, sizeof(*low)));
 	uint8_t *on = xcalloc(n, 1);
-	uint32_t *stack = xmalloc(st_mult(n, sizeof(*stack)));
-	struct frame *call = xmalloc(st_mult(n, sizeof(*call)));
+	/* both stacks grow as needed: a few leaked chunks in a heap of
+	 * millions need no stack of millions */
+	uint32_t *stack = NULL;
+	struct frame *call = NULL;
+	size_t alloc_stack = 0, alloc_call = 0;
 	uint32_t next = 0, nr_comp = 0;
 	size_t sp = 0;
 
@@ -97,8 +100,10 @@ static uint32_t leaked_components(const struct heap_graph *g, const uint8_t *sta
 
 		if (state[v0] != LEAK_LEAKED || index[v0] != UINT32_MAX)
 			continue;
+		ALLOC_GROW(call, depth + 1, alloc_call);
 		call[depth++] = (struct frame){ (uint32_t)v0, g->off[v0] };
 		index[v0] = low[v0] = next++;
+		ALLOC_GROW(stack, sp + 1, alloc_stack);
 		stack[sp++] = (uint32_t)v0;
 		on[v0] = 1;
 		while (depth) {
@@ -112,8 +117,10 @@ static uint32_t leaked_components(const struct heap_graph *g, const uint8_t *sta
 					continue;
 				if (index[w] == UINT32_MAX) {
 					index[w] = low[w] = next++;
+					ALLOC_GROW(stack, sp + 1, alloc_stack);
 					stack[sp++] = w;
 					on[w] = 1;
+					ALLOC_GROW(call, depth + 1, alloc_call);
 					call[depth++] = (struct frame){ w, g->off[w] };
 				} else if (on[w]) {
 					low[v] = MIN(low[v], index[w]);

@@ -459,8 +459,8 @@ static void retained_view(const struct heap_graph *g, const struct retained *r, 
 			  struct retained_view *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->roots = xcalloc(top, sizeof(*v->roots));
-	v->chunks = xcalloc(top, sizeof(*v->chunks));
+	v->roots = xcalloc(MAX(1, MIN(top, g->nr_roots)), sizeof(*v->roots));
+	v->chunks = xcalloc(MAX(1, MIN(top, g->nr_nodes)), sizeof(*v->chunks));
 	for (size_t i = 0; i < g->nr_roots; i++) {
 		uint32_t x = retained_root_vertex(r, i);
 		struct ret_row row = { x, r->bytes[x], r->count[x] };
@@ -468,7 +468,7 @@ static void retained_view(const struct heap_graph *g, const struct retained *r, 
 		if (!row.count)
 			continue;
 		v->roots_holding++;
-		keep_top(v->roots, &v->nr_roots, top, &row);
+		keep_top(v->roots, &v->nr_roots, MIN(top, g->nr_roots), &row);
 	}
 	for (uint32_t n = 0; n < g->nr_nodes; n++) {
 		uint32_t x = retained_node_vertex(r, n), d = r->idom[x];
@@ -481,7 +481,7 @@ static void retained_view(const struct heap_graph *g, const struct retained *r, 
 			v->shared_bytes += row.bytes;
 			v->shared_count += row.count;
 		}
-		keep_top(v->chunks, &v->nr_chunks, top, &row);
+		keep_top(v->chunks, &v->nr_chunks, MIN(top, g->nr_nodes), &row);
 	}
 }
 
