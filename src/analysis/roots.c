@@ -397,25 +397,32 @@ static bool name_stack(struct default_namer *d, taddr_t a, struct root_name *ret
 	return false;
 }
 
-static void name_module(struct module *m,
-			const struct target_region *r, taddr_t a, struct root_name *ret)
+/* A word in module M's writable mappings. False when it is in none of
+ * M's sections: then it is in the anonymous mapping after .bss but past
+ * its end (brk-style growth, ld.so's early allocations), not a global. */
+static bool name_module(struct module *m, const struct target_region *r, taddr_t a,
+			struct root_name *ret)
 {
 	const char *sym, *sec = NULL;
 	uint64_t off, size;
 
-	ret->kind = ROOT_GLOBAL;
 	if (dbg_section_at(m->dbg, a, &sec) < 0)
 		sec = NULL;
 	if (dbg_symbol_at(m->dbg, a, &sym, &off, &size) == 0) {
+		ret->kind = ROOT_GLOBAL;
 		strbuf_addf(ret->name, "global %s (%s, %s)", sym, m->base, sec ? sec : "data");
 		/* the symbol's extent, within the region */
 		ret->lo = MAX(a - off, r->start);
 		ret->hi = MIN(a - off + size, r->end);
-		return;
+		return true;
 	}
+	if (!sec && !r->path)
+		return false;
+	ret->kind = ROOT_GLOBAL;
 	strbuf_addf(ret->name, "%s %s", m->base, sec ? sec : "data");
 	ret->lo = a;
 	ret->hi = a + 8;
+	return true;
 }
 
 static void default_name(struct root_namer *nm, const struct root_word *w, struct root_name *ret)
@@ -444,10 +451,8 @@ static void default_name(struct root_namer *nm, const struct root_word *w, struc
 	if (r) {
 		long k = d->region_mod[r - t->regions];
 
-		if (k >= 0) {
-			name_module(&d->mods[k], r, w->addr, ret);
+		if (k >= 0 && name_module(&d->mods[k], r, w->addr, ret))
 			return;
-		}
 	}
 	ret->kind = ROOT_ANON;
 	if (r && r->path)
