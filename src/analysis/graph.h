@@ -16,7 +16,7 @@
  * they are called comes from a root_namer (analysis/roots.h); the graph
  * interns the names, so every word with the same name is one root.
  *
- * Storage is compact: node arrays (24 bytes a node) and edges in CSR form
+ * Storage is compact: node arrays (28 bytes a node) and edges in CSR form
  * (4 bytes an edge: the destination node, with GRAPH_INTERIOR for a pointer
  * into the node rather than at its start), no allocation per edge.
  *
@@ -76,8 +76,8 @@ struct graph_hooks {
 	 */
 	const struct ptr_layout *(*layout)(void *data, const struct snapshot *s, size_t chunk);
 	void *data;
-	/* Names and kinds of root words; NULL: root_namer_default() must
-	 * have been passed (the graph does not guess names itself). */
+	/* Names and kinds of root words (analysis/roots.h); required:
+	 * root_namer_default(), or a namer that wraps it. */
 	struct root_namer *namer;
 };
 
@@ -145,9 +145,10 @@ uint64_t heap_graph_size(const struct heap_graph *g, uint32_t n);
 uint32_t heap_graph_find(const struct heap_graph *g, taddr_t addr);
 
 /*
- * The first word of node FROM's user area (at or after word offset
- * FROM_OFF) that references node TO; returns its byte offset in the user
- * area, or -1. For explaining an edge (why).
+ * The first word of node FROM's user area (its last 8 usable bytes
+ * included) that references node TO: its byte offset in the user area, or
+ * -1. For explaining an edge (why); reads the image, so it costs a scan of
+ * FROM.
  */
 int64_t heap_graph_edge_offset(const struct heap_graph *g, uint32_t from, uint32_t to);
 
