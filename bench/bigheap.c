@@ -31,8 +31,17 @@
  * SIGTERM or SIGINT ends the program. Signals are taken with sigwaitinfo()
  * in the main thread only, so no allocation thread is ever interrupted.
  *
+ * --links N (for `heapgrab leaks` and `top --retained`, bench/run-leaks.sh):
+ * after the frees, each thread's small chunks become lists of N chunks:
+ * a chunk's first word points at the chunk before it in the thread's
+ * array, and the array keeps only each list's last chunk (its head). The
+ * heap graph then has one edge per chunk and dominator chains N deep.
+ * --leak-pct P drops P per cent of the heads: those lists leak (N chunks
+ * and one leak root each); the expected figures go to stderr.
+ *
  * usage: bigheap [--mib N] [--chunks N] [--threads N] [--free-pct N] [--typed]
- *                [--mmapped N] --ready FILE --results FILE
+ *                [--mmapped N] [--links N [--leak-pct P]]
+ *                --ready FILE --results FILE
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,6 +77,8 @@ struct rec {
 
 struct rec *heads[64];
 static unsigned opt_mmapped = 4;	/* mmapped chunks per thread */
+static unsigned long opt_links;		/* 0: no lists */
+static unsigned opt_leak_pct;
 static const char *opt_ready;
 static const char *opt_results;
 
@@ -83,6 +94,7 @@ struct worker {
 	unsigned long n;
 	void **ptrs;
 	unsigned long live, bytes;	/* chunk bytes (malloc_usable_size+8) */
+	unsigned long leaked, leaked_bytes, leaked_lists;	/* --links */
 };
 
 static void die(const char *what)
@@ -107,6 +119,32 @@ static uint64_t xorshift(uint64_t *s)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return *s = x;
+}
+
+/* --links: see the top. The mmapped chunks at the end stay as they are. */
+static void link_lists(struct worker *w, uint64_t *rng)
+{
+	unsigned long nsmall = w->n - opt_mmapped, i, start = 0;
+
+	for (i = 0; i < nsmall; i++)
+		((void **)w->ptrs[i])[0] = i % opt_links ? w->ptrs[i - 1] : NULL;
+	for (i = 0; i < nsmall; i++) {
+		int head = i % opt_links == opt_links - 1 || i == nsmall - 1;
+
+		if (!head)
+			continue;
+		if (xorshift(rng) % 100 < opt_leak_pct) {
+			for (unsigned long k = start; k <= i; k++) {
+				w->leaked++;
+				w->leaked_bytes += malloc_usable_size(w->ptrs[k]) + 8;
+			}
+			w->leaked_lists++;
+			w->ptrs[i] = NULL;
+		}
+		for (unsigned long k = start; k < i; k++)
+			w->ptrs[k] = NULL;
+		start = i + 1;
+	}
 }
 
 static void *worker_main(void *arg)
@@ -171,6 +209,11 @@ static void *worker_main(void *arg)
 	for (i = 0; i < w->n; i++)
 		w->bytes += malloc_usable_size(w->ptrs[i]) + 8;
 	w->live = w->n;
+	if (opt_links) {
+		/* the frees left stale copies of moved pointers past the end */
+		memset(&w->ptrs[w->n], 0, (n0 + opt_mmapped - w->n) * sizeof(void *));
+		link_lists(w, &rng);
+	}
 
 	pthread_mutex_lock(&park_lock);
 	nr_built++;
@@ -240,6 +283,8 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "free-pct", required_argument, NULL, 'f' },
 		{ "mmapped", required_argument, NULL, 'M' },
+		{ "links", required_argument, NULL, 'l' },
+		{ "leak-pct", required_argument, NULL, 'L' },
 		{ "ready", required_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
@@ -249,6 +294,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	siginfo_t si;
 	unsigned long live = 0, bytes = 0, seq = 0;
+	unsigned long leaked = 0, leaked_bytes = 0, leaked_lists = 0;
 	unsigned i;
 	uint64_t t0;
 	int c, rfd;
@@ -261,16 +307,19 @@ int main(int argc, char **argv)
 		case 't': opt_threads = (unsigned)parse_num(optarg, "threads"); break;
 		case 'f': opt_free_pct = (unsigned)parse_num(optarg, "free-pct"); break;
 		case 'M': opt_mmapped = (unsigned)parse_num(optarg, "mmapped"); break;
+		case 'l': opt_links = parse_num(optarg, "links"); break;
+		case 'L': opt_leak_pct = (unsigned)parse_num(optarg, "leak-pct"); break;
 		case 'r': opt_ready = optarg; break;
 		case 'o': opt_results = optarg; break;
 		default:
 			fprintf(stderr, "usage: bigheap [--mib N] [--chunks N] [--threads N] "
-				"[--free-pct N] [--mmapped N] --ready FILE --results FILE\n");
+				"[--free-pct N] [--mmapped N] [--links N [--leak-pct P]]\n"
+				"               --ready FILE --results FILE\n");
 			return 64;
 		}
 	}
 	if (!opt_ready || !opt_results || !opt_threads || !opt_chunks ||
-	    opt_chunks < opt_threads || opt_free_pct > 50 ||
+	    opt_chunks < opt_threads || opt_free_pct > 50 || opt_leak_pct > 100 ||
 	    (opt_mib << 20) / opt_chunks < 24) {
 		fprintf(stderr, "bigheap: need --ready and --results, threads >= 1, "
 			"chunks >= threads, free-pct <= 50, mib/chunks >= 24 bytes\n");
@@ -306,7 +355,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt_threads; i++) {
 		live += w[i].live;
 		bytes += w[i].bytes;
+		leaked += w[i].leaked;
+		leaked_bytes += w[i].leaked_bytes;
+		leaked_lists += w[i].leaked_lists;
 	}
+	if (opt_links)
+		fprintf(stderr, "bigheap: lists of %lu: leaked %lu chunks, %lu bytes, "
+			"%lu leak roots\n", opt_links, leaked, leaked_bytes, leaked_lists);
 	fprintf(stderr, "bigheap: %lu live chunks, %lu bytes (%.1f MiB) in %u threads, "
 		"built in %.1f s\n", live, bytes, bytes / 1048576.0, opt_threads,
 		(now_ns() - t0) / 1e9);

@@ -31,6 +31,12 @@ static const struct command commands[] = {
 	  cmd_diff_usage },
 	{ "watch", cmd_watch, "a snapshot every interval, growth per interval, leak suspects",
 	  cmd_watch_usage },
+	{ "leaks", cmd_leaks, "live chunks no root can reach (needs memory: PID, core or --contents)",
+	  cmd_leaks_usage },
+	{ "why", cmd_why, "the shortest chain of pointers that keeps a chunk alive",
+	  cmd_why_usage },
+	{ "top", cmd_top, "--retained: the roots and chunks that retain the most memory",
+	  cmd_top_usage },
 };
 
 static void print_help(void)

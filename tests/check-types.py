@@ -4,9 +4,10 @@
   check-types.py census.json --ready FILE [--coverage PCT] [--same OTHER.json]
 
 The fixture's ready file has one line per type it built, "type=NAME COUNT",
-and "untyped.NAME COUNT" lines for chunks nothing can type. Checks:
+"inferred=NAME COUNT" for chunks only their shape can type, and
+"untyped.NAME COUNT" lines for chunks nothing can type. Checks:
   - every "type=NAME" row of by_type has exactly COUNT chunks, exact (not
-    inferred);
+    inferred), and every "inferred=NAME" row COUNT inferred chunks;
   - by_type rows add up to the live totals (in_use + mmapped), in count
     and bytes, and the "typing" object agrees with them;
   - the "untyped" row holds at least the fixture's untyped chunks;
@@ -36,12 +37,16 @@ def main():
     with open(a.census) as f:
         c = json.load(f)
     want, untyped_min, untyped_bytes = {}, 0, 0
+    want_inferred = {}
     with open(a.ready) as f:
         for line in f:
             line = line.rstrip("\n")
             if line.startswith("type="):
                 name, count = line[5:].rsplit(" ", 1)
                 want[name] = int(count)
+            elif line.startswith("inferred="):
+                name, count = line[9:].rsplit(" ", 1)
+                want_inferred[name] = int(count)
             elif line.startswith("untyped."):
                 untyped_min += int(line.rsplit(" ", 1)[1])
     bad = []
@@ -50,8 +55,13 @@ def main():
         got = have.get((name, False), (0, 0))[0]
         if got != count:
             bad.append("%s: %d chunks, the fixture built %d" % (name, got, count))
-        if (name, True) in have:
+        if (name, True) in have and name not in want_inferred:
             bad.append("%s: %d chunks only inferred" % (name, have[(name, True)][0]))
+    for name, count in sorted(want_inferred.items()):
+        got = have.get((name, True), (0, 0))[0]
+        if got != count:
+            bad.append("~%s (inferred): %d chunks, the fixture left %d to infer"
+                       % (name, got, count))
     t = c["totals"]
     live_n = t["in_use"]["count"] + t["mmapped"]["count"]
     live_b = t["in_use"]["bytes"] + t["mmapped"]["bytes"]

@@ -29,6 +29,7 @@ const char cmd_attach_usage[] =
 	"usage: heapgrab attach [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
 	"                       [--color auto|always|never] [--debug-dir DIR] [--no-debug-info]\n"
 	"                       [--retries N] [--top N] [-o FILE [--quiet] [--contents]]\n"
+	"                       [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
 	"                       [-v] PID\n";
 
 enum {

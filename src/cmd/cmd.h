@@ -29,15 +29,21 @@ struct snapshot_file_info;
 int cmd_attach(int argc, char **argv);
 int cmd_core(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_leaks(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 
 /* Each command's synopsis ("usage: heapgrab NAME ..."), for --help. */
 extern const char cmd_attach_usage[];
 extern const char cmd_core_usage[];
 extern const char cmd_diff_usage[];
+extern const char cmd_leaks_usage[];
 extern const char cmd_show_usage[];
+extern const char cmd_top_usage[];
 extern const char cmd_watch_usage[];
+extern const char cmd_why_usage[];
 
 /*
  * Snapshot sources shared by attach, core, diff and watch. Each prints its
@@ -54,6 +60,52 @@ int load_snapshot(const char *path, struct snapshot **ret_snap,
 		  struct snapshot_file_info *ret_info);
 /* Write S to PATH (mode 0600): 0 or an exit status after a message. */
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path);
+
+/*
+ * leaks, why and top (cmd/source.c): options they share, and a snapshot
+ * with its memory image from a PID, a core or a file saved with
+ * --contents.
+ */
+struct image_cmd {
+	int format;			/* enum out_format */
+	unsigned top;			/* --top N, 0: default */
+	bool retained;			/* top --retained */
+	const char *exe, *sysroot, *debug_dir;
+	bool no_debug_info;
+	bool no_types;			/* --no-types */
+	unsigned max_rounds;		/* --retries */
+	char **args;			/* operands after the options */
+	int nr_args;
+};
+/* Parse argv (argv[0] is the command); returns -1 to go on, else the exit
+ * status (usage error, or 0 after --help). */
+int image_cmd_parse(int argc, char **argv, const char *usage, struct image_cmd *ic);
+/* Take or load the snapshot ARG names, with its image. Returns 0 or an
+ * exit status after one error line. *RET_WARNINGS: the walk's warnings;
+ * *RET_SYSROOT (malloc'd): host prefix for the target's files. */
+int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
+		   struct snapshot **ret_snap, unsigned *ret_warnings, char **ret_sysroot);
+/* The snapshot ARG names and its heap graph (analysis/graph.h), roots named
+ * by the default namer. Returns 0 or an exit status after one error line;
+ * image_graph_close() releases everything (also after a failure). */
+struct heap_graph;
+struct root_namer;
+struct image_graph {
+	struct snapshot *snap;
+	struct root_namer *namer;
+	struct heap_graph *graph;
+	unsigned warnings;		/* the walk's */
+	double start_ms;		/* CLOCK_MONOTONIC, for -v timings */
+};
+/* why_hooks.member_name from the snapshot's typing (".next"). */
+struct strbuf;
+bool image_member_name(void *data, const struct snapshot *s, size_t chunk, uint64_t offset,
+		       struct strbuf *out);
+int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
+		     struct image_graph *ig);
+/* -v: "WHAT: N ms in all" since image_graph_open() started. */
+void image_graph_done(const struct image_graph *ig, const char *what);
+void image_graph_close(struct image_graph *ig);
 
 /* Shared by commands (cmd/common.c). */
 

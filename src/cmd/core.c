@@ -37,7 +37,8 @@ const char cmd_core_usage[] =
 	"usage: heapgrab core [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
 	"                     [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
 	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
-	"                     [-o FILE [--quiet] [--contents]] [-v] CORE\n";
+	"                     [-o FILE [--quiet] [--contents]] [--no-types] [--explain-types]\n"
+	"                     [--unwinder libdw|none] [-v] CORE\n";
 
 enum {
 	OPT_EXE = 256,

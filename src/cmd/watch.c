@@ -69,7 +69,9 @@
 const char cmd_watch_usage[] =
 	"usage: heapgrab watch [--interval DURATION] [--count N] [-o DIR] [--top N]\n"
 	"                      [--format text|html] [--color auto|always|never]\n"
-	"                      [--debug-dir DIR] [--no-debug-info] [--retries N] [-v] PID\n"
+	"                      [--debug-dir DIR] [--no-debug-info] [--retries N]\n"
+	"                      [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
+	"                      [-v] PID\n"
 	"       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n";
 
 /* "Grew in (nearly) every interval": 80% tolerates an interval or two in

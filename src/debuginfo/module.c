@@ -33,6 +33,17 @@ struct dbg_module {
 	Dwarf *dw;
 	Dwarf_Addr dw_bias;
 	bool dw_tried;
+	/* address-sorted symbol tables for dbg_symbol_at(), built on first use */
+	struct addr_sym *syms, *tls_syms;
+	size_t nr_syms, nr_tls_syms;
+	bool syms_built;
+};
+
+struct addr_sym {
+	taddr_t start;		/* absolute address, or TLS block offset */
+	uint64_t size;
+	const char *name;	/* libdwfl's, valid while the Dwfl lives */
+	bool global;
 };
 
 int dbg_module_open(const char *host_path, taddr_t bias, const struct dbg_opts *opts,
@@ -70,6 +81,8 @@ void dbg_module_free(struct dbg_module *m)
 		dwfl_end(m->dwfl);
 	free(m->dipath);
 	free(m->cu_name);
+	free(m->syms);
+	free(m->tls_syms);
 	free(m);
 }
 
@@ -285,6 +298,173 @@ int dbg_tpoff_slot(struct dbg_module *m, uint64_t tls_offset, taddr_t *ret_slot)
 				return 0;
 			}
 		}
+	}
+	return -ENOENT;
+}
+
+/* ---- symbols by address (root names) ---- */
+
+static int addr_sym_cmp(const void *a, const void *b)
+{
+	const struct addr_sym *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	/* at one address, prefer the larger, then the global symbol */
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return (int)y->global - (int)x->global;
+}
+
+/*
+ * Build the two sorted tables once: defined objects and functions with a
+ * size (their absolute addresses), and TLS symbols (offsets in the
+ * module's TLS block). Symbols of size 0 (labels, section symbols) name
+ * nothing reliably and are left out.
+ */
+static void build_syms(struct dbg_module *m)
+{
+	int n = dwfl_module_getsymtab(m->mod);
+	size_t alloc = 0, alloc_tls = 0;
+
+	m->syms_built = true;
+	for (int i = 0; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(m->mod, i, &sym, &addr,
+							   NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+		struct addr_sym e;
+
+		if (!name || !*name || sym.st_shndx == SHN_UNDEF || !sym.st_size)
+			continue;
+		if (type != STT_OBJECT && type != STT_FUNC && type != STT_TLS &&
+		    type != STT_NOTYPE)
+			continue;
+		e = (struct addr_sym){
+			.start = type == STT_TLS ? sym.st_value : addr,
+			.size = sym.st_size,
+			.name = name,
+			.global = GELF_ST_BIND(sym.st_info) != STB_LOCAL,
+		};
+		if (type == STT_TLS) {
+			ALLOC_GROW(m->tls_syms, m->nr_tls_syms + 1, alloc_tls);
+			m->tls_syms[m->nr_tls_syms++] = e;
+		} else {
+			ALLOC_GROW(m->syms, m->nr_syms + 1, alloc);
+			m->syms[m->nr_syms++] = e;
+		}
+	}
+	if (m->nr_syms)
+		qsort(m->syms, m->nr_syms, sizeof(*m->syms), addr_sym_cmp);
+	if (m->nr_tls_syms)
+		qsort(m->tls_syms, m->nr_tls_syms, sizeof(*m->tls_syms), addr_sym_cmp);
+}
+
+/* The symbol of V (sorted by start) that holds A; symbols may nest
+ * (a static array inside an object-sized alias), so the search looks back
+ * a few entries from the last start <= A. */
+static const struct addr_sym *sym_lookup(const struct addr_sym *v, size_t n, taddr_t a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].start <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* lo: first entry with start > a. Look back at most 8 entries:
+	 * enough for aliases at one address; a symbol further back that
+	 * still covers A would be a huge object holding smaller ones. */
+	for (size_t k = lo, seen = 0; k > 0 && seen < 8; k--, seen++) {
+		const struct addr_sym *e = &v[k - 1];
+
+		if (a - e->start < e->size)
+			return e;
+	}
+	return NULL;
+}
+
+int dbg_symbol_at(struct dbg_module *m, taddr_t addr, const char **ret_name,
+		  uint64_t *ret_offset, uint64_t *ret_size)
+{
+	const struct addr_sym *e;
+
+	if (!m->syms_built)
+		build_syms(m);
+	e = sym_lookup(m->syms, m->nr_syms, addr);
+	if (!e)
+		return -ENOENT;
+	*ret_name = e->name;
+	*ret_offset = addr - e->start;
+	if (ret_size)
+		*ret_size = e->size;
+	return 0;
+}
+
+int dbg_tls_symbol_at(struct dbg_module *m, uint64_t offset, const char **ret_name,
+		      uint64_t *ret_offset, uint64_t *ret_size)
+{
+	const struct addr_sym *e;
+
+	if (!m->syms_built)
+		build_syms(m);
+	e = sym_lookup(m->tls_syms, m->nr_tls_syms, offset);
+	if (!e)
+		return -ENOENT;
+	*ret_name = e->name;
+	*ret_offset = offset - e->start;
+	if (ret_size)
+		*ret_size = e->size;
+	return 0;
+}
+
+int dbg_section_at(struct dbg_module *m, taddr_t addr, const char **ret_name)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->mod, &bias);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return -ENOENT;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || !sh.sh_size ||
+		    (sh.sh_flags & SHF_TLS))
+			continue;
+		if (addr < sh.sh_addr + bias || addr - (sh.sh_addr + bias) >= sh.sh_size)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			return -ENOENT;
+		*ret_name = name;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int dbg_tls_segment(struct dbg_module *m, uint64_t *ret_memsz, uint64_t *ret_align)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->mod, &bias);
+	size_t n;
+
+	if (!elf || elf_getphdrnum(elf, &n) != 0)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_TLS)
+			continue;
+		*ret_memsz = ph.p_memsz;
+		*ret_align = ph.p_align ? ph.p_align : 1;
+		return 0;
 	}
 	return -ENOENT;
 }

@@ -64,4 +64,24 @@ MUST_CHECK int dbg_cu_ranges(struct dbg_module *m, const char *cu_suffix,
  * R_X86_64_TPOFF64 relocation with that addend). Returns 0 or -ENOENT. */
 MUST_CHECK int dbg_tpoff_slot(struct dbg_module *m, uint64_t tls_offset, taddr_t *ret_slot);
 
+/*
+ * Symbols by address, for naming roots (analysis/roots.c): the defined
+ * data or function symbol whose [value, value + size) holds ADDR, from
+ * the best symbol table (as dbg_symbol). *RET_NAME is owned by the module;
+ * *RET_OFFSET is ADDR - value; *RET_SIZE (may be NULL) the symbol's size.
+ * Returns 0 or -ENOENT.
+ */
+MUST_CHECK int dbg_symbol_at(struct dbg_module *m, taddr_t addr, const char **ret_name,
+			     uint64_t *ret_offset, uint64_t *ret_size);
+/* The same for a thread-local symbol: OFFSET is an offset in the module's
+ * TLS block (PT_TLS image). */
+MUST_CHECK int dbg_tls_symbol_at(struct dbg_module *m, uint64_t offset, const char **ret_name,
+				 uint64_t *ret_offset, uint64_t *ret_size);
+/* Name of the allocated section (".data", ".bss", ...) holding ADDR.
+ * Returns 0 or -ENOENT. */
+MUST_CHECK int dbg_section_at(struct dbg_module *m, taddr_t addr, const char **ret_name);
+/* The module's PT_TLS segment: its memory size and alignment. Returns 0,
+ * or -ENOENT when the module has no TLS. */
+MUST_CHECK int dbg_tls_segment(struct dbg_module *m, uint64_t *ret_memsz, uint64_t *ret_align);
+
 #endif /* HEAPGRAB_DEBUGINFO_MODULE_H */

@@ -592,6 +592,29 @@ static uint64_t main_accounted(const struct walker *k, uint32_t ai)
  * A candidate is accepted only when a dry walk from it ends exactly at
  * top or at another double fencepost.
  */
+/*
+ * The end of the memory that continues region R without a gap: the kernel
+ * splits one brk heap into several VMAs (a process that forked and then
+ * grew its heap has parts with different anon_vmas, which never merge:
+ * tmux, shells, servers that fork), so /proc/PID/maps shows two or more
+ * adjacent "[heap]" lines for what glibc sees as one contiguous segment.
+ */
+static taddr_t contiguous_end(const struct target *t, const struct target_region *r)
+{
+	taddr_t end = r->end;
+	size_t i = (size_t)(r - t->regions);
+
+	for (i++; i < t->nr_regions; i++) {
+		const struct target_region *q = &t->regions[i];
+
+		if (q->start != end || q->shared || q->prot != r->prot ||
+		    (q->path && q->path[0] == '/'))
+			break;
+		end = q->end;
+	}
+	return end;
+}
+
 static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 			      taddr_t *ret_start, taddr_t *ret_end)
 {
@@ -599,15 +622,17 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 	taddr_t stop;
 
 	if (r) {
-		for (taddr_t c = after; c + MINSIZE <= r->end; c += MALLOC_ALIGNMENT) {
+		taddr_t rend = contiguous_end(k->t, r);
+
+		for (taddr_t c = after; c + MINSIZE <= rend; c += MALLOC_ALIGNMENT) {
 			uint64_t hdr;
 
 			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
 			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
-			if (walk_segment(k, ai, c, r->end, SEG_MAIN, true, &stop) != SEG_BROKEN) {
+			if (walk_segment(k, ai, c, rend, SEG_MAIN, true, &stop) != SEG_BROKEN) {
 				*ret_start = c;
-				*ret_end = r->end;
+				*ret_end = rend;
 				return true;
 			}
 		}
@@ -626,9 +651,10 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
 			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
-			if (walk_segment(k, ai, c, q->end, SEG_MAIN, true, &stop) != SEG_BROKEN) {
+			if (walk_segment(k, ai, c, contiguous_end(k->t, q), SEG_MAIN, true, &stop) !=
+			    SEG_BROKEN) {
 				*ret_start = c;
-				*ret_end = q->end;
+				*ret_end = contiguous_end(k->t, q);
 				return true;
 			}
 		}
@@ -650,7 +676,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
 	a->structural += start - k->sbrk_base;
 	r = target_region_of(k->t, start);
-	end = r ? r->end : start;
+	end = r ? contiguous_end(k->t, r) : start;
 	/* Bounded: each round accepts one segment of at least a page. */
 	for (unsigned round = 0; round < 4096; round++) {
 		enum seg_end e = walk_segment(k, ai, start, end, SEG_MAIN, false, &stop);
@@ -675,8 +701,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 		 * with sbrk by the program itself; sysmalloc counted them in
 		 * system_mem. (Not so once NONCONTIGUOUS_BIT is set: then
 		 * neighbouring segments are separate mmaps.) */
-		if (!(flags & NONCONTIGUOUS_BIT) &&
-		    target_region_of(k->t, next_start) == target_region_of(k->t, stop))
+		if (!(flags & NONCONTIGUOUS_BIT) && next_start >= stop && next_start < end)
 			a->structural += next_start - stop;
 		start = next_start;
 		end = next_end;

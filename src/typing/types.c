@@ -147,6 +147,7 @@ void ty_table_free(struct ty_table *tt)
 		free(tt->types[i].slots);
 		free(tt->types[i].embeds);
 		free(tt->types[i].targs);
+		free(tt->types[i].nonptr);
 		free(tt->types[i].targ_names);
 	}
 	free(tt->types);
@@ -480,6 +481,36 @@ static void add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t t
 
 static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die);
 
+#define TY_MAX_NONPTR 4096u
+
+static void add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len)
+{
+	struct ty *t = ty_get(tt, id);
+
+	if (!len || t->nr_nonptr >= TY_MAX_NONPTR)
+		return;
+	if ((t->nr_nonptr & (t->nr_nonptr - 1)) == 0)
+		t->nonptr = xrealloc(t->nonptr, (t->nr_nonptr ? 2 * t->nr_nonptr : 1) *
+						sizeof(*t->nonptr));
+	t->nonptr[t->nr_nonptr++] = (struct ty_range){ off, len };
+}
+
+/* Whether a member of base type DIE can never hold a pointer: floating
+ * point, or an integer narrower than 8 bytes (enums, bools, chars). */
+static bool base_no_pointer(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word enc = 0, size = 0;
+
+	if (dwarf_tag(die) == DW_TAG_enumeration_type)
+		return dwarf_aggregate_size(die, &size) == 0 && size < 8;
+	if (dwarf_tag(die) != DW_TAG_base_type || dwarf_aggregate_size(die, &size) != 0)
+		return false;
+	if (dwarf_attr(die, DW_AT_encoding, &a))
+		(void)dwarf_formudata(&a, &enc);
+	return enc == DW_ATE_float || size < 8;
+}
+
 /*
  * Copy SUB's pointers and embeds into ID at OFF, member names prefixed.
  * REPEAT > 1: SUB is the element of an array of REPEAT elements of
@@ -502,6 +533,15 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 			add_embed(tt, id, off + k * esize + e.off, e.type);
 		}
 	}
+	/* what cannot hold a pointer in SUB cannot in its copies either; a
+	 * union's members overlap, so nothing of it is left out */
+	if (!(flags & SLOT_UNION) && ty_get(tt, sub)->kind != TY_UNION)
+		for (uint64_t k = 0; k < repeat && k < 64; k++)
+			for (uint32_t i = 0; i < ty_get(tt, sub)->nr_nonptr; i++) {
+				struct ty_range r = ty_get(tt, sub)->nonptr[i];
+
+				add_nonptr(tt, id, off + k * esize + r.off, r.len);
+			}
 	for (uint32_t i = 0; i < nr; i++) {
 		struct ty_slot s = ty_get(tt, sub)->slots[i];
 
@@ -569,6 +609,13 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 	if (!peel(type_die, &t, NULL))
 		return;
 	tag = dwarf_tag(&t);
+	if (!(flags & SLOT_UNION) && base_no_pointer(&t)) {
+		Dwarf_Word size;
+
+		if (dwarf_aggregate_size(&t, &size) == 0)
+			add_nonptr(tt, id, off, size);
+		return;
+	}
 	if (tag == DW_TAG_pointer_type || tag == DW_TAG_reference_type ||
 	    tag == DW_TAG_rvalue_reference_type) {
 		Dwarf_Die pt;
@@ -594,6 +641,13 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 		if (!die_type(&t, &et) || !peel(&et, &pe, NULL))
 			return;
+		if (!(flags & SLOT_UNION) && count && base_no_pointer(&pe)) {
+			Dwarf_Word esz;
+
+			if (dwarf_aggregate_size(&pe, &esz) == 0)
+				add_nonptr(tt, id, off, count * esz);
+			return;
+		}
 		elem = ty_of_die(tt, &pe);
 		if (elem == TY_NONE)
 			return;

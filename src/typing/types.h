@@ -66,6 +66,12 @@ struct ty {
 	uint32_t nr_slots;
 	struct ty_embed *embeds;	/* sorted by offset */
 	uint32_t nr_embeds;
+	/* byte ranges no pointer can be in: members of floating-point types
+	 * and integers narrower than a pointer (not inside unions) */
+	struct ty_range {
+		uint64_t off, len;
+	} *nonptr;
+	uint32_t nr_nonptr;
 	uint32_t *targs;	/* C++ template type arguments (type ids) */
 	uint32_t *targ_names;	/* their parameter names (index into strs) */
 	uint32_t nr_targs;

@@ -41,8 +41,8 @@
  * Shapes. A live chunk nothing typed is typed by shape when exactly one
  * struct among those typing chunks of its size has pointer members and all
  * its non-null pointer members point to the starts of live chunks of the
- * member's type (at least one of them typed). Such chunks are flagged
- * inferred.
+ * member's type, or untyped ones of exactly that type's malloc size (at
+ * least one such pointer). Such chunks are flagged inferred.
  */
 #include "config.h"
 #include "typing/typing.h"
@@ -258,6 +258,9 @@ static void set_type_at(struct typer *ty, uint32_t i, uint32_t t, bool array, ui
 	ty->type[i] = t;
 	ty->array[i] = array;
 	ty->prefix[i] = (uint8_t)prefix;
+	/* what a guess reaches is a guess too */
+	ty->inferred[i] = rank == RANK_SHAPE ||
+			  (from < ty->walk->nr_chunks && ty->inferred[from]);
 	ty->rank[i] = rank;
 	ty->from[i] = from;
 	ty->member[i] = member;
@@ -763,8 +766,17 @@ static bool shape_fits(struct typer *ty, uint32_t i, uint32_t t)
 			if (j == UINT32_MAX || off != 0)
 				return false;
 			want = elem_of(ty, sl->pointee);
-			if (ty->type[j] == TY_NONE)
+			if (want == TY_NONE)
+				return false;
+			if (ty->type[j] == TY_NONE) {
+				/* an untyped chunk of exactly the pointee's malloc
+				 * size is evidence too (a leaked list: no node of
+				 * it is typed) */
+				if (ty_get(&ty->tt, want)->kind == TY_STRUCT &&
+				    chunk_for(ty_get(&ty->tt, want)->size) == ty->walk->chunks[j].size)
+					typed++;
 				continue;
+			}
 			if (ty->type[j] != want)
 				return false;
 			typed++;
@@ -833,7 +845,6 @@ static void type_by_shape(struct typer *ty)
 			if (fits != 1)
 				continue;
 			set_type(ty, i, pick, false, RANK_SHAPE, UINT32_MAX - 2, TY_NONE);
-			ty->inferred[i] = 1;
 			added++;
 		}
 		drain(ty);
@@ -938,6 +949,8 @@ static void retype_container_links(struct typer *ty)
 
 /* ---- result ---------------------------------------------------------------- */
 
+static struct typing_layout layout_of(struct typer *ty, uint32_t t);
+
 static void build_result(struct typer *ty, struct typing_result *r)
 {
 	struct typing_result *st = r;
@@ -992,8 +1005,144 @@ static void build_result(struct typer *ty, struct typing_result *r)
 			r->stats.typed_bytes += w->chunks[i].size;
 		}
 	}
+	/* layouts per name: exact chunks only, none behind a prefix */
+	r->layouts = xcalloc(st->nr_names + 1, sizeof(*r->layouts));
+	r->nr_layouts = st->nr_names;
+	{
+		uint8_t *bad = xcalloc(st->nr_names + 1, 1);
+		uint8_t *done = xcalloc(st->nr_names + 1, 1);
+
+		for (size_t i = 0; i < w->nr_chunks; i++) {
+			uint32_t k = st->of_chunk[i];
+
+			if (k == TYPING_UNTYPED)
+				continue;
+			if (ty->prefix[i] || ty->inferred[i])
+				bad[k] = 1;
+		}
+		for (size_t i = 0; i < w->nr_chunks; i++) {
+			uint32_t k = st->of_chunk[i];
+
+			if (k == TYPING_UNTYPED || done[k] || bad[k])
+				continue;
+			done[k] = 1;
+			r->layouts[k] = layout_of(ty, ty->type[i]);
+		}
+		free(bad);
+		free(done);
+	}
 	free(idx[0]);
 	free(idx[1]);
+}
+
+/* Kept in typing_result.members for typing_member_name(). */
+struct member_info {
+	struct ty_table tt;
+	uint32_t *type;		/* per chunk, TY_NONE: untyped */
+	uint8_t *array, *prefix;
+	size_t nr;
+};
+
+static void set_bit(uint64_t *bits, uint64_t k)
+{
+	bits[k / 64] |= 1ull << (k % 64);
+}
+
+/*
+ * The pointer layout of a chunk of type T, or period 0 when unknown: every
+ * word may hold a pointer except the words made only of members that
+ * cannot (floating point, integers narrower than a pointer, arrays of
+ * them; never inside a union). Pointers stored in 8-byte integers
+ * (uintptr_t, long) are scanned, so are padding and unions.
+ */
+static struct typing_layout layout_of(struct typer *ty, uint32_t t)
+{
+	struct typing_layout lay = { 0 };
+	struct ty *tp = ty_get(&ty->tt, t);
+	uint8_t *np;
+	uint32_t words;
+
+	if ((tp->kind != TY_STRUCT && tp->kind != TY_UNION) || !tp->complete || tp->flex ||
+	    !tp->nr_nonptr || !tp->size || tp->size % 8 || tp->size > (1u << 16))
+		return lay;
+	words = (uint32_t)(tp->size / 8);
+	np = xcalloc(tp->size, 1);
+	for (uint32_t k = 0; k < tp->nr_nonptr; k++) {
+		const struct ty_range *r = &tp->nonptr[k];
+
+		for (uint64_t o = r->off; o < r->off + r->len && o < tp->size; o++)
+			np[o] = 1;
+	}
+	/* pointer slots always stay scanned, whatever overlaps them */
+	for (uint32_t k = 0; k < tp->nr_slots; k++)
+		for (uint32_t c = 0; c < tp->slots[k].count; c++) {
+			uint64_t o = tp->slots[k].off + (uint64_t)tp->slots[k].stride * c;
+
+			for (uint64_t x = o; x < o + 8 && x < tp->size; x++)
+				np[x] = 0;
+		}
+	lay.bits = xcalloc((words + 63) / 64, sizeof(*lay.bits));
+	for (uint32_t w = 0; w < words; w++) {
+		bool skip = true;
+
+		for (uint32_t x = 0; x < 8 && skip; x++)
+			skip = np[w * 8 + x];
+		if (!skip)
+			set_bit(lay.bits, w);
+	}
+	free(np);
+	lay.period = words;
+	return lay;
+}
+
+bool typing_member_name(const struct typing_result *r, size_t chunk, uint64_t offset,
+			struct strbuf *out)
+{
+	const struct member_info *mi = r ? r->members : NULL;
+	const struct ty *tp;
+	uint64_t o, elem = 0;
+
+	if (!mi || chunk >= mi->nr || mi->type[chunk] == TY_NONE || offset < mi->prefix[chunk])
+		return false;
+	tp = &mi->tt.types[mi->type[chunk]];
+	o = offset - mi->prefix[chunk];
+	if (mi->array[chunk] && tp->size) {
+		elem = o / tp->size;
+		o %= tp->size;
+	}
+	if (tp->kind == TY_PTR && o < 8) {
+		if (mi->array[chunk])
+			strbuf_addf(out, "[%llu]", (unsigned long long)elem);
+		return mi->array[chunk];
+	}
+	for (uint32_t k = 0; k < tp->nr_slots; k++) {
+		const struct ty_slot *sl = &tp->slots[k];
+
+		if (o < sl->off || (o - sl->off) % (sl->stride ? sl->stride : 8) ||
+		    (o - sl->off) / (sl->stride ? sl->stride : 8) >= sl->count)
+			continue;
+		if (mi->array[chunk])
+			strbuf_addf(out, "[%llu]", (unsigned long long)elem);
+		strbuf_addstr(out, mi->tt.strs[sl->member]);
+		return true;
+	}
+	return false;
+}
+
+static void keep_members(struct typer *ty, struct typing_result *r)
+{
+	struct member_info *mi = xcalloc(1, sizeof(*mi));
+
+	mi->tt = ty->tt;
+	ty_table_init(&ty->tt);		/* the typer frees an empty table */
+	mi->type = ty->type;
+	mi->array = ty->array;
+	mi->prefix = ty->prefix;
+	ty->type = NULL;
+	ty->array = NULL;
+	ty->prefix = NULL;
+	mi->nr = ty->walk->nr_chunks;
+	r->members = mi;
 }
 
 static void explain_chunk(struct typer *ty, uint32_t i, struct strbuf *sb)
@@ -1113,6 +1262,7 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	}
 	if (ty->ms->nr_mods && ty->ms->nr_no_dwarf == ty->ms->nr_mods)
 		diag_report(diag, DIAG_NOTE, "no module has debug info: chunks stay untyped");
+	keep_members(ty, r);
 	r->stats.ms = now_ms() - t0;
 	err = 0;
 out:
@@ -1135,6 +1285,18 @@ void typing_result_free(struct typing_result *r)
 	free(r->of_chunk);
 	free(r->flags);
 	free(r->no_dwarf);
+	for (size_t k = 0; k < r->nr_layouts; k++)
+		free(r->layouts[k].bits);
+	free(r->layouts);
+	if (r->members) {
+		struct member_info *mi = r->members;
+
+		ty_table_free(&mi->tt);
+		free(mi->type);
+		free(mi->array);
+		free(mi->prefix);
+		free(mi);
+	}
 	for (size_t k = 0; k < r->nr_conflict_examples; k++)
 		free(r->conflict_examples[k]);
 	for (size_t i = 0; r->explain && i < r->nr_explain; i++)

@@ -71,6 +71,17 @@ struct typing_result {
 	/* --explain-types: per chunk, how it was typed (NULL entries: untyped) */
 	char **explain;
 	size_t nr_explain;
+	/* Pointer layouts per type name (index as in names): word K of a
+	 * chunk's user area may hold a pointer iff bit K % period is set;
+	 * period 0: unknown, scan every word (flexible arrays, prefixes,
+	 * sizes not a multiple of 8, truncated types). */
+	struct typing_layout {
+		uint64_t *bits;
+		uint32_t period;	/* in 8-byte words */
+	} *layouts;
+	size_t nr_layouts;
+	/* what typing_member_name() needs (typing.c) */
+	void *members;
 	/* The first conflicts, "0xADDR: T1 (rank r) vs T2 (rank r)". */
 	char *conflict_examples[TYPING_CONFLICT_EXAMPLES];
 	size_t nr_conflict_examples;
@@ -86,5 +97,12 @@ MUST_CHECK int typing_run(struct target *image, const struct heap_walk *walk,
 			  const struct typing_opts *opts, struct diag_sink *diag,
 			  struct typing_result **ret);
 void typing_result_free(struct typing_result *r);
+
+struct strbuf;
+/* The member of walk chunk CHUNK at byte OFFSET of its user area, as
+ * ".next" or "[3].name" (array element, then member); false when the
+ * chunk has no type or no pointer member is there. */
+bool typing_member_name(const struct typing_result *r, size_t chunk, uint64_t offset,
+			struct strbuf *out);
 
 #endif /* HEAPGRAB_TYPING_TYPING_H */

@@ -1,0 +1,291 @@
+/*
+ * source.c - "PID, CORE or FILE": one argument, three ways to get a
+ * snapshot with its memory image, for leaks, why and top --retained.
+ *
+ * An argument is taken as (the same rule as diff's):
+ *   - a file that starts with "\x7fELF": a core (as `heapgrab core`); its
+ *     writable memory becomes the snapshot's image;
+ *   - any other existing file: a snapshot file, which must have been saved
+ *     with --contents;
+ *   - otherwise, all digits: a process id, attached as `heapgrab attach`
+ *     does, keeping the frozen copy of its memory (no second copy).
+ * The host prefix for the target's files (module symbols for root names)
+ * is /proc/PID/root for a live process, --sysroot for a core or a file.
+ *
+ * image_cmd_parse() is the option parser the three commands share: the
+ * snapshot options (--exe, --sysroot, --debug-dir, --no-debug-info,
+ * --retries), --format, --top, -v, --help, and --retained for top.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "analysis/graph.h"
+#include "analysis/roots.h"
+#include "snapshot/file.h"
+#include "snapshot/snapshot.h"
+#include "target/core.h"
+#include "typing/typing.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
+		   struct snapshot **ret_snap, unsigned *ret_warnings, char **ret_sysroot)
+{
+	struct typing_opts topts = { .debug_dir = ic->debug_dir };
+	struct snapshot_opts sopts = {
+		.debug_dir = ic->debug_dir,
+		.no_debug_info = ic->no_debug_info,
+		.max_rounds = ic->max_rounds,
+		.keep_image = true,
+		/* leaked chunks and retainers by type (typing/, doc/typing.md) */
+		.types = !ic->no_types,
+		.typing = &topts,
+	};
+	struct core_opts copts = { .exe = ic->exe, .sysroot = ic->sysroot };
+	struct snapshot_file_info info;
+	unsigned char magic[4] = { 0 };
+	unsigned before = diag->nr_warnings;
+	unsigned long pid;
+	struct stat st;
+	int status, fd;
+
+	if (stat(arg, &st) < 0 && parse_number(arg, INT_MAX, &pid) == 0 && pid) {
+		struct snapshot_live_stats stats;
+
+		install_detach_handlers();
+		status = attach_snapshot(pid, &sopts, diag, ret_snap, &stats);
+		if (status)
+			return status;
+		debug_msg("target paused %.1f ms (copy %.1f ms of %llu bytes); walk %.1f ms",
+			  stats.pause_ms, stats.copy_ms, (unsigned long long)stats.copied_bytes,
+			  stats.walk_ms);
+		*ret_warnings = diag->nr_warnings - before;
+		*ret_sysroot = xasprintf("/proc/%lu/root", pid);
+		if (access(*ret_sysroot, R_OK) != 0)
+			(*ret_sysroot)[0] = '\0';	/* gone: host paths */
+		return 0;
+	}
+	fd = open(arg, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		error_msg("cannot open '%s': %s (not a process id, a core or a snapshot file)",
+			  arg, strerror(errno));
+		return EXIT_FAILURE_HG;
+	}
+	if (read(fd, magic, sizeof(magic)) < 0)
+		memset(magic, 0, sizeof(magic));
+	close(fd);
+	if (!memcmp(magic, "\177ELF", 4)) {
+		status = core_snapshot(arg, &copts, &sopts, diag, ret_snap);
+		if (status)
+			return status;
+		*ret_warnings = diag->nr_warnings - before;
+		*ret_sysroot = xstrdup(ic->sysroot ? ic->sysroot : "");
+		return 0;
+	}
+	status = load_snapshot(arg, ret_snap, &info);
+	if (status)
+		return status;
+	if (!(*ret_snap)->image) {
+		error_msg("snapshot '%s' has no memory image; take it with -o FILE --contents", arg);
+		snapshot_free(*ret_snap);
+		*ret_snap = NULL;
+		return EXIT_FAILURE_HG;
+	}
+	*ret_warnings = info.warnings;
+	*ret_sysroot = xstrdup(ic->sysroot ? ic->sysroot : "");
+	return 0;
+}
+
+enum {
+	OPT_TOP = 256,
+	OPT_EXE,
+	OPT_SYSROOT,
+	OPT_DEBUG_DIR,
+	OPT_NO_DEBUG_INFO,
+	OPT_RETRIES,
+	OPT_RETAINED,
+	OPT_NO_TYPES,
+	OPT_HELP,
+};
+
+static const struct option image_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retained", no_argument, NULL, OPT_RETAINED },
+	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+int image_cmd_parse(int argc, char **argv, const char *usage, struct image_cmd *ic)
+{
+	unsigned long v;
+	int c;
+
+	memset(ic, 0, sizeof(*ic));
+	ic->format = FORMAT_TEXT;
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, "f:v", image_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			ic->format = parse_format(optarg);
+			/* leaks also writes its leaked chunks as a profile */
+			if (ic->format != FORMAT_TEXT && ic->format != FORMAT_JSON &&
+			    !(!strcmp(argv[0], "leaks") &&
+			      (ic->format == FORMAT_PPROF || ic->format == FORMAT_FOLDED)))
+				return usage_error("unknown format '%s' (text, json%s)", optarg,
+						   strcmp(argv[0], "leaks") ? "" : ", pprof, folded");
+			break;
+		case OPT_NO_TYPES:
+			ic->no_types = true;
+			break;
+		case OPT_TOP:
+			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
+				return usage_error("--top needs a positive number, not '%s'", optarg);
+			ic->top = (unsigned)v;
+			break;
+		case OPT_EXE:
+			ic->exe = optarg;
+			break;
+		case OPT_SYSROOT:
+			ic->sysroot = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			ic->debug_dir = optarg;
+			break;
+		case OPT_NO_DEBUG_INFO:
+			ic->no_debug_info = true;
+			break;
+		case OPT_RETRIES:
+			if (parse_number(optarg, 1000000, &v) < 0 || !v)
+				return usage_error("--retries needs a positive number, not '%s'", optarg);
+			ic->max_rounds = (unsigned)v;
+			break;
+		case OPT_RETAINED:
+			if (strcmp(argv[0], "top"))
+				return usage_error("unknown option '--retained' for %s", argv[0]);
+			ic->retained = true;
+			break;
+		case 'v':
+			hg_verbose++;
+			break;
+		case OPT_HELP:
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("unknown option '%s' for %s", argv[optind - 1], argv[0]);
+		}
+	}
+	ic->args = argv + optind;
+	ic->nr_args = argc - optind;
+	return -1;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * graph_hooks.layout: the pointer words of a chunk from its type, when this
+ * run typed the snapshot (typing_result.layouts: exact types only, never
+ * for chunks typed by shape); NULL, every word scanned, otherwise. So
+ * string buffers and numbers in typed structs never keep a chunk alive.
+ */
+static struct ptr_layout layout_scratch;	/* used chunk by chunk */
+
+static const struct ptr_layout *type_layout(void *data, const struct snapshot *s, size_t chunk)
+{
+	struct ptr_layout *scratch = data;
+	const struct typing_result *r = s->typing;
+	uint32_t t;
+
+	if (!r || !s->types || !r->layouts)
+		return NULL;
+	t = s->types->of_chunk[chunk];
+	if (t == SNAPSHOT_UNTYPED || t >= r->nr_layouts || !r->layouts[t].period ||
+	    (s->types->flags[chunk] & SNAPSHOT_TYPE_INFERRED))
+		return NULL;
+	scratch->bits = r->layouts[t].bits;
+	scratch->period = r->layouts[t].period;
+	return scratch;
+}
+
+bool image_member_name(void *data, const struct snapshot *s, size_t chunk, uint64_t offset,
+		       struct strbuf *out)
+{
+	(void)data;
+	return typing_member_name(s->typing, chunk, offset, out);
+}
+
+int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
+		     struct image_graph *ig)
+{
+	struct root_namer_opts nopts = { .debug_dir = ic->debug_dir };
+	struct graph_hooks hooks = { 0 };
+	char *sysroot = NULL;
+	double t0, t1;
+	int status, err;
+
+	memset(ig, 0, sizeof(*ig));
+	ig->start_ms = now_ms();
+	status = image_snapshot(arg, ic, diag, &ig->snap, &ig->warnings, &sysroot);
+	if (status)
+		return status;
+	t0 = now_ms();
+	debug_msg("snapshot taken in %.1f ms", t0 - ig->start_ms);
+	nopts.sysroot = sysroot;
+	ig->namer = root_namer_default(ig->snap, &nopts);
+	hooks.namer = ig->namer;
+	hooks.layout = type_layout;
+	hooks.data = &layout_scratch;
+	ig->graph = xcalloc(1, sizeof(*ig->graph));
+	err = heap_graph_build(ig->graph, ig->snap, &hooks, diag);
+	free(sysroot);
+	t1 = now_ms();
+	if (err < 0) {
+		error_msg("'%s': cannot build the heap graph: %s", arg, hg_strerror(err));
+		return EXIT_FAILURE_HG;
+	}
+	debug_msg("graph: %zu chunks, %zu edges, %zu roots with %zu root edges; scanned %llu chunk "
+		  "words and %llu root words in %.1f ms", ig->graph->nr_nodes,
+		  ig->graph->nr_edges, ig->graph->nr_roots, ig->graph->nr_root_edges,
+		  (unsigned long long)ig->graph->chunk_words,
+		  (unsigned long long)ig->graph->root_words, t1 - t0);
+	return 0;
+}
+
+void image_graph_done(const struct image_graph *ig, const char *what)
+{
+	debug_msg("%s: %.1f ms in all", what, now_ms() - ig->start_ms);
+}
+
+void image_graph_close(struct image_graph *ig)
+{
+	if (ig->graph)
+		heap_graph_release(ig->graph);
+	free(ig->graph);
+	root_namer_free(ig->namer);
+	snapshot_free(ig->snap);
+	memset(ig, 0, sizeof(*ig));
+}
