@@ -314,9 +314,9 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 	if (off == 0) {
 		/* a chunk malloc'd for exactly one T; never for base types
 		 * (nobody mallocs one char: char * points to strings) */
-		bool single = tp->kind == TY_BASE ? tp->size * 2 > usable :
-			      tp->flex || chunk_for(tp->size) >= ty->walk->chunks[i].size ||
-			      ty->walk->chunks[i].state == CHUNK_MMAPPED;
+		bool single = tp->kind == TY_BASE || ty->walk->chunks[i].state == CHUNK_MMAPPED ?
+			      tp->size * 2 > usable :
+			      tp->flex || chunk_for(tp->size) >= ty->walk->chunks[i].size;
 
 		if (tp->size > usable) {
 			ty->rejected++;
@@ -373,9 +373,12 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 			return;
 		}
 	}
-	/* a pointer to an element of an array (char *p = buf + n; glibc's
-	 * DTV pointer is &dtv[1]); header structs never get here */
-	if (tp->size && off % tp->size == 0 && tp->size * 2 <= usable)
+	/* a pointer to an element of an array of base types or unions (char
+	 * *p = buf + n; glibc's DTV pointer is &dtv[1]); a struct pointer
+	 * into a chunk is far more often a member of a bigger struct (a
+	 * struct event inside a window_pane) than an array element */
+	if ((tp->kind == TY_BASE || tp->kind == TY_UNION || tp->kind == TY_PTR) && tp->size &&
+	    off % tp->size == 0 && tp->size * 2 <= usable)
 		set_type(ty, i, t, true, RANK_INTERIOR, from, member);
 }
 
