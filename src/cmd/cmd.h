@@ -146,6 +146,23 @@ enum { OPT_COLOR = 1000, OPT_VALUE };	/* above every command's own OPT_* */
 	{ "value", required_argument, NULL, OPT_VALUE }
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
+/*
+ * The typing options of attach, core and watch (doc/typing.md): add
+ * TYPING_LONG_OPTIONS to the getopt table and send OPT_NO_TYPES,
+ * OPT_EXPLAIN_TYPES and OPT_UNWINDER to typing_opt(). LIVE: libunwind is
+ * offered (it needs a stopped live process).
+ */
+enum { OPT_NO_TYPES = 1100, OPT_EXPLAIN_TYPES, OPT_UNWINDER };
+#define TYPING_LONG_OPTIONS \
+	{ "no-types", no_argument, NULL, OPT_NO_TYPES }, \
+	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES }, \
+	{ "unwinder", required_argument, NULL, OPT_UNWINDER }
+struct snapshot_opts;
+struct typing_opts;
+/* Returns 0, or EXIT_USAGE after a usage error. */
+int typing_opt(int opt, const char *arg, bool live, struct snapshot_opts *so,
+	       struct typing_opts *to);
+
 struct out_opts {
 	int format;		/* enum out_format */
 	int color;		/* enum color_mode */

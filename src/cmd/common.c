@@ -4,6 +4,8 @@
  */
 #include "config.h"
 #include "cmd/cmd.h"
+#include "snapshot/snapshot.h"
+#include "typing/typing.h"
 #include "target/ptrace.h"
 #include "util/diag.h"
 #include "util/errors.h"
@@ -107,4 +109,28 @@ void install_detach_handlers(void)
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+int typing_opt(int opt, const char *arg, bool live, struct snapshot_opts *so,
+	       struct typing_opts *to)
+{
+	switch (opt) {
+	case OPT_NO_TYPES:
+		so->types = false;
+		return 0;
+	case OPT_EXPLAIN_TYPES:
+		to->explain = true;
+		return 0;
+	default:	/* OPT_UNWINDER */
+		if (!strcmp(arg, "libdw"))
+			to->unwinder = TYPING_UNWIND_LIBDW;
+		else if (!strcmp(arg, "none"))
+			to->unwinder = TYPING_UNWIND_NONE;
+		else if (live && !strcmp(arg, "libunwind"))
+			to->unwinder = TYPING_UNWIND_LIBUNWIND;
+		else
+			return usage_error("--unwinder must be libdw, %snone, not '%s'",
+					   live ? "libunwind or " : "", arg);
+		return 0;
+	}
 }

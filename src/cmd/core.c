@@ -48,9 +48,6 @@ enum {
 	OPT_TOP,
 	OPT_QUIET,
 	OPT_CONTENTS,
-	OPT_NO_TYPES,
-	OPT_EXPLAIN_TYPES,
-	OPT_UNWINDER,
 	OPT_HELP,
 };
 
@@ -65,9 +62,7 @@ static const struct option core_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "contents", no_argument, NULL, OPT_CONTENTS },
 	{ "verbose", no_argument, NULL, 'v' },
-	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
-	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES },
-	{ "unwinder", required_argument, NULL, OPT_UNWINDER },
+	TYPING_LONG_OPTIONS,
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -203,19 +198,10 @@ int cmd_core(int argc, char **argv)
 			hg_verbose++;
 			break;
 		case OPT_NO_TYPES:
-			sopts.types = false;
-			break;
 		case OPT_EXPLAIN_TYPES:
-			topts.explain = true;
-			break;
 		case OPT_UNWINDER:
-			if (!strcmp(optarg, "libdw"))
-				topts.unwinder = TYPING_UNWIND_LIBDW;
-			else if (!strcmp(optarg, "none"))
-				topts.unwinder = TYPING_UNWIND_NONE;
-			else
-				return usage_error("--unwinder must be libdw, none, not '%s'",
-						   optarg);
+			if (typing_opt(c, optarg, false, &sopts, &topts))
+				return EXIT_USAGE;
 			break;
 		case OPT_HELP:
 			fputs(cmd_core_usage, stdout);
