@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	  cmd_diff_usage },
 	{ "watch", cmd_watch, "a snapshot every interval, growth per interval, leak suspects",
 	  cmd_watch_usage },
+	{ "trim", cmd_trim, "return free heap memory to the system (malloc_trim): RSS before/after",
+	  cmd_trim_usage },
 };
 
 static void print_help(void)

@@ -30,6 +30,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_core(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_trim(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 
 /* Each command's synopsis ("usage: heapgrab NAME ..."), for --help. */
@@ -37,6 +38,7 @@ extern const char cmd_attach_usage[];
 extern const char cmd_core_usage[];
 extern const char cmd_diff_usage[];
 extern const char cmd_show_usage[];
+extern const char cmd_trim_usage[];
 extern const char cmd_watch_usage[];
 
 /*
@@ -54,6 +56,13 @@ int load_snapshot(const char *path, struct snapshot **ret_snap,
 		  struct snapshot_file_info *ret_info);
 /* Write S to PATH (mode 0600): 0 or an exit status after a message. */
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path);
+
+/* --fork's argument (NULL or "auto") as an enum snapshot_mode; -1 when
+ * neither (cmd/attach.c). */
+int parse_fork_mode(const char *arg);
+/* HEAPGRAB_INJECT_TID from the environment: the thread tests want code
+ * injected into (snapshot_opts.inject_tid); 0 when unset. */
+int inject_tid_from_env(void);
 
 /* Shared by commands (cmd/common.c). */
 
