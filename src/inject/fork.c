@@ -79,6 +79,13 @@
 #define CHILD_DEATH_TIMEOUT_MS 60000
 /* wait4(WNOHANG) that finds the zombie not yet handed back: retries. */
 #define REAP_TRIES 50
+/* A thread of the target that someone else traces at the moment of the
+ * reap: how long to wait for it (the reaper waits longer: heapgrab's
+ * tracees are let go only after its sockets are closed, kernel/exit.c). */
+#define REAP_TRACED_WAIT_MS 1000
+#define RESCUE_TRACED_WAIT_MS 10000
+/* How long the reaper looks for the child of a clone heapgrab died in. */
+#define RESCUE_SCAN_MS 2000
 
 struct inject_child {
 	int pid;
@@ -231,8 +238,9 @@ static void reap_pause(void)
  * more (the target may have exited, or waited for it itself).
  */
 static int reap_in_target(struct target *t, int child, const struct inject_libc *lc,
-			  struct strbuf *why)
+			  long traced_wait_ms, struct strbuf *why)
 {
+	long traced_until = inject_now_ms() + traced_wait_ms;
 	int err = 0;
 
 	for (int tries = 0; tries < REAP_TRIES; tries++) {
@@ -248,6 +256,13 @@ static int reap_in_target(struct target *t, int child, const struct inject_libc 
 		err = seize_one(tid, deadline, &group_stop);
 		if (err == -HG_E_TARGET_GONE)
 			continue;	/* that thread exited: take another */
+		if (err == -HG_E_ALREADY_TRACED && inject_now_ms() < traced_until) {
+			/* Someone holds it for a moment (a dying heapgrab
+			 * whose tracees the kernel has not let go yet). */
+			tries--;
+			reap_pause();
+			continue;
+		}
 		if (err < 0) {
 			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 			if (why)
@@ -430,7 +445,7 @@ int inject_child_release(struct target *t, struct inject_child *c,
 			strbuf_addf(why, "snapshot child %d did not die: %s", child, hg_strerror(err));
 		return err;
 	}
-	err = reap_in_target(t, child, lc, why);
+	err = reap_in_target(t, child, lc, REAP_TRACED_WAIT_MS, why);
 	if (err == 0)
 		reaper_say('R', 0);
 	return err;
@@ -483,56 +498,159 @@ static int proc_stat(int pid, char *ret_state, int *ret_ppid, unsigned long long
 	return 0;
 }
 
-static void reaper_rescue(int target, int child, bool pending, unsigned long long since)
+/* Children of TARGET with exit signal 0 started at or after SINCE (clock
+ * ticks since boot): snapshot children. Returns how many went to CAND. */
+static size_t scan_children(int target, unsigned long long since, int *cand, size_t max)
 {
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)) && n < max) {
+		char st = 0;
+		int ppid = 0, sig = -1, pid;
+		unsigned long long start = 0;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (proc_stat(pid, &st, &ppid, &start, &sig) == 0 && ppid == target && sig == 0 &&
+		    start >= since)
+			cand[n++] = pid;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Is a thread of PID inside clone() (/proc/PID/task/TID/syscall)? */
+static bool in_clone(int pid)
+{
+	char path[64];
+	struct dirent *de;
+	bool yes = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && !yes && (de = readdir(d))) {
+		char sp[320], buf[64];
+		ssize_t n;
+		int fd;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(sp, sizeof(sp), "/proc/%d/task/%s/syscall", pid, de->d_name);
+		fd = open(sp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			yes = atoi(buf) == SYS_clone && isdigit((unsigned char)buf[0]);
+		}
+	}
+	if (d)
+		closedir(d);
+	return yes;
+}
+
+/* TracerPid of every task of PID: true when none is traced by TRACER. */
+static bool none_traced_by(int pid, int tracer)
+{
+	char path[64], line[256];
+	struct dirent *de;
+	bool ok = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return true;
+	while (ok && (de = readdir(d))) {
+		char sp[320];
+		FILE *f;
+		int tp = 0;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(sp, sizeof(sp), "/proc/%d/task/%s/status", pid, de->d_name);
+		f = fopen(sp, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "TracerPid: %d", &tp) == 1)
+				break;
+		fclose(f);
+		ok = tp != tracer;
+	}
+	closedir(d);
+	return ok;
+}
+
+static void rescue_sleep(void)
+{
+	struct timespec ts = { 0, 5000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * heapgrab (pid HG) died during a fork snapshot of TARGET. Its tracees are
+ * let go by the kernel after its files are closed, so first wait for
+ * that; then the candidates: CHILD when heapgrab had told us, else (it
+ * died during the clone) every child of TARGET with exit signal 0 started
+ * after this reaper; each is dying (PTRACE_O_EXITKILL) or exiting (its
+ * _exit path); once it is a zombie, reap it.
+ */
+static void reaper_rescue(int target, int hg, int child, bool pending,
+			  unsigned long long since)
+{
+	long deadline = inject_now_ms() + RESCUE_TRACED_WAIT_MS;
 	struct target *t = NULL;
 	struct inject_libc lc;
-	int zombies[64];
-	size_t nz = 0;
+	int cand[64];
+	size_t nc = 0;
 
+	while (!none_traced_by(target, hg) && inject_now_ms() < deadline)
+		rescue_sleep();
 	if (child > 0) {
-		long deadline = inject_now_ms() + CHILD_DEATH_TIMEOUT_MS;
-		char st = 0;
-		int ppid = 0, sig;
-		unsigned long long start;
-
-		/* PTRACE_O_EXITKILL (or _exit) is killing it: wait for the
-		 * zombie. A child that heapgrab's own death left running
-		 * (before EXITKILL) runs into _exit at once. */
-		while (proc_stat(child, &st, &ppid, &start, &sig) == 0 && st != 'Z' &&
-		       inject_now_ms() < deadline) {
-			struct timespec ts = { 0, 5000000 };
-
-			nanosleep(&ts, NULL);
-		}
-		if (proc_stat(child, &st, &ppid, &start, &sig) == 0 && st == 'Z' && ppid == target)
-			zombies[nz++] = child;
+		cand[nc++] = child;
 	} else if (pending) {
-		DIR *d = opendir("/proc");
-		struct dirent *de;
-		struct timespec ts = { 0, 100000000 };
+		/* A thread let go with the clone's registers set runs the
+		 * clone now, on its own: look until its child shows up, for
+		 * a while, and as long as a thread is inside clone(). */
+		long until = inject_now_ms() + RESCUE_SCAN_MS;
+		long limit = inject_now_ms() + CHILD_DEATH_TIMEOUT_MS;
 
-		nanosleep(&ts, NULL);	/* let a just-released child exit */
-		while (d && (de = readdir(d)) && nz < ARRAY_SIZE(zombies)) {
-			char st = 0;
-			int ppid = 0, sig = -1, pid;
-			unsigned long long start = 0;
+		while (!(nc = scan_children(target, since, cand, ARRAY_SIZE(cand)))) {
+			long now = inject_now_ms();
 
-			if (!isdigit((unsigned char)de->d_name[0]))
-				continue;
-			pid = atoi(de->d_name);
-			if (proc_stat(pid, &st, &ppid, &start, &sig) == 0 && st == 'Z' &&
-			    ppid == target && sig == 0 && start >= since)
-				zombies[nz++] = pid;
+			if (in_clone(target) && now < limit)
+				until = MAX(until, now + RESCUE_SCAN_MS);
+			if (now >= until)
+				break;
+			rescue_sleep();
 		}
-		if (d)
-			closedir(d);
 	}
-	if (!nz || target_live_open(target, &t) < 0)
+	if (!nc || target_live_open(target, &t) < 0)
 		return;
-	if (inject_libc_find(t, NULL, &lc) == 0)
-		for (size_t k = 0; k < nz; k++)
-			(void)reap_in_target(t, zombies[k], &lc, NULL);
+	if (inject_libc_find(t, NULL, &lc) == 0) {
+		for (size_t k = 0; k < nc; k++) {
+			char st = 0;
+			int ppid = 0, sig;
+			unsigned long long start;
+
+			deadline = inject_now_ms() + CHILD_DEATH_TIMEOUT_MS;
+			while (proc_stat(cand[k], &st, &ppid, &start, &sig) == 0 && st != 'Z' &&
+			       inject_now_ms() < deadline)
+				rescue_sleep();
+			if (proc_stat(cand[k], &st, &ppid, &start, &sig) == 0 && st == 'Z' &&
+			    ppid == target)
+				(void)reap_in_target(t, cand[k], &lc, RESCUE_TRACED_WAIT_MS, NULL);
+		}
+	}
 	target_close(t);
 }
 
@@ -542,7 +660,7 @@ static void NORETURN reaper_main(int fd, int target)
 				      SIGUSR2, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU };
 	char buf[256];
 	size_t len = 0;
-	int child = 0, devnull;
+	int child = 0, devnull, hg = getppid();
 	bool pending = false;
 	unsigned long long since = 0;
 	char st;
@@ -593,7 +711,7 @@ static void NORETURN reaper_main(int fd, int target)
 	}
 	/* heapgrab is gone without saying "X". */
 	if (pending || child > 0)
-		reaper_rescue(target, child, pending, since);
+		reaper_rescue(target, hg, child, pending, since);
 	_exit(0);
 }
 
