@@ -62,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -340,7 +341,7 @@ int inject_fork(struct target *t, size_t i, const struct inject_libc *lc,
 	if (err == 0 && result < 0) {
 		err = (int)result;
 		if (why) {
-			strbuf_addf(why, "clone() in process %d failed: %s", t->pid, strerror(-err));
+			strbuf_addf(why, "the injected clone() failed: %s", strerror(-err));
 			if (err == -EAGAIN)
 				strbuf_addstr(why, " (the target's RLIMIT_NPROC or its pids "
 					      "cgroup limit is reached)");
@@ -668,6 +669,7 @@ static void NORETURN reaper_main(int fd, int target)
 
 	for (size_t k = 0; k < ARRAY_SIZE(ignore); k++)
 		signal(ignore[k], SIG_IGN);
+	(void)prctl(PR_SET_NAME, "heapgrab-reaper", 0, 0, 0);
 	signal(SIGCHLD, SIG_DFL);
 	/* Hold none of heapgrab's files (a pipe reading heapgrab's output
 	 * must see EOF when heapgrab exits). */

@@ -378,10 +378,10 @@ int inject_check(int pid, struct strbuf *why)
 	closedir(d);
 	if (total && filtered == total) {
 		if (why)
-			strbuf_addf(why, "process %d runs under a seccomp %s (Seccomp: %d in "
+			strbuf_addf(why, "it runs under a seccomp %s (Seccomp: %d in "
 				    "/proc/%d/status), which may kill it for a system call it "
 				    "does not expect: heapgrab injects nothing into it",
-				    pid, mode == 1 ? "strict mode" : "filter", mode, pid);
+				    mode == 1 ? "strict mode" : "filter", mode, pid);
 		return -HG_E_SECCOMP;
 	}
 	return 0;
@@ -422,7 +422,10 @@ int inject_pick_thread(struct target *t, int prefer_tid, struct strbuf *why)
 		}
 	}
 	if (why)
-		strbuf_addf(why, "no thread of process %d can run injected code (%s)", t->pid,
-			    last == -ENOSPC ? "no room on any thread's stack" : hg_strerror(last));
+		strbuf_addf(why, "no thread can run injected code: %s",
+			    last == -ENOSPC ? "none has room on its stack" :
+			    last == -HG_E_INJECT_STOPPED ? "the process is stopped (SIGSTOP)" :
+			    last == -HG_E_SECCOMP ? "every thread runs under a seccomp filter" :
+			    last == -HG_E_UNSUPPORTED ? "not a 64-bit process" : hg_strerror(last));
 	return last;
 }

@@ -184,7 +184,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		goto out;
 	if (need_inject) {
 		err = inject_libc_find(t, &iwhy, &lc);
-		if (err == 0 && want_fork)
+		if (err == 0)
 			err = inject_check(pid, &iwhy);
 		if (err < 0 && want_fork && mode == SNAPSHOT_FORK_AUTO &&
 		    !(opts && opts->mallinfo) && err != -HG_E_NO_PROCESS) {
