@@ -872,17 +872,29 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes)
 {
 	struct live *l = L(t);
+	bool use_memfd = l->use_memfd;
 	int err;
 
-	/* /proc/PID/mem is per process: drop the target's, open the child's
-	 * on first need, and drop that again afterwards. */
+	/*
+	 * The child's pages are shared copy-on-write with the target. Read
+	 * them through /proc/PID/mem, never process_vm_readv(): the latter
+	 * pins the pages (FOLL_PIN), and since Linux 5.19 a pin of a shared
+	 * anonymous page unshares it first (mm/gup.c gup_must_unshare()),
+	 * which would copy every page of the child, as slow as a memcpy of
+	 * it and twice the memory, charged to the target's cgroup.
+	 * /proc/PID/mem takes plain references (FOLL_FORCE) and copies
+	 * nothing. It is per process: drop the target's, open the child's on
+	 * first need, and drop that again afterwards.
+	 */
 	if (l->memfd >= 0) {
 		close(l->memfd);
 		l->memfd = -1;
 	}
 	l->read_pid = pid;
+	l->use_memfd = true;
 	err = live_freeze(t, ret_bytes);
 	l->read_pid = l->pid;
+	l->use_memfd = use_memfd;
 	if (l->memfd >= 0) {
 		close(l->memfd);
 		l->memfd = -1;
