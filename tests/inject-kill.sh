@@ -17,6 +17,8 @@
 # stopped.  At the end the fixture's own checks pass (every block intact,
 # no SIGCHLD, blocked threads undisturbed, masks and FP state intact).
 # How many kills landed while the child existed is printed, not limited.
+# Then 6 runs ended with SIGINT or SIGTERM (caught: heapgrab detaches, then
+# dies of the signal) as soon as the child exists: the same guarantees.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
@@ -54,5 +56,28 @@ while [ "$run" -lt 20 ]; do
 	run=$((run + 1))
 done
 log_ "$child_hits of 10 kills came while the snapshot child existed"
+
+# SIGINT and SIGTERM, which heapgrab catches (it detaches, then dies of the
+# signal): the same guarantees, 3 of each, as soon as the child exists.
+for sig in INT TERM INT TERM INT TERM; do
+	HG_OUT=s$run.out HG_ERR=s$run.err spawn_hg attach --fork "$FX_PID" --format json
+	n=0
+	while [ "$n" -lt 2000 ] && kill -0 "$HG_PID" 2> /dev/null &&
+	      [ -z "$(children_of "$FX_PID")" ]; do
+		n=$((n + 1))
+	done
+	kill "-$sig" "$HG_PID" 2> /dev/null
+	rc=0
+	wait_timeout_ "$HG_PID" 20 || rc=$?
+	[ "$rc" -ne 124 ] || fail_ "heapgrab did not end within 20 s of SIG$sig"
+	case $rc in
+	134|135|136|139) sed 's/^/    /' "s$run.err" >&2
+		fail_ "heapgrab crashed (status $rc) after SIG$sig" ;;
+	esac
+	log_ "SIG$sig: heapgrab status $rc"
+	fx_children_ok "SIG$sig"
+	check_untouched "$FX_PID"
+	run=$((run + 1))
+done
 finish_fixture
 cat "$FX_ERR" >&2
