@@ -234,11 +234,13 @@ static void reap_pause(void)
 }
 
 /*
- * Reap the zombie CHILD of the running process T->pid from inside it:
- * seize one thread, inject wait4, detach. 0 when reaped or not there any
- * more (the target may have exited, or waited for it itself).
+ * Reap the zombie CHILD of the running process PID from inside it: seize
+ * one thread, inject wait4, detach. 0 when reaped or not there any more
+ * (the target may have exited, or waited for it itself). The memory map
+ * the injection checks the stack against is read afresh into a target of
+ * its own: the caller's target keeps the maps of the snapshot's instant.
  */
-static int reap_in_target(struct target *t, int child, const struct inject_libc *lc,
+static int reap_in_target(int pid, int child, const struct inject_libc *lc,
 			  long traced_wait_ms, struct strbuf *why)
 {
 	long traced_until = inject_now_ms() + traced_wait_ms;
@@ -246,17 +248,25 @@ static int reap_in_target(struct target *t, int child, const struct inject_libc 
 
 	for (int tries = 0; tries < REAP_TRIES; tries++) {
 		long deadline = inject_now_ms() + REAP_TIMEOUT_MS;
-		int tid = live_tid(t->pid);
+		int tid = live_tid(pid);
 		bool group_stop = false;
+		struct target *m = NULL;
 
 		if (!tid)
 			return 0;	/* the target is gone: so is its zombie */
-		err = live_refresh_maps(t);
+		err = target_live_open(pid, &m);
 		if (err < 0)
-			return err == -HG_E_TARGET_GONE ? 0 : err;
+			return err == -HG_E_NO_PROCESS || err == -HG_E_ZOMBIE ? 0 : err;
 		err = seize_one(tid, deadline, &group_stop);
-		if (err == -HG_E_TARGET_GONE)
-			continue;	/* that thread exited: take another */
+		if (err == 0) {
+			err = reap_once(m, tid, child, lc, why);
+			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+		} else if (err != -HG_E_ALREADY_TRACED) {
+			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
+		}
+		target_close(m);
+		if (err == 1 || err == -HG_E_TARGET_GONE)
+			return 0;	/* reaped; or the thread or the target went */
 		if (err == -HG_E_ALREADY_TRACED && inject_now_ms() < traced_until) {
 			/* Someone holds it for a moment (a dying heapgrab
 			 * whose tracees the kernel has not let go yet). */
@@ -265,26 +275,16 @@ static int reap_in_target(struct target *t, int child, const struct inject_libc 
 			continue;
 		}
 		if (err < 0) {
-			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 			if (why)
-				strbuf_addf(why, "cannot stop thread %d of process %d to reap its "
-					    "snapshot child %d: %s", tid, t->pid, child,
-					    hg_strerror(err));
+				strbuf_addf(why, "cannot reap snapshot child %d in process %d: %s",
+					    child, pid, hg_strerror(err));
 			return err;
 		}
-		err = reap_once(t, tid, child, lc, why);
-		(void)ptrace(PTRACE_DETACH, tid, 0, 0);
-		if (err == -HG_E_TARGET_GONE)
-			return 0;
-		if (err < 0)
-			return err;
-		if (err == 1)
-			return 0;
 		reap_pause();	/* not handed back to the target yet */
 	}
 	if (why)
 		strbuf_addf(why, "process %d's snapshot child %d was not reapable after %d tries",
-			    t->pid, child, REAP_TRIES);
+			    pid, child, REAP_TRIES);
 	return -HG_E_TIMEOUT;
 }
 
@@ -446,7 +446,7 @@ int inject_child_release(struct target *t, struct inject_child *c,
 			strbuf_addf(why, "snapshot child %d did not die: %s", child, hg_strerror(err));
 		return err;
 	}
-	err = reap_in_target(t, child, lc, REAP_TRACED_WAIT_MS, why);
+	err = reap_in_target(t->pid, child, lc, REAP_TRACED_WAIT_MS, why);
 	if (err == 0)
 		reaper_say('R', 0);
 	return err;
@@ -649,7 +649,7 @@ static void reaper_rescue(int target, int hg, int child, bool pending,
 				rescue_sleep();
 			if (proc_stat(cand[k], &st, &ppid, &start, &sig) == 0 && st == 'Z' &&
 			    ppid == target)
-				(void)reap_in_target(t, cand[k], &lc, RESCUE_TRACED_WAIT_MS, NULL);
+				(void)reap_in_target(target, cand[k], &lc, RESCUE_TRACED_WAIT_MS, NULL);
 		}
 	}
 	target_close(t);
