@@ -20,9 +20,11 @@
  * the original registers are put back only in a stop inside get_signal().
  *
  *   save     PTRACE_GETREGS; PTRACE_GETSIGMASK (which, for a thread in
- *            sigsuspend/ppoll/pselect, returns its saved real mask, since
- *            Linux 4.18); the FP/SSE/AVX state with PTRACE_GETREGSET
- *            NT_X86_XSTATE (PTRACE_GETFPREGS where that fails).
+ *            sigsuspend/ppoll/pselect, returns its saved real mask, and
+ *            PTRACE_SETSIGMASK then clears TIF_RESTORE_SIGMASK: kernel
+ *            ptrace.c, done so for CRIU); the FP/SSE/AVX state with
+ *            PTRACE_GETREGSET NT_X86_XSTATE (PTRACE_GETFPREGS where that
+ *            fails).
  *   stack    below the 128-byte red zone, 64-byte aligned: the saved
  *            xstate, an optional buffer for a struct return value, and an
  *            rt_sigframe (pretcode + ucontext + siginfo) holding the
