@@ -49,7 +49,7 @@ while read -r cmd; do
 	while read -r opt; do
 		val=$(comp heapgrab "$cmd" "$opt" '' | head -n 1)
 		case $opt in
-		--top|--retries|--count|--max-new) val=1 ;;
+		--top|--retries|--count|--max-new|--pad|--timeout) val=1 ;;
 		esac
 		# shellcheck disable=SC2086 # val is empty or one word
 		run_hg "$cmd" "$opt" $val --help

@@ -32,6 +32,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_trim(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 
@@ -42,6 +43,7 @@ extern const char cmd_diff_usage[];
 extern const char cmd_leaks_usage[];
 extern const char cmd_show_usage[];
 extern const char cmd_top_usage[];
+extern const char cmd_trim_usage[];
 extern const char cmd_watch_usage[];
 extern const char cmd_why_usage[];
 
@@ -106,6 +108,12 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 /* -v: "WHAT: N ms in all" since image_graph_open() started. */
 void image_graph_done(const struct image_graph *ig, const char *what);
 void image_graph_close(struct image_graph *ig);
+/* --fork's argument (NULL or "auto") as an enum snapshot_mode; -1 when
+ * neither (cmd/attach.c). */
+int parse_fork_mode(const char *arg);
+/* HEAPGRAB_INJECT_TID from the environment: the thread tests want code
+ * injected into (snapshot_opts.inject_tid); 0 when unset. */
+int inject_tid_from_env(void);
 
 /* Shared by commands (cmd/common.c). */
 

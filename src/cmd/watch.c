@@ -3,8 +3,8 @@
  * line per interval, and at the end the leak suspects.
  *
  * Each snapshot is an ordinary live snapshot (snapshot_take_live: the same
- * consistency loop and detach guarantees as attach); the target runs
- * freely between them. Snapshots are taken on a fixed schedule (start +
+ * consistency loop and detach guarantees as attach; a fork snapshot with
+ * --fork); the target runs freely between them. Snapshots are taken on a fixed schedule (start +
  * i * interval on the monotonic clock), so a slow snapshot does not make
  * the rest drift; when one takes longer than the interval the next
  * follows at once.
@@ -71,7 +71,7 @@ const char cmd_watch_usage[] =
 	"                      [--format text|html] [--color auto|always|never]\n"
 	"                      [--debug-dir DIR] [--no-debug-info] [--retries N]\n"
 	"                      [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
-	"                      [-v] PID\n"
+	"                      [--fork[=auto]] [-v] PID\n"
 	"       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n";
 
 /* "Grew in (nearly) every interval": 80% tolerates an interval or two in
@@ -92,6 +92,7 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_NO_DEBUG_INFO,
 	OPT_RETRIES,
+	OPT_FORK,
 	OPT_HELP,
 };
 
@@ -104,6 +105,7 @@ static const struct option watch_options[] = {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "fork", optional_argument, NULL, OPT_FORK },
 	{ "verbose", no_argument, NULL, 'v' },
 	TYPING_LONG_OPTIONS,
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -535,6 +537,12 @@ int cmd_watch(int argc, char **argv)
 		case OPT_NO_DEBUG_INFO:
 			sopts.no_debug_info = true;
 			break;
+		case OPT_FORK:
+			c = parse_fork_mode(optarg);
+			if (c < 0)
+				return usage_error("--fork takes no value or 'auto', not '%s'", optarg);
+			sopts.mode = (enum snapshot_mode)c;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -572,6 +580,7 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_FAILURE_HG;
 	}
 
+	sopts.inject_tid = inject_tid_from_env();
 	cli_diag_init(&diag);
 	install_detach_handlers();
 	memset(&sa, 0, sizeof(sa));

@@ -19,6 +19,15 @@
  * held but no thread's PC is in the allocator (memcpy inside realloc),
  * every thread runs for a moment.
  *
+ * A fork snapshot (snapshot_opts.mode, --fork) replaces the copy under the
+ * stop by an injected clone (src/inject/fork.c): the target forks a
+ * frozen copy-on-write child and is detached at once; the same copy is
+ * then made from the child, which is killed and reaped in the target
+ * afterwards. The walk reads the same bytes either way, so the census is
+ * the same; only the pause differs (the fork's page-table copy instead of
+ * the memory copy). --verify's mallinfo2() call runs in the stopped,
+ * quiescent target right after the copy (or the fork), before the detach.
+ *
  * With snapshot_opts.keep_image (--contents) the snapshot keeps the memory
  * image the walk read, as a memimage target: for a live target the frozen
  * copy itself, moved out of the ptrace backend (live_take_image: no byte
@@ -28,6 +37,7 @@
 #include "config.h"
 #include "snapshot/snapshot.h"
 #include "heap/glibc.h"
+#include "inject/inject.h"
 #include "target/ptrace.h"
 #include "target/target.h"
 #include "target/unwind.h"
@@ -167,6 +177,35 @@ static int stop_quiescent(struct target *t, struct glibc *g, unsigned max_rounds
 	return 0;
 }
 
+/*
+ * --fork=auto gave up on the fork before or during the stop: remember why,
+ * for the text output and -v, and carry on copying.
+ */
+static void fork_fallback(struct snapshot_live_stats *st, struct diag_sink *diag,
+			  struct strbuf *iwhy, int err)
+{
+	snprintf(st->fallback, sizeof(st->fallback), "%s",
+		 iwhy->len ? iwhy->buf : hg_strerror(err));
+	diag_report(diag, DIAG_NOTE, "no fork snapshot (%s): copying instead", st->fallback);
+	strbuf_reset(iwhy);
+}
+
+/*
+ * The fork snapshot under the stop (src/inject/fork.c): the target forks
+ * a frozen child; nothing is copied yet. Returns 0 with *RET_CHILD set, or
+ * an error with IWHY filled in (the target is still stopped either way).
+ */
+static int fork_under_stop(struct target *t, const struct snapshot_opts *opts,
+			   const struct inject_libc *lc, struct strbuf *iwhy,
+			   struct inject_child **ret_child)
+{
+	int i = inject_pick_thread(t, opts->inject_tid, iwhy);
+
+	if (i < 0)
+		return i;
+	return inject_fork(t, (size_t)i, lc, ret_child, iwhy);
+}
+
 int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_sink *diag,
 		       struct strbuf *why, struct snapshot **ret_snap,
 		       struct snapshot_live_stats *stats)
@@ -181,6 +220,12 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		.no_debug_info = opts && opts->no_debug_info,
 	};
 	unsigned max_rounds = opts && opts->max_rounds ? opts->max_rounds : DEFAULT_MAX_ROUNDS;
+	enum snapshot_mode mode = opts ? opts->mode : SNAPSHOT_COPY;
+	bool want_fork = mode != SNAPSHOT_COPY;
+	bool need_inject = want_fork || (opts && opts->mallinfo);
+	struct strbuf iwhy = STRBUF_INIT;
+	struct inject_child *child = NULL;
+	struct inject_libc lc;
 	double t0, t1, t2;
 	int err;
 
@@ -190,6 +235,26 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	err = glibc_locate(t, &gopts, diag, why, &g);
 	if (err < 0)
 		goto out;
+	if (need_inject) {
+		err = inject_libc_find(t, &iwhy, &lc);
+		if (err == 0)
+			err = inject_check(pid, &iwhy);
+		if (err < 0 && want_fork && mode == SNAPSHOT_FORK_AUTO &&
+		    !(opts && opts->mallinfo) && err != -HG_E_NO_PROCESS) {
+			fork_fallback(&st, diag, &iwhy, err);
+			want_fork = false;
+			err = 0;
+		}
+		if (err < 0)
+			goto inject_failed;
+	}
+	if (want_fork) {
+		err = inject_reaper_start(pid);
+		if (err < 0) {
+			strbuf_addf(&iwhy, "cannot start the reaper process: %s", hg_strerror(err));
+			goto inject_failed;
+		}
+	}
 
 	err = live_prepare(t);
 	if (err < 0)
@@ -200,21 +265,53 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	st.stop_ms = t1 - t0;
 	if (err < 0)
 		goto out;
-	err = live_freeze(t, &st.copied_bytes);
+	if (want_fork) {
+		err = fork_under_stop(t, opts, &lc, &iwhy, &child);
+		st.fork_ms = now_ms() - t1;
+		if (err < 0 && mode == SNAPSHOT_FORK_AUTO && err != -HG_E_TARGET_GONE) {
+			fork_fallback(&st, diag, &iwhy, err);
+			want_fork = false;
+			err = 0;
+		}
+		st.forked = want_fork && err == 0;
+	}
+	if (err == 0 && !st.forked)
+		err = live_freeze(t, &st.copied_bytes);
+	if (err == 0 && opts && opts->mallinfo) {
+		int i = inject_pick_thread(t, opts->inject_tid, &iwhy);
+
+		err = i < 0 ? i : inject_mallinfo(t, (size_t)i, &lc, opts->mallinfo, &iwhy);
+	}
 	/* --unwinder=libunwind: libunwind-ptrace needs the threads stopped */
 	if (err == 0 && opts && opts->types && opts->typing &&
 	    opts->typing->unwinder == TYPING_UNWIND_LIBUNWIND && live_unwind(t, &frames) < 0)
 		diag_report(diag, DIAG_WARNING, "libunwind could not unwind the threads");
 	live_detach(t);
 	t2 = now_ms();
-	st.copy_ms = t2 - t1;
+	st.copy_ms = t2 - t1 - st.fork_ms;
 	st.pause_ms = t2 - t0;
-	if (err < 0)
+	if (child) {
+		/* The target runs again; the child holds the instant. */
+		int e2;
+
+		if (err == 0)
+			err = live_freeze_from(t, inject_child_pid(child), &st.copied_bytes);
+		e2 = inject_child_release(t, child, &lc, &iwhy);
+		child = NULL;
+		st.child_ms = now_ms() - t2;
+		if (e2 < 0 && err == 0)
+			diag_report(diag, DIAG_WARNING, "%s", iwhy.len ? iwhy.buf : hg_strerror(e2));
+	}
+	inject_reaper_stop();
+	if (err < 0) {
+		if (iwhy.len && why && !why->len)
+			strbuf_add(why, iwhy.buf, iwhy.len);
 		goto out;
+	}
 
 	s = xcalloc(1, sizeof(*s));
 	err = glibc_walk(g, t, diag, &s->walk);
-	st.walk_ms = now_ms() - t2;
+	st.walk_ms = now_ms() - t2 - st.child_ms;
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
@@ -227,14 +324,55 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	s = NULL;
 	if (stats)
 		*stats = st;
+	goto out;
+inject_failed:
+	if (why && iwhy.len)
+		strbuf_add(why, iwhy.buf, iwhy.len);
 out:
 	unwound_free(frames);
+	inject_reaper_stop();
+	strbuf_release(&iwhy);
 	snapshot_free(s);
 	glibc_free(g);
 	target_close(t);
 	if (err < 0 && err != -HG_E_NO_PROCESS && live_process_exited(pid)) {
 		/* Whatever failed, the reason is that the process went away
 		 * under us; say that, not what it broke. */
+		if (why)
+			strbuf_reset(why);
+		err = -HG_E_TARGET_GONE;
+	}
+	return err;
+}
+
+int snapshot_run_stopped(int pid, const struct snapshot_opts *opts, struct diag_sink *diag,
+			 struct strbuf *why, int (*prepare)(struct target *t, void *arg),
+			 int (*fn)(struct target *t, void *arg), void *arg)
+{
+	struct target *t = NULL;
+	struct glibc *g = NULL;
+	struct glibc_opts gopts = {
+		.debug_dir = opts ? opts->debug_dir : NULL,
+		.no_debug_info = opts && opts->no_debug_info,
+	};
+	unsigned max_rounds = opts && opts->max_rounds ? opts->max_rounds : DEFAULT_MAX_ROUNDS;
+	unsigned rounds;
+	int err;
+
+	err = target_live_open(pid, &t);
+	if (err < 0)
+		return err;
+	err = glibc_locate(t, &gopts, diag, why, &g);
+	if (err == 0 && prepare)
+		err = prepare(t, arg);
+	if (err == 0)
+		err = stop_quiescent(t, g, max_rounds, &rounds);
+	if (err == 0)
+		err = fn(t, arg);
+	live_detach(t);
+	glibc_free(g);
+	target_close(t);
+	if (err < 0 && err != -HG_E_NO_PROCESS && live_process_exited(pid)) {
 		if (why)
 			strbuf_reset(why);
 		err = -HG_E_TARGET_GONE;

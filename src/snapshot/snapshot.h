@@ -15,6 +15,7 @@
 #include "heap/heap.h"
 
 struct diag_sink;
+struct inject_mallinfo;
 struct strbuf;
 struct target;
 struct typing_opts;
@@ -79,6 +80,15 @@ static inline bool snapshot_chunk_inferred(const struct snapshot *s, size_t i)
 
 void snapshot_types_free(struct snapshot_types *ty);
 
+/* How a live snapshot is taken (snapshot_opts.mode). */
+enum snapshot_mode {
+	SNAPSHOT_COPY,		/* copy the memory while the target is stopped */
+	SNAPSHOT_FORK,		/* the target forks a frozen copy of itself and
+				 * runs on at once; the copy is read (--fork) */
+	SNAPSHOT_FORK_AUTO,	/* SNAPSHOT_FORK, or SNAPSHOT_COPY when the
+				 * target cannot fork (--fork=auto) */
+};
+
 struct snapshot_opts {
 	const char *debug_dir;		/* NULL: default */
 	bool no_debug_info;
@@ -90,6 +100,14 @@ struct snapshot_opts {
 	/* give every live chunk a type (typing/); on by default in cmd/ */
 	bool types;
 	const struct typing_opts *typing;	/* NULL: defaults */
+	/* live only: copy or fork snapshot (src/inject/fork.c) */
+	enum snapshot_mode mode;
+	/* live only (--verify): call the target's mallinfo2() (mallinfo()
+	 * before glibc 2.33) while it is stopped, at the instant the
+	 * snapshot shows; the result goes here. NULL: no call. */
+	struct inject_mallinfo *mallinfo;
+	/* thread to inject into (tests); 0: heapgrab picks one */
+	int inject_tid;
 };
 
 struct snapshot_live_stats {
@@ -100,6 +118,10 @@ struct snapshot_live_stats {
 	double typing_ms;		/* after detach */
 	uint64_t copied_bytes;
 	unsigned rounds;		/* consistency rounds needed */
+	bool forked;			/* a fork snapshot (else a copy) */
+	double fork_ms;			/* the injected clone (inside the pause) */
+	double child_ms;		/* the frozen child's life: the copy from it */
+	char fallback[256];		/* SNAPSHOT_FORK_AUTO copied instead: why */
 };
 
 /*
@@ -111,6 +133,20 @@ struct snapshot_live_stats {
 MUST_CHECK int snapshot_take_live(int pid, const struct snapshot_opts *opts,
 				  struct diag_sink *diag, struct strbuf *why,
 				  struct snapshot **ret_snap, struct snapshot_live_stats *stats);
+
+/*
+ * For commands that act on a stopped, quiescent live target without a
+ * snapshot (`heapgrab trim`): PREPARE(T, ARG) (may be NULL) runs first,
+ * with the target running; then PID is stopped and every thread brought
+ * out of the allocator (the loop of snapshot_take_live(); opts->max_rounds
+ * bounds it, -HG_E_BUSY when it runs out); FN(T, ARG) runs while it is
+ * stopped; then it is detached. Returns FN's result, or an error of its
+ * own with WHY filled in when there is more to say.
+ */
+MUST_CHECK int snapshot_run_stopped(int pid, const struct snapshot_opts *opts,
+				    struct diag_sink *diag, struct strbuf *why,
+				    int (*prepare)(struct target *t, void *arg),
+				    int (*fn)(struct target *t, void *arg), void *arg);
 
 /* Snapshot an already-open, static target (core or memimage). */
 MUST_CHECK int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,

@@ -79,6 +79,8 @@ struct prebuf {
 
 struct live {
 	int pid;
+	int read_pid;		/* whose memory raw_read() reads: pid, or a
+				 * fork snapshot's child (live_freeze_from) */
 	struct prebuf *pre;
 	size_t nr_pre;
 	struct live_thread *th;	/* parallel to target->threads */
@@ -320,7 +322,7 @@ static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 	if (!l->use_memfd) {
 		struct iovec local = { buf, len };
 		struct iovec remote = { (void *)(uintptr_t)addr, len };
-		ssize_t n = process_vm_readv(l->pid, &local, 1, &remote, 1, 0);
+		ssize_t n = process_vm_readv(l->read_pid, &local, 1, &remote, 1, 0);
 
 		if (n >= 0)
 			return n;
@@ -331,7 +333,7 @@ static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 	if (l->memfd < 0) {
 		char path[64];
 
-		snprintf(path, sizeof(path), "/proc/%d/mem", l->pid);
+		snprintf(path, sizeof(path), "/proc/%d/mem", l->read_pid);
 		l->memfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (l->memfd < 0)
 			return errno_to_hg(errno == ENOENT ? ESRCH : errno);
@@ -657,6 +659,14 @@ long live_thread_syscall(const struct target *t, size_t i)
 	return (long)t->threads[i].regs.orig_rax;
 }
 
+bool live_thread_parked(const struct target *t, size_t i)
+{
+	const struct live *l = L(t);
+
+	return i < l->nr && l->stopped && l->th[i].stopped && !l->th[i].group_stop &&
+	       !l->th[i].gone;
+}
+
 bool live_process_exited(int pid)
 {
 	char st = thread_state(pid, pid);
@@ -859,6 +869,39 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 	return 0;
 }
 
+int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes)
+{
+	struct live *l = L(t);
+	bool use_memfd = l->use_memfd;
+	int err;
+
+	/*
+	 * The child's pages are shared copy-on-write with the target. Read
+	 * them through /proc/PID/mem, never process_vm_readv(): the latter
+	 * pins the pages (FOLL_PIN), and since Linux 5.19 a pin of a shared
+	 * anonymous page unshares it first (mm/gup.c gup_must_unshare()),
+	 * which would copy every page of the child, as slow as a memcpy of
+	 * it and twice the memory, charged to the target's cgroup.
+	 * /proc/PID/mem takes plain references (FOLL_FORCE) and copies
+	 * nothing. It is per process: drop the target's, open the child's on
+	 * first need, and drop that again afterwards.
+	 */
+	if (l->memfd >= 0) {
+		close(l->memfd);
+		l->memfd = -1;
+	}
+	l->read_pid = pid;
+	l->use_memfd = true;
+	err = live_freeze(t, ret_bytes);
+	l->read_pid = l->pid;
+	l->use_memfd = use_memfd;
+	if (l->memfd >= 0) {
+		close(l->memfd);
+		l->memfd = -1;
+	}
+	return err;
+}
+
 /*
  * Hand the frozen copy over as a memimage target of its own, with the
  * live target's regions, threads, pid and exe. No byte is copied: the
@@ -938,6 +981,7 @@ int target_live_open(int pid, struct target **ret_target)
 	t = xcalloc(1, sizeof(*t));
 	l = xcalloc(1, sizeof(*l));
 	l->pid = pid;
+	l->read_pid = pid;
 	l->memfd = -1;
 	t->ops = &ptrace_ops;
 	t->priv = l;

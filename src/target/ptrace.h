@@ -56,6 +56,21 @@ bool live_process_exited(int pid);
 bool live_is_stopped(const struct target *t);
 /* Raw syscall number the thread was stopped in, or -1 when not in a syscall. */
 long live_thread_syscall(const struct target *t, size_t i);
+/*
+ * Is thread I parked in the ptrace-stop heapgrab caused (PTRACE_EVENT_STOP
+ * after PTRACE_INTERRUPT), so that src/inject/ may run code in it? False
+ * for a group-stop (the process was SIGSTOPped), a resumed or an exited
+ * thread.
+ */
+bool live_thread_parked(const struct target *t, size_t i);
+/*
+ * live_freeze(), but the bytes come from process PID instead of the target:
+ * the frozen copy-on-write child of a fork snapshot (src/inject/fork.c),
+ * which has the target's memory as it was at the fork. The regions and the
+ * stacks' live parts are the target's (its maps and registers, read while it
+ * was stopped). PID must be traced by us and stopped.
+ */
+MUST_CHECK int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes);
 
 /*
  * Async-signal-safe: detach every thread heapgrab has seized (best effort).

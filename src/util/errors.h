@@ -29,6 +29,10 @@
 	E(CORRUPT_HEAP,     "corrupted heap") \
 	E(UNREADABLE,       "target memory not readable") \
 	E(BUSY,             "a thread stayed inside the allocator") \
+	E(SECCOMP,          "target runs under a seccomp filter: no code is injected into it") \
+	E(NO_GADGET,        "no usable syscall instruction in the target's libc") \
+	E(INJECT_CRASH,     "target crashed inside the injected call") \
+	E(INJECT_STOPPED,   "target was stopped by a signal during the injected call") \
 	E(BAD_ELF,          "not a valid ELF file") \
 	E(NOT_CORE,         "ELF file is not a core dump") \
 	E(TRUNCATED,        "file is truncated") \

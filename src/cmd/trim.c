@@ -1,0 +1,351 @@
+/*
+ * trim.c - `heapgrab trim PID`: make a running process give its free heap
+ * memory back to the system, and show how much it gave.
+ *
+ * The question it answers: a process whose RSS stays high after its load
+ * went away, is it a leak or fragmentation? glibc keeps freed memory in
+ * its arenas; malloc_trim(0) returns every whole free page of every arena
+ * (glibc 2.36 malloc.c mtrim(): MADV_DONTNEED on the pages inside free
+ * chunks, and a shorter top). If RSS drops by the arenas' free bytes, the
+ * memory was free, only held; if it does not, it is in use.
+ *
+ * How: the target is stopped and every thread brought out of the
+ * allocator (snapshot_run_stopped(), the attach consistency loop), then
+ * one thread runs injected calls (src/inject/, the save/restore protocol):
+ * mallinfo2(), malloc_trim(PAD), mallinfo2() again. RSS comes from
+ * /proc/PID/statm before and after the trim. The other threads stay
+ * stopped for the whole time, so the pause is the trim's duration.
+ *
+ * Exit status: 0; 2 when it could not be done (the target's libc has no
+ * malloc_trim, a seccomp filter, the call crashed or timed out: the
+ * thread was restored in every case); 3 when a thread stayed inside the
+ * allocator; 64 usage.
+ */
+#include "config.h"
+#include "cmd/cmd.h"
+#include "inject/inject.h"
+#include "output/census-out.h"
+#include "output/json-writer.h"
+#include "snapshot/snapshot.h"
+#include "target/target.h"
+#include "util/diag.h"
+#include "util/errors.h"
+#include "util/strbuf.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char cmd_trim_usage[] =
+	"usage: heapgrab trim [--format text|json] [--pad BYTES] [--timeout SECONDS]\n"
+	"                     [--retries N] [--debug-dir DIR] [--no-debug-info] [-v] PID\n";
+
+/* malloc_trim on a heap of tens of GiB: madvise over every free page. */
+#define DEFAULT_TIMEOUT_S 60
+
+enum {
+	OPT_PAD = 256,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_DEBUG_DIR,
+	OPT_NO_DEBUG_INFO,
+	OPT_HELP,
+};
+
+static const struct option trim_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "pad", required_argument, NULL, OPT_PAD },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct trim_side {
+	uint64_t rss;			/* resident bytes (/proc/PID/statm) */
+	struct inject_mallinfo mi;
+};
+
+struct trim {
+	int pid;
+	uint64_t pad;
+	unsigned timeout_ms;
+	int prefer_tid;
+	struct inject_libc lc;
+	struct strbuf why;
+	int tid;			/* the thread that made the calls */
+	double call_ms;			/* malloc_trim() alone */
+	struct trim_side before, after;
+	char glibc[16];
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int read_rss(int pid, uint64_t *ret)
+{
+	char path[64];
+	unsigned long long size, resident;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -HG_E_TARGET_GONE;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	if (n != 2)
+		return -HG_E_TARGET_GONE;
+	*ret = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+/* Before the stop: libc's addresses, and may we inject at all? */
+static int trim_prepare(struct target *t, void *arg)
+{
+	struct trim *tr = arg;
+	int err = inject_libc_find(t, &tr->why, &tr->lc);
+
+	if (err == 0)
+		err = inject_check(t->pid, &tr->why);
+	if (err == 0 && !tr->lc.malloc_trim) {
+		strbuf_addstr(&tr->why, "the target's libc does not export malloc_trim");
+		err = -HG_E_NO_GADGET;
+	}
+	snprintf(tr->glibc, sizeof(tr->glibc), "%s", tr->lc.version);
+	return err;
+}
+
+/* Stopped and quiescent: measure, trim, measure. */
+static int trim_stopped(struct target *t, void *arg)
+{
+	struct trim *tr = arg;
+	int i = inject_pick_thread(t, tr->prefer_tid, &tr->why);
+	double t0;
+	int err;
+
+	if (i < 0)
+		return i;
+	tr->tid = t->threads[i].tid;
+	err = read_rss(t->pid, &tr->before.rss);
+	if (err == 0)
+		err = inject_mallinfo(t, (size_t)i, &tr->lc, &tr->before.mi, &tr->why);
+	if (err < 0)
+		return err;
+	t0 = now_ms();
+	err = inject_malloc_trim(t, (size_t)i, &tr->lc, tr->pad, tr->timeout_ms, &tr->why);
+	tr->call_ms = now_ms() - t0;
+	if (err < 0)
+		return err;
+	err = read_rss(t->pid, &tr->after.rss);
+	if (err == 0)
+		err = inject_mallinfo(t, (size_t)i, &tr->lc, &tr->after.mi, &tr->why);
+	return err;
+}
+
+static void side_json(struct json_writer *jw, const struct trim_side *s)
+{
+	jw_object_begin(jw);
+	jw_key(jw, "rss_bytes");
+	jw_uint(jw, s->rss);
+	jw_key(jw, "arena_bytes");
+	jw_uint(jw, s->mi.arena);
+	jw_key(jw, "free_bytes");
+	jw_uint(jw, s->mi.fordblks);
+	jw_key(jw, "in_use_bytes");
+	jw_uint(jw, s->mi.uordblks);
+	jw_key(jw, "mmapped_bytes");
+	jw_uint(jw, s->mi.hblkhd);
+	jw_object_end(jw);
+}
+
+static void trim_json(struct strbuf *sb, const struct trim *tr, const char *exe)
+{
+	struct json_writer jw = JSON_WRITER_INIT(sb);
+
+	jw_object_begin(&jw);
+	jw_key(&jw, "heapgrab");
+	jw_uint(&jw, 1);
+	jw_key(&jw, "target");
+	jw_object_begin(&jw);
+	jw_key(&jw, "pid");
+	jw_int(&jw, tr->pid);
+	jw_key(&jw, "exe");
+	jw_string(&jw, exe);
+	jw_key(&jw, "glibc");
+	jw_string(&jw, tr->glibc);
+	jw_object_end(&jw);
+	jw_key(&jw, "trim");
+	jw_object_begin(&jw);
+	jw_key(&jw, "pad");
+	jw_uint(&jw, tr->pad);
+	jw_key(&jw, "thread");
+	jw_int(&jw, tr->tid);
+	jw_key(&jw, "statistics");
+	jw_string(&jw, tr->before.mi.function);
+	jw_key(&jw, "before");
+	side_json(&jw, &tr->before);
+	jw_key(&jw, "after");
+	side_json(&jw, &tr->after);
+	jw_key(&jw, "released_bytes");
+	jw_uint(&jw, tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0);
+	jw_object_end(&jw);
+	jw_object_end(&jw);
+	strbuf_addch(sb, '\n');
+}
+
+static void row(struct strbuf *sb, const char *name, uint64_t a, uint64_t b)
+{
+	struct strbuf x = STRBUF_INIT, y = STRBUF_INIT, d = STRBUF_INIT;
+
+	fmt_bytes(&x, a);
+	fmt_bytes(&y, b);
+	if (a == b) {
+		strbuf_addstr(&d, "0");
+	} else {
+		strbuf_addch(&d, b > a ? '+' : '-');
+		fmt_bytes(&d, b > a ? b - a : a - b);
+	}
+	strbuf_addf(sb, "  %-26s %12s %12s %13s\n", name, x.buf, y.buf, d.buf);
+	strbuf_release(&x);
+	strbuf_release(&y);
+	strbuf_release(&d);
+}
+
+static void trim_text(struct strbuf *sb, const struct trim *tr, const char *exe)
+{
+	uint64_t released = tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0;
+
+	strbuf_addf(sb, "process %d (%s), glibc %s: malloc_trim(%" PRIu64 ") in thread %d "
+		    "took %.1f ms\n\n", tr->pid, exe, tr->glibc, tr->pad, tr->tid, tr->call_ms);
+	strbuf_addf(sb, "  %-26s %12s %12s %13s\n", "", "before", "after", "change");
+	row(sb, "resident memory (RSS)", tr->before.rss, tr->after.rss);
+	row(sb, "arenas' system memory", tr->before.mi.arena, tr->after.mi.arena);
+	row(sb, "free in the arenas", tr->before.mi.fordblks, tr->after.mi.fordblks);
+	row(sb, "in use in the arenas", tr->before.mi.uordblks, tr->after.mi.uordblks);
+	row(sb, "mmapped chunks", tr->before.mi.hblkhd, tr->after.mi.hblkhd);
+	strbuf_addf(sb, "\n(arena figures from the target's own %s()", tr->before.mi.function);
+	if (tr->before.mi.wraps32)
+		strbuf_addstr(sb, ", int fields: they wrap above 2 GiB");
+	strbuf_addstr(sb, ")\n");
+	strbuf_addstr(sb, "the target returned ");
+	fmt_bytes(sb, released);
+	strbuf_addstr(sb, " to the system");
+	if (tr->before.mi.fordblks) {
+		strbuf_addf(sb, ", %.0f%% of the ", 100.0 * (double)released /
+			    (double)tr->before.mi.fordblks);
+		fmt_bytes(sb, tr->before.mi.fordblks);
+		strbuf_addstr(sb, " its arenas held free");
+	}
+	strbuf_addstr(sb, "\n");
+}
+
+int cmd_trim(int argc, char **argv)
+{
+	struct snapshot_opts sopts = { 0 };
+	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
+	struct diag_sink diag;
+	struct trim tr;
+	unsigned long pid, v;
+	int format = FORMAT_TEXT, c, status = EXIT_OK, err;
+	char exe[4096], path[64];
+	ssize_t n;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.timeout_ms = DEFAULT_TIMEOUT_S * 1000u;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f:v", trim_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = parse_format(optarg);
+			if (format < 0)
+				return usage_error("unknown format '%s' (text, json)", optarg);
+			break;
+		case OPT_PAD:
+			if (parse_number(optarg, ULONG_MAX, &v) < 0)
+				return usage_error("--pad needs a number of bytes, not '%s'", optarg);
+			tr.pad = v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_number(optarg, 3600, &v) < 0 || !v)
+				return usage_error("--timeout needs 1 to 3600 seconds, not '%s'", optarg);
+			tr.timeout_ms = (unsigned)v * 1000u;
+			break;
+		case OPT_RETRIES:
+			if (parse_number(optarg, 1000000, &v) < 0 || !v)
+				return usage_error("--retries needs a positive number, not '%s'", optarg);
+			sopts.max_rounds = (unsigned)v;
+			break;
+		case OPT_DEBUG_DIR:
+			sopts.debug_dir = optarg;
+			break;
+		case OPT_NO_DEBUG_INFO:
+			sopts.no_debug_info = true;
+			break;
+		case 'v':
+			hg_verbose++;
+			break;
+		case OPT_HELP:
+			fputs(cmd_trim_usage, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("unknown option '%s' for trim", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "trim needs a PID" : "trim takes one PID");
+	if (parse_number(argv[optind], INT_MAX, &pid) < 0 || !pid)
+		return usage_error("'%s' is not a process id", argv[optind]);
+
+	tr.pid = (int)pid;
+	tr.prefer_tid = inject_tid_from_env();
+	strbuf_init(&tr.why, 0);
+	cli_diag_init(&diag);
+	install_detach_handlers();
+	err = snapshot_run_stopped(tr.pid, &sopts, &diag, &why, trim_prepare, trim_stopped, &tr);
+	if (err < 0) {
+		const char *detail = why.len ? why.buf : tr.why.len ? tr.why.buf : NULL;
+
+		if (err == -HG_E_BUSY)
+			error_msg("process %lu: a thread stayed inside the allocator (or held an arena "
+				  "lock) for %u rounds; malloc_trim() is not called there (it would "
+				  "wait for that lock)", pid, sopts.max_rounds ? sopts.max_rounds : 2000);
+		else if (detail)
+			error_msg("process %lu: %s", pid, detail);
+		else
+			error_msg("cannot trim process %lu: %s", pid, hg_strerror(err));
+		status = exit_status_for(err);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", tr.pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (format == FORMAT_JSON)
+		trim_json(&out, &tr, exe);
+	else
+		trim_text(&out, &tr, exe);
+	if (write_stdout(&out))
+		status = EXIT_FAILURE_HG;
+	cli_diag_finish(&diag);
+	if (!status && diag.nr_warnings)
+		status = EXIT_WARNINGS;
+out:
+	strbuf_release(&out);
+	strbuf_release(&why);
+	strbuf_release(&tr.why);
+	return status;
+}
