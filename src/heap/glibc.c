@@ -218,6 +218,18 @@ static void set_version(struct glibc *g, const struct libc_file_info *fi)
 	snprintf(g->version, sizeof(g->version), "%s", fi->version[0] ? fi->version : "unknown");
 }
 
+/* -v: which debug file the symbols came from (the resolved path, so a
+ * file found through /proc/PID/root shows where it lies on this host). */
+static void report_debug_file(struct glibc *g, struct diag_sink *diag)
+{
+	const char *f = dbg_debug_file(g->dbg);
+	char *real = f ? realpath(f, NULL) : NULL;
+
+	diag_report(diag, DIAG_NOTE, "libc debug info: %s",
+		    real ? real : f ? f : "in libc itself");
+	free(real);
+}
+
 static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_file_info *fi,
 			struct diag_sink *diag)
 {
@@ -303,6 +315,47 @@ static int locate_disasm(struct glibc *g, struct target *t, const struct libc_fi
 	return 0;
 }
 
+/*
+ * libdwfl's search path for libc's debug file when the target has a root
+ * of its own: a process in a chroot or a container (/proc/PID/root), or a
+ * core read with --sysroot. Its libc6-dbg is below that root, so it is
+ * searched first:
+ *   ROOT/usr/lib/debug            by build-id (.build-id/xx/y.debug;
+ *                                 Debian >= 2.28, Ubuntu >= 2.31)
+ *   ../../usr/lib/debug/lib/x86_64-linux-gnu  (as many ".." as LIBC_PATH
+ *                                 has directories) by .gnu_debuglink name:
+ *                                 ROOT/usr/lib/debug/lib/.../libc-2.27.so,
+ *                                 the only copy Ubuntu bionic's libc6-dbg
+ *                                 ships. libdwfl takes a relative entry
+ *                                 from the directory of the file it opened
+ *                                 (ROOT/lib/x86_64-linux-gnu), and an
+ *                                 absolute one would be prefixed with that
+ *                                 host directory, so only a relative entry
+ *                                 stays inside ROOT.
+ * then the host's (libdw's default ":.debug:/usr/lib/debug": next to the
+ * file, its .debug subdirectory, /usr/lib/debug). libdwfl accepts a file
+ * only when its build-id (or debuglink CRC) matches libc's, so a search
+ * that finds another build's file moves on. --debug-dir replaces all this.
+ * Returns a malloc'd string.
+ */
+static char *debug_path(const char *root, const char *libc_path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *slash = strrchr(libc_path, '/');
+
+	strbuf_addf(&sb, ":.debug:%s/usr/lib/debug:", root);
+	if (libc_path[0] == '/' && slash && slash != libc_path) {
+		for (const char *c = libc_path; c < slash; c++)
+			if (*c == '/')
+				strbuf_addstr(&sb, "../");
+		strbuf_addstr(&sb, "usr/lib/debug");
+		strbuf_add(&sb, libc_path, (size_t)(slash - libc_path));
+		strbuf_addch(&sb, ':');
+	}
+	strbuf_addstr(&sb, "/usr/lib/debug");
+	return strbuf_detach(&sb, NULL);
+}
+
 int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_sink *diag,
 		 struct strbuf *why, struct glibc **ret_glibc)
 {
@@ -342,8 +395,14 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	err = -ENOENT;
 	if (!opts || !opts->no_debug_info) {
 		struct dbg_opts dopts = { .debug_dir = opts ? opts->debug_dir : NULL };
+		char *dipath = NULL;
+		int open_err;
 
-		if (dbg_module_open(host, g->libc_base, &dopts, &g->dbg) == 0) {
+		if (!dopts.debug_dir && t->root && t->root[0])
+			dopts.debug_dir = dipath = debug_path(t->root, libc->path);
+		open_err = dbg_module_open(host, g->libc_base, &dopts, &g->dbg);
+		free(dipath);
+		if (open_err == 0) {
 			err = locate_dwarf(g, t, &fi, diag);
 			if (err == 0 && (!arena_ring_ok(t, &g->l, g->main_arena) ||
 					 !mp_ok(t, &g->l, g->mp))) {
@@ -359,6 +418,8 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 					    "libc debug info does not match the process (main_arena check failed), trying disassembly");
 				err = -ENOENT;
 			}
+			if (err == 0)
+				report_debug_file(g, diag);
 			if (err == -HG_E_NO_LIBC_LAYOUT) {
 				free(host);
 				glibc_free(g);
