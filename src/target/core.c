@@ -1304,6 +1304,44 @@ static char *read_string(struct core *c, taddr_t addr, size_t max)
 	return NULL;
 }
 
+/* Remove PREFIX (LEN bytes, no trailing slash) from *PATH when *PATH lies below it. */
+static void strip_prefix(char *path, const char *prefix, size_t len)
+{
+	if (path && !strncmp(path, prefix, len) && path[len] == '/')
+		memmove(path, path + len, strlen(path + len) + 1);
+}
+
+/*
+ * A core of a chrooted process written from outside the chroot (gdb's
+ * gcore on the host) names files as the host sees them
+ * (/srv/root/usr/lib/.../libc.so.6), a kernel core as the process saw them
+ * (/usr/lib/.../libc.so.6): the kernel resolves paths against the reading
+ * or dumping task's root. With --sysroot /srv/root both must end up at the
+ * same file, so paths that already lie below the sysroot (compared after
+ * realpath) lose that prefix and read as the target saw them.
+ */
+static void strip_sysroot(struct parse *p)
+{
+	struct target *t = p->t;
+	struct core *c = p->c;
+	char *real;
+	size_t len;
+
+	if (!p->opts->sysroot || !p->opts->sysroot[0])
+		return;
+	real = realpath(p->opts->sysroot, NULL);
+	if (!real)
+		return;
+	len = strlen(real);
+	if (len > 1) {
+		for (size_t i = 0; i < c->nr_files; i++)
+			strip_prefix(c->files[i].path, real, len);
+		for (size_t i = 0; i < t->nr_regions; i++)
+			strip_prefix(t->regions[i].path, real, len);
+	}
+	free(real);
+}
+
 static void find_identity(struct parse *p)
 {
 	struct target *t = p->t;
@@ -1313,6 +1351,8 @@ static void find_identity(struct parse *p)
 
 	t->pid = p->have_prpsinfo ? p->prpsinfo_pid :
 		 t->nr_threads ? t->threads[0].tid : 0;
+
+	strip_sysroot(p);
 
 	if (auxv_get(t, AT_PHDR, &v)) {
 		const struct target_region *r = target_region_of(t, v);
