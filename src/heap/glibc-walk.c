@@ -570,6 +570,33 @@ out:
 	return res;
 }
 
+/*
+ * End of the run of mappings that continue R without a gap. The kernel
+ * splits one brk area or one mmap into several VMAs (several lines of
+ * /proc/PID/maps, several PT_LOADs of a core) when part of it gets other
+ * flags: glibc 2.35+ with glibc.malloc.hugetlb=1 calls
+ * madvise(MADV_HUGEPAGE) on every piece by which sysmalloc grows the heap
+ * (malloc.c madvise_thp), so [heap] becomes a row of VMAs whose chunks run
+ * across their borders. Only anonymous private rw neighbours count (the
+ * pseudo name "[heap]" included); a file mapping or a guard page ends it.
+ */
+static taddr_t run_end(const struct target *t, const struct target_region *r)
+{
+	taddr_t end = r->end;
+
+	for (unsigned i = 0; i < 1u << 20; i++) {
+		const struct target_region *n = target_region_of(t, end);
+
+		if (!n || n->start != end || n->shared ||
+		    (n->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
+		    (TARGET_PROT_READ | TARGET_PROT_WRITE) ||
+		    (n->path && n->path[0] == '/'))
+			break;
+		end = n->end;
+	}
+	return end;
+}
+
 /* Main-arena bytes accounted so far: its chunks plus explained overhead. */
 static uint64_t main_accounted(const struct walker *k, uint32_t ai)
 {
@@ -599,15 +626,17 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 	taddr_t stop;
 
 	if (r) {
-		for (taddr_t c = after; c + MINSIZE <= r->end; c += MALLOC_ALIGNMENT) {
+		taddr_t rend = run_end(k->t, r);
+
+		for (taddr_t c = after; c + MINSIZE <= rend; c += MALLOC_ALIGNMENT) {
 			uint64_t hdr;
 
 			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
 			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
-			if (walk_segment(k, ai, c, r->end, SEG_MAIN, true, &stop) != SEG_BROKEN) {
+			if (walk_segment(k, ai, c, rend, SEG_MAIN, true, &stop) != SEG_BROKEN) {
 				*ret_start = c;
-				*ret_end = r->end;
+				*ret_end = rend;
 				return true;
 			}
 		}
@@ -626,9 +655,10 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
 			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
-			if (walk_segment(k, ai, c, q->end, SEG_MAIN, true, &stop) != SEG_BROKEN) {
+			if (walk_segment(k, ai, c, run_end(k->t, q), SEG_MAIN, true, &stop) !=
+			    SEG_BROKEN) {
 				*ret_start = c;
-				*ret_end = q->end;
+				*ret_end = run_end(k->t, q);
 				return true;
 			}
 		}
@@ -650,7 +680,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
 	a->structural += start - k->sbrk_base;
 	r = target_region_of(k->t, start);
-	end = r ? r->end : start;
+	end = r ? run_end(k->t, r) : start;
 	/* Bounded: each round accepts one segment of at least a page. */
 	for (unsigned round = 0; round < 4096; round++) {
 		enum seg_end e = walk_segment(k, ai, start, end, SEG_MAIN, false, &stop);
