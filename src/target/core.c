@@ -142,6 +142,7 @@ struct seg {
 	uint64_t nominal_len;	/* bytes from start the PT_LOAD claims
 				 * (> core_len when the core is cut short) */
 	bool in_load;
+	unsigned load_prot;	/* TARGET_PROT_* of the PT_LOAD (in_load) */
 	bool zero_tail;		/* anonymous, 0 < p_filesz < p_memsz */
 	long file;		/* index into core->files, or -1 */
 	uint64_t file_off;	/* file offset of the byte at start */
@@ -495,6 +496,16 @@ static void cfile_refuse(struct core *c, struct cfile *f, int err,
 }
 
 /* End of the file range (offset + length) that the segments map from F. */
+/*
+ * End of the file bytes that the process could read through its mappings
+ * of file IDX. Mappings the core shows without access do not count: ld.so
+ * before glibc 2.28 (Ubuntu bionic's 2.27) maps a library's whole span
+ * and then makes the gap between text and data PROT_NONE, a mapping that
+ * runs up to 2 MiB past the file's end (kernel cores give it a PT_LOAD
+ * with no flags). gcore writes no PT_LOAD at all for such a gap, nor for
+ * unmodified text; those are left out too: text lies inside the file, and
+ * a read past its end still fails when it happens (cfile_read).
+ */
 static uint64_t cfile_mapped_end(const struct core *c, size_t idx)
 {
 	uint64_t end = 0;
@@ -504,7 +515,7 @@ static uint64_t cfile_mapped_end(const struct core *c, size_t idx)
 
 		uint64_t e = s->file_off + (s->end - s->start);
 
-		if (s->file == (long)idx && e > end)
+		if (s->file == (long)idx && s->in_load && s->load_prot && e > end)
 			end = e;
 	}
 	return end;
@@ -1213,6 +1224,7 @@ static void build_segments(struct parse *p)
 			s->nominal_len = rel < l->filesz ?
 					 MIN(l->filesz - rel, e - a) : 0;
 			s->zero_tail = !f && l->filesz > 0;
+			s->load_prot = l->prot;
 			r->prot = l->prot;
 		}
 		if (f) {
@@ -1342,6 +1354,40 @@ static void strip_sysroot(struct parse *p)
 	free(real);
 }
 
+/*
+ * gdb before 9 (Ubuntu bionic's 8.1) leaves the executable's text out of
+ * a gcore's NT_FILE note, and with it the mapping AT_PHDR points into. The
+ * executable is then the file of the first listed mapping above AT_PHDR
+ * (its data follows its text), if that file's name ends like AT_EXECFN,
+ * the name it was started by. Malloc'd path, or NULL.
+ */
+static char *exe_above_phdr(struct parse *p, uint64_t phdr)
+{
+	struct target *t = p->t;
+	const struct target_region *next = NULL;
+	char *execfn, *slash;
+	const char *base;
+	uint64_t v;
+	size_t n, k;
+
+	for (size_t i = 0; i < t->nr_regions && !next; i++)
+		if (t->regions[i].start > phdr)
+			next = &t->regions[i];
+	if (!next || !next->path || next->path[0] != '/' ||
+	    !auxv_get(t, AT_EXECFN, &v) || !(execfn = read_string(p->c, v, EXECFN_MAX)))
+		return NULL;
+	slash = strrchr(execfn, '/');
+	base = slash ? slash + 1 : execfn;
+	n = strlen(next->path);
+	k = strlen(base);
+	if (!k || n <= k || strcmp(next->path + n - k, base) || next->path[n - k - 1] != '/') {
+		free(execfn);
+		return NULL;
+	}
+	free(execfn);
+	return xstrdup(next->path);
+}
+
 static void find_identity(struct parse *p)
 {
 	struct target *t = p->t;
@@ -1359,6 +1405,8 @@ static void find_identity(struct parse *p)
 
 		if (r && r->path && r->path[0] == '/')
 			t->exe = xstrdup(r->path);
+		else
+			t->exe = exe_above_phdr(p, v);
 	}
 	if (!t->exe && auxv_get(t, AT_EXECFN, &v))
 		t->exe = read_string(c, v, EXECFN_MAX);
