@@ -99,6 +99,50 @@ static bool file_is_static(const char *host_path)
 	return is_static;
 }
 
+/*
+ * Load bias of the ELF file at HOST_PATH, one of whose mappings is R:
+ * R->start - R->offset for a mapping at file offset 0; otherwise through
+ * the PT_LOAD that holds R->offset (page-rounded, as ld.so maps it). 0 and
+ * *RET_BIAS set, or -HG_E_BAD_ELF.
+ */
+static int load_bias(const char *host_path, const struct target_region *r, taddr_t *ret_bias)
+{
+	int fd, err = -HG_E_BAD_ELF;
+	Elf *e;
+	size_t n;
+
+	if (r->offset == 0) {
+		*ret_bias = r->start;
+		return 0;
+	}
+	fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+			uint64_t off, vaddr;
+
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			off = ph.p_offset & ~(uint64_t)4095;
+			vaddr = ph.p_vaddr & ~(uint64_t)4095;
+			if (r->offset < off || r->offset - off >= ph.p_memsz + (ph.p_offset - off) ||
+			    r->start < vaddr + (r->offset - off))
+				continue;
+			*ret_bias = r->start - (r->offset - off) - vaddr;
+			err = 0;
+			break;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
 static int find_libc(struct target *t, struct strbuf *why, const struct target_region **ret)
 {
 	const struct target_region *libc = NULL;
@@ -118,6 +162,18 @@ static int find_libc(struct target *t, struct strbuf *why, const struct target_r
 			}
 		}
 		if (!libc && r->offset == 0 && glibc_is_libc_path(r->path))
+			libc = r;
+	}
+	/*
+	 * gdb before 9 (Ubuntu bionic's 8.1) leaves a library's text out of a
+	 * gcore's NT_FILE note: only its data mappings are listed, none at
+	 * file offset 0. Any libc mapping will do then; glibc_locate() finds
+	 * the load bias from the file's program headers.
+	 */
+	for (size_t i = 0; !libc && i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if (r->path && r->path[0] == '/' && glibc_is_libc_path(r->path))
 			libc = r;
 	}
 	if (!libc) {
@@ -369,7 +425,6 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	if (err < 0)
 		return err;
 	g = xcalloc(1, sizeof(*g));
-	g->libc_base = libc->start;
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 
@@ -382,7 +437,9 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 		g->nr_libc_text++;
 	}
 	host = target_host_path(t, libc->path);
-	err = libc_file_analyze(host, &fi);
+	err = load_bias(host, libc, &g->libc_base);
+	if (err == 0)
+		err = libc_file_analyze(host, &fi);
 	if (err < 0) {
 		if (why)
 			strbuf_addf(why, "cannot read libc '%s': %s", host, hg_strerror(err));
