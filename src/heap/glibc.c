@@ -302,12 +302,8 @@ static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_fil
 	/* Behaviour switches the DWARF cannot show. */
 	g->l.safe_linking = fi->ver_major > 2 || fi->ver_minor >= 32;
 	if (glibc_layout_dwarf(g->dbg, &g->l) < 0) {
-		if (!g->l.source) {
-			diag_report(diag, DIAG_WARNING,
-				    "libc debug info has no usable malloc layout and glibc %s has no built-in one",
-				    g->version);
-			return -HG_E_NO_LIBC_LAYOUT;
-		}
+		if (!g->l.source)
+			return -HG_E_NO_LIBC_LAYOUT;	/* glibc_locate() says why */
 		diag_report(diag, DIAG_NOTE, "libc debug info lacks malloc.c types, using built-in layout");
 	}
 	if (g->l.has_tcache &&
@@ -324,17 +320,44 @@ static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_fil
 	return 0;
 }
 
+/*
+ * The one-line refusal when neither DWARF nor the built-in table gives a
+ * layout: which glibc, why the table does not cover it, and what would
+ * help. A newer glibc may have moved any field (2.42 reworked the tcache),
+ * so guessing would print a wrong census; its debug info gives the layout.
+ */
+static void refuse_layout(struct strbuf *why, const struct libc_file_info *fi, bool no_debug_info)
+{
+	const char *bid = fi->build_id[0] ? fi->build_id : "none";
+
+	if (!fi->ver_major)
+		strbuf_addstr(why, "cannot tell this libc's glibc version");
+	else if (fi->ver_major > 2 || fi->ver_minor > GLIBC_TABLE_LAST_MINOR)
+		strbuf_addf(why, "glibc %s is newer than the malloc layouts heapgrab knows "
+			    "(2.%d to 2.%d)", fi->version, GLIBC_TABLE_FIRST_MINOR,
+			    GLIBC_TABLE_LAST_MINOR);
+	else
+		strbuf_addf(why, "glibc %s is older than 2.%d (no tcache): not supported",
+			    fi->version, GLIBC_TABLE_FIRST_MINOR);
+	if (fi->ver_major == 2 && fi->ver_minor < GLIBC_TABLE_FIRST_MINOR)
+		return;
+	if (no_debug_info)
+		strbuf_addf(why, ", and --no-debug-info was given (libc build-id %s)", bid);
+	else
+		strbuf_addf(why, ", and no debug info for this libc (build-id %s) was found: "
+			    "install its debug symbols (Debian, Ubuntu: libc6-dbg), set "
+			    "DEBUGINFOD_URLS, or use --debug-dir", bid);
+}
+
 static int locate_disasm(struct glibc *g, struct target *t, const struct libc_file_info *fi,
-			 struct diag_sink *diag, struct strbuf *why)
+			 bool no_debug_info, struct diag_sink *diag, struct strbuf *why)
 {
 	taddr_t arena_data = fi->main_arena_data ? g->libc_base + fi->main_arena_data : 0;
 	taddr_t arena_lea = fi->main_arena_lea ? g->libc_base + fi->main_arena_lea : 0;
 
 	if (!fi->ver_major || glibc_layout_table(fi->ver_major, fi->ver_minor, &g->l) < 0) {
 		if (why)
-			strbuf_addf(why, "glibc %s: no built-in malloc layout and no libc debug info "
-				    "(install its debug symbols, e.g. libc6-dbg, or use --debug-dir)",
-				    g->version);
+			refuse_layout(why, fi, no_debug_info);
 		return -HG_E_NO_LIBC_LAYOUT;
 	}
 	if (arena_lea && arena_data && arena_lea != arena_data)
@@ -481,7 +504,11 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 				free(host);
 				glibc_free(g);
 				if (why)
-					strbuf_addf(why, "glibc %s: unknown malloc layout", fi.version);
+					strbuf_addf(why, "glibc %s: malloc's types in its debug info "
+						    "are not a layout heapgrab can read (2.42 reworked the "
+						    "tcache), and the built-in layouts cover 2.%d to 2.%d "
+						    "only", fi.version,
+						    GLIBC_TABLE_FIRST_MINOR, GLIBC_TABLE_LAST_MINOR);
 				return err;
 			}
 		}
@@ -492,7 +519,7 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 		g->code = NULL;
 		g->nr_code = 0;
 		g->tcache_slot = 0;
-		err = locate_disasm(g, t, &fi, diag, why);
+		err = locate_disasm(g, t, &fi, opts && opts->no_debug_info, diag, why);
 		if (err < 0) {
 			glibc_free(g);
 			return err;
