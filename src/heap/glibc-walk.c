@@ -571,6 +571,23 @@ out:
 }
 
 /*
+ * Can R hold main-arena memory? Private rw and anonymous: the brk area
+ * ([heap]), plain or named ([anon:...]) mmaps, and MAP_HUGETLB mmaps,
+ * which show as "/anon_hugepage (deleted)": with glibc.malloc.hugetlb=2
+ * (2.35+) sbrk is never used (malloc.c ptmalloc_init sets
+ * __always_fail_morecore) and the main arena lives in mmapped segments of
+ * huge pages when the kernel has them (sysmalloc_mmap_fallback).
+ */
+static bool heap_memory(const struct target_region *r)
+{
+	if (r->shared || (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
+	    (TARGET_PROT_READ | TARGET_PROT_WRITE))
+		return false;
+	return !r->path || !strcmp(r->path, "[heap]") || !strncmp(r->path, "[anon:", 6) ||
+	       !strncmp(r->path, "/anon_hugepage", 14);
+}
+
+/*
  * End of the run of mappings that continue R without a gap. The kernel
  * splits one brk area or one mmap into several VMAs (several lines of
  * /proc/PID/maps, several PT_LOADs of a core) when part of it gets other
@@ -578,7 +595,8 @@ out:
  * madvise(MADV_HUGEPAGE) on every piece by which sysmalloc grows the heap
  * (malloc.c madvise_thp), so [heap] becomes a row of VMAs whose chunks run
  * across their borders. Only anonymous private rw neighbours count (the
- * pseudo name "[heap]" included); a file mapping or a guard page ends it.
+ * pseudo name "[heap]" and huge pages included, heap_memory()); a file
+ * mapping or a guard page ends it.
  */
 static taddr_t run_end(const struct target *t, const struct target_region *r)
 {
@@ -587,10 +605,7 @@ static taddr_t run_end(const struct target *t, const struct target_region *r)
 	for (unsigned i = 0; i < 1u << 20; i++) {
 		const struct target_region *n = target_region_of(t, end);
 
-		if (!n || n->start != end || n->shared ||
-		    (n->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-		    (TARGET_PROT_READ | TARGET_PROT_WRITE) ||
-		    (n->path && n->path[0] == '/'))
+		if (!n || n->start != end || !heap_memory(n))
 			break;
 		end = n->end;
 	}
@@ -644,8 +659,7 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 	for (size_t i = 0; i < k->t->nr_regions; i++) {
 		const struct target_region *q = &k->t->regions[i];
 
-		if (q->shared || (q->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-		    (TARGET_PROT_READ | TARGET_PROT_WRITE) || (q->path && q->path[0] == '/'))
+		if (!heap_memory(q))
 			continue;
 		for (taddr_t c = q->start; c + MINSIZE <= q->end; c += PAGE) {
 			uint64_t hdr;
