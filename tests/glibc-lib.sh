@@ -316,6 +316,28 @@ tunables_suite() {
 			"glibc.malloc.hugetlb=2 (heaps of 4 x $ts_hp_ bytes)"
 	fi
 
+	# hugetlb=2 with huge pages the kernel can give (vm.nr_hugepages):
+	# then sbrk is never used (ptmalloc_init sets __always_fail_morecore),
+	# the main arena lives in MAP_HUGETLB segments ("/anon_hugepage" in
+	# the maps) and requests of 2 MiB and more are mmapped huge pages.
+	# The kernel here must have free huge pages (the glibc CI stage
+	# reserves some); else this part is not checked, and says so.
+	ts_free_=$(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo)
+	if [ "$ts_minor_" -lt 35 ] || [ "${ts_hp_:-0}" -ne $((2 << 20)) ]; then
+		log_ "glibc $ROOT_GLIBC, huge page size ${ts_hp_:-?}: MAP_HUGETLB case not applicable"
+	elif [ "${ts_free_:-0}" -lt 32 ]; then
+		log_ "only ${ts_free_:-0} free huge pages (vm.nr_hugepages): the MAP_HUGETLB case is NOT checked"
+	else
+		tun_run hugetlb2-pages glibc.malloc.arena_max=8:glibc.malloc.tcache_count=7:glibc.malloc.hugetlb=2 \
+			fx-arenas --threads 3 --mmap-bytes 3000000
+		expect_json_ hugetlb2-pages.disasm.json 'd["totals"]["mmapped"]["count"]' -eq 4 \
+			"glibc.malloc.hugetlb=2 with huge pages (mmapped chunks)"
+		expect_json_ hugetlb2-pages.disasm.json 'd["totals"]["mmapped"]["bytes"] % (2 << 20)' -eq 0 \
+			"glibc.malloc.hugetlb=2 with huge pages (2 MiB pages)"
+		expect_json_ hugetlb2-pages.disasm.json 'd["arenas"][0]["system_bytes"] % (2 << 20)' -eq 0 \
+			"glibc.malloc.hugetlb=2 with huge pages (main arena segments)"
+	fi
+
 	# mallopt(): fastbins off, fastbins up to 160-byte requests, no
 	# mmapped chunks at all, an arena limit, and padding/trimming/perturb.
 	tun_run mxfast0 "$ts_pin_" fx-arenas --threads 3 --mallopt M_MXFAST=0
