@@ -5,12 +5,15 @@
  * Locating (INTERNALS.md section 2):
  *
  *   1. libc is the mapping of libc.so.6 (or libc-2.N.so) at file offset 0;
- *      its load bias is that mapping's start (libc is linked at 0). No such
- *      mapping: a static binary or another libc. A mapped jemalloc,
- *      tcmalloc or mimalloc: malloc is not glibc's; refused.
+ *      its load bias is that mapping's start (libc is linked at 0). A gcore
+ *      of gdb < 9 lists no such mapping: then any libc mapping, and the
+ *      bias from the PT_LOAD holding its offset. No libc mapping at all: a
+ *      static binary or another libc. A mapped jemalloc, tcmalloc or
+ *      mimalloc: malloc is not glibc's; refused.
  *   2. The on-disk file gives the version, the exported allocator entry
  *      points and the disassembly recipes (debuginfo/libcfile.c).
- *   3. With libc's debug info (separate file by build-id): main_arena and
+ *   3. With libc's debug info (separate file by build-id or debuglink,
+ *      below the target's own root first: debug_path()): main_arena and
  *      mp_ are LOCAL symbols of its .symtab, `tcache` is an STT_TLS symbol
  *      whose GOT slot is the R_X86_64_TPOFF64 relocation with its offset as
  *      addend, layouts come from DWARF, and malloc.c's CU ranges say where
@@ -21,6 +24,10 @@
  *      (heap/glibc-layout.c), allocator code = the hull of the exported
  *      allocator functions. Method "disasm".
  *   5. Every candidate is validated against the target's memory before use.
+ *   6. Neither DWARF nor the table gives a layout (a glibc newer than 2.41
+ *      without debug info, or whose malloc types changed shape): refused
+ *      with one line saying which glibc and what would help
+ *      (refuse_layout()), never guessed.
  *
  * Quiescence (INTERNALS.md 3.2): the tcache fast paths take no lock, so a
  * thread's PC is the primary test; a held arena mutex catches threads
