@@ -55,8 +55,12 @@ for set_dir in "$FIXTURE_CORES"/glibc-*-x86_64; do
 	export CORE_TOOL HEAPGRAB CORE GCORE EXE SYSROOT EMPTY SET
 
 	# 3. The recorded facts, for both cores.
+	gdb_major=$(awk '$1 == "gdb:" { split($NF, v, "."); print v[1] + 0 }' "$set_dir/RECIPE")
 	for kind in core gcore; do
 		c=$work/$kind
+		CORE_OLD_GDB=0
+		[ $kind = gcore ] && [ "${gdb_major:-99}" -lt 9 ] && CORE_OLD_GDB=1
+		export CORE_OLD_GDB
 		"$CORE_TOOL" --sysroot "$SYSROOT" --exe "$EXE" info "$c" >"info.$name.$kind" ||
 			fail "$name/$kind: core-tool info failed"
 		set -- $(head -n 1 ready)
@@ -64,10 +68,15 @@ for set_dir in "$FIXTURE_CORES"/glibc-*-x86_64; do
 		tool_regs "info.$name.$kind" >"regs.$name.$kind"
 		check_values "$name.$kind" "$c" "info.$name.$kind" "regs.$name.$kind"
 		set -- $(libc_text "info.$name.$kind")
-		[ $# -eq 3 ] || fail "$name/$kind: no libc text region"
-		got=$("$CORE_TOOL" --sysroot "$SYSROOT" read "$c" "$1" 256)
-		[ "$got" = "$(file_hex "$SYSROOT$3" "$2" 256)" ] ||
-			fail "$name/$kind: libc text not read from the sysroot copy"
+		if [ $# -eq 0 ] && [ $CORE_OLD_GDB = 1 ]; then
+			# gdb < 9 lists no text mapping in NT_FILE.
+			echo "note: $name/gcore: no libc text region (gdb < 9 gcore)"
+		else
+			[ $# -eq 3 ] || fail "$name/$kind: no libc text region"
+			got=$("$CORE_TOOL" --sysroot "$SYSROOT" read "$c" "$1" 256)
+			[ "$got" = "$(file_hex "$SYSROOT$3" "$2" 256)" ] ||
+				fail "$name/$kind: libc text not read from the sysroot copy"
+		fi
 		"$CORE_TOOL" --sysroot "$SYSROOT" --exe "$EXE" check-files "$c" \
 			>"files.$name.$kind"
 		grep -qx "unusable 0" "files.$name.$kind" ||
@@ -75,8 +84,8 @@ for set_dir in "$FIXTURE_CORES"/glibc-*-x86_64; do
 	done
 
 	# heapgrab's census of both cores: equal, and equal to the process's
-	# own mallinfo2() (check-census.py also compares target.glibc with
-	# this machine's, so that part runs only on the set's glibc).
+	# own mallinfo2() (mallinfo() before 2.33), whatever this machine's
+	# glibc is: target.glibc must be the set's.
 	if [ -x "$HEAPGRAB" ] && "$HEAPGRAB" core --help >/dev/null 2>&1 &&
 	   command -v "${PYTHON3:-python3}" >/dev/null 2>&1; then
 		for kind in core gcore; do
@@ -91,15 +100,11 @@ for set_dir in "$FIXTURE_CORES"/glibc-*-x86_64; do
 			fail "$name: core and gcore censuses differ (see census.$name.same)"
 		set_glibc=${name#glibc-}
 		set_glibc=${set_glibc%-x86_64}
-		if [ "$(getconf GNU_LIBC_VERSION 2>/dev/null)" = "glibc $set_glibc" ]; then
-			"${PYTHON3:-python3}" "$srcdir/check-census.py" check \
-				"census.$name.core.json" --ready ready --symbols disasm \
-				>"census.$name.check" ||
-				fail "$name: census does not match the recorded mallinfo2 (see census.$name.check)"
-			echo "ok: $name: census of core = gcore = recorded mallinfo2"
-		else
-			echo "ok: $name: census of core = gcore (mallinfo2 relations need glibc $set_glibc)"
-		fi
+		"${PYTHON3:-python3}" "$srcdir/check-census.py" check \
+			"census.$name.core.json" --ready ready --symbols disasm \
+			--glibc "$set_glibc" >"census.$name.check" ||
+			fail "$name: census does not match the recorded mallinfo2 (see census.$name.check)"
+		echo "ok: $name: census of core = gcore = recorded mallinfo2 (glibc $set_glibc)"
 	fi
 
 	# 4. Recorded command outputs.

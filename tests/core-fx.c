@@ -43,7 +43,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* gettid() is glibc 2.30+; frozen sets are made under older glibc too. */
+#if !(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+# define gettid() ((pid_t)syscall(SYS_gettid))
+#endif
 
 #define NR_THREADS 2
 #define NR_NODES 8

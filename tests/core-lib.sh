@@ -217,8 +217,12 @@ check_regions()
 		for (i = 1; i <= n; i++) {
 			key = order[i]
 			if (key in seen) continue
-			# gcore leaves out what gdb cannot read ([vvar*]).
+			# gcore leaves out what gdb cannot read ([vvar*]);
+			# gdb < 9 also leaves unmodified text and PROT_NONE
+			# file mappings out of NT_FILE (CORE_OLD_GDB=1).
 			if (kind ~ /gcore$/ && path[key] ~ /^\[vvar/) continue
+			if (kind ~ /gcore$/ && ENVIRON["CORE_OLD_GDB"] == 1 &&
+			    path[key] ~ /^\// && perm[key] !~ /w/) continue
 			print "missing region " key " " path[key]; bad = 1
 		}
 		exit bad
@@ -266,6 +270,6 @@ check_values()
 # libc_text INFO: "ADDR FILE_OFFSET PATH" of libc's first r-x region.
 libc_text()
 {
-	awk '$1 == "region" && $3 == "r-x" && $5 ~ /\/libc\.so\.6$/ {
+	awk '$1 == "region" && $3 == "r-x" && $5 ~ /\/libc(\.so\.6|-2\.[0-9]+\.so)$/ {
 		split($2, se, "-"); print "0x" se[1], "0x" $4, $5; exit }' "$1"
 }

@@ -48,6 +48,11 @@ struct glibc_layout {
 	bool tcache_key;		/* 2.29+: tcache_entry.key */
 };
 
+/* The releases the built-in table covers: 2.26 (the first with a tcache)
+ * to 2.41 (2.42 reworks the tcache: INTERNALS.md 1.6). */
+#define GLIBC_TABLE_FIRST_MINOR	26
+#define GLIBC_TABLE_LAST_MINOR	41
+
 /* Fill L for glibc MAJOR.MINOR from the built-in table. 0 or -HG_E_NO_LIBC_LAYOUT. */
 MUST_CHECK int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l);
 /* Overwrite L's fields from libc's DWARF (malloc.c CU). 0 when every

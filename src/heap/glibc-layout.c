@@ -30,7 +30,7 @@
 
 int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l)
 {
-	if (major != 2 || minor < 26 || minor > 41)
+	if (major != 2 || minor < GLIBC_TABLE_FIRST_MINOR || minor > GLIBC_TABLE_LAST_MINOR)
 		return -HG_E_NO_LIBC_LAYOUT;
 	memset(l, 0, sizeof(*l));
 	l->major = major;

@@ -570,6 +570,48 @@ out:
 	return res;
 }
 
+/*
+ * Can R hold main-arena memory? Private rw and anonymous: the brk area
+ * ([heap]), plain or named ([anon:...]) mmaps, and MAP_HUGETLB mmaps,
+ * which show as "/anon_hugepage (deleted)": with glibc.malloc.hugetlb=2
+ * (2.35+) sbrk is never used (malloc.c ptmalloc_init sets
+ * __always_fail_morecore) and the main arena lives in mmapped segments of
+ * huge pages when the kernel has them (sysmalloc_mmap_fallback).
+ */
+static bool heap_memory(const struct target_region *r)
+{
+	if (r->shared || (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
+	    (TARGET_PROT_READ | TARGET_PROT_WRITE))
+		return false;
+	return !r->path || !strcmp(r->path, "[heap]") || !strncmp(r->path, "[anon:", 6) ||
+	       !strncmp(r->path, "/anon_hugepage", 14);
+}
+
+/*
+ * End of the run of mappings that continue R without a gap. The kernel
+ * splits one brk area or one mmap into several VMAs (several lines of
+ * /proc/PID/maps, several PT_LOADs of a core) when part of it gets other
+ * flags: glibc 2.35+ with glibc.malloc.hugetlb=1 calls
+ * madvise(MADV_HUGEPAGE) on every piece by which sysmalloc grows the heap
+ * (malloc.c madvise_thp), so [heap] becomes a row of VMAs whose chunks run
+ * across their borders. Only anonymous private rw neighbours count (the
+ * pseudo name "[heap]" and huge pages included, heap_memory()); a file
+ * mapping or a guard page ends it.
+ */
+static taddr_t run_end(const struct target *t, const struct target_region *r)
+{
+	taddr_t end = r->end;
+
+	for (unsigned i = 0; i < 1u << 20; i++) {
+		const struct target_region *n = target_region_of(t, end);
+
+		if (!n || n->start != end || !heap_memory(n))
+			break;
+		end = n->end;
+	}
+	return end;
+}
+
 /* Main-arena bytes accounted so far: its chunks plus explained overhead. */
 static uint64_t main_accounted(const struct walker *k, uint32_t ai)
 {
@@ -592,29 +634,6 @@ static uint64_t main_accounted(const struct walker *k, uint32_t ai)
  * A candidate is accepted only when a dry walk from it ends exactly at
  * top or at another double fencepost.
  */
-/*
- * The end of the memory that continues region R without a gap: the kernel
- * splits one brk heap into several VMAs (a process that forked and then
- * grew its heap has parts with different anon_vmas, which never merge:
- * tmux, shells, servers that fork), so /proc/PID/maps shows two or more
- * adjacent "[heap]" lines for what glibc sees as one contiguous segment.
- */
-static taddr_t contiguous_end(const struct target *t, const struct target_region *r)
-{
-	taddr_t end = r->end;
-	size_t i = (size_t)(r - t->regions);
-
-	for (i++; i < t->nr_regions; i++) {
-		const struct target_region *q = &t->regions[i];
-
-		if (q->start != end || q->shared || q->prot != r->prot ||
-		    (q->path && q->path[0] == '/'))
-			break;
-		end = q->end;
-	}
-	return end;
-}
-
 static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 			      taddr_t *ret_start, taddr_t *ret_end)
 {
@@ -622,7 +641,7 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 	taddr_t stop;
 
 	if (r) {
-		taddr_t rend = contiguous_end(k->t, r);
+		taddr_t rend = run_end(k->t, r);
 
 		for (taddr_t c = after; c + MINSIZE <= rend; c += MALLOC_ALIGNMENT) {
 			uint64_t hdr;
@@ -640,8 +659,7 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 	for (size_t i = 0; i < k->t->nr_regions; i++) {
 		const struct target_region *q = &k->t->regions[i];
 
-		if (q->shared || (q->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-		    (TARGET_PROT_READ | TARGET_PROT_WRITE) || (q->path && q->path[0] == '/'))
+		if (!heap_memory(q))
 			continue;
 		for (taddr_t c = q->start; c + MINSIZE <= q->end; c += PAGE) {
 			uint64_t hdr;
@@ -651,10 +669,10 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
 			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
-			if (walk_segment(k, ai, c, contiguous_end(k->t, q), SEG_MAIN, true, &stop) !=
+			if (walk_segment(k, ai, c, run_end(k->t, q), SEG_MAIN, true, &stop) !=
 			    SEG_BROKEN) {
 				*ret_start = c;
-				*ret_end = contiguous_end(k->t, q);
+				*ret_end = run_end(k->t, q);
 				return true;
 			}
 		}
@@ -676,7 +694,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
 	a->structural += start - k->sbrk_base;
 	r = target_region_of(k->t, start);
-	end = r ? contiguous_end(k->t, r) : start;
+	end = r ? run_end(k->t, r) : start;
 	/* Bounded: each round accepts one segment of at least a page. */
 	for (unsigned round = 0; round < 4096; round++) {
 		enum seg_end e = walk_segment(k, ai, start, end, SEG_MAIN, false, &stop);

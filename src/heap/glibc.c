@@ -5,12 +5,15 @@
  * Locating (INTERNALS.md section 2):
  *
  *   1. libc is the mapping of libc.so.6 (or libc-2.N.so) at file offset 0;
- *      its load bias is that mapping's start (libc is linked at 0). No such
- *      mapping: a static binary or another libc. A mapped jemalloc,
- *      tcmalloc or mimalloc: malloc is not glibc's; refused.
+ *      its load bias is that mapping's start (libc is linked at 0). A gcore
+ *      of gdb < 9 lists no such mapping: then any libc mapping, and the
+ *      bias from the PT_LOAD holding its offset. No libc mapping at all: a
+ *      static binary or another libc. A mapped jemalloc, tcmalloc or
+ *      mimalloc: malloc is not glibc's; refused.
  *   2. The on-disk file gives the version, the exported allocator entry
  *      points and the disassembly recipes (debuginfo/libcfile.c).
- *   3. With libc's debug info (separate file by build-id): main_arena and
+ *   3. With libc's debug info (separate file by build-id or debuglink,
+ *      below the target's own root first: debug_path()): main_arena and
  *      mp_ are LOCAL symbols of its .symtab, `tcache` is an STT_TLS symbol
  *      whose GOT slot is the R_X86_64_TPOFF64 relocation with its offset as
  *      addend, layouts come from DWARF, and malloc.c's CU ranges say where
@@ -21,6 +24,10 @@
  *      (heap/glibc-layout.c), allocator code = the hull of the exported
  *      allocator functions. Method "disasm".
  *   5. Every candidate is validated against the target's memory before use.
+ *   6. Neither DWARF nor the table gives a layout (a glibc newer than 2.41
+ *      without debug info, or whose malloc types changed shape): refused
+ *      with one line saying which glibc and what would help
+ *      (refuse_layout()), never guessed.
  *
  * Quiescence (INTERNALS.md 3.2): the tcache fast paths take no lock, so a
  * thread's PC is the primary test; a held arena mutex catches threads
@@ -99,6 +106,50 @@ static bool file_is_static(const char *host_path)
 	return is_static;
 }
 
+/*
+ * Load bias of the ELF file at HOST_PATH, one of whose mappings is R:
+ * R->start - R->offset for a mapping at file offset 0; otherwise through
+ * the PT_LOAD that holds R->offset (page-rounded, as ld.so maps it). 0 and
+ * *RET_BIAS set, or -HG_E_BAD_ELF.
+ */
+static int load_bias(const char *host_path, const struct target_region *r, taddr_t *ret_bias)
+{
+	int fd, err = -HG_E_BAD_ELF;
+	Elf *e;
+	size_t n;
+
+	if (r->offset == 0) {
+		*ret_bias = r->start;
+		return 0;
+	}
+	fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &n) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+			uint64_t off, vaddr;
+
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			off = ph.p_offset & ~(uint64_t)4095;
+			vaddr = ph.p_vaddr & ~(uint64_t)4095;
+			if (r->offset < off || r->offset - off >= ph.p_memsz + (ph.p_offset - off) ||
+			    r->start < vaddr + (r->offset - off))
+				continue;
+			*ret_bias = r->start - (r->offset - off) - vaddr;
+			err = 0;
+			break;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
 static int find_libc(struct target *t, struct strbuf *why, const struct target_region **ret)
 {
 	const struct target_region *libc = NULL;
@@ -118,6 +169,18 @@ static int find_libc(struct target *t, struct strbuf *why, const struct target_r
 			}
 		}
 		if (!libc && r->offset == 0 && glibc_is_libc_path(r->path))
+			libc = r;
+	}
+	/*
+	 * gdb before 9 (Ubuntu bionic's 8.1) leaves a library's text out of a
+	 * gcore's NT_FILE note: only its data mappings are listed, none at
+	 * file offset 0. Any libc mapping will do then; glibc_locate() finds
+	 * the load bias from the file's program headers.
+	 */
+	for (size_t i = 0; !libc && i < t->nr_regions; i++) {
+		const struct target_region *r = &t->regions[i];
+
+		if (r->path && r->path[0] == '/' && glibc_is_libc_path(r->path))
 			libc = r;
 	}
 	if (!libc) {
@@ -218,6 +281,18 @@ static void set_version(struct glibc *g, const struct libc_file_info *fi)
 	snprintf(g->version, sizeof(g->version), "%s", fi->version[0] ? fi->version : "unknown");
 }
 
+/* -v: which debug file the symbols came from (the resolved path, so a
+ * file found through /proc/PID/root shows where it lies on this host). */
+static void report_debug_file(struct glibc *g, struct diag_sink *diag)
+{
+	const char *f = dbg_debug_file(g->dbg);
+	char *real = f ? realpath(f, NULL) : NULL;
+
+	diag_report(diag, DIAG_NOTE, "libc debug info: %s",
+		    real ? real : f ? f : "in libc itself");
+	free(real);
+}
+
 static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_file_info *fi,
 			struct diag_sink *diag)
 {
@@ -234,12 +309,8 @@ static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_fil
 	/* Behaviour switches the DWARF cannot show. */
 	g->l.safe_linking = fi->ver_major > 2 || fi->ver_minor >= 32;
 	if (glibc_layout_dwarf(g->dbg, &g->l) < 0) {
-		if (!g->l.source) {
-			diag_report(diag, DIAG_WARNING,
-				    "libc debug info has no usable malloc layout and glibc %s has no built-in one",
-				    g->version);
-			return -HG_E_NO_LIBC_LAYOUT;
-		}
+		if (!g->l.source)
+			return -HG_E_NO_LIBC_LAYOUT;	/* glibc_locate() says why */
 		diag_report(diag, DIAG_NOTE, "libc debug info lacks malloc.c types, using built-in layout");
 	}
 	if (g->l.has_tcache &&
@@ -256,17 +327,44 @@ static int locate_dwarf(struct glibc *g, struct target *t, const struct libc_fil
 	return 0;
 }
 
+/*
+ * The one-line refusal when neither DWARF nor the built-in table gives a
+ * layout: which glibc, why the table does not cover it, and what would
+ * help. A newer glibc may have moved any field (2.42 reworked the tcache),
+ * so guessing would print a wrong census; its debug info gives the layout.
+ */
+static void refuse_layout(struct strbuf *why, const struct libc_file_info *fi, bool no_debug_info)
+{
+	const char *bid = fi->build_id[0] ? fi->build_id : "none";
+
+	if (!fi->ver_major)
+		strbuf_addstr(why, "cannot tell this libc's glibc version");
+	else if (fi->ver_major > 2 || fi->ver_minor > GLIBC_TABLE_LAST_MINOR)
+		strbuf_addf(why, "glibc %s is newer than the malloc layouts heapgrab knows "
+			    "(2.%d to 2.%d)", fi->version, GLIBC_TABLE_FIRST_MINOR,
+			    GLIBC_TABLE_LAST_MINOR);
+	else
+		strbuf_addf(why, "glibc %s is older than 2.%d (no tcache): not supported",
+			    fi->version, GLIBC_TABLE_FIRST_MINOR);
+	if (fi->ver_major == 2 && fi->ver_minor < GLIBC_TABLE_FIRST_MINOR)
+		return;
+	if (no_debug_info)
+		strbuf_addf(why, ", and --no-debug-info was given (libc build-id %s)", bid);
+	else
+		strbuf_addf(why, ", and no debug info for this libc (build-id %s) was found: "
+			    "install its debug symbols (Debian, Ubuntu: libc6-dbg), set "
+			    "DEBUGINFOD_URLS, or use --debug-dir", bid);
+}
+
 static int locate_disasm(struct glibc *g, struct target *t, const struct libc_file_info *fi,
-			 struct diag_sink *diag, struct strbuf *why)
+			 bool no_debug_info, struct diag_sink *diag, struct strbuf *why)
 {
 	taddr_t arena_data = fi->main_arena_data ? g->libc_base + fi->main_arena_data : 0;
 	taddr_t arena_lea = fi->main_arena_lea ? g->libc_base + fi->main_arena_lea : 0;
 
 	if (!fi->ver_major || glibc_layout_table(fi->ver_major, fi->ver_minor, &g->l) < 0) {
 		if (why)
-			strbuf_addf(why, "glibc %s: no built-in malloc layout and no libc debug info "
-				    "(install its debug symbols, e.g. libc6-dbg, or use --debug-dir)",
-				    g->version);
+			refuse_layout(why, fi, no_debug_info);
 		return -HG_E_NO_LIBC_LAYOUT;
 	}
 	if (arena_lea && arena_data && arena_lea != arena_data)
@@ -303,6 +401,47 @@ static int locate_disasm(struct glibc *g, struct target *t, const struct libc_fi
 	return 0;
 }
 
+/*
+ * libdwfl's search path for libc's debug file when the target has a root
+ * of its own: a process in a chroot or a container (/proc/PID/root), or a
+ * core read with --sysroot. Its libc6-dbg is below that root, so it is
+ * searched first:
+ *   ROOT/usr/lib/debug            by build-id (.build-id/xx/y.debug;
+ *                                 Debian >= 2.28, Ubuntu >= 2.31)
+ *   ../../usr/lib/debug/lib/x86_64-linux-gnu  (as many ".." as LIBC_PATH
+ *                                 has directories) by .gnu_debuglink name:
+ *                                 ROOT/usr/lib/debug/lib/.../libc-2.27.so,
+ *                                 the only copy Ubuntu bionic's libc6-dbg
+ *                                 ships. libdwfl takes a relative entry
+ *                                 from the directory of the file it opened
+ *                                 (ROOT/lib/x86_64-linux-gnu), and an
+ *                                 absolute one would be prefixed with that
+ *                                 host directory, so only a relative entry
+ *                                 stays inside ROOT.
+ * then the host's (libdw's default ":.debug:/usr/lib/debug": next to the
+ * file, its .debug subdirectory, /usr/lib/debug). libdwfl accepts a file
+ * only when its build-id (or debuglink CRC) matches libc's, so a search
+ * that finds another build's file moves on. --debug-dir replaces all this.
+ * Returns a malloc'd string.
+ */
+static char *debug_path(const char *root, const char *libc_path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *slash = strrchr(libc_path, '/');
+
+	strbuf_addf(&sb, ":.debug:%s/usr/lib/debug:", root);
+	if (libc_path[0] == '/' && slash && slash != libc_path) {
+		for (const char *c = libc_path; c < slash; c++)
+			if (*c == '/')
+				strbuf_addstr(&sb, "../");
+		strbuf_addstr(&sb, "usr/lib/debug");
+		strbuf_add(&sb, libc_path, (size_t)(slash - libc_path));
+		strbuf_addch(&sb, ':');
+	}
+	strbuf_addstr(&sb, "/usr/lib/debug");
+	return strbuf_detach(&sb, NULL);
+}
+
 int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_sink *diag,
 		 struct strbuf *why, struct glibc **ret_glibc)
 {
@@ -316,7 +455,6 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	if (err < 0)
 		return err;
 	g = xcalloc(1, sizeof(*g));
-	g->libc_base = libc->start;
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 
@@ -329,7 +467,9 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 		g->nr_libc_text++;
 	}
 	host = target_host_path(t, libc->path);
-	err = libc_file_analyze(host, &fi);
+	err = load_bias(host, libc, &g->libc_base);
+	if (err == 0)
+		err = libc_file_analyze(host, &fi);
 	if (err < 0) {
 		if (why)
 			strbuf_addf(why, "cannot read libc '%s': %s", host, hg_strerror(err));
@@ -342,8 +482,14 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	err = -ENOENT;
 	if (!opts || !opts->no_debug_info) {
 		struct dbg_opts dopts = { .debug_dir = opts ? opts->debug_dir : NULL };
+		char *dipath = NULL;
+		int open_err;
 
-		if (dbg_module_open(host, g->libc_base, &dopts, &g->dbg) == 0) {
+		if (!dopts.debug_dir && t->root && t->root[0])
+			dopts.debug_dir = dipath = debug_path(t->root, libc->path);
+		open_err = dbg_module_open(host, g->libc_base, &dopts, &g->dbg);
+		free(dipath);
+		if (open_err == 0) {
 			err = locate_dwarf(g, t, &fi, diag);
 			if (err == 0 && (!arena_ring_ok(t, &g->l, g->main_arena) ||
 					 !mp_ok(t, &g->l, g->mp))) {
@@ -359,11 +505,17 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 					    "libc debug info does not match the process (main_arena check failed), trying disassembly");
 				err = -ENOENT;
 			}
+			if (err == 0)
+				report_debug_file(g, diag);
 			if (err == -HG_E_NO_LIBC_LAYOUT) {
 				free(host);
 				glibc_free(g);
 				if (why)
-					strbuf_addf(why, "glibc %s: unknown malloc layout", fi.version);
+					strbuf_addf(why, "glibc %s: malloc's types in its debug info "
+						    "are not a layout heapgrab can read (2.42 reworked the "
+						    "tcache), and the built-in layouts cover 2.%d to 2.%d "
+						    "only", fi.version,
+						    GLIBC_TABLE_FIRST_MINOR, GLIBC_TABLE_LAST_MINOR);
 				return err;
 			}
 		}
@@ -374,7 +526,7 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 		g->code = NULL;
 		g->nr_code = 0;
 		g->tcache_slot = 0;
-		err = locate_disasm(g, t, &fi, diag, why);
+		err = locate_disasm(g, t, &fi, opts && opts->no_debug_info, diag, why);
 		if (err < 0) {
 			glibc_free(g);
 			return err;

@@ -142,6 +142,7 @@ struct seg {
 	uint64_t nominal_len;	/* bytes from start the PT_LOAD claims
 				 * (> core_len when the core is cut short) */
 	bool in_load;
+	unsigned load_prot;	/* TARGET_PROT_* of the PT_LOAD (in_load) */
 	bool zero_tail;		/* anonymous, 0 < p_filesz < p_memsz */
 	long file;		/* index into core->files, or -1 */
 	uint64_t file_off;	/* file offset of the byte at start */
@@ -495,6 +496,16 @@ static void cfile_refuse(struct core *c, struct cfile *f, int err,
 }
 
 /* End of the file range (offset + length) that the segments map from F. */
+/*
+ * End of the file bytes that the process could read through its mappings
+ * of file IDX. Mappings the core shows without access do not count: ld.so
+ * before glibc 2.28 (Ubuntu bionic's 2.27) maps a library's whole span
+ * and then makes the gap between text and data PROT_NONE, a mapping that
+ * runs up to 2 MiB past the file's end (kernel cores give it a PT_LOAD
+ * with no flags). gcore writes no PT_LOAD at all for such a gap, nor for
+ * unmodified text; those are left out too: text lies inside the file, and
+ * a read past its end still fails when it happens (cfile_read).
+ */
 static uint64_t cfile_mapped_end(const struct core *c, size_t idx)
 {
 	uint64_t end = 0;
@@ -504,7 +515,7 @@ static uint64_t cfile_mapped_end(const struct core *c, size_t idx)
 
 		uint64_t e = s->file_off + (s->end - s->start);
 
-		if (s->file == (long)idx && e > end)
+		if (s->file == (long)idx && s->in_load && s->load_prot && e > end)
 			end = e;
 	}
 	return end;
@@ -1213,6 +1224,7 @@ static void build_segments(struct parse *p)
 			s->nominal_len = rel < l->filesz ?
 					 MIN(l->filesz - rel, e - a) : 0;
 			s->zero_tail = !f && l->filesz > 0;
+			s->load_prot = l->prot;
 			r->prot = l->prot;
 		}
 		if (f) {
@@ -1304,6 +1316,78 @@ static char *read_string(struct core *c, taddr_t addr, size_t max)
 	return NULL;
 }
 
+/* Remove PREFIX (LEN bytes, no trailing slash) from *PATH when *PATH lies below it. */
+static void strip_prefix(char *path, const char *prefix, size_t len)
+{
+	if (path && !strncmp(path, prefix, len) && path[len] == '/')
+		memmove(path, path + len, strlen(path + len) + 1);
+}
+
+/*
+ * A core of a chrooted process written from outside the chroot (gdb's
+ * gcore on the host) names files as the host sees them
+ * (/srv/root/usr/lib/.../libc.so.6), a kernel core as the process saw them
+ * (/usr/lib/.../libc.so.6): the kernel resolves paths against the reading
+ * or dumping task's root. With --sysroot /srv/root both must end up at the
+ * same file, so paths that already lie below the sysroot (compared after
+ * realpath) lose that prefix and read as the target saw them.
+ */
+static void strip_sysroot(struct parse *p)
+{
+	struct target *t = p->t;
+	struct core *c = p->c;
+	char *real;
+	size_t len;
+
+	if (!p->opts->sysroot || !p->opts->sysroot[0])
+		return;
+	real = realpath(p->opts->sysroot, NULL);
+	if (!real)
+		return;
+	len = strlen(real);
+	if (len > 1) {
+		for (size_t i = 0; i < c->nr_files; i++)
+			strip_prefix(c->files[i].path, real, len);
+		for (size_t i = 0; i < t->nr_regions; i++)
+			strip_prefix(t->regions[i].path, real, len);
+	}
+	free(real);
+}
+
+/*
+ * gdb before 9 (Ubuntu bionic's 8.1) leaves the executable's text out of
+ * a gcore's NT_FILE note, and with it the mapping AT_PHDR points into. The
+ * executable is then the file of the first listed mapping above AT_PHDR
+ * (its data follows its text), if that file's name ends like AT_EXECFN,
+ * the name it was started by. Malloc'd path, or NULL.
+ */
+static char *exe_above_phdr(struct parse *p, uint64_t phdr)
+{
+	struct target *t = p->t;
+	const struct target_region *next = NULL;
+	char *execfn, *slash;
+	const char *base;
+	uint64_t v;
+	size_t n, k;
+
+	for (size_t i = 0; i < t->nr_regions && !next; i++)
+		if (t->regions[i].start > phdr)
+			next = &t->regions[i];
+	if (!next || !next->path || next->path[0] != '/' ||
+	    !auxv_get(t, AT_EXECFN, &v) || !(execfn = read_string(p->c, v, EXECFN_MAX)))
+		return NULL;
+	slash = strrchr(execfn, '/');
+	base = slash ? slash + 1 : execfn;
+	n = strlen(next->path);
+	k = strlen(base);
+	if (!k || n <= k || strcmp(next->path + n - k, base) || next->path[n - k - 1] != '/') {
+		free(execfn);
+		return NULL;
+	}
+	free(execfn);
+	return xstrdup(next->path);
+}
+
 static void find_identity(struct parse *p)
 {
 	struct target *t = p->t;
@@ -1314,11 +1398,15 @@ static void find_identity(struct parse *p)
 	t->pid = p->have_prpsinfo ? p->prpsinfo_pid :
 		 t->nr_threads ? t->threads[0].tid : 0;
 
+	strip_sysroot(p);
+
 	if (auxv_get(t, AT_PHDR, &v)) {
 		const struct target_region *r = target_region_of(t, v);
 
 		if (r && r->path && r->path[0] == '/')
 			t->exe = xstrdup(r->path);
+		else
+			t->exe = exe_above_phdr(p, v);
 	}
 	if (!t->exe && auxv_get(t, AT_EXECFN, &v))
 		t->exe = read_string(c, v, EXECFN_MAX);

@@ -959,6 +959,37 @@ static void live_close(struct target *t)
 	t->priv = NULL;
 }
 
+/*
+ * The kernel prints the paths of /proc/PID/maps and /proc/PID/exe relative
+ * to the READER's root (d_path). For a process chrooted below our root,
+ * say into /srv/root, they come out as /srv/root/usr/lib/.../libc.so.6,
+ * while t->root ("/proc/PID/root") already leads into /srv/root. So when
+ * /proc/PID/root names a directory other than "/", that prefix is taken
+ * off every path that has it: paths then read as the target sees them, and
+ * target_host_path() finds the file through /proc/PID/root. A process in
+ * another mount namespace (a container) shows "/" here and its own paths
+ * in maps, which need nothing.
+ */
+static void strip_chroot_prefix(struct target *t, int pid)
+{
+	char link[64], root[4096];
+	ssize_t n;
+	size_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, root, sizeof(root) - 1);
+	if (n <= 1 || root[0] != '/')
+		return;
+	root[n] = '\0';
+	len = (size_t)n;
+	for (size_t i = 0; i <= t->nr_regions; i++) {
+		char **pp = i < t->nr_regions ? &t->regions[i].path : &t->exe;
+
+		if (*pp && !strncmp(*pp, root, len) && (*pp)[len] == '/')
+			memmove(*pp, *pp + len, strlen(*pp + len) + 1);
+	}
+}
+
 static const struct target_ops ptrace_ops = {
 	.name = "ptrace",
 	.read = live_read,
@@ -1008,6 +1039,7 @@ int target_live_open(int pid, struct target **ret_target)
 		target_close(t);
 		return -HG_E_NOT_PERMITTED;
 	}
+	strip_chroot_prefix(t, pid);
 	*ret_target = t;
 	return 0;
 }

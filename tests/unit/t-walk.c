@@ -116,6 +116,16 @@ static void build(struct img *im, const struct glibc_layout *l)
 	put(im->mm, MMAP, MMAP + 16, 0xabcdef);
 }
 
+/*
+ * When set, the heap is two adjacent mappings split inside chunk c[7], the
+ * second one named split_name: glibc 2.35+ with hugetlb=1 madvises each
+ * piece by which it grows [heap], so the kernel shows several VMAs whose
+ * chunks run across their borders; with hugetlb=2 and huge pages the main
+ * arena is in "/anon_hugepage" mappings.
+ */
+static uint64_t split;
+static const char *split_name;
+
 static struct target *image_target(struct img *im)
 {
 	struct target *t = memimage_new();
@@ -123,7 +133,12 @@ static struct target *image_target(struct img *im)
 
 	memimage_add(t, ARENA, im->arena, sizeof(im->arena), true);
 	memimage_add(t, MP, im->mp, sizeof(im->mp), true);
-	memimage_add(t, HEAP, im->heap, sizeof(im->heap), true);
+	if (split) {
+		memimage_add(t, HEAP, im->heap, split, true);
+		memimage_add(t, HEAP + split, im->heap + split, sizeof(im->heap) - split, true);
+	} else {
+		memimage_add(t, HEAP, im->heap, sizeof(im->heap), true);
+	}
 	memimage_add(t, TLS, im->tls, sizeof(im->tls), true);
 	memimage_add(t, MMAP, im->mm, sizeof(im->mm), true);
 	memset(&regs, 0, sizeof(regs));
@@ -138,6 +153,8 @@ static void name_regions(struct target *t)
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		if (t->regions[i].start == HEAP)
 			t->regions[i].path = strdup("[heap]");
+		else if (split && t->regions[i].start == HEAP + split)
+			t->regions[i].path = strdup(split_name);
 		else if (t->regions[i].start == ARENA || t->regions[i].start == MP)
 			t->regions[i].path = strdup("/lib/x86_64-linux-gnu/libc.so.6");
 		else if (t->regions[i].start == TLS)
@@ -175,7 +192,7 @@ int main(void)
 	struct diag_sink d;
 	uint64_t top_bytes;
 
-	plan(23);
+	plan(25);
 	if (glibc_layout_table(2, 36, &l) < 0)
 		return 99;
 	ok(glibc_layout_table(2, 42, &l) < 0 && glibc_layout_table(2, 25, &l) < 0,
@@ -200,6 +217,20 @@ int main(void)
 	is_u64(w.overhead, 0, "no overhead in a contiguous main arena");
 	is_u64(w.system_bytes, HEAPSZ, "system bytes = system_mem");
 	heap_walk_release(&w);
+
+	/* The same heap as two mappings, split inside a chunk. */
+	split = im.c[7] + 0x100 - HEAP;
+	split_name = "[heap]";
+	ok(walk(&im, &l, &w, &d) == 0 && d.nr_warnings == 0 &&
+	   w.totals[CHUNK_BIN].count == 1 && w.totals[CHUNK_TOP].bytes == top_bytes,
+	   "[heap] split in two VMAs inside a chunk (hugetlb=1): same census, no warnings");
+	heap_walk_release(&w);
+	split_name = "/anon_hugepage";
+	ok(walk(&im, &l, &w, &d) == 0 && d.nr_warnings == 0 &&
+	   w.totals[CHUNK_BIN].count == 1 && w.totals[CHUNK_TOP].bytes == top_bytes,
+	   "heap continued in an /anon_hugepage mapping (hugetlb=2): same census");
+	heap_walk_release(&w);
+	split = 0;
 
 	/* Without safe-linking the same links are plain: a 2.31 image. */
 	use_layout(31, &l);
