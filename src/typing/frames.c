@@ -178,6 +178,10 @@ static enum loc_kind eval(struct typer *ty, Dwarf_Op *ops, size_t n, const struc
 				return LOC_NONE;
 			st[sp++] = v;
 			break;
+		case DW_OP_addrx:
+		case DW_OP_GNU_addr_index:
+			/* DWARF 5 (clang): only evaluated for globals (roots.c) */
+			return LOC_NONE;
 		case DW_OP_addr:
 		case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u:
 		case DW_OP_const8u: case DW_OP_constu:
@@ -294,8 +298,19 @@ static void scan_frame(struct typer *ty, const struct frame *f, const struct fra
 	Dwarf_Die *cu, *scopes = NULL;
 	int nscopes;
 
-	if (!mod || !(cu = dwfl_module_addrdie(mod, f->pc, &bias)))
+	if (!mod)
 		return;
+	cu = dwfl_module_addrdie(mod, f->pc, &bias);
+	if (!cu) {
+		/* no .debug_aranges (clang does not emit them; libdw 0.188 then
+		 * finds no CU): look through the CUs' own ranges */
+		for (cu = dwfl_module_nextcu(mod, NULL, &bias); cu;
+		     cu = dwfl_module_nextcu(mod, cu, &bias))
+			if (dwarf_haspc(cu, f->pc - bias) == 1)
+				break;
+		if (!cu)
+			return;
+	}
 	nscopes = dwarf_getscopes(cu, f->pc - bias, &scopes);
 	for (int s = 0; s < nscopes; s++) {
 		int tag = dwarf_tag(&scopes[s]);

@@ -80,12 +80,37 @@ static bool var_location(Dwarf_Die *die, uint64_t *value, bool *tls)
 		*tls = false;
 		return true;
 	}
+	/* DWARF 5 (clang): the address is in .debug_addr, by index */
+	if (n == 1 && (ops[0].atom == DW_OP_addrx || ops[0].atom == DW_OP_GNU_addr_index)) {
+		Dwarf_Attribute res;
+		Dwarf_Addr addr;
+
+		if (dwarf_getlocation_attr(&a, &ops[0], &res) != 0 ||
+		    dwarf_formaddr(&res, &addr) != 0)
+			return false;
+		*value = addr;
+		*tls = false;
+		return true;
+	}
 	if (n == 2 && (ops[1].atom == DW_OP_form_tls_address ||
 		       ops[1].atom == DW_OP_GNU_push_tls_address) &&
 	    (ops[0].atom == DW_OP_const8u || ops[0].atom == DW_OP_const4u ||
 	     ops[0].atom == DW_OP_constu || ops[0].atom == DW_OP_const1u ||
 	     ops[0].atom == DW_OP_const2u)) {
 		*value = ops[0].number;
+		*tls = true;
+		return true;
+	}
+	if (n == 2 && (ops[1].atom == DW_OP_form_tls_address ||
+		       ops[1].atom == DW_OP_GNU_push_tls_address) &&
+	    (ops[0].atom == DW_OP_constx || ops[0].atom == DW_OP_GNU_const_index)) {
+		Dwarf_Attribute res;
+		Dwarf_Word v;
+
+		if (dwarf_getlocation_attr(&a, &ops[0], &res) != 0 ||
+		    dwarf_formudata(&res, &v) != 0)
+			return false;
+		*value = v;
 		*tls = true;
 		return true;
 	}
