@@ -10,7 +10,7 @@
 #                      lets it check itself and exit.  Between the two, the
 #                      hook out_live_hook (if the test defines it) runs on
 #                      the quiescent live target ($SG_PID).
-#   frozen_core        the first frozen core set (fixtures/cores) in
+#   frozen_core        the glibc 2.36 frozen core set (fixtures/cores) in
 #                      ./frozen/: sets CORE, EXE, SYSROOT, EMPTY and
 #                      CORE_ARGS (the options `heapgrab core` needs).
 #   require_viewer_ WHAT
@@ -63,11 +63,9 @@ grow_snapshots() {
 
 frozen_core() {
 	command -v xz > /dev/null 2>&1 || skip_ "xz not installed (frozen cores)"
-	fc_set_=
-	for d_ in "$srcdir"/../fixtures/cores/glibc-*-x86_64; do
-		[ -d "$d_" ] && { fc_set_=$d_; break; }
-	done
-	[ -n "$fc_set_" ] || framework_failure_ "no frozen core set in fixtures/cores"
+	# the 2.36 set: the other sets' sysroots hold other file names
+	fc_set_=$srcdir/../fixtures/cores/glibc-2.36-x86_64
+	[ -d "$fc_set_" ] || framework_failure_ "no frozen core set $fc_set_"
 	mkdir -p frozen/empty
 	for f_ in core exe sysroot/usr/lib/x86_64-linux-gnu/libc.so.6 \
 		sysroot/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
