@@ -14,6 +14,9 @@
 #  - --unwinder=libunwind (libunwind-ptrace during the stop) gives the
 #    same by_type as libdw's unwinder; --unwinder=none loses exactly the
 #    frame-only list;
+#  - folded stacks are ownership paths (global g_table -> struct entry *[]
+#    -> struct entry -> char[]; a local of lonely_holder() -> struct
+#    lonely) and add up to the live chunks;
 #  - a snapshot file (-o) read back with show gives the same by_type;
 #  - a gcore of the same process gives the same by_type;
 #  - --no-types: one "untyped" row with every live chunk;
@@ -57,6 +60,20 @@ grep -q 'struct job <- global g_jobs (fx-types)' live.txt ||
 	fail_ "--explain-types: struct job not reached through the intrusive list head"
 grep -q 'struct obj_int <- .*struct obj \*\|struct obj_int <- global g_an_int' live.txt ||
 	fail_ "--explain-types: no path for struct obj_int"
+
+# folded stacks are ownership paths: root, owner types, type
+HG_OUT=live.folded run_hg attach "$FX_PID" --format folded --value count
+expect_rc 0 "attach --format folded"
+grep -q '^global g_table (fx-types);struct entry \*\[\];struct entry;char\[\] [0-9]' live.folded ||
+	fail_ "folded: no path global g_table -> struct entry *[] -> struct entry -> char[]"
+grep -q '^local head in lonely_holder() (thread [0-9]*, frame #[0-9]*);struct lonely [0-9]' live.folded ||
+	fail_ "folded: no path from lonely_holder()'s local to struct lonely"
+"$PYTHON3" - live.folded live.json <<'PY' || fail_ "folded counts do not add up to the live chunks"
+import json, sys
+total = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1]) if l.strip())
+t = json.load(open(sys.argv[2]))["totals"]
+sys.exit(0 if total == t["in_use"]["count"] + t["mmapped"]["count"] else 1)
+PY
 
 HG_OUT=save.out run_hg attach "$FX_PID" -o snap.hgs --quiet
 expect_rc 0 "attach -o"

@@ -27,6 +27,8 @@
 #include "output/html.h"
 #include "output/pprof.h"
 #include "snapshot/snapshot.h"
+#include "typing/typing.h"
+#include "util/u64map.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -190,14 +192,177 @@ int emit_profile(struct strbuf *out, const struct profile *p, const struct out_o
 	}
 }
 
+/*
+ * Ownership paths for the profiles (issue 8): a chunk's stack is the root
+ * that typing started from, then the types of the chunks whose pointers
+ * led to it (runs of one type collapsed: a list of 10,000 nodes is one
+ * "struct node" frame), then its own type, which the profile builder adds:
+ * "global sessions (server);struct session;char[]". Known only when this
+ * run typed the snapshot (typing keeps who typed whom); a snapshot read
+ * from a file gives type-only stacks.
+ *
+ * Paths are interned in a trie (node = parent node + frame), and each
+ * chunk's path is computed once, from its owner's (an iterative walk up
+ * the owner chain, so long lists cost O(chunks) in all).
+ */
+#define PATH_MAX_FRAMES 24
+#define PATH_UNKNOWN 0u			/* per-chunk pid: not computed yet */
+#define PATH_NONE UINT32_MAX		/* no path: type only */
+#define PATH_BUSY (UINT32_MAX - 1)	/* on the walk's stack (cycle guard) */
+
+struct path_node {
+	uint32_t parent;	/* node id, or PATH_NONE for a root frame */
+	uint32_t frame;		/* frame id */
+};
+
+struct owner_paths {
+	const struct snapshot *s;
+	uint32_t *pid;			/* per chunk: node id + 1, or PATH_* */
+	struct path_node *nodes;
+	size_t nr_nodes, alloc_nodes;
+	const char **frame_str;		/* frame id -> string */
+	size_t nr_frames, alloc_frames;
+	struct u64map frame_ids;	/* string address -> frame id + 1 */
+	struct u64map children;		/* (parent + 1) << 32 | frame -> node id + 1 */
+	uint32_t *stack;
+	size_t alloc_stack;
+	const char *out[PATH_MAX_FRAMES + 1];
+};
+
+static uint32_t frame_id(struct owner_paths *op, const char *str)
+{
+	uint32_t id;
+
+	if (u64map_get(&op->frame_ids, (uint64_t)(uintptr_t)str, &id))
+		return id - 1;
+	ALLOC_GROW(op->frame_str, op->nr_frames + 1, op->alloc_frames);
+	op->frame_str[op->nr_frames] = str;
+	u64map_put(&op->frame_ids, (uint64_t)(uintptr_t)str, (uint32_t)op->nr_frames + 1);
+	return (uint32_t)op->nr_frames++;
+}
+
+static uint32_t path_child(struct owner_paths *op, uint32_t parent, const char *str)
+{
+	uint32_t f = frame_id(op, str), id;
+	uint64_t key = ((uint64_t)(parent == PATH_NONE ? 0 : parent + 1) << 32) | (f + 1);
+
+	if (parent != PATH_NONE && op->nodes[parent].frame == f)
+		return parent;		/* a run of one type: one frame */
+	if (u64map_get(&op->children, key, &id))
+		return id - 1;
+	ALLOC_GROW(op->nodes, op->nr_nodes + 1, op->alloc_nodes);
+	op->nodes[op->nr_nodes] = (struct path_node){ parent, f };
+	u64map_put(&op->children, key, (uint32_t)op->nr_nodes + 1);
+	return (uint32_t)op->nr_nodes++;
+}
+
+/* The path node of the owners of CHUNK (its own type not included). */
+static uint32_t owner_path_of(struct owner_paths *op, size_t chunk)
+{
+	const struct snapshot *s = op->s;
+	size_t n = 0;
+	uint32_t cur = (uint32_t)chunk, base;
+
+	for (;;) {
+		uint32_t from, v = op->pid[cur];
+		const char *root;
+		int k;
+
+		if (v != PATH_UNKNOWN) {
+			base = v == PATH_NONE || v == PATH_BUSY ? PATH_NONE : v - 1;
+			break;
+		}
+		k = typing_owner(s->typing, cur, &from, &root);
+		if (k < 0) {
+			op->pid[cur] = PATH_NONE;
+			base = PATH_NONE;
+			break;
+		}
+		if (k == 0) {
+			base = path_child(op, PATH_NONE, root);
+			op->pid[cur] = base + 1;
+			break;
+		}
+		ALLOC_GROW(op->stack, n + 1, op->alloc_stack);
+		op->stack[n++] = cur;
+		op->pid[cur] = PATH_BUSY;
+		cur = from;
+	}
+	/* back down: each chunk's owners are its owner's plus the owner */
+	while (n--) {
+		uint32_t x = op->stack[n], owner, v = PATH_NONE;
+		const char *root, *t;
+
+		if (base != PATH_NONE && typing_owner(s->typing, x, &owner, &root) == 1 &&
+		    (t = snapshot_chunk_type(s, owner)))
+			v = path_child(op, base, t);
+		op->pid[x] = v == PATH_NONE ? PATH_NONE : v + 1;
+		base = v;
+	}
+	return op->pid[chunk] == PATH_NONE || op->pid[chunk] == PATH_BUSY ?
+	       PATH_NONE : op->pid[chunk] - 1;
+}
+
+/* profile_path_fn over one or two snapshots (a diff's OLD and NEW). */
+static size_t owner_path(void *ctx, const struct snapshot *s, size_t chunk,
+			 const char *const **ret_frames)
+{
+	struct owner_paths *op = ctx;
+	uint32_t node;
+	size_t n = 0, depth = 0;
+
+	if (op[0].s != s)
+		op = &op[1];
+	if (op->s != s || !op->pid)
+		return 0;
+	node = owner_path_of(op, chunk);
+	if (node == PATH_NONE)
+		return 0;
+	for (uint32_t v = node; v != PATH_NONE; v = op->nodes[v].parent)
+		depth++;
+	n = depth > PATH_MAX_FRAMES ? PATH_MAX_FRAMES : depth;
+	for (uint32_t v = node, k = (uint32_t)n; k > 0; v = op->nodes[v].parent)
+		op->out[--k] = op->frame_str[op->nodes[v].frame];
+	if (depth > PATH_MAX_FRAMES)
+		op->out[0] = "...";
+	/* the builder appends the chunk's own type: not twice */
+	if (n > 1 && op->out[n - 1] == snapshot_chunk_type(s, chunk))
+		n--;
+	*ret_frames = op->out;
+	return n;
+}
+
+static void owner_paths_init(struct owner_paths *op, const struct snapshot *s)
+{
+	memset(op, 0, sizeof(*op));
+	op->s = s;
+	if (s && s->typing && s->types)
+		op->pid = xcalloc(s->walk.nr_chunks + 1, sizeof(*op->pid));
+}
+
+static void owner_paths_release(struct owner_paths *op)
+{
+	free(op->pid);
+	free(op->nodes);
+	free(op->frame_str);
+	free(op->stack);
+	u64map_release(&op->frame_ids);
+	u64map_release(&op->children);
+}
+
 int emit_census(struct strbuf *out, const struct snapshot *s, const struct census *c,
 		const struct out_opts *o, int64_t taken)
 {
 	struct strbuf title = STRBUF_INIT, sub = STRBUF_INIT;
+	struct owner_paths paths[2];
+	struct profile_opts popts = { .path = owner_path, .path_ctx = paths };
 	struct profile p;
 	int status = 0;
 
-	profile_from_snapshot(s, /* opts= */ NULL, &p);
+	owner_paths_init(&paths[0], s);
+	owner_paths_init(&paths[1], NULL);
+	profile_from_snapshot(s, &popts, &p);
+	owner_paths_release(&paths[0]);
 	strbuf_addstr(&title, "heapgrab: ");
 	describe(&title, s);
 	strbuf_addf(&sub, "glibc %s, %zu thread%s, taken ", s->meta.glibc, s->meta.nr_threads,
@@ -248,7 +413,16 @@ int emit_diff(struct strbuf *out, const struct snapshot *old, const struct snaps
 	struct profile p;
 	int status = 0;
 
-	profile_from_diff(old, new_, /* opts= */ NULL, &p);
+	{
+		struct owner_paths paths[2];
+		struct profile_opts popts = { .path = owner_path, .path_ctx = paths };
+
+		owner_paths_init(&paths[0], old);
+		owner_paths_init(&paths[1], new_);
+		profile_from_diff(old, new_, &popts, &p);
+		owner_paths_release(&paths[0]);
+		owner_paths_release(&paths[1]);
+	}
 	strbuf_addstr(&title, "heapgrab diff: ");
 	describe(&title, old);
 	strbuf_addstr(&title, " -> ");

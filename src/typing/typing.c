@@ -1043,8 +1043,40 @@ struct member_info {
 	struct ty_table tt;
 	uint32_t *type;		/* per chunk, TY_NONE: untyped */
 	uint8_t *array, *prefix;
+	uint32_t *from;		/* per chunk: typer.from */
 	size_t nr;
+	char **roots;		/* typer.roots */
+	size_t nr_roots;
 };
+
+int typing_owner(const struct typing_result *r, size_t chunk, uint32_t *ret_from,
+		 const char **ret_root)
+{
+	const struct member_info *mi = r ? r->members : NULL;
+	uint32_t from;
+
+	if (!mi || chunk >= mi->nr || mi->type[chunk] == TY_NONE)
+		return -1;
+	from = mi->from[chunk];
+	if (from == UINT32_MAX - 1) {
+		*ret_root = "(vtable)";
+		return 0;
+	}
+	if (from == UINT32_MAX - 2) {
+		*ret_root = "(shape)";
+		return 0;
+	}
+	if (from >= TYPER_ROOT_BASE) {
+		if (from - TYPER_ROOT_BASE >= mi->nr_roots)
+			return -1;
+		*ret_root = mi->roots[from - TYPER_ROOT_BASE];
+		return 0;
+	}
+	if (from >= mi->nr || mi->type[from] == TY_NONE)
+		return -1;
+	*ret_from = from;
+	return 1;
+}
 
 static void set_bit(uint64_t *bits, uint64_t k)
 {
@@ -1144,6 +1176,12 @@ static void keep_members(struct typer *ty, struct typing_result *r)
 	ty->type = NULL;
 	ty->array = NULL;
 	ty->prefix = NULL;
+	mi->from = ty->from;
+	ty->from = NULL;
+	mi->roots = ty->roots;
+	mi->nr_roots = ty->nr_roots;
+	ty->roots = NULL;
+	ty->nr_roots = 0;
 	mi->nr = ty->walk->nr_chunks;
 	r->members = mi;
 }
@@ -1295,6 +1333,10 @@ void typing_result_free(struct typing_result *r)
 		struct member_info *mi = r->members;
 
 		ty_table_free(&mi->tt);
+		for (size_t k = 0; k < mi->nr_roots; k++)
+			free(mi->roots[k]);
+		free(mi->roots);
+		free(mi->from);
 		free(mi->type);
 		free(mi->array);
 		free(mi->prefix);

@@ -98,6 +98,15 @@ MUST_CHECK int typing_run(struct target *image, const struct heap_walk *walk,
 			  struct typing_result **ret);
 void typing_result_free(struct typing_result *r);
 
+/*
+ * Who typed chunk CHUNK: 1 and *RET_FROM, the chunk whose pointer gave it
+ * its type; 0 and *RET_ROOT, a root ("global sessions (server)", "TLS
+ * t_cache (server, thread 12)", "local head in f() (thread 12, frame #1)",
+ * "(vtable)", "(shape)"; valid with R); -1 when CHUNK is untyped.
+ */
+int typing_owner(const struct typing_result *r, size_t chunk, uint32_t *ret_from,
+		 const char **ret_root);
+
 struct strbuf;
 /* The member of walk chunk CHUNK at byte OFFSET of its user area, as
  * ".next" or "[3].name" (array element, then member); false when the
