@@ -493,10 +493,16 @@ static int seize_one(struct target *t, int tid)
 
 			if (tracer > 0 && tracer != getpid())
 				return -HG_E_ALREADY_TRACED;
-			/* A zombie (exiting) thread cannot be seized. */
-			if (thread_state(t->pid, tid) == 'Z' ||
-			    thread_state(t->pid, tid) == 'X')
-				return 1;
+			/* A zombie (exiting) thread cannot be seized; one in
+			 * the middle of exiting becomes a zombie in a moment. */
+			for (int k = 0; k < 20; k++) {
+				char st = thread_state(t->pid, tid);
+				struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+				if (!st || st == 'Z' || st == 'X')
+					return 1;
+				nanosleep(&ts, NULL);
+			}
 			return -HG_E_NOT_PERMITTED;
 		}
 		return -e;
@@ -1034,9 +1040,18 @@ int target_live_open(int pid, struct target **ret_target)
 		return proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
 	}
 	if (!t->exe && !t->nr_regions) {
-		/* Readable /proc entry but no maps: a kernel thread or a
-		 * process we may not look into. */
+		/* Readable /proc entry but no maps: a kernel thread, a
+		 * process we may not look into, or one in the middle of
+		 * exiting (its memory already gone, not yet a zombie): give
+		 * the last one a moment to show it. */
+		for (int i = 0; i < 20 && !live_process_exited(pid); i++) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
 		target_close(t);
+		if (live_process_exited(pid))
+			return proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
 		return -HG_E_NOT_PERMITTED;
 	}
 	strip_chroot_prefix(t, pid);
