@@ -119,7 +119,7 @@ static void type_snapshot(struct snapshot *s, struct target *t,
 	r->nr_names = 0;
 	r->of_chunk = NULL;
 	r->flags = NULL;
-	ty->conflicts = r->stats.conflicts;
+	ty->conflicts = r->conflicts;
 	for (char *p = r->no_dwarf, *nl; p && *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)

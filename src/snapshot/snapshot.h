@@ -37,7 +37,6 @@ struct snapshot_meta {
  */
 #define SNAPSHOT_UNTYPED UINT32_MAX
 #define SNAPSHOT_TYPE_INFERRED 1u	/* typed by shape, not by a pointer */
-#define SNAPSHOT_TYPE__FLAGS SNAPSHOT_TYPE_INFERRED
 
 struct snapshot_types {
 	char **names;			/* owned */

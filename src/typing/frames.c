@@ -274,7 +274,6 @@ static void scan_local(struct typer *ty, Dwarf_Die *var, Dwarf_Die *fn, const st
 		    vn ? vn : "?", fname ? fname : "?", tid, depth);
 	root = typer_add_root(ty, name.buf);
 	strbuf_release(&name);
-	ty->roots_frames++;
 	if (k == LOC_VALUE) {
 		if (tp->kind == TY_PTR)
 			typer_scan_object(ty, t, (const uint8_t *)&val, 8, root, 0);
@@ -349,7 +348,6 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 
 	u->nr_frames = 0;
 	(void)dwfl_thread_getframes(thread, frame_cb, u);
-	u->ty->frames += u->nr_frames;
 	for (size_t i = 0; i < u->nr_frames; i++)
 		scan_frame(u->ty, &u->frames[i],
 			   i + 1 < u->nr_frames ? &u->frames[i + 1] : NULL, tid, i);
@@ -372,7 +370,6 @@ static void scan_unwound(struct typer *ty, const struct unwound *uw)
 			memcpy(fr[i].regs, ut->frames[i].regs, sizeof(fr[i].regs));
 			fr[i].valid = ut->frames[i].valid;
 		}
-		ty->frames += n;
 		for (size_t i = 0; i < n; i++)
 			scan_frame(ty, &fr[i], i + 1 < n ? &fr[i + 1] : NULL, ut->tid, i);
 	}

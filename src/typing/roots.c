@@ -364,7 +364,6 @@ void typer_scan_globals(struct typer *ty)
 		t = var_type(ty, v);
 		if (t == TY_NONE || !has_pointers(ty, t))
 			continue;
-		ty->roots_globals++;
 		scan_var(ty, v, t, v->value + ty->ms->mods[v->mod].dw_bias, "global", 0);
 	}
 }
@@ -390,7 +389,6 @@ static void thread_descriptors(struct typer *ty)
 			continue;
 		strbuf_addf(&name, "thread %d descriptor (struct pthread)",
 			    ty->image->threads[th].tid);
-		ty->roots_tls++;
 		typer_scan_object(ty, t, p, size, typer_add_root(ty, name.buf), 0);
 		strbuf_release(&name);
 	}
@@ -417,7 +415,6 @@ void typer_scan_tls(struct typer *ty)
 
 			if (!fs)
 				continue;
-			ty->roots_tls++;
 			scan_var(ty, v, t, fs - m->tls_offset + v->value, "TLS",
 				 ty->image->threads[th].tid);
 		}

@@ -74,11 +74,9 @@ struct typer {
 	uint8_t *buf;
 	size_t buf_len;
 
-	uint64_t conflicts, rejected, by_header;
+	uint64_t conflicts;
 	char *conflict_examples[TYPER_CONFLICT_EXAMPLES];
 	size_t nr_conflict_examples;
-	uint64_t roots_globals, roots_tls, roots_frames;
-	size_t frames;
 };
 
 uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off);

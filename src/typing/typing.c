@@ -56,7 +56,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RANK_SHAPE	0
 #define RANK_INTERIOR	1
@@ -64,14 +63,6 @@
 #define RANK_POINTER	3
 #define RANK_VTABLE	4
 #define RANK_NONE	255
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* malloc's chunk size for a request of N bytes (x86_64: 16-byte aligned,
  * 8 bytes of header overhead, 32 bytes minimum; malloc.c request2size). */
@@ -319,7 +310,6 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 			      tp->flex || chunk_for(tp->size) >= ty->walk->chunks[i].size;
 
 		if (tp->size > usable) {
-			ty->rejected++;
 			return;
 		}
 		/* a union alternative validates only when the chunk is what
@@ -328,7 +318,6 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 		if (rank == RANK_WEAK && !tp->flex &&
 		    chunk_for(tp->size) != ty->walk->chunks[i].size &&
 		    ty->walk->chunks[i].state != CHUNK_MMAPPED) {
-			ty->rejected++;
 			return;
 		}
 		if (tp->kind == TY_STRUCT && rank < RANK_VTABLE) {
@@ -607,7 +596,6 @@ static void name_by_symbol(struct typer *ty, struct deferred *d, size_t n, uint3
 		strbuf_addf(&name, "%s (%s)", ty_get(&ty->tt, head)->name, sym);
 		set_type_at(ty, i, ty_alias(&ty->tt, head, name.buf), false, RANK_WEAK, d[e].from,
 			    d[e].member, d[e].prefix);
-		ty->by_header++;
 	}
 	strbuf_release(&name);
 }
@@ -712,7 +700,6 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 		}
 		if (pick == TY_NONE)
 			continue;
-		ty->by_header++;
 		set_type_at(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member, d[e].prefix);
 	}
 	name_by_symbol(ty, d, n, head);
@@ -974,8 +961,6 @@ static void build_result(struct typer *ty, struct typing_result *r)
 		st->of_chunk[i] = TYPING_UNTYPED;
 		if (!is_live(&w->chunks[i]))
 			continue;
-		r->stats.live_chunks++;
-		r->stats.live_bytes += w->chunks[i].size;
 		if (t == TY_NONE)
 			continue;
 		if (idx[a][t] == TYPING_UNTYPED) {
@@ -999,14 +984,8 @@ static void build_result(struct typer *ty, struct typing_result *r)
 			}
 		}
 		st->of_chunk[i] = idx[a][t];
-		if (ty->inferred[i]) {
+		if (ty->inferred[i])
 			st->flags[i] |= TYPING_INFERRED;
-			r->stats.inferred_chunks++;
-			r->stats.inferred_bytes += w->chunks[i].size;
-		} else {
-			r->stats.typed_chunks++;
-			r->stats.typed_bytes += w->chunks[i].size;
-		}
 	}
 	/* layouts per name: exact chunks only, none behind a prefix */
 	r->layouts = xcalloc(st->nr_names + 1, sizeof(*r->layouts));
@@ -1223,7 +1202,6 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	struct typing_result *r = xcalloc(1, sizeof(*r));
 	struct typer *ty = xcalloc(1, sizeof(*ty));
 	struct modset_opts mo = { .debug_dir = opts ? opts->debug_dir : NULL };
-	double t0 = now_ms();
 	size_t n = walk->nr_chunks + 1;
 	int err;
 
@@ -1245,8 +1223,6 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	err = modset_open(image, &mo, &ty->ms);
 	if (err < 0)
 		goto out;
-	r->stats.modules = ty->ms->nr_mods;
-	r->stats.modules_no_dwarf = ty->ms->nr_no_dwarf;
 	{
 		struct strbuf sb = STRBUF_INIT;
 
@@ -1278,16 +1254,12 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	if (!opts || !opts->no_infer)
 		type_by_shape(ty);
 
-	r->stats.conflicts = ty->conflicts;
+	r->conflicts = ty->conflicts;
 	for (size_t k = 0; k < ty->nr_conflict_examples; k++) {
 		r->conflict_examples[k] = ty->conflict_examples[k];
 		ty->conflict_examples[k] = NULL;
 	}
 	r->nr_conflict_examples = ty->nr_conflict_examples;
-	r->stats.roots_globals = ty->roots_globals;
-	r->stats.roots_tls = ty->roots_tls;
-	r->stats.roots_frames = ty->roots_frames;
-	r->stats.frames = ty->frames;
 	build_result(ty, r);
 	if (opts && opts->explain) {
 		r->explain = xcalloc(n, sizeof(*r->explain));
@@ -1304,7 +1276,6 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	if (ty->ms->nr_mods && ty->ms->nr_no_dwarf == ty->ms->nr_mods)
 		diag_report(diag, DIAG_NOTE, "no module has debug info: chunks stay untyped");
 	keep_members(ty, r);
-	r->stats.ms = now_ms() - t0;
 	err = 0;
 out:
 	typer_free(ty);

@@ -44,17 +44,6 @@ struct typing_opts {
 	const struct unwound *frames;
 };
 
-struct typing_stats {
-	uint64_t live_chunks, live_bytes;
-	uint64_t typed_chunks, typed_bytes;		/* exact */
-	uint64_t inferred_chunks, inferred_bytes;
-	uint64_t conflicts;			/* two types reached one chunk */
-	uint64_t roots_globals, roots_tls, roots_frames;
-	size_t modules, modules_no_dwarf;
-	size_t frames;				/* stack frames unwound */
-	double ms;
-};
-
 #define TYPING_CONFLICT_EXAMPLES 8
 
 struct typing_result {
@@ -65,7 +54,8 @@ struct typing_result {
 	size_t nr_names;
 	uint32_t *of_chunk;
 	uint8_t *flags;
-	struct typing_stats stats;
+	/* chunks two different types reached (the higher rank won) */
+	uint64_t conflicts;
 	/* Modules without DWARF, one path per line (for the report). */
 	char *no_dwarf;
 	/* --explain-types: per chunk, how it was typed (NULL entries: untyped) */
