@@ -13,7 +13,7 @@
 #   floor    bench/copyfloor (stop + copy the same mappings, nothing else)
 #            with 1 and with 2 copy threads: the floor under heapgrab's pause
 #   gcore    `gcore` (gdb): the target's pause, gcore's wall time, core size
-# and prints a table of figures next to the goals of issue 2 (pause <= 250
+# and prints a table of figures next to the goals (pause <= 250
 # ms, whole attach <= 3 s, peak RSS <= 1.2 x bytes copied). It prints
 # figures; it never fails because a goal was missed (exit 0 unless the
 # benchmark itself could not run). Not part of make check. Needs root (or
@@ -275,7 +275,7 @@ for t in (1, 2):
 if "gcore" in ph:
     g = ph["gcore"]
     rows.append(("gcore: pause seen by target", f"{g['gap_us'] / 1000:.1f} ms",
-                 "(issue 2: about 2,300 ms here)"))
+                 "(about 2,300 ms here when first measured)"))
     rows.append(("gcore: wall / peak RSS",
                  f"{g['wall_ms'] / 1000:.2f} s / {g['rss_kib'] / 1024:.0f} MiB", ""))
     rows.append(("gcore: core size", f"{core_bytes:,} bytes ({core_bytes / GiB:.2f} GiB)", ""))

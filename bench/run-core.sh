@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-core.sh [BUILD_DIR]: `heapgrab core` on cores of a ~1 GiB, ~4M-chunk
-# heap, next to the same census taken live (issue 3's benchmark).
+# heap, next to the same census taken live.
 #
 # Builds bench/bigheap.c and starts it with core dumps enabled, then:
 #   live   `heapgrab attach --format json PID`: wall time, peak RSS
@@ -10,7 +10,7 @@
 #          core` on that
 # For each core: its size, heapgrab's wall time and peak RSS, RSS as a share
 # of the core, and whether the JSON totals and by_size equal the live ones.
-# Goals (issue 3): core census <= 2 s, peak RSS <= 25% of the core size.
+# Goals: core census <= 2 s, peak RSS <= 25% of the core size.
 # Prints figures; never fails on a goal. Needs root and ~3 GB of disk in OUT.
 #
 # Environment: HEAPGRAB, OUT (default BUILD_DIR/bench-core or

@@ -1,7 +1,7 @@
 #!/bin/bash
 # shellcheck disable=SC2016  # sh -c scripts take their arguments as $0 $1 ...
 # run-fork.sh [BUILD_DIR]: the pause a target feels from heapgrab attach in
-# copy mode, in fork mode (--fork) and from gcore, in one run (issue 7).
+# copy mode, in fork mode (--fork) and from gcore, in one run.
 #
 # For each heap size in SIZES (default "1024:4194304 4096:16777216": 1 GiB
 # in about 4M chunks and 4 GiB in about 16M, both over 4 thread arenas),
@@ -17,7 +17,7 @@
 #            time it read the frozen child
 #   gcore    `gcore` (gdb) once: the target's pause, gcore's wall time
 # and prints a table with ms per GiB of resident memory next to the goals of
-# issue 7 (fork <= 20 ms per GiB, copy <= 250 ms per GiB). It prints
+# the goals (fork <= 20 ms per GiB, copy <= 250 ms per GiB). It prints
 # figures; it never fails because a goal was missed. Not part of make check.
 # Needs root (ptrace of a non-child), gcc, python3, /usr/bin/time, and gdb
 # for gcore; about 3 x the largest heap in free memory and 1.2 x on disk in

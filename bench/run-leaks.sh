@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-leaks.sh [BUILD_DIR]: heapgrab leaks and top --retained on the 1 GiB,
-# 4M-chunk bigheap (issue 6's benchmark).
+# 4M-chunk bigheap.
 #
 # Two heaps, each measured RUNS times (default 3) per command:
 #   flat    the default bigheap: every chunk held by the threads' pointer

@@ -18,7 +18,7 @@ need_cmd od
 start_fx ready
 cp "/proc/$FX_PID/maps" maps || framework_failure "cannot read maps"
 FX_EXE=$(readlink "/proc/$FX_PID/exe")
-# The live census first, when heapgrab is built (issue 3: live, gcore and
+# The live census first, when heapgrab is built (live, gcore and
 # kernel core of one quiescent process give the same census).
 have_hg=
 if [ -x "$HEAPGRAB" ] && "$HEAPGRAB" core --help >/dev/null 2>&1 &&

@@ -3,7 +3,7 @@
 #
 # fx-churn --hot: 6 threads loop malloc/calloc/realloc/free with almost no
 # work in between, so nearly every stop finds a thread inside the allocator
-# (INTERNALS.md 3.2, the hard case).  20 attaches: each must exit 0 with a
+# (doc/glibc-malloc.md §10, the hard case).  20 attaches: each must exit 0 with a
 # complete, self-consistent census (sum(system_bytes) = all kinds +
 # overhead; top.count = arenas) or 3 with one "heapgrab: " line, never
 # anything else and never a half-updated arena reported as fact; the

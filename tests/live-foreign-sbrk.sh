@@ -3,7 +3,7 @@
 #
 # fx-messy --foreign-sbrk calls sbrk(40000) itself between mallocs; the next
 # brk extension finds the break moved and sysmalloc counts the foreign
-# bytes in system_mem (INTERNALS.md 10: they are overhead).  Every relation
+# bytes in system_mem (doc/glibc-malloc.md §8: they are overhead).  Every relation
 # must still hold exactly.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"

@@ -53,7 +53,7 @@ expect_empty hg.err "stderr of heapgrab attach (text)"
 [ -s text.out ] || fail_ "text output is empty"
 sed 's/^/    /' text.out >&2
 if grep -Eq '0x[0-9a-fA-F]{5,}' text.out; then
-	fail_ "default text output contains addresses (STYLE.md 11: use -v or JSON)"
+	fail_ "default text output contains addresses (doc/HACKING.md: use -v or JSON)"
 fi
 "$PYTHON3" "$srcdir/check-text.py" text.out census.json >&2 ||
 	fail_ "the text census does not say what the JSON says"

@@ -4,7 +4,7 @@
 # heapgrab must not hang on a group-stopped target, must give the exact
 # census (every relation, as live-messy.sh), and must leave it stopped: a
 # debugger that resumes a process the user stopped has changed it (CRIU
-# re-stops such tasks, INTERNALS.md 3.1 item 5).  After SIGCONT the fixture's
+# re-stops such tasks, doc/glibc-malloc.md §10).  After SIGCONT the fixture's
 # own checks must pass.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"

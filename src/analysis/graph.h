@@ -58,7 +58,7 @@ struct graph_root {
 };
 
 /*
- * Pointer layout of a chunk, from its type (issue 5's typing fills this):
+ * Pointer layout of a chunk, from its type (typing fills this):
  * word K of the user area may hold a pointer iff bit (K % period) of BITS
  * is set. A struct of S words gives period S; an array of it repeats.
  */

@@ -24,7 +24,7 @@
  *      "thread 1234 TLS", "thread 1234 TLS tls_cache (server)",
  *      "global sessions (server, .bss)", "server .data",
  *      "anonymous mapping 0x7f12a0000000-0x7f12a4000000".
- *    Typing (issue 5) plugs in a namer with DWARF names (stack frames with
+ *    Typing plugs in a namer with DWARF names (stack frames with
  *    function names, locals, TLS variables) that wraps this one: call the
  *    default first, then refine the name and narrow [lo, hi).
  *

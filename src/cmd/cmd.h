@@ -137,7 +137,7 @@ int parse_number(const char *s, unsigned long max, unsigned long *ret);
  * through emit_census() / emit_diff(), or emit_profile() for a command
  * with a profile of its own.
  *
- * leaks (issue 6): build a struct profile of the leaked chunks with
+ * leaks: build a struct profile of the leaked chunks with
  * profile_opts.include (which chunks) and profile_opts.path (their
  * ownership paths; analysis/profile.h), then emit_profile() writes it as
  * pprof or folded with no change to the writers.

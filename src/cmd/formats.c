@@ -193,7 +193,7 @@ int emit_profile(struct strbuf *out, const struct profile *p, const struct out_o
 }
 
 /*
- * Ownership paths for the profiles (issue 8): a chunk's stack is the root
+ * Ownership paths for the profiles: a chunk's stack is the root
  * that typing started from, then the types of the chunks whose pointers
  * led to it (runs of one type collapsed: a list of 10,000 nodes is one
  * "struct node" frame), then its own type, which the profile builder adds:

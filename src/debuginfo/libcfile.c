@@ -4,7 +4,7 @@
  * main_arena and mp_ are LOCAL symbols of malloc.c and the per-thread
  * `tcache` pointer is a `static __thread` variable: without libc's separate
  * debug file none of them has a name. This file recovers their link-time
- * addresses from the stripped libc alone (INTERNALS.md 2.2), the way pwndbg
+ * addresses from the stripped libc alone (doc/glibc-malloc.md §9), the way pwndbg
  * and gef do, with three independent recipes the caller can cross-check:
  *
  *   (a) malloc_trim (malloc.c __malloc_trim, 2.26 to 2.41) starts with
@@ -63,7 +63,7 @@
  * The TLS offset of `tcache` inside libc's TLS block is the value of the
  * R_X86_64_TPOFF64 relocation on the GOT slot G of (b). At run time the
  * slot holds that offset minus libc's static TLS offset, which depends on
- * the executable (INTERNALS 2.4), so the caller still reads the slot.
+ * the executable (doc/glibc-malloc.md §9), so the caller still reads the slot.
  *
  * The glibc version is what gnu_get_libc_version() returns (a single
  * `lea rax, [rip+S]; ret` in csu/version.c), else the "release version"
@@ -136,7 +136,7 @@
 #define TCACHE_FILL_COUNT	7
 #define DEFAULT_TRIM_THRESHOLD	0x20000	/* 128 KiB */
 #define DEFAULT_MMAP_THRESHOLD	0x20000	/* DEFAULT_MMAP_THRESHOLD_MIN */
-#define DEFAULT_TOP_PAD_DEBIAN	0x20000	/* INTERNALS 1.1; upstream is 0 */
+#define DEFAULT_TOP_PAD_DEBIAN	0x20000	/* doc/glibc-malloc.md §1; upstream is 0 */
 #define DEFAULT_MMAP_MAX	65536
 #define ARENA_TEST_64		8	/* NARENAS_FROM_NCORES (1) */
 
@@ -415,7 +415,7 @@ static void find_build_id(struct lf *lf, Elf *elf)
 /* ---- .dynsym ---- */
 
 enum lf_sym {
-	/* The allocator entry points (malloc.c), in INTERNALS 3.2's order. */
+	/* The allocator entry points (malloc.c), in the order of doc/glibc-malloc.md §10. */
 	LS_MALLOC, LS_FREE, LS_CALLOC, LS_REALLOC, LS_MEMALIGN,
 	LS_ALIGNED_ALLOC, LS_POSIX_MEMALIGN, LS_VALLOC, LS_PVALLOC,
 	LS_MALLOC_TRIM, LS_MALLOPT, LS_MALLINFO, LS_MALLINFO2,

@@ -10,7 +10,7 @@
  * accepted too; its addresses are then absolute. Nothing here touches a
  * process.
  *
- * What it finds (INTERNALS.md section 2.2; all three recipes run and the
+ * What it finds (doc/glibc-malloc.md §9; all three recipes run and the
  * caller cross-checks them):
  *
  *   (a) main_arena from the first RIP-relative lea in malloc_trim;
@@ -22,7 +22,7 @@
  *
  * Plus the glibc version, the build-id, a few exported symbols and the code
  * range of the allocator (for the "is a thread inside malloc" test of
- * INTERNALS 3.2).
+ * doc/glibc-malloc.md §10).
  *
  * The file is untrusted input: every offset is bounds-checked, capstone only
  * ever sees bounded windows inside executable PT_LOAD segments, and a
@@ -79,7 +79,7 @@ struct libc_file_info {
 	uint64_t mp_tcache_bins;
 	/* Offset of `tcache` in libc's TLS block: the value of the
 	 * R_X86_64_TPOFF64 relocation at tcache_got, or -1. The per-thread
-	 * address still needs the GOT slot's run-time value (INTERNALS 2.4). */
+	 * address still needs the GOT slot's run-time value (doc/glibc-malloc.md §9). */
 	int64_t tcache_tls_offset;
 
 	/* (c) &mp_ from its default values in .data; 0 if not found or

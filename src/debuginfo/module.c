@@ -6,7 +6,7 @@
  * way for a live process and for a core (the caller knows the bias from
  * /proc/PID/maps or NT_FILE), so one code path serves both.
  * dwfl_standard_find_debuginfo() then finds the separate debug file by
- * build-id below debuginfo_path (INTERNALS.md 2.1: main_arena and mp_ are
+ * build-id below debuginfo_path (doc/glibc-malloc.md §9: main_arena and mp_ are
  * LOCAL symbols that exist only in the debug file's .symtab).
  */
 #include "config.h"

@@ -3,7 +3,7 @@
  *
  * Offsets of the allocator's structures, filled from libc's DWARF when it
  * is available and from the built-in era table otherwise
- * (INTERNALS.md 1.3-1.6; malloc/malloc.c and malloc/arena.c at each tag).
+ * (doc/glibc-malloc.md §2-§4; malloc/malloc.c and malloc/arena.c at each tag).
  */
 #ifndef HEAPGRAB_GLIBC_INTERNAL_H
 #define HEAPGRAB_GLIBC_INTERNAL_H
@@ -49,7 +49,7 @@ struct glibc_layout {
 };
 
 /* The releases the built-in table covers: 2.26 (the first with a tcache)
- * to 2.41 (2.42 reworks the tcache: INTERNALS.md 1.6). */
+ * to 2.41 (2.42 reworks the tcache: doc/glibc-malloc.md §4). */
 #define GLIBC_TABLE_FIRST_MINOR	26
 #define GLIBC_TABLE_LAST_MINOR	41
 

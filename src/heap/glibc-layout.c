@@ -1,7 +1,7 @@
 /*
  * glibc-layout.c - where the allocator's fields are, per glibc release.
  *
- * Four layout eras matter from 2.26 to 2.41 (INTERNALS.md fact 1, from
+ * Four layout eras matter from 2.26 to 2.41 (doc/glibc-malloc.md §2, from
  * `git diff` of malloc/malloc.c and malloc/arena.c between the tags):
  *
  *   2.26        malloc_state without have_fastchunks (2192 bytes);

@@ -14,7 +14,7 @@
  *              | ...                           |
  *   next chunk +-------------------------------+
  *
- * Order of work (INTERNALS.md 1.8, verified against mallinfo2 there):
+ * Order of work (doc/glibc-malloc.md §7 and §8):
  *
  *   1. mp_ (sbrk_base, n_mmaps, mmapped_mem, hp_pagesize) and the ring of
  *      arenas starting at main_arena.
@@ -136,7 +136,7 @@ static taddr_t excl_end(const struct walker *k, taddr_t addr)
  * A window onto target memory. Heaps are walked through 1 MiB windows of
  * target_map() rather than one mapping of the whole heap: for a core, the
  * backend can then drop pages already walked, and heapgrab's memory stays
- * far below the core's size (issue 3: a 4 GiB core, RSS well under it).
+ * far below the core's size (a 4 GiB core is read with RSS well under its size).
  */
 #define VIEW_WINDOW (1u << 20)
 #define VIEW_SLACK 64	/* windows overlap so a header at the edge fits */

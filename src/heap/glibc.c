@@ -2,7 +2,7 @@
  * glibc.c - find glibc's allocator in a target and decide whether the
  * target is quiescent.
  *
- * Locating (INTERNALS.md section 2):
+ * Locating (doc/glibc-malloc.md §9):
  *
  *   1. libc is the mapping of libc.so.6 (or libc-2.N.so) at file offset 0;
  *      its load bias is that mapping's start (libc is linked at 0). A gcore
@@ -29,7 +29,7 @@
  *      with one line saying which glibc and what would help
  *      (refuse_layout()), never guessed.
  *
- * Quiescence (INTERNALS.md 3.2): the tcache fast paths take no lock, so a
+ * Quiescence (doc/glibc-malloc.md §10): the tcache fast paths take no lock, so a
  * thread's PC is the primary test; a held arena mutex catches threads
  * waiting for or holding a lock outside malloc.o (memcpy in realloc); a
  * thread stopped in mmap/munmap/mremap/brk/mprotect/madvise may be in the

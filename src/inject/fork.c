@@ -1,7 +1,7 @@
 /*
  * fork.c - fork snapshots: the target forks a frozen copy of itself.
  *
- * (INTERNALS.md 4.3, tried on this machine before this code was written.)
+ * (doc/glibc-malloc.md §11.)
  * With every thread stopped and out of the allocator, one thread runs an
  * injected clone(flags 0): no CLONE_VM, so the child gets a copy-on-write
  * image of the whole address space, every thread's stack and TLS

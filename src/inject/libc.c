@@ -3,7 +3,7 @@
  * process and a thread may be injected into at all.
  *
  * Injection never writes code: it borrows instructions libc already has
- * (INTERNALS.md 4.1). From the libc file mapped by the target (read through
+ * (doc/glibc-malloc.md §11). From the libc file mapped by the target (read through
  * /proc/PID/root, parsed with libelf) it takes:
  *
  *   syscall_insn  the `syscall` of glibc's syscall() function

@@ -30,7 +30,7 @@ struct snapshot_meta {
 };
 
 /*
- * The type of each chunk (typing/, issue 5), or no types at all. Type
+ * The type of each chunk (typing/), or no types at all. Type
  * names are as in the source ("struct session", "char[]", "Foo::Bar").
  * of_chunk[i] types walk.chunks[i]; SNAPSHOT_UNTYPED for chunks with no
  * type (every free chunk, and live ones typing could not reach).

@@ -33,7 +33,7 @@
  *   The file offset of a mapping is pgoff * page_size: the kernel writes
  *   page_size 4096 (offsets in pages), gdb writes 1 (offsets in bytes).
  *
- * What each dumper leaves out (INTERNALS.md section 6.2): the kernel writes
+ * What each dumper leaves out (doc/glibc-malloc.md §13): the kernel writes
  * one PT_LOAD per VMA; never-written file mappings get p_filesz 0 except
  * for the first page of an ELF file (so the build-id note is in the core),
  * PROT_NONE reserves and coredump_filter-excluded or VM_DONTDUMP memory get

@@ -23,7 +23,7 @@
  * see check-no-poke). Every seized thread is detached by live_detach(),
  * which target_close() calls on every path; the CLI's signal handlers call
  * live_emergency_detach(); and if heapgrab is killed outright the kernel
- * resumes seized threads itself (verified: INTERNALS.md fact 9).
+ * resumes seized threads itself (doc/glibc-malloc.md §10).
  *
  * Side effect that cannot be avoided: a thread blocked in epoll_wait()
  * returns EINTR after the stop (read(), poll(), nanosleep() restart

@@ -5,7 +5,7 @@
  * thread callbacks: registers come from the image's threads (the frozen
  * copy of a live process, a core's NT_PRSTATUS, a snapshot file), memory
  * from the image. The same code therefore serves live targets (after
- * detach), fork children and cores (INTERNALS.md 5.1). CFI comes from the
+ * detach), fork children and cores (doc/glibc-malloc.md §12). CFI comes from the
  * modules' .eh_frame/.debug_frame, through the modset's Dwfl.
  *
  * Frames are first collected per thread (PC and the registers the

@@ -8,7 +8,7 @@
  * (the local functions between the FILE symbol "malloc.c" and the next one)
  * in its .symtab, found by build-id under /usr/lib/debug/.build-id/ or the
  * directories in $HG_TEST_DEBUG_DIRS (colon-separated roots holding
- * .build-id/). Without a debug file, the values verified in INTERNALS.md
+ * .build-id/). Without a debug file, the values recorded in doc/glibc-malloc.md §9
  * for Debian 2.36 (build-id 93ac61ec...) are used when the build-id matches;
  * otherwise only the recipes' agreement is checked.
  *
@@ -215,13 +215,13 @@ static bool read_truth(const char *debug, struct truth *t)
 	return t->have;
 }
 
-/* Verified in INTERNALS.md 0/2.1 for Debian 12 libc6 2.36-9+deb12u14. */
+/* doc/glibc-malloc.md §9, checked for Debian 12 libc6 2.36-9+deb12u14. */
 static bool internals_truth(const char *build_id, struct truth *t)
 {
 	if (strcmp(build_id, "93ac61ec5a8eb1396f9fbd350e3169a558528a40"))
 		return false;
 	*t = (struct truth){
-		.have = true, .source = "INTERNALS.md",
+		.have = true, .source = "doc/glibc-malloc.md",
 		.main_arena = 0x1d3c60, .mp = 0x1d3340,
 		.tcache_tls = 0x48, .have_tls = true,
 		.int_malloc = 0x97360, .int_malloc_size = 1,
@@ -268,7 +268,7 @@ static char *find_debug_file(const char *build_id)
 
 static uint64_t mp_bins_offset(const struct libc_file_info *f)
 {
-	/* INTERNALS 1.5: tcache_bins at 104 in 2.35+, 80 in 2.26-2.34. */
+	/* doc/glibc-malloc.md §2: tcache_bins at 104 in 2.35+, 80 in 2.26-2.34. */
 	return f->mp_size == 136 ? 104 : f->mp_size == 112 ? 80 : 0;
 }
 
