@@ -108,3 +108,11 @@ EOP
 sleep 4
 report python3.11d "$(pgrep -f 'python3.11d py.py' | head -1)"
 pkill -f 'python3.11d py.py'
+
+
+# Lua 5.4 and CPython 3.11 with their own counts: bench/typing-real-interp.sh
+interp_programs() {
+	bash "$(sed -n 's/^abs_top_srcdir = //p' "$BUILD/Makefile")/bench/typing-real-interp.sh" \
+		"$BUILD"
+}
+interp_programs
