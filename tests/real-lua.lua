@@ -57,7 +57,8 @@ local function count()
 		stack[sp] = v
 	end
 	push(debug.getregistry())
-	push(main)		-- the running chunk: only the stack holds it
+	push(main)		-- the running chunk and this function: only
+	push(count)		-- the stack holds them
 	while sp > 0 do
 		local v = stack[sp]
 		stack[sp] = nil
