@@ -1,6 +1,7 @@
 #!/bin/bash
-# typing-real-interp.sh BUILD_DIR: typing of two interpreters against their
-# own counts (bench/typing-real.sh runs it; it also runs alone).
+# typing-real-interp.sh BUILD_DIR [lua|python]...: typing of two
+# interpreters against their own counts (bench/typing-real.sh runs it; it
+# also runs alone; default: both).
 #
 #   lua5.4       Debian's lua5.4 (the interpreter links liblua statically;
 #                its debug info is in liblua5.4-0-dbg), 50,000 tables
@@ -80,5 +81,9 @@ interp_python() {
 apt-get install -y -q lua5.4 liblua5.4-0-dbg python3.11-dbg > apt-interp.log 2>&1 ||
 	echo "apt-get failed (see $WORK/apt-interp.log)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-interp_lua
-interp_python
+shift
+for p in "${@:-lua python}"; do
+	for q in $p; do
+		"interp_$q"
+	done
+done

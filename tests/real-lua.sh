@@ -7,9 +7,12 @@
 # many tables, strings and Lua functions it found (and its
 # collectgarbage("count") bytes), then waits. Checks, on the census of
 # that process:
-#  - struct Table, struct TString and struct LClosure rows equal Lua's own
-#    counts within 2% (strings: the interpreter also holds strings no Lua
-#    value reaches, reserved words and metamethod names);
+#  - struct Table and struct TString rows equal Lua's own counts within
+#    2% (strings: the interpreter also holds strings no Lua value reaches,
+#    reserved words and metamethod names). Lua functions are not checked:
+#    nothing but the interpreter's optimized frames points to a closure
+#    with its own type, so no tag value teaches what a closure is, and
+#    closures stay untyped (a decline, not a guess);
 #  - at least 90% of live bytes typed;
 #  - no chunk typed as an array of the object header (struct GCObject[]).
 # Skips unless lua5.4 and its debug info (liblua5.4-0-dbg: the interpreter
@@ -31,7 +34,7 @@ HG_OUT=lua.json run_hg attach "$REAL_PID" --format json
 expect_rc 0 "attach --format json"
 "$PYTHON3" "$srcdir/check-real.py" lua5.4 lua.json --own lua.out --tolerance 2 \
 	--coverage 90 --count 'struct Table=lua.tables' --count 'struct TString=lua.strings' \
-	--count 'struct LClosure=lua.lclosures' --max-wrong 'struct GCObject[]' ||
+	--max-wrong 'struct GCObject[]' --max-wrong 'struct GCObject' ||
 	fail_ "the census by type differs from Lua's own counts"
 check_census lua.json
 check_untouched "$REAL_PID"
