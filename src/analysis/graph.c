@@ -6,16 +6,16 @@
  *    segment, then the mmapped chunks; a loaded snapshot is sorted
  *    already), so they are put in order by merging runs, with no sort of
  *    millions of keys. Node N's user area is [start, end):
- *      start = chunk + 16 (what malloc returned; glibc's chunk2mem);
- *      end   = chunk + size for an arena chunk. Its last 8 usable bytes
- *              lie in the next chunk's prev_size field (glibc malloc.c,
- *              "chunk details"); they are scanned (a struct's last member
- *              may live there), but a pointer to them does not count:
- *              chunk + size is also the header of the next chunk, which is
- *              what bins, top and last_remainder point to, and those must
- *              never keep an in-use chunk alive;
- *      end   = mapping end for an mmapped chunk (chunk + size - prev_size:
- *              the walk's size covers the memalign padding before it).
+ *      start = chunk_mem() (what malloc returned; heap/heap.h);
+ *      end   = chunk_end(): chunk + size for an arena chunk. Its last 8
+ *              usable bytes lie in the next chunk's prev_size field (glibc
+ *              malloc.c, "chunk details"); they are scanned (a struct's
+ *              last member may live there: chunk_usable()), but a pointer
+ *              to them does not count: chunk + size is also the header of
+ *              the next chunk, which is what bins, top and last_remainder
+ *              point to, and those must never keep an in-use chunk alive;
+ *      end   = the mapping's end for an mmapped chunk (chunk_end() without
+ *              the memalign padding the walk's size covers).
  *
  * 2. Lookup. A two-level page table: one entry per GiB of address space
  *    (2^17 entries cover the 47-bit user space) pointing at a table with
@@ -56,8 +56,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_OFFSET 16		/* chunk2mem: 2 * SIZE_SZ */
-#define TAIL 8			/* usable bytes in the next chunk's prev_size */
 #define DIR_SHIFT 30		/* 1 GiB granules */
 #define DIR_ENTRIES (1u << 17)	/* 2^47 / 2^30 */
 #define PAGE_SHIFT 12
@@ -139,13 +137,6 @@ static uint32_t *merge_runs(const struct heap_walk *w, uint32_t *idx, size_t n)
 	return idx;
 }
 
-static uint64_t read_u64(struct target *t, taddr_t a, uint64_t fallback)
-{
-	uint64_t v;
-
-	return target_read_u64(t, a, &v) == 0 ? v : fallback;
-}
-
 static int build_nodes(struct heap_graph *g)
 {
 	const struct heap_walk *w = &g->snap->walk;
@@ -169,17 +160,9 @@ static int build_nodes(struct heap_graph *g)
 	g->end = xmalloc(st_mult(n ? n : 1, sizeof(*g->end)));
 	for (size_t i = 0; i < n; i++) {
 		const struct chunk *c = &w->chunks[idx[i]];
-		uint64_t size = c->size;
 
-		if (c->state == CHUNK_MMAPPED) {
-			/* memalign padding before the header: prev_size */
-			uint64_t pad = read_u64(g->image, c->addr, 0);
-
-			if (pad < size)
-				size -= pad;
-		}
-		g->start[i] = c->addr + USER_OFFSET;
-		g->end[i] = c->addr + MAX(size, (uint64_t)USER_OFFSET + 8);
+		g->start[i] = chunk_mem(c);
+		g->end[i] = MAX(chunk_end(c, chunk_mmap_padding(c, g->image)), g->start[i] + 8);
 	}
 	return 0;
 }
@@ -266,11 +249,13 @@ uint64_t heap_graph_size(const struct heap_graph *g, uint32_t n)
 	return g->snap->walk.chunks[g->chunk[n]].size;
 }
 
+/* The end of node N's usable bytes: for an arena chunk 8 past end[N],
+ * the next chunk's prev_size field (heap/heap.h chunk_usable). */
 static taddr_t scan_end(const struct heap_graph *g, uint32_t n)
 {
 	const struct chunk *c = &g->snap->walk.chunks[g->chunk[n]];
 
-	return c->state == CHUNK_MMAPPED ? g->end[n] : g->end[n] + TAIL;
+	return MAX(g->end[n], g->start[n] + chunk_usable(c, chunk_mmap_padding(c, g->image)));
 }
 
 uint32_t heap_graph_find(const struct heap_graph *g, taddr_t addr)
@@ -281,7 +266,7 @@ uint32_t heap_graph_find(const struct heap_graph *g, taddr_t addr)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (g->start[mid] - USER_OFFSET <= addr)
+		if (g->start[mid] - CHUNK_MEM_OFFSET <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -585,12 +570,9 @@ static void scan_roots(struct heap_graph *g, struct root_namer *nm)
 		taddr_t s = c->addr, e = c->addr + c->size;
 
 		if (c->state == CHUNK_MMAPPED) {
-			uint64_t pad = read_u64(g->image, c->addr, 0);
-
-			if (pad < c->size) {
-				s = c->addr - pad;
-				e = s + c->size;
-			}
+			/* the whole mapping, padding included */
+			s = c->addr - chunk_mmap_padding(c, g->image);
+			e = s + c->size;
 		} else if (nr_heap && heap[nr_heap - 1].end == s) {
 			heap[nr_heap - 1].end = e;
 			continue;

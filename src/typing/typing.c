@@ -64,15 +64,6 @@
 #define RANK_VTABLE	4
 #define RANK_NONE	255
 
-/* malloc's chunk size for a request of N bytes (x86_64: 16-byte aligned,
- * 8 bytes of header overhead, 32 bytes minimum; malloc.c request2size). */
-static uint64_t chunk_for(uint64_t n)
-{
-	uint64_t c = (n + 8 + 15) & ~(uint64_t)15;
-
-	return c < 32 ? 32 : c;
-}
-
 /* ---- chunk index ------------------------------------------------------- */
 
 static int cmp_live(const void *a, const void *b, void *arg)
@@ -88,14 +79,15 @@ static bool is_live(const struct chunk *c)
 	return c->state == CHUNK_INUSE || c->state == CHUNK_MMAPPED;
 }
 
-/* User area of chunk I: [*start, *start + *len). */
+/* User area of chunk I: [*start, *start + *len), as malloc_usable_size()
+ * sees it (heap/heap.h: an in-use chunk also uses the next chunk's
+ * prev_size field; an mmapped chunk ends with its mapping). */
 static void user_area(const struct typer *ty, uint32_t i, taddr_t *start, uint64_t *len)
 {
 	const struct chunk *c = &ty->walk->chunks[i];
 
-	*start = c->addr + 16;
-	/* an in-use chunk may also use the next chunk's prev_size field */
-	*len = c->state == CHUNK_MMAPPED ? c->size - 16 : c->size - 8;
+	*start = chunk_mem(c);
+	*len = chunk_usable(c, chunk_mmap_padding(c, ty->image));
 }
 
 uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off)
@@ -107,7 +99,7 @@ uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off)
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (ty->walk->chunks[ty->live[mid]].addr + 16 <= v)
+		if (chunk_mem(&ty->walk->chunks[ty->live[mid]]) <= v)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -133,14 +125,16 @@ static void build_index(struct typer *ty)
 
 	ty->live = xmalloc((w->nr_chunks + 1) * sizeof(*ty->live));
 	for (size_t i = 0; i < w->nr_chunks; i++)
-		if (is_live(&w->chunks[i]) && w->chunks[i].size >= 32)
+		if (is_live(&w->chunks[i]) && w->chunks[i].size >= CHUNK_MIN_SIZE)
 			ty->live[ty->nr_live++] = (uint32_t)i;
 	qsort_r(ty->live, ty->nr_live, sizeof(*ty->live), cmp_live, w->chunks);
 	if (ty->nr_live) {
-		const struct chunk *last = &w->chunks[ty->live[ty->nr_live - 1]];
+		taddr_t start;
+		uint64_t len;
 
-		ty->live_lo = w->chunks[ty->live[0]].addr + 16;
-		ty->live_hi = last->addr + last->size + 8;
+		ty->live_lo = chunk_mem(&w->chunks[ty->live[0]]);
+		user_area(ty, ty->live[ty->nr_live - 1], &start, &len);
+		ty->live_hi = start + len;
 	}
 }
 
@@ -235,7 +229,7 @@ static void set_type_at(struct typer *ty, uint32_t i, uint32_t t, bool array, ui
 			struct strbuf sb = STRBUF_INIT;
 
 			strbuf_addf(&sb, "0x%llx: %s%s (rank %u) vs %s%s (rank %u)",
-				    (unsigned long long)ty->walk->chunks[i].addr + 16,
+				    (unsigned long long)chunk_mem(&ty->walk->chunks[i]),
 				    ty_get(&ty->tt, old)->name, ty->array[i] ? "[]" : "", ty->rank[i],
 				    ty_get(&ty->tt, t)->name, array ? "[]" : "", rank);
 			ty->conflict_examples[ty->nr_conflict_examples++] = strbuf_detach(&sb, NULL);
@@ -273,7 +267,7 @@ static unsigned embedders(struct typer *ty, uint32_t m, uint64_t off, uint32_t i
 
 		if (!s->size || s->size > usable)
 			continue;
-		if (exact && !s->flex && chunk_for(s->size) != csize &&
+		if (exact && !s->flex && chunk_size_for_request(s->size) != csize &&
 		    ty->walk->chunks[i].state != CHUNK_MMAPPED)
 			continue;
 		if (n == 0)
@@ -307,7 +301,7 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 		 * (nobody mallocs one char: char * points to strings) */
 		bool single = tp->kind == TY_BASE || ty->walk->chunks[i].state == CHUNK_MMAPPED ?
 			      tp->size * 2 > usable :
-			      tp->flex || chunk_for(tp->size) >= ty->walk->chunks[i].size;
+			      tp->flex || chunk_size_for_request(tp->size) >= ty->walk->chunks[i].size;
 
 		if (tp->size > usable) {
 			return;
@@ -316,14 +310,14 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, u
 		 * malloc(sizeof(T)) returns: the other alternatives' types
 		 * would fit a bigger chunk too */
 		if (rank == RANK_WEAK && !tp->flex &&
-		    chunk_for(tp->size) != ty->walk->chunks[i].size &&
+		    chunk_size_for_request(tp->size) != ty->walk->chunks[i].size &&
 		    ty->walk->chunks[i].state != CHUNK_MMAPPED) {
 			return;
 		}
 		if (tp->kind == TY_STRUCT && rank < RANK_VTABLE) {
 			uint32_t s, c[2];
 			unsigned n = embedders(ty, t, 0, i, true, &s, c, 2);
-			bool self = chunk_for(tp->size) == ty->walk->chunks[i].size;
+			bool self = chunk_size_for_request(tp->size) == ty->walk->chunks[i].size;
 
 			/* structs that begin with T and fit the chunk exactly:
 			 * T is their header */
@@ -382,8 +376,8 @@ static uint32_t pick_by_size(struct typer *ty, taddr_t v, uint32_t a, uint32_t b
 	if (i == UINT32_MAX || off)
 		return a;
 	cs = ty->walk->chunks[i].size;
-	if (chunk_for(ty_get(&ty->tt, b)->size) == cs &&
-	    chunk_for(ty_get(&ty->tt, a)->size) != cs)
+	if (chunk_size_for_request(ty_get(&ty->tt, b)->size) == cs &&
+	    chunk_size_for_request(ty_get(&ty->tt, a)->size) != cs)
 		return b;
 	return a;
 }
@@ -763,7 +757,7 @@ static bool shape_fits(struct typer *ty, uint32_t i, uint32_t t)
 				 * size is evidence too (a leaked list: no node of
 				 * it is typed) */
 				if (ty_get(&ty->tt, want)->kind == TY_STRUCT &&
-				    chunk_for(ty_get(&ty->tt, want)->size) == ty->walk->chunks[j].size)
+				    chunk_size_for_request(ty_get(&ty->tt, want)->size) == ty->walk->chunks[j].size)
 					typed++;
 				continue;
 			}
@@ -1189,7 +1183,7 @@ static void explain_chunk(struct typer *ty, uint32_t i, struct strbuf *sb)
 		if (ty->type[from] == TY_NONE)
 			return;
 		strbuf_addf(sb, " <- %s%s @0x%llx", ty_get(&ty->tt, ty->type[from])->name, m,
-			    (unsigned long long)ty->walk->chunks[from].addr + 16);
+			    (unsigned long long)chunk_mem(&ty->walk->chunks[from]));
 		cur = from;
 	}
 	strbuf_addstr(sb, " <- ...");
