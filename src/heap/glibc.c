@@ -469,7 +469,7 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	host = target_host_path(t, libc->path);
 	err = load_bias(host, libc, &g->libc_base);
 	if (err == 0)
-		err = libc_file_analyze(host, &fi);
+		err = libc_file_analyze(host, glibc_libc_patterns(), &fi);
 	if (err < 0) {
 		if (why)
 			strbuf_addf(why, "cannot read libc '%s': %s", host, hg_strerror(err));
