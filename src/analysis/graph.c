@@ -31,19 +31,18 @@
  *    CSR. A node's self-references are dropped, and so are consecutive
  *    duplicates.
  *
- * 4. Roots (analysis/roots.c). Registers of every thread, then the root
+ * 4. Roots (roots/regions.c). Registers of every thread, then the root
  *    ranges in address order. A word that references a node asks the
- *    namer which root it belongs to, unless it lies in the range the last
- *    answer covered. Names are interned in a hash table (one root per
- *    name); root edges are collected as (root, node, slot) and put into
- *    CSR order by a counting sort.
+ *    roots layer which root it belongs to (roots_locate), unless it lies
+ *    in the range the last answer covered. Names (root_name) are interned
+ *    in a hash table (one root per name); root edges are collected as
+ *    (root, node, slot) and put into CSR order by a counting sort.
  *
  * Memory: 24 bytes a node (chunk index, start, end) + 8 (edge offsets) +
  * 4 an edge, + 12 a root edge; the page tables; nothing per word.
  */
 #include "config.h"
 #include "analysis/graph.h"
-#include "analysis/roots.h"
 #include "heap/heap.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
@@ -64,19 +63,6 @@
 /* At most this many nodes overlap one page: 4096 / 32 (MINSIZE) starts
  * plus the node that began in an earlier page. */
 #define PAGE_MAX_NODES 129
-
-const char *root_kind_name(enum root_kind k)
-{
-	static const char *const names[ROOT_KIND__COUNT] = {
-		[ROOT_REGISTER] = "register",
-		[ROOT_STACK] = "stack",
-		[ROOT_TLS] = "tls",
-		[ROOT_GLOBAL] = "global",
-		[ROOT_ANON] = "anonymous",
-	};
-
-	return (unsigned)k < ROOT_KIND__COUNT ? names[k] : "unknown";
-}
 
 static bool is_live(const struct chunk *c)
 {
@@ -428,7 +414,7 @@ struct root_edge {
 
 struct root_scan {
 	struct heap_graph *g;
-	struct root_namer *nm;
+	struct roots *roots;
 	struct strbuf name;
 	/* interned names: open addressing over root indexes + 1 */
 	uint32_t *table;
@@ -436,7 +422,7 @@ struct root_scan {
 	size_t alloc_roots;
 	struct root_edge *edges;
 	size_t nr_edges, alloc_edges;
-	/* the namer's last answer for memory words */
+	/* the last answer for memory words */
 	taddr_t lo, hi;
 	uint32_t root;
 	uint64_t bias;
@@ -451,7 +437,7 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static uint32_t intern(struct root_scan *rs, const struct root_name *rn)
+static uint32_t intern(struct root_scan *rs, const struct root *rn)
 {
 	struct heap_graph *g = rs->g;
 	uint64_t h = hash_str(rs->name.buf);
@@ -494,12 +480,11 @@ static void add_root_edge(struct root_scan *rs, uint32_t root, uint32_t dst, tad
 	e->slot = slot;
 }
 
-static uint32_t ask_namer(struct root_scan *rs, const struct root_word *w, struct root_name *rn)
+static uint32_t ask_roots(struct root_scan *rs, const struct root_word *w, struct root *rn)
 {
+	roots_locate(rs->roots, w, rn);
 	strbuf_reset(&rs->name);
-	memset(rn, 0, sizeof(*rn));
-	rn->name = &rs->name;
-	rs->nm->name(rs->nm, w, rn);
+	root_name(rn, &rs->name);
 	return intern(rs, rn);
 }
 
@@ -514,7 +499,7 @@ static void scan_registers(struct root_scan *rs)
 		for (size_t k = 0; k < nr_root_registers; k++) {
 			unsigned reg = root_registers[k];
 			struct root_word w = { .tid = th->tid, .reg = (int)reg };
-			struct root_name rn;
+			struct root rn;
 			uint64_t v;
 			uint32_t d, root;
 
@@ -522,7 +507,7 @@ static void scan_registers(struct root_scan *rs)
 			d = lookup(g, v);
 			if (d == GRAPH_NONE)
 				continue;
-			root = ask_namer(rs, &w, &rn);
+			root = ask_roots(rs, &w, &rn);
 			add_root_edge(rs, root, d | (v == g->start[d] ? 0 : GRAPH_INTERIOR), reg);
 		}
 	}
@@ -543,11 +528,11 @@ static void scan_root_words(struct root_scan *rs, taddr_t a, const uint64_t *p, 
 			continue;
 		if (a < rs->lo || a >= rs->hi) {
 			struct root_word w = { .addr = a, .reg = -1 };
-			struct root_name rn;
+			struct root rn;
 
-			rs->root = ask_namer(rs, &w, &rn);
-			rs->lo = MIN(rn.lo, a);
-			rs->hi = MAX(rn.hi, a + 8);
+			rs->root = ask_roots(rs, &w, &rn);
+			rs->lo = MIN(rn.start, a);
+			rs->hi = MAX(rn.end, a + 8);
 			rs->bias = rn.bias;
 		}
 		add_root_edge(rs, rs->root,
@@ -555,58 +540,14 @@ static void scan_root_words(struct root_scan *rs, taddr_t a, const uint64_t *p, 
 	}
 }
 
-static void scan_roots(struct heap_graph *g, struct root_namer *nm)
+static void scan_roots(struct heap_graph *g, struct roots *roots)
 {
-	const struct heap_walk *w = &g->snap->walk;
-	struct root_scan rs = { .g = g, .nm = nm, .name = STRBUF_INIT };
-	struct root_range *heap = NULL, *ranges = NULL;
-	size_t nr_heap = 0, alloc_heap = 0, nr_ranges = 0, *count;
+	struct root_scan rs = { .g = g, .roots = roots, .name = STRBUF_INIT };
+	struct root_range *ranges = NULL;
+	size_t nr_ranges = 0, *count;
 	struct cursor cur;
 
-	/* The heaps as intervals: runs of contiguous chunks (one per heap
-	 * segment), and the mapping of each mmapped chunk. */
-	for (size_t i = 0; i < w->nr_chunks; i++) {
-		const struct chunk *c = &w->chunks[i];
-		taddr_t s = c->addr, e = c->addr + c->size;
-
-		if (c->state == CHUNK_MMAPPED) {
-			/* the whole mapping, padding included */
-			s = c->addr - chunk_mmap_padding(c, g->image);
-			e = s + c->size;
-		} else if (nr_heap && heap[nr_heap - 1].end == s) {
-			heap[nr_heap - 1].end = e;
-			continue;
-		}
-		ALLOC_GROW(heap, nr_heap + 1, alloc_heap);
-		heap[nr_heap].start = s;
-		heap[nr_heap].end = e;
-		nr_heap++;
-	}
-	/* sort and merge (a few hundred intervals) */
-	for (size_t i = 1; i < nr_heap; i++) {
-		struct root_range x = heap[i];
-		size_t k = i;
-
-		while (k > 0 && heap[k - 1].start > x.start) {
-			heap[k] = heap[k - 1];
-			k--;
-		}
-		heap[k] = x;
-	}
-	{
-		size_t o = 0;
-
-		for (size_t i = 0; i < nr_heap; i++) {
-			if (o && heap[i].start <= heap[o - 1].end)
-				heap[o - 1].end = MAX(heap[o - 1].end, heap[i].end);
-			else
-				heap[o++] = heap[i];
-		}
-		nr_heap = o;
-	}
-	root_ranges(g->snap, heap, nr_heap, &ranges, &nr_ranges);
-	free(heap);
-
+	roots_ranges(roots, &g->snap->walk, &ranges, &nr_ranges);
 	scan_registers(&rs);
 	cursor_init(&cur, g->image);
 	for (size_t i = 0; i < nr_ranges; i++) {
@@ -664,14 +605,14 @@ int heap_graph_build(struct heap_graph *g, const struct snapshot *s,
 	memset(g, 0, sizeof(*g));
 	g->snap = s;
 	g->image = s->image;
-	if (!s->image || !hooks || !hooks->namer)
+	if (!s->image || !hooks || !hooks->roots)
 		return -HG_E_UNSUPPORTED;
 	err = build_nodes(g);
 	if (err < 0)
 		return err;
 	build_lookup(g);
 	scan_chunks(g, hooks);
-	scan_roots(g, hooks->namer);
+	scan_roots(g, hooks->roots);
 	if (g->unreadable_chunk_bytes)
 		diag_report(diag, DIAG_WARNING,
 			    "%" PRIu64 " bytes of live chunks are not in the memory image; "

@@ -24,7 +24,7 @@
  * the same kind, name and size are merged.
  */
 #include "config.h"
-#include "typing/types.h"
+#include "debuginfo/types.h"
 #include "util/strbuf.h"
 #include "util/u64map.h"
 #include "util/xalloc.h"
@@ -125,6 +125,10 @@ struct ty_priv {
 	/* Dwarf handles seen, for die keys: key = (dwarf index << 40) | off */
 	Dwarf **dwarfs;
 	size_t nr_dwarfs;
+	/* the embed index: (type + 1) << 24 | offset -> index into lists */
+	struct ty_list *lists;
+	size_t nr_lists, alloc_lists;
+	struct u64map embeds;
 };
 
 static struct ty_priv *priv(struct ty_table *tt)
@@ -165,6 +169,10 @@ void ty_table_free(struct ty_table *tt)
 			free(p->quals[i]);
 		free(p->quals);
 		free(p->dwarfs);
+		for (size_t i = 0; i < p->nr_lists; i++)
+			free(p->lists[i].types);
+		free(p->lists);
+		u64map_release(&p->embeds);
 		free(p);
 	}
 	memset(tt, 0, sizeof(*tt));
@@ -197,8 +205,7 @@ static uint32_t add_str(struct ty_table *tt, const char *s)
 	return (uint32_t)tt->nr_strs++;
 }
 
-static uint32_t new_type(struct ty_table *tt, const char *name, enum ty_kind kind,
-			 uint64_t size)
+uint32_t ty_new(struct ty_table *tt, const char *name, enum ty_kind kind, uint64_t size)
 {
 	struct ty *t;
 	uint32_t id;
@@ -226,7 +233,7 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size)
 
 	if (id != TY_NONE)
 		return id;
-	id = new_type(tt, name, TY_STRUCT, size);
+	id = ty_new(tt, name, TY_STRUCT, size);
 	ty_get(tt, id)->complete = true;
 	return id;
 }
@@ -238,7 +245,7 @@ uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
 
 	if (id != TY_NONE)
 		return id;
-	id = new_type(tt, name, TY_STRUCT, ty_get(tt, t)->size);
+	id = ty_new(tt, name, TY_STRUCT, ty_get(tt, t)->size);
 	a = ty_get(tt, id);
 	o = ty_get(tt, t);
 	a->kind = o->kind;
@@ -449,8 +456,8 @@ static bool peel(Dwarf_Die *die, Dwarf_Die *ret, const char **typedef_name)
 	return false;
 }
 
-static void add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
-		     uint32_t stride, uint32_t pointee, const char *member, uint8_t flags)
+void ty_add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
+		 uint32_t stride, uint32_t pointee, const char *member, uint8_t flags)
 {
 	struct ty *t = ty_get(tt, id);
 
@@ -467,7 +474,7 @@ static void add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t co
 	};
 }
 
-static void add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
+void ty_add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
 {
 	struct ty *t = ty_get(tt, id);
 
@@ -483,7 +490,7 @@ static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die);
 
 #define TY_MAX_NONPTR 4096u
 
-static void add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len)
+void ty_add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len)
 {
 	struct ty *t = ty_get(tt, id);
 
@@ -526,11 +533,11 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 	/* embeds of the first elements only: interior pointers into long
 	 * arrays of structs inside a struct are rare */
 	for (uint64_t k = 0; k < repeat && k < 64; k++) {
-		add_embed(tt, id, off + k * esize, sub);
+		ty_add_embed(tt, id, off + k * esize, sub);
 		for (uint32_t i = 0; i < ne; i++) {
 			struct ty_embed e = ty_get(tt, sub)->embeds[i];
 
-			add_embed(tt, id, off + k * esize + e.off, e.type);
+			ty_add_embed(tt, id, off + k * esize + e.off, e.type);
 		}
 	}
 	/* what cannot hold a pointer in SUB cannot in its copies either; a
@@ -540,7 +547,7 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 			for (uint32_t i = 0; i < ty_get(tt, sub)->nr_nonptr; i++) {
 				struct ty_range r = ty_get(tt, sub)->nonptr[i];
 
-				add_nonptr(tt, id, off + k * esize + r.off, r.len);
+				ty_add_nonptr(tt, id, off + k * esize + r.off, r.len);
 			}
 	for (uint32_t i = 0; i < nr; i++) {
 		struct ty_slot s = ty_get(tt, sub)->slots[i];
@@ -548,7 +555,7 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "%s%s", prefix, tt->strs[s.member]);
 		if (repeat <= 1 || s.count == 1) {
-			add_slot(tt, id, off + s.off, repeat > 1 ? (uint32_t)repeat : s.count,
+			ty_add_slot(tt, id, off + s.off, repeat > 1 ? (uint32_t)repeat : s.count,
 				 repeat > 1 ? (uint32_t)esize : s.stride, s.pointee, sb.buf,
 				 s.flags | flags);
 			if (ty_get(tt, id)->nr_slots)
@@ -556,7 +563,7 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 			continue;
 		}
 		for (uint64_t k = 0; k < repeat; k++) {
-			add_slot(tt, id, off + k * esize + s.off, s.count, s.stride, s.pointee,
+			ty_add_slot(tt, id, off + k * esize + s.off, s.count, s.stride, s.pointee,
 				 sb.buf, s.flags | flags);
 			ty_get(tt, id)->slots[ty_get(tt, id)->nr_slots - 1].alt = s.alt;
 		}
@@ -613,7 +620,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 		Dwarf_Word size;
 
 		if (dwarf_aggregate_size(&t, &size) == 0)
-			add_nonptr(tt, id, off, size);
+			ty_add_nonptr(tt, id, off, size);
 		return;
 	}
 	if (tag == DW_TAG_pointer_type || tag == DW_TAG_reference_type ||
@@ -625,7 +632,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 			return;			/* void * */
 		pointee = ty_of_die(tt, &pt);
 		if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER)
-			add_slot(tt, id, off, 1, 8, pointee, path, flags);
+			ty_add_slot(tt, id, off, 1, 8, pointee, path, flags);
 	} else if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
 		   tag == DW_TAG_union_type) {
 		uint32_t sub = ty_of_die(tt, &t);
@@ -645,7 +652,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 			Dwarf_Word esz;
 
 			if (dwarf_aggregate_size(&pe, &esz) == 0)
-				add_nonptr(tt, id, off, count * esz);
+				ty_add_nonptr(tt, id, off, count * esz);
 			return;
 		}
 		elem = ty_of_die(tt, &pe);
@@ -666,7 +673,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 			if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER) {
 				strbuf_addf(&sb, "%s[]", path);
-				add_slot(tt, id, off, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
+				ty_add_slot(tt, id, off, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
 					 8, pointee, sb.buf, flags);
 			}
 		} else if ((ty_get(tt, elem)->kind == TY_STRUCT ||
@@ -785,7 +792,7 @@ static uint32_t intern(struct ty_table *tt, const char *name, enum ty_kind kind,
 		*created = false;
 		return id;
 	}
-	id = new_type(tt, name, kind, size);
+	id = ty_new(tt, name, kind, size);
 	strmap_put_owned(&p->by_name, strbuf_detach(&key, NULL), id);
 	*created = true;
 	return id;
@@ -826,7 +833,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		struct strbuf sb = STRBUF_INIT;
 
 		/* memo first: struct s { struct s *self; } reaches this again */
-		id = new_type(tt, "void *", TY_PTR, 8);
+		id = ty_new(tt, "void *", TY_PTR, 8);
 		u64map_put(&p->memo, key, id);
 		if (die_type(&t, &pt))
 			pointee = ty_of_die(tt, &pt);
@@ -845,7 +852,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		if (!die_type(&t, &et) || (elem = ty_of_die(tt, &et)) == TY_NONE)
 			return TY_NONE;
 		strbuf_addf(&sb, "%s[]", ty_get(tt, elem)->name);
-		id = new_type(tt, sb.buf, TY_ARRAY, die_size(&t));
+		id = ty_new(tt, sb.buf, TY_ARRAY, die_size(&t));
 		strbuf_release(&sb);
 		ty_get(tt, id)->elem = elem;
 		ty_get(tt, id)->count = array_count(&t);
@@ -868,7 +875,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 				return id;
 			}
 			/* opaque: never types a chunk */
-			id = new_type(tt, name ? name : "(opaque)", TY_OTHER, 0);
+			id = ty_new(tt, name ? name : "(opaque)", TY_OTHER, 0);
 			free(name);
 			break;
 		}
@@ -890,9 +897,77 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 	}
 	default:
 		/* subroutine types, unspecified (nullptr_t), ptr-to-member */
-		id = new_type(tt, "(other)", TY_OTHER, 0);
+		id = ty_new(tt, "(other)", TY_OTHER, 0);
 		break;
 	}
 	u64map_put(&p->memo, key, id);
 	return id;
+}
+
+uint32_t ty_of_typed_die(struct ty_table *tt, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die td;
+
+	if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, &td))
+		return TY_NONE;
+	return ty_of_die(tt, &td);
+}
+
+/* ---- the embed index ---------------------------------------------------------- */
+
+#define EMBED_MAX_OFF 0xffffffu		/* offsets kept in the key's low 24 bits */
+
+static uint64_t embed_key(uint32_t type, uint64_t off)
+{
+	return ((uint64_t)type + 1) << 24 | off;
+}
+
+static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner)
+{
+	struct ty_priv *p = priv(tt);
+	uint32_t li;
+	struct ty_list *l;
+
+	if (off > EMBED_MAX_OFF)
+		return;
+	if (!u64map_get(&p->embeds, embed_key(m, off), &li)) {
+		ALLOC_GROW(p->lists, p->nr_lists + 1, p->alloc_lists);
+		li = (uint32_t)p->nr_lists++;
+		memset(&p->lists[li], 0, sizeof(p->lists[li]));
+		u64map_put(&p->embeds, embed_key(m, off), li);
+	}
+	l = &p->lists[li];
+	for (size_t k = 0; k < l->nr; k++)
+		if (l->types[k] == owner)
+			return;
+	if (l->nr == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 4;
+		l->types = xrealloc(l->types, l->alloc * sizeof(*l->types));
+	}
+	l->types[l->nr++] = owner;
+}
+
+void ty_index_embeds(struct ty_table *tt)
+{
+	size_t done = tt->nr;
+
+	for (size_t id = 0; id < done; id++) {
+		struct ty *t = ty_get(tt, (uint32_t)id);
+
+		if ((t->kind != TY_STRUCT && t->kind != TY_UNION) || !t->complete)
+			continue;
+		for (uint32_t e = 0; e < t->nr_embeds; e++)
+			embed_add(tt, t->embeds[e].type, t->embeds[e].off, (uint32_t)id);
+	}
+}
+
+const struct ty_list *ty_embedders(const struct ty_table *tt, uint32_t type, uint64_t off)
+{
+	const struct ty_priv *p = tt->priv;
+	uint32_t li;
+
+	if (off > EMBED_MAX_OFF || !u64map_get(&p->embeds, embed_key(type, off), &li))
+		return NULL;
+	return &p->lists[li];
 }
