@@ -630,16 +630,22 @@ int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy, bool *ret_
 
 /* ---- walk entry point: heap/glibc-walk.c does the work ---- */
 
-int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
-	       struct heap_walk *ret_walk)
+void glibc_get_walk_params(const struct glibc *g, struct glibc_walk_params *ret)
 {
-	struct glibc_walk_params p = {
+	*ret = (struct glibc_walk_params){
 		.l = &g->l,
 		.main_arena = g->main_arena,
 		.mp = g->mp,
 		.have_tpoff = g->have_tpoff,
 		.tpoff = g->tpoff,
 	};
+}
 
+int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
+	       struct heap_walk *ret_walk)
+{
+	struct glibc_walk_params p;
+
+	glibc_get_walk_params(g, &p);
 	return glibc_walk_heap(&p, t, diag, ret_walk);
 }
