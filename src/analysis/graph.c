@@ -48,6 +48,7 @@
 #include "target/target.h"
 #include "util/diag.h"
 #include "util/errors.h"
+#include "util/hashmap.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -416,9 +417,7 @@ struct root_scan {
 	struct heap_graph *g;
 	struct roots *roots;
 	struct strbuf name;
-	/* interned names: open addressing over root indexes + 1 */
-	uint32_t *table;
-	size_t mask;
+	struct hashmap by_name;		/* root name (g->roots[].name) -> index */
 	size_t alloc_roots;
 	struct root_edge *edges;
 	size_t nr_edges, alloc_edges;
@@ -428,45 +427,22 @@ struct root_scan {
 	uint64_t bias;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
 static uint32_t intern(struct root_scan *rs, const struct root *rn)
 {
 	struct heap_graph *g = rs->g;
-	uint64_t h = hash_str(rs->name.buf);
-	size_t i;
+	const uint64_t *found = hashmap_find_str(&rs->by_name, rs->name.buf);
 	struct graph_root *r;
 
-	if (!rs->table || 2 * (g->nr_roots + 1) > rs->mask + 1) {
-		size_t cap = rs->table ? 2 * (rs->mask + 1) : 64;
-
-		free(rs->table);
-		rs->table = xcalloc(cap, sizeof(*rs->table));
-		rs->mask = cap - 1;
-		for (size_t k = 0; k < g->nr_roots; k++) {
-			i = hash_str(g->roots[k].name) & rs->mask;
-			while (rs->table[i])
-				i = (i + 1) & rs->mask;
-			rs->table[i] = (uint32_t)k + 1;
-		}
-	}
-	for (i = h & rs->mask; rs->table[i]; i = (i + 1) & rs->mask)
-		if (!strcmp(g->roots[rs->table[i] - 1].name, rs->name.buf))
-			return rs->table[i] - 1;
+	if (found)
+		return (uint32_t)*found;
 	ALLOC_GROW(g->roots, g->nr_roots + 1, rs->alloc_roots);
 	r = &g->roots[g->nr_roots];
 	r->name = xstrdup(rs->name.buf);
 	r->kind = rn->kind;
 	r->tid = rn->tid;
-	rs->table[i] = (uint32_t)++g->nr_roots;
-	return (uint32_t)g->nr_roots - 1;
+	/* the key is the root's own copy of its name: it does not move */
+	hashmap_put_str(&rs->by_name, r->name, g->nr_roots);
+	return (uint32_t)g->nr_roots++;
 }
 
 static void add_root_edge(struct root_scan *rs, uint32_t root, uint32_t dst, taddr_t slot)
@@ -547,6 +523,7 @@ static void scan_roots(struct heap_graph *g, struct roots *roots)
 	size_t nr_ranges = 0, *count;
 	struct cursor cur;
 
+	hashmap_init(&rs.by_name, HASHMAP_STR);
 	roots_ranges(roots, &g->snap->walk, &ranges, &nr_ranges);
 	scan_registers(&rs);
 	cursor_init(&cur, g->image);
@@ -593,7 +570,7 @@ static void scan_roots(struct heap_graph *g, struct roots *roots)
 	}
 	free(count);
 	free(rs.edges);
-	free(rs.table);
+	hashmap_release(&rs.by_name);
 	strbuf_release(&rs.name);
 }
 

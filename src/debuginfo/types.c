@@ -26,100 +26,23 @@
 #include "config.h"
 #include "debuginfo/types.h"
 #include "util/strbuf.h"
-#include "util/u64map.h"
+#include "util/hashmap.h"
 #include "util/xalloc.h"
 
 #include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- small hash maps ---------------------------------------------------- */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h | 1;
-}
-
-/* String -> value, values are indexes into a side array. */
-struct strmap {
-	char **keys;
-	uint32_t *vals;
-	size_t nr, mask;
-};
-
-static bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
-{
-	if (!m->keys)
-		return false;
-	for (size_t i = hash_str(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->keys[i])
-			return false;
-		if (!strcmp(m->keys[i], key)) {
-			*val = m->vals[i];
-			return true;
-		}
-	}
-}
-
-static void strmap_put_owned(struct strmap *m, char *key, uint32_t val);
-
-static void strmap_grow(struct strmap *m)
-{
-	struct strmap n = { 0 };
-	size_t cap = m->keys ? 2 * (m->mask + 1) : 256;
-
-	n.keys = xcalloc(cap, sizeof(*n.keys));
-	n.vals = xcalloc(cap, sizeof(*n.vals));
-	n.mask = cap - 1;
-	for (size_t i = 0; m->keys && i <= m->mask; i++)
-		if (m->keys[i])
-			strmap_put_owned(&n, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = n;
-}
-
-/* Takes ownership of KEY; an existing key keeps its value. */
-static void strmap_put_owned(struct strmap *m, char *key, uint32_t val)
-{
-	if (!m->keys || 2 * (m->nr + 1) > m->mask + 1)
-		strmap_grow(m);
-	for (size_t i = hash_str(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->keys[i]) {
-			m->keys[i] = key;
-			m->vals[i] = val;
-			m->nr++;
-			return;
-		}
-		if (!strcmp(m->keys[i], key)) {
-			free(key);
-			return;
-		}
-	}
-}
-
-static void strmap_release(struct strmap *m)
-{
-	for (size_t i = 0; m->keys && i <= m->mask; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-}
-
 /* ---- table state ---------------------------------------------------------- */
 
 struct ty_priv {
-	struct u64map memo;		/* die key -> type id */
-	struct strmap by_name;		/* "kind:size:name" -> type id */
-	struct strmap plain_name;	/* name -> first type id with that name */
-	struct strmap defs;		/* name -> index into def_dies */
+	struct hashmap memo;		/* die key -> type id */
+	struct hashmap by_name;		/* "kind:size:name" -> type id */
+	struct hashmap plain_name;	/* name -> first type id with that name */
+	struct hashmap defs;		/* name -> index into def_dies */
 	Dwarf_Die *def_dies;
 	size_t nr_defs, alloc_defs;
-	struct u64map qual;		/* die key -> index into quals */
+	struct hashmap qual;		/* die key -> index into quals */
 	char **quals;
 	size_t nr_quals, alloc_quals;
 	/* Dwarf handles seen, for die keys: key = (dwarf index << 40) | off */
@@ -128,7 +51,7 @@ struct ty_priv {
 	/* the embed index: (type + 1) << 24 | offset -> index into lists */
 	struct ty_list *lists;
 	size_t nr_lists, alloc_lists;
-	struct u64map embeds;
+	struct hashmap embeds;
 };
 
 static struct ty_priv *priv(struct ty_table *tt)
@@ -138,8 +61,16 @@ static struct ty_priv *priv(struct ty_table *tt)
 
 void ty_table_init(struct ty_table *tt)
 {
+	struct ty_priv *p = xcalloc(1, sizeof(*p));
+
 	memset(tt, 0, sizeof(*tt));
-	tt->priv = xcalloc(1, sizeof(struct ty_priv));
+	hashmap_init(&p->memo, HASHMAP_U64);
+	hashmap_init_owned(&p->by_name);
+	hashmap_init_owned(&p->plain_name);
+	hashmap_init_owned(&p->defs);
+	hashmap_init(&p->qual, HASHMAP_U64);
+	hashmap_init(&p->embeds, HASHMAP_U64);
+	tt->priv = p;
 }
 
 void ty_table_free(struct ty_table *tt)
@@ -159,12 +90,12 @@ void ty_table_free(struct ty_table *tt)
 		free(tt->strs[i]);
 	free(tt->strs);
 	if (p) {
-		u64map_release(&p->memo);
-		strmap_release(&p->by_name);
-		strmap_release(&p->plain_name);
-		strmap_release(&p->defs);
+		hashmap_release(&p->memo);
+		hashmap_release(&p->by_name);
+		hashmap_release(&p->plain_name);
+		hashmap_release(&p->defs);
 		free(p->def_dies);
-		u64map_release(&p->qual);
+		hashmap_release(&p->qual);
 		for (size_t i = 0; i < p->nr_quals; i++)
 			free(p->quals[i]);
 		free(p->quals);
@@ -172,7 +103,7 @@ void ty_table_free(struct ty_table *tt)
 		for (size_t i = 0; i < p->nr_lists; i++)
 			free(p->lists[i].types);
 		free(p->lists);
-		u64map_release(&p->embeds);
+		hashmap_release(&p->embeds);
 		free(p);
 	}
 	memset(tt, 0, sizeof(*tt));
@@ -223,7 +154,8 @@ uint32_t ty_new(struct ty_table *tt, const char *name, enum ty_kind kind, uint64
 	t->pointee = TY_NONE;
 	t->elem = TY_NONE;
 	t->flex_elem = TY_NONE;
-	strmap_put_owned(&priv(tt)->plain_name, xstrdup(name), id);
+	/* the first type of a name keeps it */
+	(void)hashmap_add_str(&priv(tt)->plain_name, name, id, NULL);
 	return id;
 }
 
@@ -279,9 +211,9 @@ uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
 
 uint32_t ty_by_name(struct ty_table *tt, const char *name)
 {
-	uint32_t id;
+	const uint64_t *id = hashmap_find_str(&priv(tt)->plain_name, name);
 
-	return strmap_get(&priv(tt)->plain_name, name, &id) ? id : TY_NONE;
+	return id ? (uint32_t)*id : TY_NONE;
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -319,13 +251,13 @@ static char *cxx_qualified(struct ty_table *tt, Dwarf_Die *die)
 	const char *n = dwarf_diename(die);
 	Dwarf_Die *scopes = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	uint32_t qi;
+	const uint64_t *qi;
 	int nr;
 
 	if (!n)
 		return NULL;
-	if (u64map_get(&p->qual, die_key(tt, die), &qi))
-		return xstrdup(p->quals[qi]);
+	if ((qi = hashmap_find_u64(&p->qual, die_key(tt, die))))
+		return xstrdup(p->quals[*qi]);
 	nr = dwarf_getscopes_die(die, &scopes);
 	for (int i = nr - 1; i >= 1; i--) {
 		int tag = dwarf_tag(&scopes[i]);
@@ -379,18 +311,15 @@ static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 static void register_def(struct ty_table *tt, Dwarf_Die *die, char *name)
 {
 	struct ty_priv *p = priv(tt);
-	uint32_t old;
+	bool added;
 
-	if (strmap_get(&p->defs, name, &old)) {
-		free(name);
+	/* the first definition of a name wins */
+	(void)hashmap_add_str(&p->defs, name, p->nr_defs, &added);
+	free(name);
+	if (!added)
 		return;
-	}
-	if (p->nr_defs == p->alloc_defs) {
-		p->alloc_defs = p->alloc_defs ? 2 * p->alloc_defs : 256;
-		p->def_dies = xrealloc(p->def_dies, p->alloc_defs * sizeof(*p->def_dies));
-	}
-	p->def_dies[p->nr_defs] = *die;
-	strmap_put_owned(&p->defs, name, (uint32_t)p->nr_defs++);
+	ALLOC_GROW(p->def_dies, p->nr_defs + 1, p->alloc_defs);
+	p->def_dies[p->nr_defs++] = *die;
 }
 
 void ty_register_definition(struct ty_table *tt, Dwarf_Die *die)
@@ -414,7 +343,7 @@ void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qnam
 		p->quals = xrealloc(p->quals, p->alloc_quals * sizeof(*p->quals));
 	}
 	p->quals[p->nr_quals] = xstrdup(qname);
-	u64map_put(&p->qual, die_key(tt, die), (uint32_t)p->nr_quals++);
+	hashmap_put_u64(&p->qual, die_key(tt, die), p->nr_quals++);
 }
 
 /* ---- conversion ----------------------------------------------------------- */
@@ -784,16 +713,19 @@ static uint32_t intern(struct ty_table *tt, const char *name, enum ty_kind kind,
 {
 	struct ty_priv *p = priv(tt);
 	struct strbuf key = STRBUF_INIT;
+	const uint64_t *found;
 	uint32_t id;
 
 	strbuf_addf(&key, "%d:%llu:%s", (int)kind, (unsigned long long)size, name);
-	if (strmap_get(&p->by_name, key.buf, &id)) {
+	found = hashmap_find_str(&p->by_name, key.buf);
+	if (found) {
 		strbuf_release(&key);
 		*created = false;
-		return id;
+		return (uint32_t)*found;
 	}
 	id = ty_new(tt, name, kind, size);
-	strmap_put_owned(&p->by_name, strbuf_detach(&key, NULL), id);
+	hashmap_put_str(&p->by_name, key.buf, id);
+	strbuf_release(&key);
 	*created = true;
 	return id;
 }
@@ -811,8 +743,12 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 	if (!peel(die, &t, &tdname))
 		return TY_NONE;
 	key = die_key(tt, &t);
-	if (u64map_get(&p->memo, key, &id))
-		return id;
+	{
+		const uint64_t *memo = hashmap_find_u64(&p->memo, key);
+
+		if (memo)
+			return (uint32_t)*memo;
+	}
 	tag = dwarf_tag(&t);
 	switch (tag) {
 	case DW_TAG_base_type:
@@ -834,7 +770,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 
 		/* memo first: struct s { struct s *self; } reaches this again */
 		id = ty_new(tt, "void *", TY_PTR, 8);
-		u64map_put(&p->memo, key, id);
+		hashmap_put_u64(&p->memo, key, id);
 		if (die_type(&t, &pt))
 			pointee = ty_of_die(tt, &pt);
 		ty_get(tt, id)->pointee = pointee;
@@ -866,12 +802,14 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		enum ty_kind kind = tag == DW_TAG_union_type ? TY_UNION : TY_STRUCT;
 
 		if (dwarf_hasattr(&t, DW_AT_declaration)) {
-			uint32_t di;
+			const uint64_t *di = name ? hashmap_find_str(&p->defs, name) : NULL;
 
-			if (name && strmap_get(&p->defs, name, &di)) {
+			if (di) {
+				Dwarf_Die def = p->def_dies[*di];
+
 				free(name);
-				id = ty_of_die(tt, &p->def_dies[di]);
-				u64map_put(&p->memo, key, id);
+				id = ty_of_die(tt, &def);
+				hashmap_put_u64(&p->memo, key, id);
 				return id;
 			}
 			/* opaque: never types a chunk */
@@ -890,7 +828,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		}
 		id = intern(tt, name, kind, die_size(&t), &created);
 		free(name);
-		u64map_put(&p->memo, key, id);
+		hashmap_put_u64(&p->memo, key, id);
 		if (created)
 			fill_aggregate(tt, id, &t);
 		return id;
@@ -900,7 +838,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		id = ty_new(tt, "(other)", TY_OTHER, 0);
 		break;
 	}
-	u64map_put(&p->memo, key, id);
+	hashmap_put_u64(&p->memo, key, id);
 	return id;
 }
 
@@ -926,18 +864,19 @@ static uint64_t embed_key(uint32_t type, uint64_t off)
 static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner)
 {
 	struct ty_priv *p = priv(tt);
-	uint32_t li;
+	bool added;
+	uint64_t li;
 	struct ty_list *l;
 
 	if (off > EMBED_MAX_OFF)
 		return;
-	if (!u64map_get(&p->embeds, embed_key(m, off), &li)) {
+	li = *hashmap_add_u64(&p->embeds, embed_key(m, off), p->nr_lists, &added);
+	if (added) {
 		ALLOC_GROW(p->lists, p->nr_lists + 1, p->alloc_lists);
-		li = (uint32_t)p->nr_lists++;
-		memset(&p->lists[li], 0, sizeof(p->lists[li]));
-		u64map_put(&p->embeds, embed_key(m, off), li);
+		memset(&p->lists[p->nr_lists++], 0, sizeof(*p->lists));
 	}
 	l = &p->lists[li];
+	ty_get(tt, m)->embedded = true;
 	for (size_t k = 0; k < l->nr; k++)
 		if (l->types[k] == owner)
 			return;
@@ -965,9 +904,11 @@ void ty_index_embeds(struct ty_table *tt)
 const struct ty_list *ty_embedders(const struct ty_table *tt, uint32_t type, uint64_t off)
 {
 	const struct ty_priv *p = tt->priv;
-	uint32_t li;
+	const uint64_t *li;
 
-	if (off > EMBED_MAX_OFF || !u64map_get(&p->embeds, embed_key(type, off), &li))
+	/* most types are nobody's member: no hashing for them */
+	if (off > EMBED_MAX_OFF || type >= tt->nr || !tt->types[type].embedded ||
+	    !(li = hashmap_find_u64(&p->embeds, embed_key(type, off))))
 		return NULL;
-	return &p->lists[li];
+	return &p->lists[*li];
 }

@@ -65,6 +65,7 @@ struct ty {
 	bool vptr;		/* C++ class with a vtable pointer at 0 */
 	bool flex;		/* ends in a flexible array member */
 	bool truncated;		/* more pointers than TY_MAX_SLOTS */
+	bool embedded;		/* in the embed index: some struct holds it */
 	uint32_t pointee;	/* TY_PTR: target type (TY_NONE: void, fn) */
 	uint32_t elem;		/* TY_ARRAY: element type */
 	uint64_t count;		/* TY_ARRAY: elements (0: unknown) */

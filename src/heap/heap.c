@@ -54,11 +54,11 @@ void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t ar
 	}
 }
 
-uint64_t chunk_mmap_padding(const struct chunk *c, struct target *image)
+uint64_t chunk_read_mmap_padding(const struct chunk *c, struct target *image)
 {
 	uint64_t pad;
 
-	if (c->state != CHUNK_MMAPPED || target_read_u64(image, c->addr, &pad) != 0)
+	if (c->state != CHUNK_MMAPPED || !image || target_read_u64(image, c->addr, &pad) != 0)
 		return 0;
 	return pad < c->size ? pad : 0;
 }

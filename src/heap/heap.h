@@ -117,9 +117,14 @@ static inline taddr_t chunk_mem(const struct chunk *c)
  * The memalign padding before mmapped chunk C (its prev_size, read from
  * IMAGE), or 0: for arena chunks, when the word cannot be read, or when
  * it is not below the walk's size (hostile input: then the chunk is taken
- * to start its mapping).
+ * to start its mapping). Arena chunks never read the image.
  */
-uint64_t chunk_mmap_padding(const struct chunk *c, struct target *image);
+uint64_t chunk_read_mmap_padding(const struct chunk *c, struct target *image);
+
+static inline uint64_t chunk_mmap_padding(const struct chunk *c, struct target *image)
+{
+	return c->state == CHUNK_MMAPPED ? chunk_read_mmap_padding(c, image) : 0;
+}
 
 /* The end of C's own bytes (see the top); PAD from chunk_mmap_padding(). */
 static inline taddr_t chunk_end(const struct chunk *c, uint64_t pad)

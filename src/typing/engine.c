@@ -70,23 +70,6 @@ static bool is_live(const struct chunk *c)
 	return c->state == CHUNK_INUSE || c->state == CHUNK_MMAPPED;
 }
 
-void typer_user_area(const struct typer *ty, uint32_t i, taddr_t *start, uint64_t *len)
-{
-	const struct chunk *c = &ty->walk->chunks[i];
-
-	*start = chunk_mem(c);
-	*len = chunk_usable(c, chunk_mmap_padding(c, ty->image));
-}
-
-uint64_t typer_usable(const struct typer *ty, uint32_t i)
-{
-	taddr_t s;
-	uint64_t len;
-
-	typer_user_area(ty, i, &s, &len);
-	return len;
-}
-
 uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off)
 {
 	size_t lo = 0, hi = ty->nr_live;
@@ -295,11 +278,14 @@ void typer_set_type(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_
 unsigned typer_embedders_fitting(struct typer *ty, uint32_t m, uint64_t off, uint32_t i,
 				 bool exact, uint32_t *ret, uint32_t *cands, unsigned max)
 {
-	uint64_t csize = ty->walk->chunks[i].size, usable = typer_usable(ty, i);
 	const struct ty_list *l = ty_embedders(&ty->tt, m, off);
+	uint64_t csize = ty->walk->chunks[i].size, usable;
 	unsigned n = 0;
 
-	for (size_t k = 0; l && k < l->nr; k++) {
+	if (!l)
+		return 0;
+	usable = typer_usable(ty, i);
+	for (size_t k = 0; k < l->nr; k++) {
 		struct ty *s = ty_get(&ty->tt, l->types[k]);
 
 		if (!s->size || s->size > usable)

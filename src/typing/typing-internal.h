@@ -123,9 +123,25 @@ void typer_release(struct typer *ty);
 
 /* The live chunk whose user area holds V, and V's offset in it; UINT32_MAX. */
 uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off);
-/* Chunk I's user area [*start, *start + *len) (heap/heap.h geometry). */
-void typer_user_area(const struct typer *ty, uint32_t i, taddr_t *start, uint64_t *len);
-uint64_t typer_usable(const struct typer *ty, uint32_t i);
+/* Chunk I's user area [*start, *start + *len) (heap/heap.h geometry:
+ * malloc_usable_size()). Inline: every pointer typing follows asks. */
+static inline void typer_user_area(const struct typer *ty, uint32_t i, taddr_t *start,
+				   uint64_t *len)
+{
+	const struct chunk *c = &ty->walk->chunks[i];
+
+	*start = chunk_mem(c);
+	*len = chunk_usable(c, chunk_mmap_padding(c, ty->image));
+}
+
+static inline uint64_t typer_usable(const struct typer *ty, uint32_t i)
+{
+	taddr_t s;
+	uint64_t len;
+
+	typer_user_area(ty, i, &s, &len);
+	return len;
+}
 /* LEN bytes at ADDR: a pointer into the image when it holds them, else a
  * copy in ty->buf (valid until the next call); NULL when unreadable. */
 const uint8_t *typer_mem(struct typer *ty, taddr_t addr, uint64_t len);
