@@ -34,7 +34,7 @@
  *
  *     off 2.26-2.34 / 2.35+   field              on-disk value
  *       0 /   0               trim_threshold     DEFAULT_TRIM_THRESHOLD
- *       8 /   8               top_pad            0 or 128 KiB (Debian)
+ *       8 /   8               top_pad            DEFAULT_TOP_PAD, or 0
  *      16 /  16               mmap_threshold     DEFAULT_MMAP_THRESHOLD_MIN
  *      24 /  24               arena_test         NARENAS_FROM_NCORES (1)
  *      32 /  32               arena_max          0
@@ -124,7 +124,9 @@ int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l)
 #define TCACHE_FILL_COUNT	7
 #define DEFAULT_TRIM_THRESHOLD	0x20000	/* 128 KiB */
 #define DEFAULT_MMAP_THRESHOLD	0x20000	/* DEFAULT_MMAP_THRESHOLD_MIN */
-#define DEFAULT_TOP_PAD_DEBIAN	0x20000	/* doc/glibc-malloc.md §1; upstream is 0 */
+/* sysdeps/generic/malloc-machine.h: 128 KiB; malloc.c's own fallback is 0
+ * (doc/glibc-malloc.md §1): both are accepted */
+#define DEFAULT_TOP_PAD		0x20000
 #define DEFAULT_MMAP_MAX	65536
 #define ARENA_TEST_64		8	/* NARENAS_FROM_NCORES (1) */
 
@@ -134,7 +136,7 @@ int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l)
 	.first_minor = (first), .last_minor = (last),				\
 	.fields = {								\
 		F8(0, DEFAULT_TRIM_THRESHOLD),					\
-		{ .off = 8, .width = 8, .value = 0, .alt = DEFAULT_TOP_PAD_DEBIAN }, \
+		{ .off = 8, .width = 8, .value = DEFAULT_TOP_PAD, .alt = 0 },	\
 		F8(16, DEFAULT_MMAP_THRESHOLD),					\
 		F8(24, ARENA_TEST_64),						\
 		{ .off = (mmaps_max), .width = 4, .value = DEFAULT_MMAP_MAX,	\
