@@ -22,7 +22,10 @@
  *    one entry per 4 KiB page of that GiB: the first node overlapping the
  *    page. A lookup is two loads and a binary search among the at most
  *    129 nodes that can start in one page (MINSIZE is 32). Only the GiB
- *    granules that hold chunks get a table (1 MiB each).
+ *    granules that hold chunks get a table (1 MiB each). Nodes longer
+ *    than BIG_NODE_SPAN stay out of the tables (their pages would cost
+ *    memory and time in proportion to their size): a lookup the tables
+ *    cannot answer searches them, few and sorted.
  *
  * 3. Chunk edges. Every live chunk's user area, in address order (the
  *    image's segments are walked with a cursor), every aligned word: a
@@ -64,6 +67,11 @@
 /* At most this many nodes overlap one page: 4096 / 32 (MINSIZE) starts
  * plus the node that began in an earlier page. */
 #define PAGE_MAX_NODES 129
+/* Nodes longer than this are not put in the page table (a 1 TiB malloc
+ * would cost 256M page entries and 1 GiB of tables; a hostile heap can
+ * claim as much): they are kept apart, sorted, and searched when the
+ * page table has no answer. */
+#define BIG_NODE_SPAN (16u << 20)
 
 static bool is_live(const struct chunk *c)
 {
@@ -187,6 +195,11 @@ static void build_lookup(struct heap_graph *g)
 		}
 		g->lo = MIN(g->lo, s);
 		g->hi = MAX(g->hi, e);
+		if (e - s > BIG_NODE_SPAN) {
+			ALLOC_GROW(g->big, g->nr_big + 1, g->alloc_big);
+			g->big[g->nr_big++] = (uint32_t)i;
+			continue;
+		}
 		for (taddr_t p = s >> PAGE_SHIFT; p <= (e - 1) >> PAGE_SHIFT; p++) {
 			uint32_t *t = page_table(g, p << PAGE_SHIFT, true);
 			uint32_t *slot = &t[p & (PAGE_ENTRIES - 1)];
@@ -195,6 +208,28 @@ static void build_lookup(struct heap_graph *g)
 				*slot = (uint32_t)i;
 		}
 	}
+}
+
+/* The big node (BIG_NODE_SPAN) holding A, or GRAPH_NONE. */
+static uint32_t lookup_big(const struct heap_graph *g, taddr_t a)
+{
+	size_t lo = 0, hi = g->nr_big;
+	uint32_t n;
+
+	/* the last big node starting at or below a (node order is address
+	 * order) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->start[g->big[mid]] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return GRAPH_NONE;
+	n = g->big[lo - 1];
+	return a < g->end[n] ? n : GRAPH_NONE;
 }
 
 static inline uint32_t lookup(const struct heap_graph *g, taddr_t a)
@@ -206,10 +241,10 @@ static inline uint32_t lookup(const struct heap_graph *g, taddr_t a)
 		return GRAPH_NONE;
 	d = g->dir[a >> DIR_SHIFT];
 	if (d == GRAPH_NONE)
-		return GRAPH_NONE;
+		return g->nr_big ? lookup_big(g, a) : GRAPH_NONE;
 	i = g->pages[d][(a >> PAGE_SHIFT) & (PAGE_ENTRIES - 1)];
 	if (i == GRAPH_NONE || g->start[i] > a)
-		return GRAPH_NONE;
+		return g->nr_big ? lookup_big(g, a) : GRAPH_NONE;
 	/* the last node in [i, i + PAGE_MAX_NODES) with start <= a */
 	lo = i;
 	hi = MIN(g->nr_nodes, (size_t)i + PAGE_MAX_NODES);
@@ -221,7 +256,9 @@ static inline uint32_t lookup(const struct heap_graph *g, taddr_t a)
 		else
 			hi = mid;
 	}
-	return a < g->end[lo] ? (uint32_t)lo : GRAPH_NONE;
+	if (a < g->end[lo])
+		return (uint32_t)lo;
+	return g->nr_big ? lookup_big(g, a) : GRAPH_NONE;
 }
 
 uint32_t heap_graph_lookup(const struct heap_graph *g, taddr_t addr)
@@ -329,6 +366,23 @@ static const void *cursor_map(struct cursor *c, taddr_t a, size_t len, size_t *r
 	return c->data + (a - c->s);
 }
 
+/*
+ * A is in a hole of the image: where the scan of [A, E) goes on, the next
+ * 8-aligned address the image holds (in one step, however big the hole:
+ * a sparse or hostile mapping), or the next page when the backend cannot
+ * tell (a core).
+ */
+static taddr_t skip_hole(const struct heap_graph *g, taddr_t a, taddr_t e)
+{
+	taddr_t next = target_next_held(g->image, a);
+
+	if (next <= a)
+		next = (a | 4095) + 1;
+	else if (next < UINT64_MAX - 7)
+		next = (next + 7) & ~(taddr_t)7;
+	return MIN(e, next);
+}
+
 /* ---- 3. chunk edges ---- */
 
 static void push_edge(struct heap_graph *g, size_t *alloc, uint32_t e)
@@ -386,8 +440,7 @@ static void scan_chunks(struct heap_graph *g, const struct graph_hooks *hooks)
 			const void *p = cursor_map(&cur, a, (size_t)(e - a), &len);
 
 			if (!p) {
-				/* a hole in the image: skip to the next page */
-				taddr_t next = MIN(e, (a | 4095) + 1);
+				taddr_t next = skip_hole(g, a, e);
 
 				g->unreadable_chunk_bytes += next - a;
 				a = next;
@@ -535,7 +588,7 @@ static void scan_roots(struct heap_graph *g, struct roots *roots)
 			const void *p = cursor_map(&cur, a, (size_t)(e - a), &len);
 
 			if (!p) {
-				taddr_t next = MIN(e, (a | 4095) + 1);
+				taddr_t next = skip_hole(g, a, e);
 
 				g->unreadable_root_bytes += next - a;
 				a = next;
@@ -619,6 +672,7 @@ void heap_graph_release(struct heap_graph *g)
 		free(g->pages[i]);
 	free(g->pages);
 	free(g->dir);
+	free(g->big);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -103,6 +103,8 @@ struct heap_graph {
 	uint32_t *dir;			/* 1 GiB granule -> table index */
 	uint32_t **pages;		/* per table: 4 KiB page -> first node */
 	size_t nr_pages_tables;
+	uint32_t *big;			/* nodes too long for the tables, in order */
+	size_t nr_big, alloc_big;
 	taddr_t lo, hi;			/* all nodes lie in [lo, hi) */
 };
 

@@ -455,6 +455,16 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 	}
 }
 
+/*
+ * Chunks are read in windows of at most SCAN_WINDOW bytes (an array one
+ * element after another), so a chunk bigger than heapgrab's memory (a 1
+ * TiB malloc, or a hostile size) costs no allocation of its size; an
+ * unreadable window is skipped. An object bigger than MAX_OBJECT is not
+ * scanned at all: no real struct is that big.
+ */
+#define SCAN_WINDOW (16u << 20)
+#define MAX_OBJECT (256u << 20)
+
 static void scan_chunk(struct typer *ty, uint32_t i)
 {
 	uint32_t t = ty->type[i];
@@ -466,17 +476,33 @@ static void scan_chunk(struct typer *ty, uint32_t i)
 	if (tp->kind == TY_BASE || (tp->kind != TY_PTR && !tp->nr_slots && !tp->flex))
 		return;
 	typer_user_area(ty, i, &start, &len);
+	if (ty->prefix[i] > len)
+		return;
 	start += ty->prefix[i];
 	len -= ty->prefix[i];
-	p = typer_mem(ty, start, len);
-	if (!p)
-		return;
 	if (ty->array[i] && tp->size) {
-		for (uint64_t o = 0; o + tp->size <= len; o += tp->size)
-			typer_scan_object(ty, t, p + o, tp->size, from_chunk(i), 0);
-	} else {
-		typer_scan_object(ty, t, p, len, from_chunk(i), 0);
+		uint64_t esz = tp->size;
+		uint64_t per = esz < SCAN_WINDOW ? SCAN_WINDOW / esz : 1;
+
+		if (esz > MAX_OBJECT)
+			return;
+		for (uint64_t o = 0; o + esz <= len;) {
+			uint64_t n = MIN(per, (len - o) / esz);
+
+			p = typer_mem(ty, start + o, n * esz);
+			for (uint64_t k = 0; p && k < n; k++)
+				typer_scan_object(ty, t, p + k * esz, esz, from_chunk(i), 0);
+			o += n * esz;
+		}
+		return;
 	}
+	/* one object (a flexible array member may run on to the chunk's end) */
+	if (tp->size > MAX_OBJECT)
+		return;
+	len = MIN(len, MAX((uint64_t)tp->size, (uint64_t)SCAN_WINDOW));
+	p = typer_mem(ty, start, len);
+	if (p)
+		typer_scan_object(ty, t, p, len, from_chunk(i), 0);
 }
 
 void typer_drain(struct typer *ty)

@@ -55,6 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static char *files[MAX_FILES];
 static size_t nr_files;
 static const char *debug_dir = "/nonexistent-debug-dir";
+static bool verbose;		/* HG_FUZZ_VERBOSE: what each input did */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -65,6 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (dd && *dd)
 		debug_dir = dd;
+	verbose = getenv("HG_FUZZ_VERBOSE") != NULL;
 	if (list && *list) {
 		char *copy = xstrdup(list), *save = NULL;
 
@@ -326,17 +328,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&s, 0, sizeof(s));
 	heap_walk_init(&s.walk);
-	if (glibc_walk_heap(&in.params, in.t, NULL, &s.walk) < 0)
+	if (glibc_walk_heap(&in.params, in.t, NULL, &s.walk) < 0) {
+		if (verbose)
+			fprintf(stderr, "fuzz-image: walk failed\n");
 		goto out;
+	}
 	s.image = in.t;
 	s.typing = type_it(&in, &s.walk);
 	hooks.roots = roots_open(in.t, &ro);
 	hooks.layout = layout_hook;
 	hooks.data = &scratch;
+	if (verbose)
+		fprintf(stderr, "fuzz-image: %zu chunks, %zu typed names\n", s.walk.nr_chunks,
+			s.typing ? s.typing->nr_names : 0);
 	if (heap_graph_build(&g, &s, &hooks, NULL) == 0) {
 		struct leak_report lr;
 		struct retained rt;
 
+		if (verbose)
+			fprintf(stderr, "fuzz-image: graph: %zu nodes, %zu edges, %zu roots\n",
+				g.nr_nodes, g.nr_edges, g.nr_roots);
 		leaks_find(&g, &lr);
 		retained_compute(&g, &rt);
 		for (size_t k = 0; k < g.nr_nodes && k < 4; k++) {
