@@ -14,7 +14,10 @@
  * type is marked truncated). Union alternatives are all listed, flagged
  * SLOT_UNION: the engine follows them only where the value validates.
  * Bit fields and static members hold no pointers and are skipped; a
- * virtual base (whose offset is an expression) is skipped too.
+ * virtual base (whose offset is an expression) is skipped too. Besides
+ * the flattened view, a struct keeps its direct members in declaration
+ * order (offset, size, type, name): the rules that compare structs member
+ * by member or read a named field use them.
  *
  * Names. C structs are "struct X" / "union X" / "enum X"; an anonymous
  * struct reached through a typedef takes the typedef's name; C++ types are
@@ -84,6 +87,7 @@ void ty_table_free(struct ty_table *tt)
 		free(tt->types[i].targs);
 		free(tt->types[i].nonptr);
 		free(tt->types[i].targ_names);
+		free(tt->types[i].members);
 	}
 	free(tt->types);
 	for (size_t i = 0; i < tt->nr_strs; i++)
@@ -173,10 +177,28 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size)
 uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
 {
 	uint32_t id = ty_by_name(tt, name);
+
+	return id != TY_NONE ? id : ty_copy(tt, t, name);
+}
+
+uint32_t ty_pointer_to(struct ty_table *tt, uint32_t t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint32_t id;
+
+	strbuf_addf(&sb, "%s *", ty_get(tt, t)->name);
+	id = ty_new(tt, sb.buf, TY_PTR, 8);
+	strbuf_release(&sb);
+	ty_get(tt, id)->pointee = t;
+	ty_get(tt, id)->complete = true;
+	return id;
+}
+
+uint32_t ty_copy(struct ty_table *tt, uint32_t t, const char *name)
+{
+	uint32_t id;
 	struct ty *a, *o;
 
-	if (id != TY_NONE)
-		return id;
 	id = ty_new(tt, name, TY_STRUCT, ty_get(tt, t)->size);
 	a = ty_get(tt, id);
 	o = ty_get(tt, t);
@@ -205,6 +227,11 @@ uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
 		a->embeds = xmalloc(cap * sizeof(*a->embeds));
 		memcpy(a->embeds, o->embeds, o->nr_embeds * sizeof(*a->embeds));
 		a->nr_embeds = o->nr_embeds;
+	}
+	if (o->nr_members) {
+		a->members = xmalloc(o->nr_members * sizeof(*a->members));
+		memcpy(a->members, o->members, o->nr_members * sizeof(*a->members));
+		a->nr_members = o->nr_members;
 	}
 	return id;
 }
@@ -418,6 +445,25 @@ void ty_add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
 static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die);
 
 #define TY_MAX_NONPTR 4096u
+#define TY_MAX_MEMBERS 4096u
+
+void ty_add_member(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t size, uint32_t type,
+		   const char *name)
+{
+	struct ty *o = ty_get(tt, id);
+	uint32_t ni;
+
+	if (o->nr_members >= TY_MAX_MEMBERS)
+		return;
+	ni = add_str(tt, name);
+	/* capacities are powers of two */
+	if ((o->nr_members & (o->nr_members - 1)) == 0)
+		o->members = xrealloc(o->members, (o->nr_members ? 2 * o->nr_members : 1) *
+						  sizeof(*o->members));
+	o->members[o->nr_members++] = (struct ty_member){
+		.off = off, .size = size, .type = type, .name = ni,
+	};
+}
 
 void ty_add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len)
 {
@@ -695,6 +741,13 @@ static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die)
 		if (tag == DW_TAG_member && n)
 			strbuf_addf(&path, ".%s", n);
 		add_member(tt, id, &mt, off, path.buf, is_union ? SLOT_UNION : 0, !more);
+		{
+			Dwarf_Die pt;
+			uint32_t mty = ty_of_die(tt, &mt);
+
+			ty_add_member(tt, id, off, peel(&mt, &pt, NULL) ? die_size(&pt) : 0, mty,
+				      tag == DW_TAG_member && n ? n : "");
+		}
 		if (tag == DW_TAG_inheritance) {
 			uint32_t base = ty_of_die(tt, &mt);
 

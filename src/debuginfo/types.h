@@ -81,6 +81,16 @@ struct ty {
 		uint64_t off, len;
 	} *nonptr;
 	uint32_t nr_nonptr;
+	/* direct members of a struct or union in declaration order (bit
+	 * fields and static members left out): what rules that compare
+	 * structs member by member read (common initial sequences, tag
+	 * fields, a type object's fields) */
+	struct ty_member {
+		uint64_t off, size;
+		uint32_t type;	/* TY_NONE when it could not be converted */
+		uint32_t name;	/* index into table->strs ("" when unnamed) */
+	} *members;
+	uint32_t nr_members;
 	uint32_t *targs;	/* C++ template type arguments (type ids) */
 	uint32_t *targ_names;	/* their parameter names (index into strs) */
 	uint32_t nr_targs;
@@ -123,6 +133,13 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size);
  * the existing type of that name. */
 uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name);
 
+/* A new copy of type T (its size, pointers, embeds, members) named NAME,
+ * even when a type of that name exists. */
+uint32_t ty_copy(struct ty_table *tt, uint32_t t, const char *name);
+
+/* A new pointer type to T. */
+uint32_t ty_pointer_to(struct ty_table *tt, uint32_t t);
+
 /* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);
 
@@ -142,6 +159,9 @@ void ty_add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
 		 uint32_t stride, uint32_t pointee, const char *member, uint8_t flags);
 /* Type ID holds a struct or union TYPE at OFF. */
 void ty_add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type);
+/* A direct member NAME of type TYPE (SIZE bytes) at OFF of struct ID. */
+void ty_add_member(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t size, uint32_t type,
+		   const char *name);
 /* Bytes [OFF, OFF + LEN) of type ID never hold a pointer. */
 void ty_add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len);
 
