@@ -135,6 +135,20 @@ static void walk_scope(struct walk *w, Dwarf_Die *die, const char *prefix, int d
 			}
 			add_def(w->idx, w->tt, &child);
 			break;
+		case DW_TAG_typedef: {
+			/* typedef struct { ... } name: C names the struct so */
+			Dwarf_Attribute a;
+			Dwarf_Die st;
+
+			n = dwarf_diename(&child);
+			if (!w->cxx && n && dwarf_attr(&child, DW_AT_type, &a) &&
+			    dwarf_formref_die(&a, &st) &&
+			    (dwarf_tag(&st) == DW_TAG_structure_type ||
+			     dwarf_tag(&st) == DW_TAG_union_type) &&
+			    !dwarf_diename(&st) && !dwarf_hasattr(&st, DW_AT_declaration))
+				ty_register_qualified(w->tt, &st, n);
+			break;
+		}
 		case DW_TAG_namespace: {
 			struct strbuf q = STRBUF_INIT;
 

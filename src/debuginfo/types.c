@@ -20,11 +20,15 @@
  * by member or read a named field use them.
  *
  * Names. C structs are "struct X" / "union X" / "enum X"; an anonymous
- * struct reached through a typedef takes the typedef's name; C++ types are
- * qualified with their namespaces and enclosing classes ("ns::Outer::In"),
- * the qualification coming from the index pass (ty_register_definition)
- * or, for types it did not see, from dwarf_getscopes_die(). Entries with
- * the same kind, name and size are merged.
+ * struct named by a typedef (typedef struct { ... } X) takes the
+ * typedef's name, from the index pass (which sees the typedef) or from
+ * the typedef it was reached through; C++ types are qualified with their
+ * namespaces and enclosing classes ("ns::Outer::In"), the qualification
+ * coming from the index pass (ty_register_qualified) or, for types it did
+ * not see, from dwarf_getscopes_die(). Entries with the same kind, name
+ * and size are merged (the same struct seen from two CUs), except
+ * anonymous ones no typedef names: "union (anonymous)" of 16 bytes in one
+ * CU says nothing about another CU's.
  */
 #include "config.h"
 #include "debuginfo/types.h"
@@ -324,7 +328,11 @@ static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 {
 	const char *n = dwarf_diename(die);
 	struct strbuf sb = STRBUF_INIT;
+	const uint64_t *qi;
 
+	/* typedef struct { ... } name; (the index pass saw the typedef) */
+	if (!n && (qi = hashmap_find_u64(&priv(tt)->qual, die_key(tt, die))))
+		return xstrdup(priv(tt)->quals[*qi]);
 	if (!n)
 		return NULL;
 	if (cu_is_cxx(die))
@@ -360,7 +368,8 @@ void ty_register_definition(struct ty_table *tt, Dwarf_Die *die)
 		register_def(tt, die, name);
 }
 
-/* Remember the qualified name of a C++ DIE met in the index pass. */
+/* Remember the qualified name of a C++ DIE met in the index pass, or the
+ * typedef name of an anonymous C struct. */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname)
 {
 	struct ty_priv *p = priv(tt);
@@ -879,7 +888,15 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 				strbuf_addf(&sb, "%s (anonymous)", tag_word(tag));
 			name = strbuf_detach(&sb, NULL);
 		}
-		id = intern(tt, name, kind, die_size(&t), &created);
+		/* an anonymous struct no typedef names is its own entry: merged
+		 * by name, every anonymous union of a size would be one (a
+		 * program's union typed with the layout of libc's) */
+		if (!tdname && strstr(name, " (anonymous)")) {
+			id = ty_new(tt, name, kind, die_size(&t));
+			created = true;
+		} else {
+			id = intern(tt, name, kind, die_size(&t), &created);
+		}
 		free(name);
 		hashmap_put_u64(&p->memo, key, id);
 		if (created)

@@ -8,7 +8,7 @@
  * structs are embedded at which offsets (for interior pointers and header
  * structs). A ty_table converts DIEs on demand, memoised by DIE, and merges
  * entries with the same name, kind and size (the same struct seen from two
- * CUs).
+ * CUs), never anonymous ones without a typedef name.
  *
  * The same table can be built by hand (ty_new, ty_add_slot, ty_add_embed:
  * unit tests and fuzzers describe their types without DWARF).
@@ -140,7 +140,8 @@ uint32_t ty_copy(struct ty_table *tt, uint32_t t, const char *name);
 /* A new pointer type to T. */
 uint32_t ty_pointer_to(struct ty_table *tt, uint32_t t);
 
-/* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
+/* Remember QNAME as the qualified name of the C++ type DIE (index pass),
+ * or as the name of an anonymous C struct or union a typedef names. */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);
 
 /* The type of the variable, parameter or member DIE (its DW_AT_type,

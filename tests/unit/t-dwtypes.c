@@ -5,7 +5,12 @@
  * The test opens its own executable's DWARF, runs the index pass over it
  * and converts every definition, as typing does, then checks the table:
  *   direct members: a struct's members in declaration order, with their
- *     offsets, sizes, types and names.
+ *     offsets, sizes, types and names;
+ *   anonymous unions and structs: one entry per definition, never merged
+ *     by kind and size with another unit's (a union with a pointer
+ *     alternative here, one without there, in both orders); an anonymous
+ *     struct a typedef names takes the typedef's name even when the index
+ *     pass converts its definition directly.
  * Without DWARF in its own executable (built with -g0) it skips.
  */
 #include "config.h"
@@ -100,6 +105,27 @@ static void check_members(void)
 	   "member 2: dict, a struct dw_obj * at 24");
 }
 
+/* Does struct NAME have exactly NR pointer slots, the first at OFF to
+ * POINTEE? */
+static void check_slots(const char *name, uint32_t nr, uint64_t off, const char *pointee)
+{
+	struct ty *t = named(name);
+	uint32_t p = pointee ? ty_by_name(&tt, pointee) : TY_NONE;
+
+	if (!t) {
+		ok(0, "%s: in the table", name);
+		return;
+	}
+	if (!nr) {
+		ok(t->nr_slots == 0, "%s: no pointer (%u slots)", name, t->nr_slots);
+		return;
+	}
+	ok(t->nr_slots == nr && t->slots[0].off == off && t->slots[0].pointee == p,
+	   "%s: a pointer to %s at %llu (%u slots, the first at %llu)", name, pointee,
+	   (unsigned long long)off, t->nr_slots,
+	   t->nr_slots ? (unsigned long long)t->slots[0].off : 0ull);
+}
+
 int main(void)
 {
 	struct modset_module mod = { 0 };
@@ -119,8 +145,14 @@ int main(void)
 		(void)ty_of_die(&tt, &idx.defs[i]);
 	ty_index_embeds(&tt);
 
-	plan(4);
+	plan(10);
 	check_members();
+	check_slots("struct dw_holder", 1, 8, "struct dw_leaf");
+	check_slots("struct dw_other2", 1, 8, "struct dw_leaf");
+	check_slots("struct dw_holder2", 0, 0, NULL);
+	check_slots("struct dw_other", 0, 0, NULL);
+	check_slots("dw_named", 1, 0, "struct dw_leaf");
+	check_slots("dw_plain", 0, 0, NULL);
 
 	dw_index_release(&idx);
 	ty_table_free(&tt);
