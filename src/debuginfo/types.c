@@ -5,7 +5,12 @@
  * type reachable from a thousand variables is converted once. A struct's
  * entry is created before its members are filled, which is what lets
  * self-referential types (struct node { struct node *next; }) terminate:
- * the pointer member finds the entry in progress.
+ * the pointer member finds the entry in progress. A struct first met as
+ * a pointer's pointee is only an entry (a shell) until the outermost
+ * conversion ends, or until something needs it by value: filled at once,
+ * it could copy in a struct still in progress (struct obj { struct tobj
+ * *type; } and struct tobj { struct obj base; }: the obj in tobj would
+ * have no members).
  *
  * Flattening. A struct's pointers are listed with their final offsets:
  * members of nested structs and base classes are copied in shifted, arrays
@@ -59,6 +64,18 @@ struct ty_priv {
 	struct ty_list *lists;
 	size_t nr_lists, alloc_lists;
 	struct hashmap embeds;
+	/* Structs met as pointees are filled when the outermost conversion
+	 * ends, not while their referrer is half done: with struct A {
+	 * struct B *b; } and struct B { struct A a; }, filling B while A is
+	 * in progress would copy an A without members into B (CPython's
+	 * PyObject -> PyTypeObject -> PyVarObject -> PyObject). */
+	struct shell {
+		Dwarf_Die die;
+		uint32_t id;
+	} *shells;
+	size_t nr_shells, alloc_shells;
+	int depth;		/* ty_of_die calls in progress */
+	int pointee_ctx;	/* of which converting a pointer's pointee */
 };
 
 static struct ty_priv *priv(struct ty_table *tt)
@@ -108,6 +125,7 @@ void ty_table_free(struct ty_table *tt)
 			free(p->quals[i]);
 		free(p->quals);
 		free(p->dwarfs);
+		free(p->shells);
 		for (size_t i = 0; i < p->nr_lists; i++)
 			free(p->lists[i].types);
 		free(p->lists);
@@ -452,6 +470,7 @@ void ty_add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
 }
 
 static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die);
+static uint32_t ty_of_die_inner(struct ty_table *tt, Dwarf_Die *die);
 
 #define TY_MAX_NONPTR 4096u
 #define TY_MAX_MEMBERS 4096u
@@ -614,7 +633,9 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 		if (!die_type(&t, &pt))
 			return;			/* void * */
+		priv(tt)->pointee_ctx++;
 		pointee = ty_of_die(tt, &pt);
+		priv(tt)->pointee_ctx--;
 		if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER)
 			ty_add_slot(tt, id, off, 1, 8, pointee, path, flags);
 	} else if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
@@ -792,7 +813,7 @@ static uint32_t intern(struct ty_table *tt, const char *name, enum ty_kind kind,
 	return id;
 }
 
-uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
+static uint32_t ty_of_die_inner(struct ty_table *tt, Dwarf_Die *die)
 {
 	struct ty_priv *p = priv(tt);
 	const char *tdname = NULL;
@@ -808,8 +829,15 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 	{
 		const uint64_t *memo = hashmap_find_u64(&p->memo, key);
 
-		if (memo)
-			return (uint32_t)*memo;
+		if (memo) {
+			id = (uint32_t)*memo;
+			/* met as a pointee, needed by value now: fill it */
+			if (ty_get(tt, id)->shell && !p->pointee_ctx) {
+				ty_get(tt, id)->shell = false;
+				fill_aggregate(tt, id, &t);
+			}
+			return id;
+		}
 	}
 	tag = dwarf_tag(&t);
 	switch (tag) {
@@ -833,8 +861,10 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		/* memo first: struct s { struct s *self; } reaches this again */
 		id = ty_new(tt, "void *", TY_PTR, 8);
 		hashmap_put_u64(&p->memo, key, id);
+		p->pointee_ctx++;
 		if (die_type(&t, &pt))
-			pointee = ty_of_die(tt, &pt);
+			pointee = ty_of_die_inner(tt, &pt);
+		p->pointee_ctx--;
 		ty_get(tt, id)->pointee = pointee;
 		strbuf_addf(&sb, "%s *", pointee == TY_NONE ? "void" : ty_get(tt, pointee)->name);
 		free(ty_get(tt, id)->name);
@@ -899,8 +929,16 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		}
 		free(name);
 		hashmap_put_u64(&p->memo, key, id);
-		if (created)
+		if (created && p->pointee_ctx) {
+			ty_get(tt, id)->shell = true;
+			ALLOC_GROW(p->shells, p->nr_shells + 1, p->alloc_shells);
+			p->shells[p->nr_shells++] = (struct shell){ t, id };
+		} else if (created || (ty_get(tt, id)->shell && !p->pointee_ctx)) {
+			/* (or the same struct from another CU, met as a pointee
+			 * first and needed by value now) */
+			ty_get(tt, id)->shell = false;
 			fill_aggregate(tt, id, &t);
+		}
 		return id;
 	}
 	default:
@@ -909,6 +947,29 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		break;
 	}
 	hashmap_put_u64(&p->memo, key, id);
+	return id;
+}
+
+uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
+{
+	struct ty_priv *p = priv(tt);
+	uint32_t id;
+
+	p->depth++;
+	id = ty_of_die_inner(tt, die);
+	if (p->depth == 1) {
+		/* the pointees met on the way, each filled once (filling one
+		 * can add more) */
+		while (p->nr_shells) {
+			struct shell sh = p->shells[--p->nr_shells];
+
+			if (ty_get(tt, sh.id)->shell) {
+				ty_get(tt, sh.id)->shell = false;
+				fill_aggregate(tt, sh.id, &sh.die);
+			}
+		}
+	}
+	p->depth--;
 	return id;
 }
 

@@ -62,6 +62,7 @@ struct ty {
 	uint64_t size;		/* 0 when unknown (declaration only) */
 	uint8_t kind;		/* enum ty_kind */
 	bool complete;		/* slots and embeds filled */
+	bool shell;		/* met as a pointee, members not read yet */
 	bool vptr;		/* C++ class with a vtable pointer at 0 */
 	bool flex;		/* ends in a flexible array member */
 	bool truncated;		/* more pointers than TY_MAX_SLOTS */

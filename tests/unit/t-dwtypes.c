@@ -10,7 +10,12 @@
  *     by kind and size with another unit's (a union with a pointer
  *     alternative here, one without there, in both orders); an anonymous
  *     struct a typedef names takes the typedef's name even when the index
- *     pass converts its definition directly.
+ *     pass converts its definition directly;
+ *   mutually pointing structs: a header pointing to a struct that
+ *     begins with the header (CPython's object and type object), the
+ *     header converted first: the type struct embeds the header and has
+ *     its pointers, in the index pass's order and with the header
+ *     converted alone into a fresh table.
  * Without DWARF in its own executable (built with -g0) it skips.
  */
 #include "config.h"
@@ -126,6 +131,61 @@ static void check_slots(const char *name, uint32_t nr, uint64_t off, const char 
 	   t->nr_slots ? (unsigned long long)t->slots[0].off : 0ull);
 }
 
+static bool has_slot(const struct ty *s, uint64_t off, uint32_t pointee)
+{
+	for (uint32_t k = 0; k < s->nr_slots; k++)
+		if (s->slots[k].off == off && s->slots[k].pointee == pointee)
+			return true;
+	return false;
+}
+
+static bool embeds_at0(struct ty_table *t, uint32_t outer, uint32_t inner)
+{
+	const struct ty_list *l = ty_embedders(t, inner, 0);
+
+	for (size_t k = 0; l && k < l->nr; k++)
+		if (l->types[k] == outer)
+			return true;
+	return false;
+}
+
+/* struct dw_tobj in table T: it begins with struct dw_obj and has its
+ * pointer, and its own */
+static void check_object_model(struct ty_table *t, const char *how)
+{
+	uint32_t obj = ty_by_name(t, "struct dw_obj"), tobj = ty_by_name(t, "struct dw_tobj");
+	struct ty *tp;
+
+	if (!ok(obj != TY_NONE && tobj != TY_NONE, "%s: both structs converted", how)) {
+		ok(0, "%s", how);
+		ok(0, "%s", how);
+		return;
+	}
+	tp = ty_get(t, tobj);
+	ok(has_slot(tp, 8, tobj) && has_slot(tp, 24, obj),
+	   "%s: struct dw_tobj has the header's pointer (.base.type at 8) and its own (.dict at 24)",
+	   how);
+	ty_index_embeds(t);
+	ok(embeds_at0(t, tobj, obj), "%s: struct dw_tobj embeds struct dw_obj at 0", how);
+}
+
+/* A fresh table where the header is converted first, alone. */
+static void check_header_first(const struct dw_index *idx)
+{
+	struct ty_table t2;
+
+	ty_table_init(&t2);
+	for (size_t i = 0; i < idx->nr_defs; i++) {
+		Dwarf_Die d = idx->defs[i];
+		const char *n = dwarf_diename(&d);
+
+		if (n && !strcmp(n, "dw_obj"))
+			(void)ty_of_die(&t2, &d);
+	}
+	check_object_model(&t2, "header converted alone");
+	ty_table_free(&t2);
+}
+
 int main(void)
 {
 	struct modset_module mod = { 0 };
@@ -145,7 +205,7 @@ int main(void)
 		(void)ty_of_die(&tt, &idx.defs[i]);
 	ty_index_embeds(&tt);
 
-	plan(10);
+	plan(16);
 	check_members();
 	check_slots("struct dw_holder", 1, 8, "struct dw_leaf");
 	check_slots("struct dw_other2", 1, 8, "struct dw_leaf");
@@ -153,6 +213,8 @@ int main(void)
 	check_slots("struct dw_other", 0, 0, NULL);
 	check_slots("dw_named", 1, 0, "struct dw_leaf");
 	check_slots("dw_plain", 0, 0, NULL);
+	check_object_model(&tt, "index pass");
+	check_header_first(&idx);
 
 	dw_index_release(&idx);
 	ty_table_free(&tt);
