@@ -13,11 +13,12 @@
  *
  * Which type a pointer of pointee T gives (typer_assign):
  *   - a pointer to the chunk's start gives T, or "T[]" when the chunk is
- *     bigger than what malloc(sizeof(T)) returns and T has no flexible
- *     array member; a T bigger than the chunk's usable size is refused,
- *     and a union alternative types only a chunk that is exactly
- *     malloc(sizeof(alternative)). When T is a struct other structs begin
- *     with, the header rule decides first (headers.c);
+ *     bigger than what malloc(sizeof(T)) returns (unions too) and T has
+ *     no flexible array member (base types, pointers and what is in an
+ *     mmapped chunk: when two T fit); a T bigger than the chunk's usable
+ *     size is refused, and a union alternative types only a chunk that
+ *     is exactly malloc(sizeof(alternative)). When T is a struct other
+ *     structs begin with, the header rule decides first (headers.c);
  *   - an interior pointer of type M* at offset o gives the struct that
  *     embeds an M at o (intrusive lists), when exactly one fits; else the
  *     allocator-prefix rule (headers.c) may take it; else, for base
@@ -309,11 +310,15 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	const struct chunk *c = &ty->walk->chunks[i];
 	uint64_t usable = typer_usable(ty, i);
 	struct ty *tp = ty_get(&ty->tt, t);
-	/* a chunk malloc'd for exactly one T; never for base types (nobody
-	 * mallocs one char: char * points to strings) */
-	bool single = tp->kind == TY_BASE || c->state == CHUNK_MMAPPED ?
+	/* a chunk malloc'd for exactly one T: a struct with a flexible array
+	 * member is one object whatever its size; base types and pointers
+	 * (nobody mallocs one char or one pointer: char * points to
+	 * strings, T ** to arrays of pointers) and what is in an mmapped
+	 * chunk are arrays when two fit */
+	bool single = tp->flex ? true :
+		      tp->kind == TY_BASE || tp->kind == TY_PTR || c->state == CHUNK_MMAPPED ?
 		      tp->size * 2 > usable :
-		      tp->flex || chunk_size_for_request(tp->size) >= c->size;
+		      chunk_size_for_request(tp->size) >= c->size;
 
 	if (tp->size > usable)
 		return;
@@ -326,8 +331,10 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	if (tp->kind == TY_STRUCT && rank < RANK_VTABLE &&
 	    typer_header_start(ty, i, t, from, member))
 		return;
-	/* a chunk malloc'd for exactly one T is a T, else an array */
-	typer_set_type(ty, i, t, !single && tp->kind != TY_UNION, rank, from, member, 0);
+	/* a chunk malloc'd for exactly one T is a T, else an array (a union
+	 * too: a union alternative reaches here only in a chunk of exactly
+	 * its size) */
+	typer_set_type(ty, i, t, !single, rank, from, member, 0);
 }
 
 /* A pointer of element type T OFF bytes into chunk I. */
