@@ -149,6 +149,9 @@ void typer_release(struct typer *ty)
 		free(ty->conflict_examples[i]);
 	free(ty->roots);
 	typer_free_vtables(ty);
+	typer_families_free(ty);
+	typer_objmodel_free(ty);
+	typer_tagged_free(ty);
 	ty_table_free(&ty->tt);
 	free(ty->live);
 	free(ty->type);
@@ -326,10 +329,14 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	 * malloc(sizeof(T)) returns: the other alternatives' types would fit
 	 * a bigger chunk too */
 	if (rank == RANK_WEAK && !tp->flex && chunk_size_for_request(tp->size) != c->size &&
-	    c->state != CHUNK_MMAPPED)
+	    c->state != CHUNK_MMAPPED && tp->kind != TY_STRUCT)
 		return;
+	/* (a header's family: the tag decides, whatever the sizes) */
 	if (tp->kind == TY_STRUCT && rank < RANK_VTABLE &&
 	    typer_header_start(ty, i, t, from, member))
+		return;
+	if (rank == RANK_WEAK && !tp->flex && chunk_size_for_request(tp->size) != c->size &&
+	    c->state != CHUNK_MMAPPED)
 		return;
 	/* a chunk malloc'd for exactly one T is a T, else an array (a union
 	 * too: a union alternative reaches here only in a chunk of exactly
@@ -374,6 +381,13 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank,
 		return;
 	i = typer_lookup(ty, v, &off);
 	if (i == UINT32_MAX)
+		return;
+	/* an object model's header: the object's type object decides, and a
+	 * header pointer that reaches no object types nothing (objmodel.c) */
+	if (typer_objmodel_handles(ty, t) &&
+	    (typer_objmodel_assign(ty, i, off, rank < RANK_WEAK ? RANK_WEAK : rank, from,
+				   member) ||
+	     typer_objmodel_header(ty, t)))
 		return;
 	if (off == 0)
 		assign_start(ty, i, t, rank, from, member);
@@ -439,6 +453,11 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 				if (o + 8 > len)
 					break;
 				v = rd64(p + o);
+				/* a union next to a tag: followed when the tag says
+				 * so (tagged.c) */
+				if (v && (sl->flags & SLOT_UNION) &&
+				    typer_tagged_slot(ty, t, p, len, o, sl->pointee, from, sl->member))
+					continue;
 				if (v)
 					typer_assign(ty, v, sl->alt == TY_NONE ? sl->pointee :
 							 pick_by_size(ty, v, sl->pointee, sl->alt),
@@ -480,6 +499,9 @@ static void scan_chunk(struct typer *ty, uint32_t i)
 	uint64_t len;
 	const uint8_t *p;
 
+	/* what the object's type does not describe (objmodel.c) */
+	typer_objmodel_scan(ty, i);
+	tp = ty_get(&ty->tt, t);
 	if (tp->kind == TY_BASE || (tp->kind != TY_PTR && !tp->nr_slots && !tp->flex))
 		return;
 	typer_user_area(ty, i, &start, &len);
@@ -519,6 +541,10 @@ void typer_drain(struct typer *ty)
 
 		ty->in_queue[i] = 0;
 		scan_chunk(ty, i);
+		/* tagged values waiting for their tag: learnt now and then, so
+		 * that their memory stays bounded (between scans: resolving
+		 * reads memory into ty->buf) */
+		typer_tagged_maybe_resolve(ty);
 	}
 }
 

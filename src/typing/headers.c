@@ -1,54 +1,62 @@
 /*
- * headers.c - header structs: C-style inheritance, tagged objects and
- * allocator prefixes.
+ * headers.c - header structs: C-style inheritance, common initial
+ * sequences and allocator prefixes, told apart by a tag field.
  *
  * Many C programs build objects as a header struct H followed by more
- * fields (struct circle { struct shape base; ... }, or the header's
- * members repeated by a macro), and pass them around as H *. A pointer of
- * type H * to the start of a chunk too big for H then says little: the
- * chunk is one of the structs that begin with H (the embed index,
- * debuginfo/types.c, lists them: structs holding H at offset 0).
+ * fields, either embedding it (struct circle { struct shape base; ... })
+ * or repeating its members through a macro (Lua's CommonHeader: `next`,
+ * a tag byte, GC bits, at the start of every object struct), and pass
+ * them around as H *. A pointer of type H * to the start of a chunk too
+ * big for H says little then: the chunk is one of H's family.
  *
- * Header at the start (typer_header_start): of those structs, the ones
- * whose malloc size is exactly the chunk's size are candidates. One
- * candidate, and H itself not exactly the chunk's size: that struct, at
- * the weak rank. Several (or H fits too): the chunk waits for the
- * discriminator pass.
+ * The family of H (family_of): the structs embedding H at offset 0
+ * (the embed index, debuginfo/types.c) and the structs whose first
+ * members are H's members, same types at the same offsets (a common
+ * initial sequence of at least two members, one of them a pointer).
+ * Structs are found by their first member (an index built on first use).
  *
- * Discriminators (typer_resolve_headers, per header H): from the chunks
- * already typed exactly as one of the candidates (or H), at most
- * MAX_SAMPLES of each, learn a 4- or 8-byte field of H whose value is
- * the same in every sample of a struct and different between structs (a
- * tag field, or a pointer to a type object); of the valid fields, the one
- * that classifies most of the waiting chunks wins, and each waiting chunk
- * takes the struct its value names. What no discriminator classifies:
- * when one of H's 8-byte fields points exactly at an ELF symbol in most
- * of them (a type object), that names the row, "H (SYMBOL)", with H's
- * layout; else the chunk is typed H itself. Fewer than two structs
- * learnt: no discriminator.
+ * Header at the start (typer_header_start): when a struct of the family
+ * fits the chunk (one embedding H: its malloc size is the chunk's; one
+ * repeating H's members: it fits, variable-size objects being common
+ * there), the chunk takes the struct its tag names when a tag is known,
+ * else waits for the resolution.
+ *
+ * The tag (resolve_group, per header H): the samples are the chunks typed
+ * exactly (rank 3 or more, not inferred, not an array) as H or a struct
+ * of its family; of H's integer members (1, 2, 4 or 8 bytes, not floating
+ * point) the tag is the one whose values name one struct each in most
+ * samples; a value seen with two structs names neither, and a member
+ * whose ambiguous samples are more than an eighth of the others is no tag
+ * (GC bits). A waiting chunk takes the struct its tag value names, if it
+ * fits. The tag is kept: later pointers to H are typed at once (a list of
+ * objects linked through the header resolves in one pass).
+ *
+ * Declines: no tag member, no sample for the value, two structs for one
+ * value, a struct the chunk cannot hold: the chunk stays untyped; never
+ * H[], and H only for a chunk of exactly H's malloc size (any size when
+ * H ends in a flexible array) pointed to at its start, when no tag value
+ * names another struct.
  *
  * Allocator prefixes (typer_prefix): a pointer to a struct T a few bytes
  * (at most TYPER_MAX_PREFIX, a multiple of 8) into an untyped chunk,
- * where no struct embeds T there, types the chunk as T behind a prefix
- * (Python's GC head): named after T, scanned from the object's start, at
- * the interior rank. When T is itself a header, the chunk joins the
- * header resolution; behind a prefix nothing is guessed: a chunk no
- * discriminator classifies stays untyped.
+ * where no struct embeds T there, types the chunk as T behind a prefix,
+ * named after T, scanned from the object's start, at the interior rank.
+ * When T has a family, the chunk joins the header resolution; behind a
+ * prefix nothing is guessed. (Objects whose type object says what they
+ * are, CPython's, are typed before this: objmodel.c.)
  *
  * Resolving can defer more chunks (what a resolved chunk points to): up
  * to MAX_ROUNDS rounds, each followed by draining the worklist.
  */
 #include "config.h"
 #include "typing/typing-internal.h"
-#include "debuginfo/modset.h"
-#include "util/strbuf.h"
+#include "util/hashmap.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_CANDS 64		/* structs considered per header */
-#define MAX_SAMPLES 64		/* typed chunks sampled per struct */
 #define MAX_ROUNDS 16		/* resolution rounds */
 
 void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, struct typed_origin from,
@@ -60,26 +68,273 @@ void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, struct type
 	};
 }
 
+/* ---- families ------------------------------------------------------------ */
+
+/* Same member type: the same entry, pointers to types of one name, or
+ * base types of one name and size. */
+static bool same_type(struct ty_table *tt, uint32_t a, uint32_t b)
+{
+	struct ty *x, *y;
+
+	if (a == b)
+		return a != TY_NONE;
+	if (a == TY_NONE || b == TY_NONE)
+		return false;
+	x = ty_get(tt, a);
+	y = ty_get(tt, b);
+	if (x->kind != y->kind || x->size != y->size)
+		return false;
+	if (x->kind == TY_PTR)
+		return x->pointee == y->pointee ||
+		       (x->pointee != TY_NONE && y->pointee != TY_NONE &&
+			!strcmp(ty_get(tt, x->pointee)->name, ty_get(tt, y->pointee)->name));
+	return !strcmp(x->name, y->name);
+}
+
+/* Does struct S begin with every member of H, same types at the same
+ * offsets, and go on past it? */
+static bool repeats(struct ty_table *tt, uint32_t s, uint32_t h)
+{
+	struct ty *hs = ty_get(tt, h), *ss = ty_get(tt, s);
+
+	if (ss->kind != TY_STRUCT || !ss->complete || ss->size <= hs->size ||
+	    ss->nr_members < hs->nr_members)
+		return false;
+	for (uint32_t k = 0; k < hs->nr_members; k++) {
+		const struct ty_member *a = &hs->members[k], *b = &ss->members[k];
+
+		if (a->off != b->off || a->size != b->size || !same_type(tt, a->type, b->type))
+			return false;
+	}
+	return true;
+}
+
+static uint64_t hash_str(const char *s, uint64_t h)
+{
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* A key for a struct's first member, equal when same_type() is. */
+static uint64_t first_key(struct ty_table *tt, uint32_t s)
+{
+	struct ty *sp = ty_get(tt, s);
+	const struct ty_member *m;
+	struct ty *mt;
+	uint64_t h = 1469598103934665603ULL;
+
+	if (!sp->nr_members || sp->members[0].type == TY_NONE)
+		return 0;
+	m = &sp->members[0];
+	mt = ty_get(tt, m->type);
+	h = (h ^ m->off ^ (m->size << 20) ^ ((uint64_t)mt->kind << 40)) * 1099511628211ULL;
+	h = hash_str(mt->kind == TY_PTR ? (mt->pointee == TY_NONE ? "void" :
+					   ty_get(tt, mt->pointee)->name) : mt->name, h);
+	return h | 1;
+}
+
+/* The tag of a header's family: the member at OFF (WIDTH bytes) and the
+ * struct each value names (TY_NONE: seen with two structs). */
+#define MAX_TAG_VALS 64
+struct tag {
+	uint64_t off;
+	unsigned width;		/* 0: no tag learnt */
+	size_t nr;
+	uint64_t vals[MAX_TAG_VALS];
+	uint32_t types[MAX_TAG_VALS];
+};
+
+struct family {
+	uint32_t *types;
+	size_t nr, nr_embed;	/* the first nr_embed embed the header */
+	struct tag tag;
+};
+
+struct families {
+	struct hashmap by_head;		/* head + 1 -> index + 1 */
+	struct family *f;
+	size_t nr, alloc;
+	/* structs by their first member, built on first use */
+	struct hashmap first;		/* first_key -> index + 1 into buckets */
+	struct ty_list *buckets;
+	size_t nr_buckets, alloc_buckets;
+	bool indexed;
+};
+
+static void index_first(struct typer *ty, struct families *fs)
+{
+	fs->indexed = true;
+	for (size_t s = 0; s < ty->tt.nr; s++) {
+		struct ty *sp = ty_get(&ty->tt, (uint32_t)s);
+		uint64_t key;
+		uint32_t b;
+
+		if (sp->kind != TY_STRUCT || !sp->complete || sp->nr_members < 2 ||
+		    !(key = first_key(&ty->tt, (uint32_t)s)))
+			continue;
+		if (!typer_map_get32(&fs->first, key, &b)) {
+			ALLOC_GROW(fs->buckets, fs->nr_buckets + 1, fs->alloc_buckets);
+			memset(&fs->buckets[fs->nr_buckets], 0, sizeof(*fs->buckets));
+			b = (uint32_t)++fs->nr_buckets;
+			hashmap_put_u64(&fs->first, key, b);
+		}
+		ALLOC_GROW(fs->buckets[b - 1].types, fs->buckets[b - 1].nr + 1,
+			   fs->buckets[b - 1].alloc);
+		fs->buckets[b - 1].types[fs->buckets[b - 1].nr++] = (uint32_t)s;
+	}
+}
+
+static void family_add(struct family *f, uint32_t s)
+{
+	for (size_t k = 0; k < f->nr; k++)
+		if (f->types[k] == s)
+			return;
+	f->types = xrealloc(f->types, (f->nr + 1) * sizeof(*f->types));
+	f->types[f->nr++] = s;
+}
+
+static struct family *family_of(struct typer *ty, uint32_t head)
+{
+	struct families *fs = ty->families;
+	struct ty *h = ty_get(&ty->tt, head);
+	const struct ty_list *l;
+	struct family *f;
+	uint32_t idx;
+	bool ptr = false;
+
+	if (!fs)
+		fs = ty->families = xcalloc(1, sizeof(*fs));
+	if (typer_map_get32(&fs->by_head, (uint64_t)head + 1, &idx))
+		return &fs->f[idx - 1];
+	ALLOC_GROW(fs->f, fs->nr + 1, fs->alloc);
+	f = &fs->f[fs->nr];
+	memset(f, 0, sizeof(*f));
+	hashmap_put_u64(&fs->by_head, (uint64_t)head + 1, (uint32_t)++fs->nr);
+	l = ty_embedders(&ty->tt, head, 0);
+	for (size_t k = 0; l && k < l->nr; k++)
+		if (ty_get(&ty->tt, l->types[k])->kind == TY_STRUCT)
+			family_add(f, l->types[k]);	/* a union holding H does not begin with it */
+	f->nr_embed = f->nr;
+	for (uint32_t k = 0; k < h->nr_members; k++)
+		if (h->members[k].type != TY_NONE &&
+		    ty_get(&ty->tt, h->members[k].type)->kind == TY_PTR)
+			ptr = true;
+	if (h->kind == TY_STRUCT && h->nr_members >= 2 && ptr) {
+		uint32_t b;
+
+		if (!fs->indexed)
+			index_first(ty, fs);
+		if (typer_map_get32(&fs->first, first_key(&ty->tt, head), &b))
+			for (size_t k = 0; k < fs->buckets[b - 1].nr; k++) {
+				uint32_t s = fs->buckets[b - 1].types[k];
+
+				if (s != head && repeats(&ty->tt, s, head))
+					family_add(f, s);
+			}
+	}
+	return f;
+}
+
+static size_t family(struct typer *ty, uint32_t head, const uint32_t **ret)
+{
+	struct family *f = family_of(ty, head);
+
+	*ret = f->types;
+	return f->nr;
+}
+
+bool typer_in_family(struct typer *ty, uint32_t head, uint32_t s)
+{
+	const uint32_t *fam;
+	size_t nf;
+
+	if (s == head)
+		return true;
+	nf = family(ty, head, &fam);
+	for (size_t k = 0; k < nf; k++)
+		if (fam[k] == s)
+			return true;
+	return false;
+}
+
+/* Could chunk I be one of HEAD's family? */
+static bool family_fits(struct typer *ty, struct family *f, uint32_t i)
+{
+	uint64_t usable = typer_usable(ty, i), csize = ty->walk->chunks[i].size;
+	bool mmapped = ty->walk->chunks[i].state == CHUNK_MMAPPED;
+
+	for (size_t k = 0; k < f->nr; k++) {
+		struct ty *s = ty_get(&ty->tt, f->types[k]);
+
+		if (!s->size || s->size > usable)
+			continue;
+		if (k >= f->nr_embed || s->flex || mmapped ||
+		    chunk_size_for_request(s->size) == csize)
+			return true;
+	}
+	return false;
+}
+
+void typer_families_free(struct typer *ty)
+{
+	struct families *fs = ty->families;
+
+	if (!fs)
+		return;
+	for (size_t k = 0; k < fs->nr; k++)
+		free(fs->f[k].types);
+	free(fs->f);
+	for (size_t k = 0; k < fs->nr_buckets; k++)
+		free(fs->buckets[k].types);
+	free(fs->buckets);
+	hashmap_release(&fs->first);
+	hashmap_release(&fs->by_head);
+	free(fs);
+	ty->families = NULL;
+}
+
+/* The struct the learnt tag of F names for chunk I's object at PREFIX:
+ * TY_NONE when unknown (or no tag), *RET_KNOWN says whether the value was
+ * seen at all. */
+static uint32_t by_tag(struct typer *ty, struct family *f, uint32_t i, uint32_t prefix,
+		       bool *ret_known)
+{
+	uint64_t v;
+
+	*ret_known = false;
+	if (!f->tag.width)
+		return TY_NONE;
+	v = typer_word(ty, i, prefix + f->tag.off, f->tag.width);
+	for (size_t k = 0; k < f->tag.nr; k++)
+		if (f->tag.vals[k] == v) {
+			*ret_known = true;
+			return f->tag.types[k];
+		}
+	return TY_NONE;
+}
+
+/* ---- the rules -------------------------------------------------------------- */
+
 bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_origin from,
 			uint32_t member)
 {
-	uint32_t s, c[2];
-	unsigned n = typer_embedders_fitting(ty, t, 0, i, true, &s, c, 2);
-	bool self = chunk_size_for_request(ty_get(&ty->tt, t)->size) ==
-		    ty->walk->chunks[i].size;
+	struct family *f = family_of(ty, t);
+	uint32_t s;
+	bool known;
 
-	/* structs that begin with T and fit the chunk exactly: T is their
-	 * header */
-	if (n == 1 && !self) {
-		typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
+	if (!f->nr || !family_fits(ty, f, i))
+		return false;
+	if (ty->type[i] != TY_NONE)
+		return true;
+	s = by_tag(ty, f, i, 0, &known);
+	if (known) {
+		if (s != TY_NONE && ty_get(&ty->tt, s)->size <= typer_usable(ty, i))
+			typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
 		return true;
 	}
-	if (n >= 1) {
-		if (ty->type[i] == TY_NONE)
-			typer_defer_header(ty, i, t, from, member, 0);
-		return true;
-	}
-	return false;
+	typer_defer_header(ty, i, t, from, member, 0);
+	return true;
 }
 
 bool typer_prefix(struct typer *ty, uint32_t i, uint32_t t, uint64_t off,
@@ -91,7 +346,7 @@ bool typer_prefix(struct typer *ty, uint32_t i, uint32_t t, uint64_t off,
 	    off + size > typer_usable(ty, i))
 		return false;
 	/* never guessed as an array of T */
-	if (ty_embedders(&ty->tt, t, 0))
+	if (family_of(ty, t)->nr)
 		typer_defer_header(ty, i, t, from, member, (uint32_t)off);
 	else
 		typer_set_type(ty, i, t, false, RANK_INTERIOR, from, member, (uint32_t)off);
@@ -107,158 +362,105 @@ static int cmp_deferred(const void *a, const void *b)
 	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
 }
 
-/*
- * A header whose concrete structs typing cannot tell apart may still say
- * what the object is: a pointer field of the header (a type pointer) that
- * points to a named object. Of HEAD's 8-byte fields, the one that points
- * exactly to an ELF symbol in most of the still untyped chunks of D names
- * them: "struct _object (PyLong_Type)". The row keeps HEAD's layout.
- */
-static void name_by_symbol(struct typer *ty, struct deferred *d, size_t n, uint32_t head)
+/* Is T an integer type a tag can be (not floating point)? */
+static bool tag_type(struct typer *ty, uint32_t t, uint64_t size)
 {
-	uint64_t hsize = ty_get(&ty->tt, head)->size, best_off = 0;
-	size_t best = 0;
-	struct strbuf name = STRBUF_INIT;
+	struct ty *tp;
 
-	if (!ty->ms)
-		return;
-	for (uint64_t off = 0; off + 8 <= hsize; off += 8) {
-		size_t named = 0;
-
-		for (size_t e = 0; e < n; e++) {
-			uint64_t so;
-
-			if (ty->type[d[e].chunk] != TY_NONE)
-				continue;
-			if (modset_symbol_at(ty->ms, typer_word(ty, d[e].chunk, d[e].prefix + off, 8),
-					     &so) && so == 0)
-				named++;
-		}
-		if (named > best) {
-			best = named;
-			best_off = off;
-		}
-	}
-	if (!best)
-		return;
-	for (size_t e = 0; e < n; e++) {
-		uint32_t i = d[e].chunk;
-		uint64_t so;
-		const char *sym;
-
-		if (ty->type[i] != TY_NONE)
-			continue;
-		sym = modset_symbol_at(ty->ms, typer_word(ty, i, d[e].prefix + best_off, 8), &so);
-		if (!sym || so)
-			continue;
-		strbuf_reset(&name);
-		strbuf_addf(&name, "%s (%s)", ty_get(&ty->tt, head)->name, sym);
-		typer_set_type(ty, i, ty_alias(&ty->tt, head, name.buf), false, RANK_WEAK,
-			       d[e].from, d[e].member, d[e].prefix);
-	}
-	strbuf_release(&name);
+	if (t == TY_NONE || (size != 1 && size != 2 && size != 4 && size != 8))
+		return false;
+	tp = ty_get(&ty->tt, t);
+	return tp->kind == TY_BASE && !strstr(tp->name, "float") && !strstr(tp->name, "double");
 }
 
-/*
- * The deferred chunks of one header struct HEAD, D[0..N): learn a
- * discriminator from the chunks already typed exactly as one of the
- * structs that begin with HEAD (or as HEAD itself), then type them.
- */
-static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
+/* Learn HEAD's tag from the samples (see the essay); keep it in F. */
+static void learn_tag(struct typer *ty, uint32_t head, struct family *f)
 {
-	uint32_t head = d[0].head;
-	uint64_t hsize = ty_get(&ty->tt, head)->size;
-	const struct ty_list *l = ty_embedders(&ty->tt, head, 0);
-	uint32_t cands[MAX_CANDS];
-	uint32_t samples[MAX_CANDS][MAX_SAMPLES];
-	unsigned nr_samples[MAX_CANDS] = { 0 };
-	size_t nc = 0;
-	uint64_t vals[MAX_CANDS], best_vals[MAX_CANDS];
-	bool has[MAX_CANDS], best_has[MAX_CANDS];
-	uint64_t best_off = 0;
-	unsigned best_width = 0;
-	size_t best_score = 0;
+	struct ty *hp = ty_get(&ty->tt, head);
+	uint32_t *samples = NULL;
+	size_t ns = 0, alloc = 0, best_score = 0;
 
-	cands[nc++] = head;
-	for (size_t k = 0; l && k < l->nr && nc < MAX_CANDS; k++)
-		cands[nc++] = l->types[k];
 	for (size_t c = 0; c < ty->nr_live; c++) {
 		uint32_t i = ty->live[c];
 
-		if (ty->type[i] == TY_NONE || ty->rank[i] == RANK_WEAK || ty->array[i] ||
-		    ty->inferred[i])
+		if (ty->type[i] == TY_NONE || ty->rank[i] < RANK_POINTER || ty->array[i] ||
+		    ty->inferred[i] || !typer_in_family(ty, head, ty->type[i]))
 			continue;
-		for (size_t k = 0; k < nc; k++)
-			if (ty->type[i] == cands[k] && nr_samples[k] < MAX_SAMPLES)
-				samples[k][nr_samples[k]++] = i;
+		ALLOC_GROW(samples, ns + 1, alloc);
+		samples[ns++] = i;
 	}
-	for (unsigned width = 4; width <= 8; width += 4) {
-		for (uint64_t off = 0; off + width <= hsize; off += width) {
-			bool ok = true;
-			size_t score = 0, learnt = 0;
+	for (uint32_t m = 0; m < hp->nr_members; m++) {
+		const struct ty_member *mb = &hp->members[m];
+		struct tag cur = { .off = mb->off, .width = (unsigned)mb->size };
+		size_t count[MAX_TAG_VALS], score = 0, ambiguous = 0;
+		bool overflow = false;
 
-			for (size_t k = 0; k < nc && ok; k++) {
-				has[k] = false;
-				for (unsigned s = 0; s < nr_samples[k] && ok; s++) {
-					uint32_t c = samples[k][s];
-					uint64_t v = typer_word(ty, c, ty->prefix[c] + off, width);
+		if (!tag_type(ty, mb->type, mb->size))
+			continue;
+		for (size_t s2 = 0; s2 < ns && !overflow; s2++) {
+			uint32_t c = samples[s2];
+			uint64_t v = typer_word(ty, c, ty->prefix[c] + mb->off, (unsigned)mb->size);
+			size_t k;
 
-					if (!has[k]) {
-						vals[k] = v;
-						has[k] = true;
-					} else if (vals[k] != v) {
-						ok = false;
-					}
+			for (k = 0; k < cur.nr && cur.vals[k] != v; k++)
+				;
+			if (k == cur.nr) {
+				if (cur.nr == MAX_TAG_VALS) {
+					overflow = true;
+					break;
 				}
-				for (size_t j = 0; j < k && ok && has[k]; j++)
-					if (has[j] && vals[j] == vals[k])
-						ok = false;
-				learnt += has[k];
+				cur.vals[k] = v;
+				cur.types[k] = ty->type[c];
+				count[k] = 0;
+				cur.nr++;
+			} else if (cur.types[k] != ty->type[c]) {
+				cur.types[k] = TY_NONE;
 			}
-			if (!ok || learnt < 2)
-				continue;
-			for (size_t e = 0; e < n; e++) {
-				uint64_t v = typer_word(ty, d[e].chunk, d[e].prefix + off, width);
-
-				for (size_t k = 0; k < nc; k++)
-					if (has[k] && vals[k] == v) {
-						score++;
-						break;
-					}
-			}
-			if (score > best_score) {
-				best_score = score;
-				best_off = off;
-				best_width = width;
-				memcpy(best_vals, vals, sizeof(vals));
-				memcpy(best_has, has, sizeof(has));
-			}
+			count[k]++;
 		}
+		if (overflow)
+			continue;
+		for (size_t k = 0; k < cur.nr; k++) {
+			if (cur.types[k] == TY_NONE)
+				ambiguous += count[k];
+			else
+				score += count[k];
+		}
+		/* a tag names the struct in nearly every sample */
+		if (score <= best_score || ambiguous * 8 > score)
+			continue;
+		best_score = score;
+		f->tag = cur;
 	}
-	for (size_t e = 0; e < n; e++) {
-		uint32_t i = d[e].chunk, pick = TY_NONE;
-		uint64_t v;
+	free(samples);
+}
 
-		if (ty->type[i] != TY_NONE || !best_width)
+/* The deferred chunks of one header struct HEAD, D[0..N). */
+static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
+{
+	uint32_t head = d[0].head;
+	struct family *f = family_of(ty, head);
+	uint64_t hsize = ty_get(&ty->tt, head)->size;
+
+	learn_tag(ty, head, f);
+	for (size_t e = 0; e < n; e++) {
+		uint32_t i = d[e].chunk, pick;
+		bool known;
+
+		if (ty->type[i] != TY_NONE)
 			continue;
-		v = typer_word(ty, i, d[e].prefix + best_off, best_width);
-		for (size_t k = 0; k < nc; k++)
-			if (best_has[k] && best_vals[k] == v &&
-			    d[e].prefix + ty_get(&ty->tt, cands[k])->size <= typer_usable(ty, i)) {
-				pick = cands[k];
-				break;
-			}
-		if (pick == TY_NONE)
-			continue;
-		typer_set_type(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member, d[e].prefix);
+		pick = by_tag(ty, f, i, d[e].prefix, &known);
+		if (pick != TY_NONE &&
+		    d[e].prefix + ty_get(&ty->tt, pick)->size <= typer_usable(ty, i))
+			typer_set_type(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member,
+				       d[e].prefix);
+		else if (pick == TY_NONE && !known && d[e].prefix == 0 &&
+			 (chunk_size_for_request(hsize) == ty->walk->chunks[i].size ||
+			  ty_get(&ty->tt, head)->flex))
+			/* what malloc(sizeof(HEAD)) gives: a HEAD (any size, for
+			 * a HEAD ending in a flexible array) */
+			typer_set_type(ty, i, head, false, RANK_WEAK, d[e].from, d[e].member, 0);
 	}
-	name_by_symbol(ty, d, n, head);
-	/* what nothing classified: the header itself, when the pointer was to
-	 * the chunk's start; behind a prefix nothing is guessed */
-	for (size_t e = 0; e < n; e++)
-		if (ty->type[d[e].chunk] == TY_NONE && d[e].prefix == 0)
-			typer_set_type(ty, d[e].chunk, head, false, RANK_WEAK, d[e].from,
-				       d[e].member, 0);
 }
 
 static void resolve_round(struct typer *ty)

@@ -14,6 +14,8 @@
  *
  * Declines: a size no exact type has; several structs fit; a member that
  * points into a chunk, to a chunk of another type, or outside the heap.
+ * Rows named after an object's type object (objmodel.c) are never
+ * candidates: the name comes from the object's own type word.
  */
 #include "config.h"
 #include "typing/typing-internal.h"
@@ -80,8 +82,10 @@ void typer_type_by_shape(struct typer *ty)
 		uint64_t cs = ty->walk->chunks[i].size;
 		size_t s;
 
+		/* (a row named after a type object is that object's type
+		 * object's to give: objmodel.c) */
 		if (t == TY_NONE || ty->array[i] || ty_get(&ty->tt, t)->kind != TY_STRUCT ||
-		    !ty_get(&ty->tt, t)->nr_slots)
+		    !ty_get(&ty->tt, t)->nr_slots || typer_objmodel_row(ty, t))
 			continue;
 		for (s = 0; s < nr_st; s++)
 			if (st[s].size == cs)

@@ -6,8 +6,11 @@
  *   engine.c   the chunk index, the worklist, ranks and conflicts, the
  *              core rule (a pointer to a chunk's start or inside it),
  *              scanning objects and roots;
- *   headers.c  header structs: discriminators, allocator prefixes,
- *              naming by a type object's symbol;
+ *   headers.c  header structs: families (embedding or repeating the
+ *              header's members), their tag, allocator prefixes;
+ *   tagged.c   tagged values: a union's pointer followed when the tag
+ *              next to it says so;
+ *   objmodel.c objects typed by their type object (CPython);
  *   cxx.c      C++: vtables, libstdc++ container node types;
  *   shape.c    typing by shape (inferred);
  *   result.c   the result: names, pointer layouts, members, owners,
@@ -22,9 +25,13 @@
 
 #include "typing/typing.h"
 #include "debuginfo/types.h"
+#include "util/hashmap.h"
 
+struct families;
 struct modset;
+struct objmodel;
 struct root;
+struct tagged;
 
 /*
  * Ranks: when two types reach one chunk, the higher rank wins; at equal
@@ -108,10 +115,24 @@ struct typer {
 	uint8_t *buf;
 	size_t buf_len;
 
+	struct families *families;	/* headers.c, NULL until used */
+	struct objmodel *objmodel;	/* objmodel.c, NULL: no object model */
+	struct tagged *tagged;		/* tagged.c, NULL until used */
+
 	uint64_t conflicts;
 	char *conflict_examples[TYPING_CONFLICT_EXAMPLES];
 	size_t nr_conflict_examples;
 };
+
+/* The value of KEY in MAP, an index or an id (they fit 32 bits). */
+static inline bool typer_map_get32(const struct hashmap *map, uint64_t key, uint32_t *ret)
+{
+	const uint64_t *v = hashmap_find_u64(map, key);
+
+	if (v)
+		*ret = (uint32_t)*v;
+	return v != NULL;
+}
 
 /* ---- engine.c ---- */
 
@@ -185,6 +206,45 @@ void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, struct type
 			uint32_t member, uint32_t prefix);
 /* Resolve the deferred chunks, in rounds, until none is left (at most 16). */
 void typer_resolve_headers(struct typer *ty);
+
+/* Is S HEAD or a struct of HEAD's family (the structs that begin with
+ * HEAD, embedding it or repeating its members)? */
+bool typer_in_family(struct typer *ty, uint32_t head, uint32_t s);
+void typer_families_free(struct typer *ty);
+
+/* ---- tagged.c ---- */
+
+/* Scanning an object of type C (bytes P, LEN): the pointer slot at O of
+ * pointee POINTEE is inside a union next to a tag: true when this rule
+ * took it (followed, dropped or kept for later). */
+bool typer_tagged_slot(struct typer *ty, uint32_t c, const uint8_t *p, uint64_t len, uint64_t o,
+		       uint32_t pointee, struct typed_origin from, uint32_t member);
+/* Learn the tags from what is typed now and follow what they make live;
+ * how many pointers were followed. */
+size_t typer_tagged_resolve(struct typer *ty);
+/* The same while draining, when many values wait (bounds their memory). */
+void typer_tagged_maybe_resolve(struct typer *ty);
+void typer_tagged_free(struct typer *ty);
+
+/* ---- objmodel.c ---- */
+
+/* Find the object model in the type table (nothing when there is none;
+ * after ty_index_embeds). */
+void typer_objmodel_init(struct typer *ty);
+void typer_objmodel_free(struct typer *ty);
+/* Do objects' type objects decide pointers of element type T? */
+bool typer_objmodel_handles(struct typer *ty, uint32_t t);
+/* Type chunk I by the object OFF bytes into it; false when no object is
+ * there. */
+bool typer_objmodel_assign(struct typer *ty, uint32_t i, uint64_t off, uint8_t rank,
+			   struct typed_origin from, uint32_t member);
+/* After chunk I was scanned: read what its type does not describe as
+ * possible object pointers. */
+void typer_objmodel_scan(struct typer *ty, uint32_t i);
+/* Is T the model's header struct? */
+bool typer_objmodel_header(struct typer *ty, uint32_t t);
+/* Is T a row named after a type object? */
+bool typer_objmodel_row(struct typer *ty, uint32_t t);
 
 /* ---- cxx.c ---- */
 

@@ -4,15 +4,18 @@
  *   1. the modules of the image (debuginfo/modset.c) and one pass over
  *      their DWARF (debuginfo/dwindex.c): struct definitions registered,
  *      then all converted, which fills the embed index; variables listed;
- *   2. glibc's struct malloc_chunk is noted (it types nothing), and the
- *      container links of libstdc++'s types retargeted (cxx.c);
+ *   2. glibc's struct malloc_chunk is noted (it types nothing), the
+ *      container links of libstdc++'s types retargeted (cxx.c), and an
+ *      object model looked for (objmodel.c);
  *   3. vtables: chunks whose first word points into a vtable (cxx.c);
  *   4. typed roots from the roots layer, each group scanned and the
  *      worklist drained before the next: globals and statics, then each
  *      thread's descriptor and TLS variables, then the locals and
  *      parameters of every stack frame (roots/frames.c, with frames from
  *      an unwinder of roots/unwind.h);
- *   5. header resolution (headers.c), then shapes (shape.c);
+ *   5. header resolution (headers.c) and tagged values (tagged.c), in
+ *      rounds while either types something (each learns from what the
+ *      other typed), then shapes (shape.c);
  *   6. the result (result.c).
  * The order is part of the result: ties between two types of equal rank
  * and size go to the first, and root names come from the first root that
@@ -37,12 +40,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* rounds of header resolution and tagged values (finish) */
+#define MAX_LEARN_ROUNDS 16
+
 static void prepare(struct typer *ty)
 {
 	/* glibc's own chunk headers: a malloc_chunk * points 16 bytes before
 	 * a chunk's user area, never to what the program stores */
 	ty->malloc_chunk = ty_by_name(&ty->tt, "struct malloc_chunk");
 	typer_retype_containers(ty);
+	typer_objmodel_init(ty);
 }
 
 static void scan_group(struct typer *ty, const struct root_list *l)
@@ -54,7 +61,17 @@ static void scan_group(struct typer *ty, const struct root_list *l)
 
 static void finish(struct typer *ty, struct typing_result *r)
 {
-	typer_resolve_headers(ty);
+	/* headers and tagged values teach each other: what one types gives
+	 * the other samples */
+	for (int round = 0; round < MAX_LEARN_ROUNDS; round++) {
+		size_t deferred = ty->nr_deferred, followed;
+
+		typer_resolve_headers(ty);
+		followed = typer_tagged_resolve(ty);
+		typer_drain(ty);
+		if (!deferred && !followed)
+			break;
+	}
 	if (!ty->opts || !ty->opts->no_infer)
 		typer_type_by_shape(ty);
 	typer_result(ty, r);

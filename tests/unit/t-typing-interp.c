@@ -9,7 +9,29 @@
  *     pointers into a chunk where three fit is an array of them, all
  *     followed; a struct with a flexible array member in an mmapped
  *     chunk is one object, its elements followed; a union behind a typed
- *     pointer in a chunk of three is an array of it.
+ *     pointer in a chunk of three is an array of it;
+ *   headers (headers.c), a header whose members other structs repeat
+ *     (Lua's CommonHeader), reached only through header pointers: the
+ *     struct its tag byte names, the tag learnt from exactly typed
+ *     samples, scanned with that struct's layout; a variable-size struct
+ *     of the family in a bigger chunk; a chunk of exactly the header's
+ *     malloc size is the header. Declines: a tag value no sample has, a
+ *     value two structs have, a struct too big for the chunk; never an
+ *     array of headers;
+ *   tagged values (tagged.c), an array of { union { ptr; long; double };
+ *     tag byte }: a value whose tag a typed sample taught is followed
+ *     (and the header rule types its pointee). Declines: an integer that
+ *     holds a chunk's address, a tag value no sample has;
+ *   object models (objmodel.c), a header with a pointer to a type struct
+ *     that begins with the header and has a name, an instance size and
+ *     an item size (CPython's PyObject and PyTypeObject): an object typed
+ *     and named after its type object (a heap type whose type is the
+ *     metatype, itself its own type), behind a 16-byte prefix too; what
+ *     its layout does not describe read as object pointers, validated
+ *     the same way; the type objects named after their own type. Declines:
+ *     a type word that is no type object, a type object outside every
+ *     chunk and module, a metatype chain that does not end in a type of
+ *     its own type, a count of 0; never the header or an array of it.
  */
 #include "config.h"
 #include "tap.h"
@@ -53,6 +75,16 @@ static void put64(taddr_t a, uint64_t v)
 	memcpy(at(a, 8), &v, 8);
 }
 
+static void put8(taddr_t a, uint8_t v)
+{
+	*at(a, 1) = v;
+}
+
+static void put_str(taddr_t a, const char *s)
+{
+	memcpy(at(a, strlen(s) + 1), s, strlen(s) + 1);
+}
+
 struct chunk_ref {
 	size_t idx;	/* walk index */
 	taddr_t mem;	/* user pointer */
@@ -93,6 +125,32 @@ static uint32_t type(const char *name, enum ty_kind k, uint64_t size)
 }
 
 static uint32_t T_char, T_long, T_node, T_nodep, T_vec, T_val;
+static uint32_t T_uchar, T_double, T_gch, T_gchp, T_tab, T_str, T_thr, T_ud1, T_ud2;
+static uint32_t T_value, T_tv;
+static uint32_t T_obj, T_tobj, T_objp, T_tobjp, T_charp;
+
+/* A struct repeating struct gch's members (next, tt, marked), then
+ * SIZE - 16 bytes of longs (pointers to struct node at PTR_OFF, if
+ * any). */
+static uint32_t gc_struct(const char *name, uint64_t size, uint64_t ptr_off)
+{
+	uint32_t s = type(name, TY_STRUCT, size);
+
+	ty_add_slot(&tt, s, 0, 1, 8, T_gch, ".next", 0);
+	ty_add_member(&tt, s, 0, 8, T_gchp, "next");
+	ty_add_member(&tt, s, 8, 1, T_uchar, "tt");
+	ty_add_member(&tt, s, 9, 1, T_uchar, "marked");
+	for (uint64_t o = 16; o + 8 <= size; o += 8) {
+		if (o == ptr_off) {
+			ty_add_slot(&tt, s, o, 1, 8, T_node, ".items", 0);
+			ty_add_member(&tt, s, o, 8, T_nodep, "items");
+		} else {
+			ty_add_nonptr(&tt, s, o, 8);
+			ty_add_member(&tt, s, o, 8, T_long, "x");
+		}
+	}
+	return s;
+}
 
 static void make_types(void)
 {
@@ -114,6 +172,67 @@ static void make_types(void)
 	/* union val { struct node *n; long x[2]; } */
 	T_val = type("union val", TY_UNION, 16);
 	ty_add_slot(&tt, T_val, 0, 1, 8, T_node, ".n", SLOT_UNION);
+
+	/* struct gch { struct gch *next; unsigned char tt, marked; } and
+	 * structs repeating its members */
+	T_uchar = type("unsigned char", TY_BASE, 1);
+	T_double = type("double", TY_BASE, 8);
+	T_gch = type("struct gch", TY_STRUCT, 16);
+	T_gchp = ty_pointer_to(&tt, T_gch);
+	ty_add_slot(&tt, T_gch, 0, 1, 8, T_gch, ".next", 0);
+	ty_add_member(&tt, T_gch, 0, 8, T_gchp, "next");
+	ty_add_member(&tt, T_gch, 8, 1, T_uchar, "tt");
+	ty_add_member(&tt, T_gch, 9, 1, T_uchar, "marked");
+	T_tab = gc_struct("struct tab", 32, 24);
+	/* struct str { header; unsigned hash; long len; char s[]; } */
+	T_str = type("struct str", TY_STRUCT, 24);
+	ty_add_slot(&tt, T_str, 0, 1, 8, T_gch, ".next", 0);
+	ty_add_member(&tt, T_str, 0, 8, T_gchp, "next");
+	ty_add_member(&tt, T_str, 8, 1, T_uchar, "tt");
+	ty_add_member(&tt, T_str, 9, 1, T_uchar, "marked");
+	ty_add_member(&tt, T_str, 12, 4, type("unsigned int", TY_BASE, 4), "hash");
+	ty_add_member(&tt, T_str, 16, 8, T_long, "len");
+	ty_add_nonptr(&tt, T_str, 8, 16);
+	ty_get(&tt, T_str)->flex = true;
+	ty_get(&tt, T_str)->flex_off = 24;
+	ty_get(&tt, T_str)->flex_elem = T_char;
+	T_thr = gc_struct("struct thr", 40, 0);
+	T_ud1 = gc_struct("struct ud1", 40, 0);
+	T_ud2 = gc_struct("struct ud2", 40, 32);
+
+	/* struct tv { union value { struct gch *gc; long i; double n; } v;
+	 * unsigned char tt; } */
+	T_value = type("union value", TY_UNION, 8);
+	ty_add_slot(&tt, T_value, 0, 1, 8, T_gch, ".gc", SLOT_UNION);
+	ty_add_member(&tt, T_value, 0, 8, T_gchp, "gc");
+	ty_add_member(&tt, T_value, 0, 8, T_long, "i");
+	ty_add_member(&tt, T_value, 0, 8, T_double, "n");
+	T_tv = type("struct tv", TY_STRUCT, 16);
+	ty_add_slot(&tt, T_tv, 0, 1, 8, T_gch, ".v.gc", SLOT_UNION);
+	ty_add_embed(&tt, T_tv, 0, T_value);
+	ty_add_nonptr(&tt, T_tv, 8, 1);
+	ty_add_member(&tt, T_tv, 0, 8, T_value, "v");
+	ty_add_member(&tt, T_tv, 8, 1, T_uchar, "tt");
+
+	/* struct obj { long refcnt; struct tobj *type; } and struct tobj {
+	 * struct obj base; char *tp_name; long tp_basicsize, tp_itemsize; } */
+	T_obj = type("struct obj", TY_STRUCT, 16);
+	T_tobj = type("struct tobj", TY_STRUCT, 40);
+	T_objp = ty_pointer_to(&tt, T_obj);
+	T_tobjp = ty_pointer_to(&tt, T_tobj);
+	T_charp = ty_pointer_to(&tt, T_char);
+	ty_add_nonptr(&tt, T_obj, 0, 8);
+	ty_add_slot(&tt, T_obj, 8, 1, 8, T_tobj, ".type", 0);
+	ty_add_member(&tt, T_obj, 0, 8, T_long, "refcnt");
+	ty_add_member(&tt, T_obj, 8, 8, T_tobjp, "type");
+	ty_add_embed(&tt, T_tobj, 0, T_obj);
+	ty_add_slot(&tt, T_tobj, 8, 1, 8, T_tobj, ".base.type", 0);
+	ty_add_slot(&tt, T_tobj, 16, 1, 8, T_char, ".tp_name", 0);
+	ty_add_nonptr(&tt, T_tobj, 24, 16);
+	ty_add_member(&tt, T_tobj, 0, 16, T_obj, "base");
+	ty_add_member(&tt, T_tobj, 16, 8, T_charp, "tp_name");
+	ty_add_member(&tt, T_tobj, 24, 8, T_long, "tp_basicsize");
+	ty_add_member(&tt, T_tobj, 32, 8, T_long, "tp_itemsize");
 }
 
 /* ---- roots ---- */
@@ -149,6 +268,187 @@ static const char *name_of(struct chunk_ref c)
 }
 
 /* ---- cases ---- */
+
+#define NR_TAB_SAMPLES 16
+
+static struct chunk_ref s_tab[NR_TAB_SAMPLES], s_str, s_ud1, s_ud2, h_tab, h_tab_n, h_str, h_thr, h_ud,
+	h_small, h_plain;
+
+/* A chunk of SIZE whose object repeats struct gch's header, tag TAG. */
+static struct chunk_ref gc_chunk(uint64_t size, uint8_t tag)
+{
+	struct chunk_ref c = chunk(size);
+
+	put8(c.mem + 8, tag);
+	return c;
+}
+
+/* headers by common initial sequence (headers.c): samples in group 0
+ * (tag 7 names two structs: a tag may have a few such values, one
+ * sample in eight at most), header pointers in group 1 */
+static void build_headers(void)
+{
+	for (int k = 0; k < NR_TAB_SAMPLES; k++) {
+		s_tab[k] = gc_chunk(48, 5);
+		root(0, "g_tab", T_tab, s_tab[k].mem);
+	}
+	s_str = gc_chunk(48, 4);
+	s_ud1 = gc_chunk(48, 7);
+	s_ud2 = gc_chunk(48, 7);
+	root(0, "g_str", T_str, s_str.mem);
+	root(0, "g_ud1", T_ud1, s_ud1.mem);
+	root(0, "g_ud2", T_ud2, s_ud2.mem);
+
+	h_tab = gc_chunk(48, 5);		/* a tab, its items followed */
+	h_tab_n = chunk(32);
+	put64(h_tab.mem + 24, h_tab_n.mem);
+	h_str = gc_chunk(96, 4);		/* a str, variable size */
+	h_thr = gc_chunk(48, 8);		/* tag no sample has */
+	h_ud = gc_chunk(48, 7);			/* tag of two structs */
+	h_small = gc_chunk(32, 5);		/* a tab does not fit */
+	h_plain = gc_chunk(32, 9);		/* malloc(sizeof(struct gch)) */
+	root(1, "g_h_tab", T_gch, h_tab.mem);
+	root(1, "g_h_str", T_gch, h_str.mem);
+	root(1, "g_h_thr", T_gch, h_thr.mem);
+	root(1, "g_h_ud", T_gch, h_ud.mem);
+	root(1, "g_h_small", T_gch, h_small.mem);
+	root(1, "g_h_plain", T_gch, h_plain.mem);
+}
+
+static void check_headers(void)
+{
+	is_str(name_of(s_tab[0]), "struct tab", "header samples: typed exactly by their roots");
+	is_str(name_of(h_tab), "struct tab", "a header pointer: the struct its tag names");
+	is_str(name_of(h_tab_n), "struct node", "... scanned with that struct's layout");
+	is_str(name_of(h_str), "struct str", "a variable-size struct of the family, bigger chunk");
+	is_str(name_of(h_thr), "untyped", "declines: a tag value no sample has");
+	is_str(name_of(h_ud), "untyped", "declines: a tag value two structs have");
+	is_str(name_of(h_small), "untyped", "declines: the tag's struct does not fit the chunk");
+	is_str(name_of(h_plain), "struct gch", "a chunk of malloc(sizeof(header)): the header");
+}
+
+static struct chunk_ref stack, t_tab, t_int, t_str, t_sample;
+
+/* tagged values (tagged.c): a stack of struct tv, group 0 */
+static void build_tagged(void)
+{
+	/* 6 values fit 104 usable bytes */
+	stack = chunk(112);
+	t_sample = gc_chunk(48, 5);	/* typed exactly: teaches tag 0x45 */
+	t_tab = gc_chunk(48, 5);	/* reached only through the stack */
+	t_int = gc_chunk(48, 5);	/* an integer holds its address */
+	t_str = gc_chunk(48, 4);	/* tag 0x44: no sample */
+	root(0, "g_sample", T_tab, t_sample.mem);
+	root(0, "g_stack", T_tv, stack.mem);
+	put64(stack.mem + 0, t_sample.mem);
+	put8(stack.mem + 8, 0x45);
+	put64(stack.mem + 16, t_tab.mem);
+	put8(stack.mem + 24, 0x45);
+	put64(stack.mem + 32, t_int.mem);
+	put8(stack.mem + 40, 0x03);
+	put64(stack.mem + 48, t_str.mem);
+	put8(stack.mem + 56, 0x44);
+}
+
+static void check_tagged(void)
+{
+	is_str(name_of(stack), "struct tv[]", "a stack of tagged values");
+	is_str(name_of(t_tab), "struct tab", "a tagged value whose tag a sample taught: followed");
+	is_str(name_of(t_int), "untyped", "declines: an integer that holds a chunk's address");
+	is_str(name_of(t_str), "untyped", "declines: a tag value no sample has");
+}
+
+static struct chunk_ref meta, cls, o1, o2, o3, bad, o_bad, o_static, chain_a, chain_b,
+	o_chain, o_zero;
+
+/* an object: COUNT, then its type word */
+static struct chunk_ref object(uint64_t size, uint64_t off, uint64_t count, taddr_t type)
+{
+	struct chunk_ref c = chunk(size);
+
+	put64(c.mem + off, count);
+	put64(c.mem + off + 8, type);
+	return c;
+}
+
+/* a type object in a chunk: TYPE, NAME (a string in the data page) */
+static struct chunk_ref type_object(taddr_t type, taddr_t name, uint64_t basicsize)
+{
+	struct chunk_ref c = chunk(48);
+
+	put64(c.mem, 1);
+	put64(c.mem + 8, type ? type : c.mem);
+	put64(c.mem + 16, name);
+	put64(c.mem + 24, basicsize);
+	put64(c.mem + 32, 0);
+	return c;
+}
+
+/* object models (objmodel.c), group 2 */
+static void build_objmodel(void)
+{
+	taddr_t n_type = DATA + 2048, n_session = DATA + 2056, n_fake = DATA + 2072;
+
+	put_str(n_type, "type");
+	put_str(n_session, "Session");
+	put_str(n_fake, "Fake");
+	meta = type_object(0, n_type, 40);		/* its own type */
+	cls = type_object(meta.mem, n_session, 24);
+	o1 = object(32, 0, 1, cls.mem);
+	o2 = object(32, 0, 2, cls.mem);
+	put64(o1.mem + 16, o2.mem);			/* a word past struct obj */
+	o3 = object(48, 16, 1, cls.mem);		/* behind a 16-byte prefix */
+	root(2, "g_o1", T_obj, o1.mem);
+	root(2, "g_o3", T_obj, o3.mem + 16);
+	/* declines */
+	bad = chunk(48);				/* no type object: no name */
+	put64(bad.mem + 8, bad.mem);
+	o_bad = object(32, 0, 1, bad.mem);
+	o_static = object(32, 0, 1, DATA + 2304);	/* a type in no chunk, no module */
+	put64(DATA + 2304, 1);
+	put64(DATA + 2304 + 8, DATA + 2304);
+	put64(DATA + 2304 + 16, n_fake);
+	put64(DATA + 2304 + 24, 40);
+	chain_b = type_object(0, n_fake, 40);
+	put64(chain_b.mem + 8, 0);			/* its type: nothing */
+	chain_a = type_object(chain_b.mem, n_fake, 24);
+	o_chain = object(32, 0, 1, chain_a.mem);
+	o_zero = object(32, 0, 0, cls.mem);
+	root(2, "g_o_bad", T_obj, o_bad.mem);
+	root(2, "g_o_static", T_obj, o_static.mem);
+	root(2, "g_o_chain", T_obj, o_chain.mem);
+	root(2, "g_o_zero", T_obj, o_zero.mem);
+}
+
+static void check_objmodel(void)
+{
+	is_str(name_of(o1), "Session", "an object: named after its type object");
+	is_str(name_of(o2), "Session", "a word its layout does not describe: an object too");
+	is_str(name_of(o3), "Session", "an object behind a 16-byte prefix");
+	is_str(name_of(cls), "type", "a heap type object: named after its type, the metatype");
+	is_str(name_of(meta), "type", "the metatype: its own type");
+	is_str(name_of(o_bad), "untyped", "declines: a type word that is no type object");
+	is_str(name_of(o_static), "untyped", "declines: a type object in no chunk and no module");
+	is_str(name_of(o_chain), "untyped", "declines: a metatype chain not ending in its own type");
+	is_str(name_of(o_zero), "untyped", "declines: a count of 0");
+}
+
+/* no chunk is typed as a header or an array of headers */
+static void check_no_header_rows(void)
+{
+	size_t gch = 0, obj = 0;
+
+	for (size_t i = 0; i < walk.nr_chunks; i++) {
+		uint32_t k = res->of_chunk[i];
+
+		if (k == TYPING_UNTYPED)
+			continue;
+		gch += !strcmp(res->names[k], "struct gch[]");
+		obj += !strcmp(res->names[k], "struct obj") || !strcmp(res->names[k], "struct obj[]");
+	}
+	ok(gch == 0, "never an array of headers (%zu chunks)", gch);
+	ok(obj == 0, "never the object header or an array of it (%zu chunks)", obj);
+}
 
 static struct chunk_ref pp, pp_n[3], vec, vec_n, vals;
 
@@ -188,10 +488,13 @@ int main(void)
 	struct target *t = memimage_new();
 	int err;
 
-	plan(6);
+	plan(29);
 	heap_walk_init(&walk);
 	make_types();
 	build_engine();
+	build_headers();
+	build_tagged();
+	build_objmodel();
 
 	memimage_add(t, HEAP, heap, sizeof(heap), true);
 	memimage_add(t, DATA, data, sizeof(data), true);
@@ -201,6 +504,10 @@ int main(void)
 	if (!ok(err == 0, "typing_run_roots"))
 		return done();
 	check_engine();
+	check_headers();
+	check_tagged();
+	check_objmodel();
+	check_no_header_rows();
 
 	typing_result_free(res);
 	for (int g = 0; g < NR_GROUPS; g++)

@@ -14,9 +14,10 @@
  *     element of a base-type array; a struct pointer nothing embeds
  *     (declined);
  *   union alternatives: only in a chunk exactly malloc(sizeof(alt));
- *   header structs: one candidate of the chunk's size; two candidates
- *     told apart by a tag learnt from exactly typed samples; no tag
- *     matching: the header itself;
+ *   header structs: two candidates told apart by a tag member learnt
+ *     from exactly typed samples; a tag value nothing has, and one
+ *     candidate of the chunk's size but no sample of it (declined: a
+ *     size match alone types nothing);
  *   allocator prefixes: the object 16 bytes in, scanned from there and
  *     named with the prefix; 72 bytes in (declined);
  *   conflicts and ranks: a start pointer beats an interior one (either
@@ -158,6 +159,8 @@ static void make_types(void)
 	T_hdr = type("struct hdr", TY_STRUCT, 16);
 	ty_add_nonptr(&tt, T_hdr, 0, 4);
 	ty_add_slot(&tt, T_hdr, 8, 1, 8, T_hdr, ".next", 0);
+	ty_add_member(&tt, T_hdr, 0, 4, type("int", TY_BASE, 4), "tag");
+	ty_add_member(&tt, T_hdr, 8, 8, ty_pointer_to(&tt, T_hdr), "next");
 	T_obj_a = type("struct obj_a", TY_STRUCT, 40);
 	ty_add_embed(&tt, T_obj_a, 0, T_hdr);
 	ty_add_slot(&tt, T_obj_a, 8, 1, 8, T_hdr, ".h.next", 0);
@@ -360,8 +363,8 @@ int main(void)
 	is_str(name_of(a1), "struct obj_a", "header samples typed exactly");
 	is_str(name_of(h1), "struct obj_a", "header, two candidates: tag 1 learnt for obj_a");
 	is_str(name_of(h2), "struct obj_c", "header, two candidates: tag 2 learnt for obj_c");
-	is_str(name_of(h3), "struct hdr", "header, a tag nothing has: the header itself");
-	is_str(name_of(h5), "struct obj_d", "header, one candidate of the chunk's size");
+	is_str(name_of(h3), "untyped", "declines: a tag value no sample has");
+	is_str(name_of(h5), "untyped", "declines: one candidate of the chunk's size, no sample");
 	is_str(name_of(py), "struct pyobj", "allocator prefix: the object 16 bytes in");
 	is_str(name_of(node4), "struct node", "an object behind a prefix is scanned from its start");
 	is_str(name_of(py2), "untyped", "declines: a prefix of 72 bytes");
