@@ -28,8 +28,8 @@ mkdir -p "$WORK" || exit 2
 INTERP_TESTS=$(cd "$(dirname "$0")/../tests" && pwd)
 cd "$WORK" || exit 2
 export DEBIAN_FRONTEND=noninteractive
-# shellcheck source=../tests/real-lib.sh
-. "$INTERP_TESTS/real-lib.sh"
+# shellcheck source=../tests/real-interp-lib.sh
+. "$INTERP_TESTS/real-interp-lib.sh"
 
 interp_report() {	# NAME OWN-COUNTS-FILE PID COUNT-SPECS...
 	name=$1 own=$2 pid=$3

@@ -19,8 +19,8 @@
 # links liblua statically, the debug file is the executable's) are installed.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
-# shellcheck source=real-lib.sh
-. "$srcdir/real-lib.sh"
+# shellcheck source=real-interp-lib.sh
+. "$srcdir/real-interp-lib.sh"
 require_ptrace_
 LUA=${LUA:-/usr/bin/lua5.4}
 [ -x "$LUA" ] || skip_ "lua5.4 is not installed (Debian package lua5.4)"

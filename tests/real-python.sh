@@ -15,8 +15,8 @@
 # Skips unless python3.11d (Debian package python3.11-dbg) is installed.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
-# shellcheck source=real-lib.sh
-. "$srcdir/real-lib.sh"
+# shellcheck source=real-interp-lib.sh
+. "$srcdir/real-interp-lib.sh"
 require_ptrace_
 PY=${PYTHON_DBG:-/usr/bin/python3.11d}
 [ -x "$PY" ] || skip_ "python3.11d is not installed (Debian package python3.11-dbg)"

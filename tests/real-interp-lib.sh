@@ -1,6 +1,7 @@
 # shellcheck shell=sh
-# real-lib.sh - start an interpreter on a driver script and wait until it
-# has built its heap (sourced by tests/real-*.sh and bench/typing-real.sh).
+# real-interp-lib.sh - start an interpreter on a driver script and wait
+# until it has built its heap (sourced by tests/real-lua.sh,
+# tests/real-python.sh and bench/typing-real-interp.sh).
 #
 #   real_start OUT CMD [ARGS...]   runs CMD with its standard input on a
 #                                  fifo this shell holds open and its
