@@ -99,7 +99,9 @@
 #include <gelf.h>
 #include <libelf.h>
 
+#include "util/elf-note.h"
 #include "util/errors.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #ifndef SHT_RELR
@@ -178,22 +180,6 @@ struct lf {
 static bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
 }
 
 /* The PT_LOAD holding [vaddr, vaddr + len) in memory (FILE_ONLY: in its
@@ -383,31 +369,18 @@ static void find_build_id(struct lf *lf, Elf *elf)
 		return;
 	for (i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
-		uint64_t pos, align;
+		const unsigned char *id;
+		size_t n;
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
 			continue;
 		/* gABI: 4-byte padding; .note.gnu.property uses 8. */
-		align = ph.p_align == 8 ? 8 : 4;
-		pos = 0;
-		while (ph.p_filesz - pos >= 12) {
-			const uint8_t *n = lf->buf + ph.p_offset + pos;
-			uint64_t namesz = rd32(n), descsz = rd32(n + 4);
-			uint32_t type = rd32(n + 8);
-			uint64_t namepad = (namesz + align - 1) & ~(align - 1);
-			uint64_t descpad = (descsz + align - 1) & ~(align - 1);
-			uint64_t left = ph.p_filesz - pos - 12;
-
-			if (namepad > left || descpad > left - namepad)
-				break;
-			if (type == NT_GNU_BUILD_ID && namesz == 4 &&
-			    memcmp(n + 12, "GNU", 4) == 0 && descsz > 0) {
-				if (descsz <= 20)
-					hex_build_id(n + 12 + namepad, descsz,
-						     lf->info->build_id);
-				return;
-			}
-			pos += 12 + namepad + descpad;
+		n = elf_notes_build_id(lf->buf + ph.p_offset, ph.p_filesz,
+				       ph.p_align == 8 ? 8 : 4, &id);
+		if (n) {
+			if (n <= 20)
+				hex_build_id(id, n, lf->info->build_id);
+			return;
 		}
 	}
 }
@@ -631,7 +604,7 @@ static void for_each_relative(struct lf *lf, relative_fn fn, void *ctx)
 		bool have_base = false;
 
 		for (i = 0; i < lf->relr[k].n; i++) {
-			uint64_t e = rd64(lf->relr[k].p + 8 * i);
+			uint64_t e = get_le64(lf->relr[k].p + 8 * i);
 			const uint8_t *p;
 			unsigned bit;
 
@@ -639,7 +612,7 @@ static void for_each_relative(struct lf *lf, relative_fn fn, void *ctx)
 				where = e;
 				have_base = true;
 				p = vptr(lf, where, 8, 0);
-				if (p && !fn(lf, where, rd64(p), ctx))
+				if (p && !fn(lf, where, get_le64(p), ctx))
 					return;
 				where += 8;
 				continue;
@@ -652,7 +625,7 @@ static void for_each_relative(struct lf *lf, relative_fn fn, void *ctx)
 				if (!((e >> bit) & 1))
 					continue;
 				p = vptr(lf, w, 8, 0);
-				if (p && !fn(lf, w, rd64(p), ctx))
+				if (p && !fn(lf, w, get_le64(p), ctx))
 					return;
 			}
 			where += 63 * 8;
@@ -993,7 +966,7 @@ static void recipe_malloc(struct lf *lf, const struct lf_symval *sv)
 			if (m && m->size == 8 && rip_operand(in, m, &t)) {
 				const uint8_t *p = vptr(lf, t, 8, PF_W);
 
-				if (p && rd64(p) == TCACHE_MAX_BINS) {
+				if (p && get_le64(p) == TCACHE_MAX_BINS) {
 					if (!cmp_any)
 						cmp_any = t;
 					if (!cmp_after &&
@@ -1064,7 +1037,7 @@ static bool arena_candidate(struct lf *lf, uint64_t where, uint64_t addend,
 		if (i >= l->next && i < l->next + 8)
 			continue;
 		if (i == l->attached) {
-			if (rd64(p + i) != 1)
+			if (get_le64(p + i) != 1)
 				return true;
 			i += 7;
 			continue;
@@ -1074,7 +1047,7 @@ static bool arena_candidate(struct lf *lf, uint64_t where, uint64_t addend,
 	}
 	/* The self pointer: the addend in place (RELR, and ld.bfd for RELA)
 	 * or zero. */
-	if (rd64(p + l->next) != addend && rd64(p + l->next) != 0)
+	if (get_le64(p + l->next) != addend && get_le64(p + l->next) != 0)
 		return true;
 	if (as->found && as->found != addend) {
 		as->ambiguous = true;
@@ -1142,7 +1115,7 @@ static bool mp_matches(const uint8_t *p, const struct mp_layout *l)
 	memcpy(want + l->tcache_bins + 16, &v, 8);
 
 	/* top_pad is DEFAULT_TOP_PAD: 0 upstream, 128 KiB on Debian. */
-	v = rd64(p + 8);
+	v = get_le64(p + 8);
 	if (v != 0 && v != DEFAULT_TOP_PAD_DEBIAN)
 		return false;
 	return memcmp(p, want, 8) == 0 &&
@@ -1164,7 +1137,7 @@ static bool search_mp(struct lf *lf, const struct mp_layout *l)
 		       s->filesz - (a - s->vaddr) >= l->size; a += 8) {
 			const uint8_t *p = lf->buf + s->off + (a - s->vaddr);
 
-			if (rd64(p) != DEFAULT_TRIM_THRESHOLD ||
+			if (get_le64(p) != DEFAULT_TRIM_THRESHOLD ||
 			    !mp_matches(p, l))
 				continue;
 			if (found)

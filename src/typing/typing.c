@@ -51,6 +51,7 @@
 #include "target/target.h"
 #include "util/diag.h"
 #include "util/errors.h"
+#include "util/le.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -159,14 +160,6 @@ const uint8_t *typer_mem(struct typer *ty, taddr_t addr, uint64_t len)
 		ty->buf_len = len;
 	}
 	return target_read(ty->image, addr, ty->buf, len) == 0 ? ty->buf : NULL;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
 }
 
 /* ---- assigning types ---------------------------------------------------- */
@@ -402,7 +395,7 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 	switch (tp->kind) {
 	case TY_PTR:
 		if (len >= 8 && tp->pointee != TY_NONE)
-			typer_assign(ty, rd64(p), tp->pointee, RANK_POINTER, from, TY_NONE);
+			typer_assign(ty, get_le64(p), tp->pointee, RANK_POINTER, from, TY_NONE);
 		break;
 	case TY_ARRAY: {
 		uint32_t e = tp->elem;
@@ -430,7 +423,7 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 
 				if (o + 8 > len)
 					break;
-				v = rd64(p + o);
+				v = get_le64(p + o);
 				if (v)
 					typer_assign(ty, v, sl->alt == TY_NONE ? sl->pointee :
 							 pick_by_size(ty, v, sl->pointee, sl->alt),
@@ -507,7 +500,7 @@ static void type_by_vtables(struct typer *ty)
 		p = typer_mem(ty, start, 8);
 		if (!p)
 			continue;
-		v = rd64(p);
+		v = get_le64(p);
 		cls = typer_vtable_class(ty, v);
 		if (cls == TY_NONE || ty_get(&ty->tt, cls)->size > len)
 			continue;
@@ -749,7 +742,7 @@ static bool shape_fits(struct typer *ty, uint32_t i, uint32_t t)
 
 			if (o + 8 > tp->size)
 				break;
-			v = rd64(p + o);
+			v = get_le64(p + o);
 			if (!v)
 				continue;
 			j = typer_lookup(ty, v, &off);
