@@ -228,7 +228,10 @@ int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot
 #define OPT_RETRIES(v)	OPT_UINT("retries", v, "N", 1, 1000000, "a positive number")
 #define OPT_FORK(v) \
 	OPT_CALLBACK_F(0, "fork", v, "auto", opt_fork_cb, 0, OPTF_OPTARG)
-/* attach and core: -o FILE [--quiet] [--contents] */
+/* attach and core: -o FILE [--quiet] [--contents]; after parsing,
+ * snapshot_file_opts_check() (cmd/common.c): 0, or EXIT_USAGE when
+ * --quiet or --contents came without -o. */
+int snapshot_file_opts_check(const char *output, bool quiet, bool contents);
 #define OPT_SNAPSHOT_FILE(v) \
 	{ .type = OPTION_STRING, .short_name = 'o', .long_name = "output", .value = (v), \
 	  .argh = "FILE", .flags = OPTF_LONG_ALIAS, .complete = "@file", \
