@@ -10,6 +10,8 @@
 #include "config.h"
 #include "tap.h"
 #include "cmd/cmd.h"
+#include "snapshot/snapshot.h"
+#include "typing/typing.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 
@@ -64,6 +66,29 @@ static const struct command command_frob = {
 	.complete_operands = "- pid",
 };
 
+/* A command made of the shared groups only, as a new one would be. */
+static struct {
+	struct out_opts oo;
+	struct snapshot_opts sopts;
+	struct typing_opts topts;
+	const char *exe, *sysroot, *debug_dir;
+	bool no_debug_info;
+} g;
+
+static const struct cmd_option group_options[] = {
+	OPT_GROUP_OUTPUT(&g.oo, FORMATS_CENSUS),
+	OPT_GROUP_DEBUGINFO(&g.exe, &g.sysroot, &g.debug_dir, &g.no_debug_info),
+	OPT_GROUP_TARGET(&g.sopts),
+	OPT_GROUP_TYPING(&g.sopts, &g.topts, true),
+	OPT_VERBOSE(),
+	OPT_END(),
+};
+
+static const struct command command_group = {
+	.name = "grp", .fn = cmd_frob, .summary = "groups", .options = group_options,
+	.operands = "PID", .complete_operands = "pid",
+};
+
 /* Parse the words of LINE (at most 15): the status; *NR the operands,
  * joined by ',' into OPERANDS. */
 static int parse(const char *line, int *nr, char *operands)
@@ -92,7 +117,7 @@ int main(void)
 	char ops[256];
 	int nr, saved_verbose;
 
-	plan(24);
+	plan(26);
 	ok(parse("1 --format json 2 -- --verify", &nr, ops) == -1 && nr == 3 &&
 	   !strcmp(ops, "1,2,--verify") && cl.format == FORMAT_JSON && !cl.verify,
 	   "operands in order, -- ends the options (%s)", ops);
@@ -144,6 +169,31 @@ int main(void)
 	   "completion: no hidden row, no short alias");
 	ok(strstr(sb.buf, "operands - pid\n") != NULL, "completion: the operands line");
 	ok(parse("--count 5 --verify", &nr, ops) == -1 && nr == 0, "no operands: 0");
+	strbuf_reset(&sb);
+	command_usage(&sb, &command_group);
+	is_str(sb.buf,
+	       "usage: heapgrab grp [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
+	       "                    [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
+	       "                    [--debug-dir DIR] [--no-debug-info] [--retries N] [--fork[=auto]]\n"
+	       "                    [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
+	       "                    [-v] PID\n",
+	       "the shared groups, in order");
+	{
+		static char w[][16] = { "grp", "--retries", "7", "--fork=auto", "--no-types",
+					"--unwinder", "none", "--format", "csv", "--exe", "e", "9" };
+		char *argv[12];
+		int argc = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+			argv[argc++] = w[i];
+		memset(&g, 0, sizeof(g));
+		g.sopts.types = true;
+		ok(parse_options(&command_group, argc, argv, &nr) == -1 && nr == 1 &&
+		   g.sopts.max_rounds == 7 && g.sopts.mode == SNAPSHOT_FORK_AUTO &&
+		   !g.sopts.types && g.topts.unwinder == TYPING_UNWIND_NONE &&
+		   g.oo.format == FORMAT_CSV && !strcmp(g.exe, "e") && !strcmp(argv[0], "9"),
+		   "the shared groups store where they say");
+	}
 	strbuf_release(&sb);
 	return done();
 }
