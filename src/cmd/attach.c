@@ -138,11 +138,8 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error(argc == 0 ? "attach needs a PID" : "attach takes one PID");
 	if (parse_number(argv[0], INT_MAX, &pid) < 0 || !pid)
 		return usage_error("'%s' is not a process id", argv[0]);
-	if (quiet && !output)
-		return usage_error("--quiet needs -o FILE (there would be no output at all)");
-	if (sopts.keep_image && !output)
-		return usage_error("--contents needs -o FILE (the image is saved there)");
-	if (!quiet && (status = out_opts_check(&oo)))
+	if ((status = snapshot_file_opts_check(output, quiet, sopts.keep_image)) ||
+	    (!quiet && (status = out_opts_check(&oo))))
 		return status;
 
 	if (want_verify)

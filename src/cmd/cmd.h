@@ -11,12 +11,14 @@
  *   1. write src/cmd/frob.c: the parsed values in a static struct, the
  *      table, the command, and the function:
  *
+ *        static int cmd_frob(int argc, char **argv);
  *        static struct { struct out_opts oo; struct snapshot_opts sopts;
- *                        struct typing_opts topts; } a;
+ *                        struct typing_opts topts; } cl = {
+ *                .sopts = { .types = true, .typing = &cl.topts } };
  *        static const struct cmd_option frob_options[] = {
- *                OPT_GROUP_OUTPUT(&a.oo, FORMATS_TEXT_JSON),
- *                OPT_GROUP_TARGET(&a.sopts),
- *                OPT_GROUP_TYPING(&a.sopts, &a.topts, true),
+ *                OPT_GROUP_OUTPUT(&cl.oo, FORMATS_TEXT_JSON),
+ *                OPT_GROUP_TARGET(&cl.sopts),
+ *                OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
  *                OPT_VERBOSE(),
  *                OPT_END(),
  *        };
@@ -39,8 +41,8 @@
  *      with the synopsis `heapgrab frob --help` prints: cli-manpage.sh
  *      compares them) and tests/cli-*.sh (usage and exit codes).
  * Adding an option is one row in the command's table: a shared one from
- * below (OPT_RETRIES(&a.sopts.max_rounds)) or its own (OPT_UINT("count",
- * &a.count, "N", 1, UINT_MAX, "a positive number")).
+ * below (OPT_RETRIES(&cl.sopts.max_rounds)) or its own (OPT_UINT("count",
+ * &cl.count, "N", 1, UINT_MAX, "a positive number")).
  */
 #ifndef HEAPGRAB_CMD_H
 #define HEAPGRAB_CMD_H
@@ -228,7 +230,10 @@ int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot
 #define OPT_RETRIES(v)	OPT_UINT("retries", v, "N", 1, 1000000, "a positive number")
 #define OPT_FORK(v) \
 	OPT_CALLBACK_F(0, "fork", v, "auto", opt_fork_cb, 0, OPTF_OPTARG)
-/* attach and core: -o FILE [--quiet] [--contents] */
+/* attach and core: -o FILE [--quiet] [--contents]; after parsing,
+ * snapshot_file_opts_check() (cmd/common.c): 0, or EXIT_USAGE when
+ * --quiet or --contents came without -o. */
+int snapshot_file_opts_check(const char *output, bool quiet, bool contents);
 #define OPT_SNAPSHOT_FILE(v) \
 	{ .type = OPTION_STRING, .short_name = 'o', .long_name = "output", .value = (v), \
 	  .argh = "FILE", .flags = OPTF_LONG_ALIAS, .complete = "@file", \

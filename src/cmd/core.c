@@ -170,11 +170,8 @@ static int cmd_core(int argc, char **argv)
 		return usage_error(argc == 0 ? "core needs a core file" :
 				   "core takes one core file");
 	path = argv[0];
-	if (quiet && !output)
-		return usage_error("--quiet needs -o FILE (there would be no output at all)");
-	if (sopts.keep_image && !output)
-		return usage_error("--contents needs -o FILE (the image is saved there)");
-	if (!quiet && (status = out_opts_check(&oo)))
+	if ((status = snapshot_file_opts_check(output, quiet, sopts.keep_image)) ||
+	    (!quiet && (status = out_opts_check(&oo))))
 		return status;
 
 	cli_diag_init(&diag);

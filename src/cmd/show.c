@@ -19,6 +19,7 @@
 #include "output/census-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 
@@ -59,24 +60,23 @@ const struct command command_show = {
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path)
 {
 	struct snapshot_file_info info;
-	struct timespec t0, t1;
+	double t0, t1;
 	struct stat st;
 	int err;
 
 	snapshot_file_info_now(&info, warnings);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = monotonic_ms();
 	err = snapshot_write_file(s, &info, path);
 	if (err < 0) {
 		error_msg("cannot write snapshot '%s': %s", path, hg_strerror(err));
 		return EXIT_FAILURE_HG;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = monotonic_ms();
 	if (hg_verbose && stat(path, &st) == 0)
 		debug_msg("snapshot '%s': %zu chunks in %lld bytes (%.2f per chunk), written in "
 			  "%.1f ms", path, s->walk.nr_chunks, (long long)st.st_size,
 			  s->walk.nr_chunks ? (double)st.st_size / (double)s->walk.nr_chunks : 0.0,
-			  (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			  t1 - t0);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include "output/json-writer.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -91,14 +92,6 @@ struct trim {
 	char glibc[16];
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int read_rss(int pid, uint64_t *ret)
 {
 	char path[64];
@@ -150,9 +143,9 @@ static int trim_stopped(struct target *t, void *arg)
 		err = inject_mallinfo(t, (size_t)i, &tr->lc, &tr->before.mi, &tr->why);
 	if (err < 0)
 		return err;
-	t0 = now_ms();
+	t0 = monotonic_ms();
 	err = inject_malloc_trim(t, (size_t)i, &tr->lc, tr->pad, tr->timeout_ms, &tr->why);
-	tr->call_ms = now_ms() - t0;
+	tr->call_ms = monotonic_ms() - t0;
 	if (err < 0)
 		return err;
 	err = read_rss(t->pid, &tr->after.rss);
@@ -164,16 +157,11 @@ static int trim_stopped(struct target *t, void *arg)
 static void side_json(struct json_writer *jw, const struct trim_side *s)
 {
 	jw_object_begin(jw);
-	jw_key(jw, "rss_bytes");
-	jw_uint(jw, s->rss);
-	jw_key(jw, "arena_bytes");
-	jw_uint(jw, s->mi.arena);
-	jw_key(jw, "free_bytes");
-	jw_uint(jw, s->mi.fordblks);
-	jw_key(jw, "in_use_bytes");
-	jw_uint(jw, s->mi.uordblks);
-	jw_key(jw, "mmapped_bytes");
-	jw_uint(jw, s->mi.hblkhd);
+	jw_object_uint(jw, "rss_bytes", s->rss);
+	jw_object_uint(jw, "arena_bytes", s->mi.arena);
+	jw_object_uint(jw, "free_bytes", s->mi.fordblks);
+	jw_object_uint(jw, "in_use_bytes", s->mi.uordblks);
+	jw_object_uint(jw, "mmapped_bytes", s->mi.hblkhd);
 	jw_object_end(jw);
 }
 
@@ -182,31 +170,24 @@ static void trim_json(struct strbuf *sb, const struct trim *tr, const char *exe)
 	struct json_writer jw = JSON_WRITER_INIT(sb);
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
+	jw_object_uint(&jw, "heapgrab", 1);
 	jw_key(&jw, "target");
 	jw_object_begin(&jw);
-	jw_key(&jw, "pid");
-	jw_int(&jw, tr->pid);
-	jw_key(&jw, "exe");
-	jw_string(&jw, exe);
-	jw_key(&jw, "glibc");
-	jw_string(&jw, tr->glibc);
+	jw_object_int(&jw, "pid", tr->pid);
+	jw_object_string(&jw, "exe", exe);
+	jw_object_string(&jw, "glibc", tr->glibc);
 	jw_object_end(&jw);
 	jw_key(&jw, "trim");
 	jw_object_begin(&jw);
-	jw_key(&jw, "pad");
-	jw_uint(&jw, tr->pad);
-	jw_key(&jw, "thread");
-	jw_int(&jw, tr->tid);
-	jw_key(&jw, "statistics");
-	jw_string(&jw, tr->before.mi.function);
+	jw_object_uint(&jw, "pad", tr->pad);
+	jw_object_int(&jw, "thread", tr->tid);
+	jw_object_string(&jw, "statistics", tr->before.mi.function);
 	jw_key(&jw, "before");
 	side_json(&jw, &tr->before);
 	jw_key(&jw, "after");
 	side_json(&jw, &tr->after);
-	jw_key(&jw, "released_bytes");
-	jw_uint(&jw, tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0);
+	jw_object_uint(&jw, "released_bytes",
+		       tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0);
 	jw_object_end(&jw);
 	jw_object_end(&jw);
 	strbuf_addch(sb, '\n');

@@ -49,6 +49,8 @@
 #include "output/html.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -106,14 +108,6 @@ static void on_int(int sig)
 	stop_requested = 1;
 	/* The next Ctrl-C goes to attach's handler: detach, then die. */
 	sigaction(SIGINT, &saved_int, NULL);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* "10s", "500ms", "2m", "1h", "10" -> milliseconds; -1 when invalid. */
@@ -319,14 +313,6 @@ out:
 	free(sus);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keep the current state (w->now, the stats' last_count) as a point. */
 static void history_push(struct watch *w, unsigned idx)
 {
@@ -352,7 +338,7 @@ static void history_add(struct watch *w, unsigned idx, uint64_t live_count,
 {
 	if (!w->keep_history)
 		return;
-	w->now = (struct html_point){ now_ms(), live_count, live_bytes };
+	w->now = (struct html_point){ wall_clock_ms(), live_count, live_bytes };
 	if (idx % w->stride == 0)
 		history_push(w, idx);
 }
@@ -462,8 +448,7 @@ static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d, b
 static void wait_until(double deadline, unsigned next_idx, bool tty)
 {
 	while (!stop_requested) {
-		double left = deadline - now_s();
-		struct timespec ts;
+		double left = deadline - monotonic_ms() / 1e3;
 
 		if (left <= 0)
 			break;
@@ -472,9 +457,7 @@ static void wait_until(double deadline, unsigned next_idx, bool tty)
 				next_idx, left + 0.49);
 		if (left > 1)
 			left = 1;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);	/* EINTR: the loop checks the flag */
+		sleep_us((unsigned long)(left * 1e6));	/* EINTR: the loop checks the flag */
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -556,7 +539,7 @@ static int cmd_watch(int argc, char **argv)
 	sigfillset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &saved_int);
 
-	start = last = now_s();
+	start = last = monotonic_ms() / 1e3;
 	status = attach_snapshot(pid, &sopts, &diag, &prev, NULL);
 	if (status)
 		goto out;
@@ -597,7 +580,7 @@ static int cmd_watch(int argc, char **argv)
 			status = EXIT_WARNINGS;	/* the report covers what was taken */
 			break;
 		}
-		last = now_s();
+		last = monotonic_ms() / 1e3;
 		if (dir && (status = save_in_dir(dir, pid, idx, cur,
 						 diag.nr_warnings - warn_before))) {
 			snapshot_free(cur);

@@ -42,6 +42,8 @@
 #include "target/target.h"
 #include "target/unwind.h"
 #include "typing/typing.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -56,21 +58,6 @@
  * couple of seconds for a target that allocates in a tight loop in many
  * threads (measured: 6 churning threads need tens of rounds). */
 #define DEFAULT_MAX_ROUNDS 2000
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void round_sleep(unsigned round)
-{
-	struct timespec ts = { 0, round < 50 ? 50000 : round < 500 ? 200000 : 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static void fill_meta(struct snapshot *s, struct target *t, const struct glibc *g)
 {
@@ -162,7 +149,7 @@ static int stop_quiescent(struct target *t, struct glibc *g, unsigned max_rounds
 				busy[i] = true;
 		err = live_resume_some(t, busy);
 		if (err == 0) {
-			round_sleep(round);
+			backoff_sleep(backoff_consistency, round);
 			err = live_interrupt_some(t, busy);
 		}
 		free(busy);
@@ -259,15 +246,15 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	err = live_prepare(t);
 	if (err < 0)
 		goto out;
-	t0 = now_ms();
+	t0 = monotonic_ms();
 	err = stop_quiescent(t, g, max_rounds, &st.rounds);
-	t1 = now_ms();
+	t1 = monotonic_ms();
 	st.stop_ms = t1 - t0;
 	if (err < 0)
 		goto out;
 	if (want_fork) {
 		err = fork_under_stop(t, opts, &lc, &iwhy, &child);
-		st.fork_ms = now_ms() - t1;
+		st.fork_ms = monotonic_ms() - t1;
 		if (err < 0 && mode == SNAPSHOT_FORK_AUTO && err != -HG_E_TARGET_GONE) {
 			fork_fallback(&st, diag, &iwhy, err);
 			want_fork = false;
@@ -287,7 +274,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	    opts->typing->unwinder == TYPING_UNWIND_LIBUNWIND && live_unwind(t, &frames) < 0)
 		diag_report(diag, DIAG_WARNING, "libunwind could not unwind the threads");
 	live_detach(t);
-	t2 = now_ms();
+	t2 = monotonic_ms();
 	st.copy_ms = t2 - t1 - st.fork_ms;
 	st.pause_ms = t2 - t0;
 	if (child) {
@@ -298,7 +285,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 			err = live_freeze_from(t, inject_child_pid(child), &st.copied_bytes);
 		e2 = inject_child_release(t, child, &lc, &iwhy);
 		child = NULL;
-		st.child_ms = now_ms() - t2;
+		st.child_ms = monotonic_ms() - t2;
 		if (e2 < 0 && err == 0)
 			diag_report(diag, DIAG_WARNING, "%s", iwhy.len ? iwhy.buf : hg_strerror(e2));
 	}
@@ -311,13 +298,13 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 
 	s = xcalloc(1, sizeof(*s));
 	err = glibc_walk(g, t, diag, &s->walk);
-	st.walk_ms = now_ms() - t2 - st.child_ms;
+	st.walk_ms = monotonic_ms() - t2 - st.child_ms;
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
-	t2 = now_ms();
+	t2 = monotonic_ms();
 	type_snapshot(s, t, opts, frames, diag);
-	st.typing_ms = now_ms() - t2;
+	st.typing_ms = monotonic_ms() - t2;
 	if (opts && opts->keep_image)
 		s->image = live_take_image(t);
 	*ret_snap = s;

@@ -30,6 +30,7 @@
 #include "snapshot/snapshot.h"
 #include "target/target.h"
 #include "util/errors.h"
+#include "util/le.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -80,22 +81,6 @@ struct cursor {
 	bool bad;
 };
 
-static uint16_t get_u16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
 static const unsigned char *take(struct cursor *c, size_t n)
 {
 	const unsigned char *p = c->p;
@@ -113,14 +98,14 @@ static uint32_t take_u32(struct cursor *c)
 {
 	const unsigned char *p = take(c, 4);
 
-	return p ? get_u32(p) : 0;
+	return p ? get_le32(p) : 0;
 }
 
 static uint64_t take_u64(struct cursor *c)
 {
 	const unsigned char *p = take(c, 8);
 
-	return p ? get_u64(p) : 0;
+	return p ? get_le64(p) : 0;
 }
 
 /* A malloc'd copy of a stored string; *RET NULL for an absent one. */
@@ -269,11 +254,11 @@ static int decode_chunks(struct cursor *c, struct heap_walk *w, struct strbuf *w
 
 	if (!head)
 		return bad(why, "chunk section is truncated");
-	n = get_u64(head);
+	n = get_le64(head);
 	shift = head[8];
-	lg = get_u64(head + 16);
-	ls = get_u64(head + 24);
-	lt = get_u64(head + 32);
+	lg = get_le64(head + 16);
+	ls = get_le64(head + 24);
+	lt = get_le64(head + 32);
 	if (shift != 0 && shift != 4)
 		return bad(why, "chunk section: unknown address unit");
 	if (lg > c->left || ls > c->left - lg || lt > c->left - lg - ls)
@@ -417,8 +402,8 @@ static int decode_memory(struct cursor *c, struct target *img, struct strbuf *wh
 
 	if (!head)
 		return bad(why, "memory section is truncated");
-	n = get_u64(head);
-	piece = get_u32(head + 8);
+	n = get_le64(head);
+	piece = get_le32(head + 8);
 	if (piece < SNAP_MEMORY_PIECE_MIN || piece > SNAP_MEMORY_PIECE_MAX ||
 	    (piece & (piece - 1)))
 		return bad(why, "memory section: bad piece size %u", piece);
@@ -426,7 +411,7 @@ static int decode_memory(struct cursor *c, struct target *img, struct strbuf *wh
 		return bad(why, "memory section: more segments than data");
 	segtab = take(c, (size_t)n * 16);
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t start = get_u64(segtab + i * 16), len = get_u64(segtab + i * 16 + 8);
+		uint64_t start = get_le64(segtab + i * 16), len = get_le64(segtab + i * 16 + 8);
 		const struct target_region *r = target_region_of(img, start);
 
 		if (!len || start + len < start || (i && start < prev_end) || !r ||
@@ -441,7 +426,7 @@ static int decode_memory(struct cursor *c, struct target *img, struct strbuf *wh
 	if (pieces > c->left / 4)
 		return bad(why, "memory section: more pieces than data");
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t start = get_u64(segtab + i * 16), len = get_u64(segtab + i * 16 + 8);
+		uint64_t start = get_le64(segtab + i * 16), len = get_le64(segtab + i * 16 + 8);
 		unsigned char *buf = xmalloc((size_t)len);
 
 		for (uint64_t off = 0; off < len; off += piece) {
@@ -610,8 +595,8 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	if (len < SNAP_HDR_SIZE)
 		return bad(why, "truncated (%zu bytes, the header alone is %d)", len,
 			   SNAP_HDR_SIZE);
-	info.major = get_u16(f + SNAP_HDR_OFF_MAJOR);
-	info.minor = get_u16(f + SNAP_HDR_OFF_MINOR);
+	info.major = get_le16(f + SNAP_HDR_OFF_MAJOR);
+	info.minor = get_le16(f + SNAP_HDR_OFF_MINOR);
 	/* The version is checked before the CRC: a newer major may have
 	 * changed the header itself, and deserves the clearer message. */
 	if (info.major > SNAP_MAJOR) {
@@ -621,15 +606,15 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 				    SNAP_MAJOR);
 		return -HG_E_UNSUPPORTED;
 	}
-	if (get_u32(f + SNAP_HDR_OFF_HDR_CRC) !=
+	if (get_le32(f + SNAP_HDR_OFF_HDR_CRC) !=
 	    (uint32_t)crc32(crc32(0, Z_NULL, 0), f, SNAP_HDR_OFF_HDR_CRC) && !FUZZING)
 		return bad(why, "header checksum mismatch");
 	if (info.major < 1)
 		return bad(why, "format version %u.%u was never written", info.major, info.minor);
-	hdr_size = get_u32(f + SNAP_HDR_OFF_HDR_SIZE);
-	nr = get_u32(f + SNAP_HDR_OFF_NR_SECT);
-	ent_size = get_u32(f + SNAP_HDR_OFF_ENT_SIZE);
-	file_size = get_u64(f + SNAP_HDR_OFF_FILE_SIZE);
+	hdr_size = get_le32(f + SNAP_HDR_OFF_HDR_SIZE);
+	nr = get_le32(f + SNAP_HDR_OFF_NR_SECT);
+	ent_size = get_le32(f + SNAP_HDR_OFF_ENT_SIZE);
+	file_size = get_le64(f + SNAP_HDR_OFF_FILE_SIZE);
 	if (file_size > len)
 		return bad(why, "truncated (%zu of %llu bytes)", len,
 			   (unsigned long long)file_size);
@@ -640,7 +625,7 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	    ent_size > 4096 || nr > SNAP_MAX_SECTIONS ||
 	    (uint64_t)nr * ent_size > len - hdr_size)
 		return bad(why, "malformed header");
-	if (get_u32(f + SNAP_HDR_OFF_TABLE_CRC) !=
+	if (get_le32(f + SNAP_HDR_OFF_TABLE_CRC) !=
 	    (uint32_t)crc32(crc32(0, Z_NULL, 0), f + hdr_size, (uInt)(nr * ent_size)) &&
 	    !FUZZING)
 		return bad(why, "section table checksum mismatch");
@@ -648,12 +633,12 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	for (uint32_t i = 0; i < nr; i++) {
 		const unsigned char *t = f + hdr_size + (size_t)i * ent_size;
 		struct entry e = {
-			.id = get_u32(t + SNAP_ENT_OFF_ID),
-			.flags = get_u32(t + SNAP_ENT_OFF_FLAGS),
-			.off = get_u64(t + SNAP_ENT_OFF_OFFSET),
-			.stored = get_u64(t + SNAP_ENT_OFF_STORED),
-			.raw = get_u64(t + SNAP_ENT_OFF_RAW),
-			.crc = get_u32(t + SNAP_ENT_OFF_CRC),
+			.id = get_le32(t + SNAP_ENT_OFF_ID),
+			.flags = get_le32(t + SNAP_ENT_OFF_FLAGS),
+			.off = get_le64(t + SNAP_ENT_OFF_OFFSET),
+			.stored = get_le64(t + SNAP_ENT_OFF_STORED),
+			.raw = get_le64(t + SNAP_ENT_OFF_RAW),
+			.crc = get_le32(t + SNAP_ENT_OFF_CRC),
 		};
 		size_t k;
 

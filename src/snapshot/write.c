@@ -29,6 +29,7 @@
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
+#include "util/le.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -68,29 +69,11 @@ static const enum chunk_state disk_kinds[SNAP_NR_KINDS] = {
 	CHUNK_INUSE, CHUNK_TCACHE, CHUNK_FASTBIN, CHUNK_BIN, CHUNK_TOP, CHUNK_MMAPPED,
 };
 
-static void put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void add_u32(struct strbuf *sb, uint32_t v)
 {
 	unsigned char b[4];
 
-	put_u32(b, v);
+	put_le32(b, v);
 	strbuf_add(sb, b, sizeof(b));
 }
 
@@ -98,7 +81,7 @@ static void add_u64(struct strbuf *sb, uint64_t v)
 {
 	unsigned char b[8];
 
-	put_u64(b, v);
+	put_le64(b, v);
 	strbuf_add(sb, b, sizeof(b));
 }
 
@@ -336,11 +319,11 @@ static void encode_chunks(struct strbuf *sb, const struct heap_walk *w, const si
 		prev_end = c->addr + c->size;
 	}
 	memset(head, 0, sizeof(head));
-	put_u64(head, n);
+	put_le64(head, n);
 	head[8] = (unsigned char)shift;
-	put_u64(head + 16, (uint64_t)(pg - gaps));
-	put_u64(head + 24, (uint64_t)(ps - sizes));
-	put_u64(head + 32, (uint64_t)(pt - tags));
+	put_le64(head + 16, (uint64_t)(pg - gaps));
+	put_le64(head + 24, (uint64_t)(ps - sizes));
+	put_le64(head + 32, (uint64_t)(pt - tags));
 	strbuf_grow(sb, sizeof(head) + (size_t)(pg - gaps) + (size_t)(ps - sizes) +
 		    (size_t)(pt - tags));
 	strbuf_add(sb, head, sizeof(head));
@@ -459,10 +442,10 @@ static void encode_memory(struct strbuf *sb, const struct memimage *m)
 			if (ZSTD_isError(z)) {
 				/* only without memory for zstd's state: store */
 				memcpy(sb->buf + at + 4, data + off, n);
-				put_u32((unsigned char *)sb->buf + at, (uint32_t)n | SNAP_PIECE_RAW);
+				put_le32((unsigned char *)sb->buf + at, (uint32_t)n | SNAP_PIECE_RAW);
 				z = n;
 			} else {
-				put_u32((unsigned char *)sb->buf + at, (uint32_t)z);
+				put_le32((unsigned char *)sb->buf + at, (uint32_t)z);
 			}
 			sb->len = at + 4 + z;
 			sb->buf[sb->len] = '\0';
@@ -564,12 +547,12 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 	crc = crc32(0, Z_NULL, 0);
 	for (size_t i = 0; i < nr; i++) {
 		memset(ent, 0, sizeof(ent));
-		put_u32(ent + SNAP_ENT_OFF_ID, secs[i].id);
-		put_u32(ent + SNAP_ENT_OFF_FLAGS, secs[i].flags);
-		put_u64(ent + SNAP_ENT_OFF_OFFSET, off);
-		put_u64(ent + SNAP_ENT_OFF_STORED, secs[i].data.len);
-		put_u64(ent + SNAP_ENT_OFF_RAW, secs[i].raw_size);
-		put_u32(ent + SNAP_ENT_OFF_CRC, crc_all(secs[i].data.buf, secs[i].data.len));
+		put_le32(ent + SNAP_ENT_OFF_ID, secs[i].id);
+		put_le32(ent + SNAP_ENT_OFF_FLAGS, secs[i].flags);
+		put_le64(ent + SNAP_ENT_OFF_OFFSET, off);
+		put_le64(ent + SNAP_ENT_OFF_STORED, secs[i].data.len);
+		put_le64(ent + SNAP_ENT_OFF_RAW, secs[i].raw_size);
+		put_le32(ent + SNAP_ENT_OFF_CRC, crc_all(secs[i].data.buf, secs[i].data.len));
 		off += secs[i].data.len;
 		crc = crc32(crc, ent, sizeof(ent));
 		strbuf_add(out, ent, sizeof(ent));
@@ -580,14 +563,14 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 	}
 
 	memcpy(hdr + SNAP_HDR_OFF_MAGIC, SNAP_MAGIC, SNAP_MAGIC_LEN);
-	put_u16(hdr + SNAP_HDR_OFF_MAJOR, SNAP_MAJOR);
-	put_u16(hdr + SNAP_HDR_OFF_MINOR, SNAP_MINOR);
-	put_u32(hdr + SNAP_HDR_OFF_HDR_SIZE, SNAP_HDR_SIZE);
-	put_u32(hdr + SNAP_HDR_OFF_NR_SECT, (uint32_t)nr);
-	put_u32(hdr + SNAP_HDR_OFF_ENT_SIZE, SNAP_ENT_SIZE);
-	put_u64(hdr + SNAP_HDR_OFF_FILE_SIZE, off);
-	put_u32(hdr + SNAP_HDR_OFF_TABLE_CRC, (uint32_t)crc);
-	put_u32(hdr + SNAP_HDR_OFF_HDR_CRC,
+	put_le16(hdr + SNAP_HDR_OFF_MAJOR, SNAP_MAJOR);
+	put_le16(hdr + SNAP_HDR_OFF_MINOR, SNAP_MINOR);
+	put_le32(hdr + SNAP_HDR_OFF_HDR_SIZE, SNAP_HDR_SIZE);
+	put_le32(hdr + SNAP_HDR_OFF_NR_SECT, (uint32_t)nr);
+	put_le32(hdr + SNAP_HDR_OFF_ENT_SIZE, SNAP_ENT_SIZE);
+	put_le64(hdr + SNAP_HDR_OFF_FILE_SIZE, off);
+	put_le32(hdr + SNAP_HDR_OFF_TABLE_CRC, (uint32_t)crc);
+	put_le32(hdr + SNAP_HDR_OFF_HDR_CRC,
 		(uint32_t)crc32(crc32(0, Z_NULL, 0), hdr, SNAP_HDR_OFF_HDR_CRC));
 	memcpy(out->buf + base, hdr, sizeof(hdr));
 }
