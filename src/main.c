@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	  cmd_why_usage },
 	{ "top", cmd_top, "--retained: the roots and chunks that retain the most memory",
 	  cmd_top_usage },
+	{ "serve", cmd_serve, "a pprof endpoint and Prometheus metrics for processes, over HTTP",
+	  cmd_serve_usage },
 	{ "trim", cmd_trim, "return free heap memory to the system (malloc_trim): RSS before/after",
 	  cmd_trim_usage },
 };

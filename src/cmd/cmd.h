@@ -30,6 +30,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_core(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_trim(int argc, char **argv);
@@ -41,6 +42,7 @@ extern const char cmd_attach_usage[];
 extern const char cmd_core_usage[];
 extern const char cmd_diff_usage[];
 extern const char cmd_leaks_usage[];
+extern const char cmd_serve_usage[];
 extern const char cmd_show_usage[];
 extern const char cmd_top_usage[];
 extern const char cmd_trim_usage[];
@@ -111,6 +113,9 @@ void image_graph_close(struct image_graph *ig);
 /* --fork's argument (NULL or "auto") as an enum snapshot_mode; -1 when
  * neither (cmd/attach.c). */
 int parse_fork_mode(const char *arg);
+/* "10s", "500ms", "2m", "1h", "10" (seconds) -> milliseconds; -1 when
+ * invalid (cmd/watch.c; also serve's --min-interval). */
+long long parse_duration(const char *s);
 /* HEAPGRAB_INJECT_TID from the environment: the thread tests want code
  * injected into (snapshot_opts.inject_tid); 0 when unset. */
 int inject_tid_from_env(void);

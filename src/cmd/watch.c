@@ -153,7 +153,7 @@ static double now_s(void)
 }
 
 /* "10s", "500ms", "2m", "1h", "10" -> milliseconds; -1 when invalid. */
-static long long parse_duration(const char *s)
+long long parse_duration(const char *s)
 {
 	char *end;
 	double v;
