@@ -101,7 +101,8 @@
 const char cmd_serve_usage[] =
 	"usage: heapgrab serve [--listen ADDR:PORT] [--min-interval DURATION] [--fork[=auto]]\n"
 	"                      [--top N] [--pidfile FILE]... [--debug-dir DIR] [--no-debug-info]\n"
-	"                      [--retries N] [--no-types] [-v] [PID...]\n";
+	"                      [--retries N] [--no-types] [--unwinder libdw|libunwind|none] [-v]\n"
+	"                      [PID...]\n";
 
 #define DEFAULT_LISTEN "127.0.0.1:9756"
 #define DEFAULT_MIN_INTERVAL_MS 10000
