@@ -267,6 +267,6 @@ done
 finish_fixture
 # its stops: serve's first snapshot, attach, one per kill_mid run (each
 # waited until the target was traced)
-stops=$(awk '$1 == "stops" { print $2 }' "$FX_OUT")
-[ "$stops" = $((2 + kill_runs)) ] ||
-	fail_ "fx-grow was stopped $stops times, want $((2 + kill_runs))"
+set -- $(stop_groups "$FX_OUT")
+[ "$1" = $((2 + kill_runs)) ] ||
+	fail_ "fx-grow was stopped $1 times, want $((2 + kill_runs))"

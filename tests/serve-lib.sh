@@ -23,6 +23,12 @@
 #                        scraped FILE (LABELS: 'kind="top"', a substring of
 #                        the label set); empty when absent
 #   rss_kib PID          VmRSS of PID in KiB
+#   stop_groups FILE     fx-grow's stops (its "stop T" lines in FILE) in
+#                        groups: a stop less than 100 ms after the previous
+#                        one belongs to the same snapshot (a consistency
+#                        round that let every thread run); prints the
+#                        number of groups, then the smallest gap between
+#                        two groups' first stops in ms
 
 require_curl_() {
 	command -v curl > /dev/null 2>&1 || skip_ "curl not installed (apt-get install curl)"
@@ -93,4 +99,17 @@ metric() {
 
 rss_kib() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+}
+
+stop_groups() {
+	awk '$1 == "stop" {
+		t = $2 / 1e6
+		if (n == 0 || t - last > 100) {
+			if (n && (min == "" || t - first < min))
+				min = t - first
+			n++
+			first = t
+		}
+		last = t
+	} END { printf "%d %d\n", n, min == "" ? -1 : min }' "$1"
 }
