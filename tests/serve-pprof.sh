@@ -62,16 +62,16 @@ check_formats census census.json go-raw served.raw go-top-bytes served.topb \
 # ---- ?seconds=4 against heapgrab diff -------------------------------------------------
 HG_OUT=/dev/null run_hg attach "$FX_PID" -o before.hgs --quiet
 expect_rc 0 "attach -o before.hgs"
-before=$(grep -c 'snapshot: pause' serve.err)
+before=$(grep -c 'snapshot at' serve.err)
 go tool pprof -raw -seconds 4 "$url" > delta.raw 2> delta.err &
 go_pid=$!
 bg_all_="$bg_all_ $go_pid"
 # grow once serve has taken the delta's first snapshot
 for _ in $(seq 1 200); do
-	[ "$(grep -c 'snapshot: pause' serve.err)" -gt "$before" ] && break
+	[ "$(grep -c 'snapshot at' serve.err)" -gt "$before" ] && break
 	sleep 0.05
 done
-[ "$(grep -c 'snapshot: pause' serve.err)" -gt "$before" ] ||
+[ "$(grep -c 'snapshot at' serve.err)" -gt "$before" ] ||
 	fail_ "serve took no snapshot for ?seconds=4 within 10 s"
 grow_now 1
 rc=0

@@ -481,9 +481,9 @@ static struct result *take_snapshot(struct serve *sv, struct target *t, double s
 	census_build(r->snap, &r->census);
 	r->duration_ns = (uint64_t)(unix_now_ns() - t0);
 	r->pause_ns = stats.pause_ms > 0 ? (uint64_t)(stats.pause_ms * 1e6 + 0.5) : 0;
-	debug_msg("serve: process %d: snapshot: pause %.3f ms, %u round%s, walk %.1f ms, "
-		  "typing %.1f ms, %zu chunks", r->pid, stats.pause_ms, stats.rounds,
-		  stats.rounds == 1 ? "" : "s", stats.walk_ms, stats.typing_ms,
+	debug_msg("serve: process %d: snapshot at %.3f s (monotonic): pause %.3f ms, %u round%s, "
+		  "walk %.1f ms, typing %.1f ms, %zu chunks", r->pid, start, stats.pause_ms,
+		  stats.rounds, stats.rounds == 1 ? "" : "s", stats.walk_ms, stats.typing_ms,
 		  r->snap->walk.nr_chunks);
 	return r;
 }
