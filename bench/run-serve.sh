@@ -7,7 +7,7 @@
 # it, and measures:
 #   first    the first scrape of /metrics (cold: libc's debug info is read
 #            the first time), wall time
-#   idle     serve's CPU time (utime + stime of every thread, in clock
+#   idle     from 1 s after that answer, serve's CPU time (utime + stime of every thread, in clock
 #            ticks) and context switches over IDLE_S seconds with no
 #            request: the goal is none measurable
 #   scrape   RUNS scrapes of /metrics, each more than --min-interval after
@@ -99,7 +99,7 @@ ctxsw() {
 start_serve() {
 	local name=$1
 	shift
-	$PRIO "$HEAPGRAB" serve --listen 127.0.0.1:0 "$@" "$PID" > "$name.out" 2> "$name.err" &
+	$PRIO "$HEAPGRAB" serve -v --listen 127.0.0.1:0 "$@" "$PID" > "$name.out" 2> "$name.err" &
 	SPID=$!
 	SPIDS="$SPIDS $SPID"
 	for _ in $(seq 200); do
@@ -119,13 +119,17 @@ fig "first scrape (cold), wall" "$(($(now_ms) - t0)) ms"
 fig "  its snapshot took (serve's figure)" "$(metric m0.txt heapgrab_snapshot_duration_seconds) s"
 
 echo "== idle: ${IDLE_S} s with no request"
+sleep 1
 c0=$(cpu_ticks "$SPID")
 x0=$(ctxsw "$SPID")
+n0=$(grep -c 'snapshot at' serve1.err)
 sleep "$IDLE_S"
 c1=$(cpu_ticks "$SPID")
 x1=$(ctxsw "$SPID")
+n1=$(grep -c 'snapshot at' serve1.err)
 fig "idle CPU over ${IDLE_S} s" "$(( (c1 - c0) * 1000 / HZ )) ms ($((c1 - c0)) ticks of $((1000 / HZ)) ms)"
 fig "idle context switches over ${IDLE_S} s" "$((x1 - x0))"
+fig "snapshots during the idle phase" "$((n1 - n0))"
 
 echo "== $RUNS scrapes, one snapshot each"
 p_prev=$(metric m0.txt heapgrab_snapshot_pause_seconds_sum)
