@@ -722,12 +722,15 @@ static double need_fresh(struct serve *sv, struct target *t, double now)
 	return now;
 }
 
-/* T's latest result if it started at or after NEED; else ask for one. */
+/* T's latest result if it started at or after NEED; else ask for one,
+ * unless the snapshot in progress will do (asking then would take a
+ * second one as soon as it ends). */
 static struct result *fresh(struct serve *sv, struct target *t, double need)
 {
 	if (t->cur && t->cur->start >= need)
 		return t->cur;
-	want(sv, t, need);
+	if (!t->busy || t->busy_start < need)
+		want(sv, t, need);
 	return NULL;
 }
 
