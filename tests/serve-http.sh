@@ -16,6 +16,9 @@
 #    not a target, a slow client (closed after the idle timeout while
 #    others are served), more connections than the limit;
 #  - usage errors and a port in use;
+#  - a target that exits is up 0 (a failure "gone", its profile 503); a
+#    --pidfile target follows its file to the next process, and refuses a
+#    file others may write; --fork=auto serves the same census;
 #  - SIGTERM, also in the middle of a snapshot: exit 0, target untraced;
 #    SIGKILL in the middle of a snapshot: the kernel lets the target go;
 #    then the fixture's own checks pass.
@@ -219,7 +222,12 @@ print("opened %d, closed by the server %d" % (len(socks), closed))
 EOF
 log_ "many connections: $(tail -n 1 many.out)"
 kill -0 "$SERVE_PID" 2> /dev/null || fail_ "serve died under many connections"
-st=$(http_get /metrics m7.txt)
+# serve notices the closed connections as it gets to them: give it 5 s
+for _ in $(seq 1 25); do
+	st=$(http_get /metrics m7.txt)
+	[ "$st" = 200 ] && break
+	sleep 0.2
+done
 [ "$st" = 200 ] || fail_ "/metrics after many connections: status $st"
 rss1=$(rss_kib "$SERVE_PID")
 log_ "serve RSS $rss0 KiB before, $rss1 KiB after 300 connections"
@@ -268,7 +276,69 @@ for sig in 15 9; do
 	log_ "signal $sig arrived mid-snapshot $hits time(s); the target was let go each time"
 done
 
-finish_fixture
+# ---- a target that exits, a pidfile that follows restarts ----------------------------
+fx_a=$FX_PID
+fx_a_out=$FX_OUT
+start_grow --initial 10
+fx_b=$FX_PID
+echo "$fx_b" > pf
+chmod 644 pf
+start_serve --min-interval 100ms --pidfile "$(pwd)/pf" "$fx_a"
+pfsel="target=\"$(pwd)/pf\""
+http_get /metrics t1.txt > /dev/null
+[ "$(metric t1.txt heapgrab_up "target=\"$fx_a\",pid=\"$fx_a\"")" = 1 ] ||
+	fail_ "two targets: the PID target is not up"
+[ "$(metric t1.txt heapgrab_up "$pfsel,pid=\"$fx_b\"")" = 1 ] ||
+	fail_ "two targets: the pidfile target is not up as process $fx_b: $(grep heapgrab_up t1.txt)"
+expect_status 400 "$SERVE_URL/debug/pprof/heap"
+expect_status 200 "$SERVE_URL/debug/pprof/heap?pid=$fx_b"
+# the PID target exits: up 0, a failure "gone", its profile 503
+finish_fixture "$fx_a"
+sleep 0.2
+http_get /metrics t2.txt > /dev/null
+[ "$(metric t2.txt heapgrab_up "target=\"$fx_a\"")" = 0 ] ||
+	fail_ "a target that exited is not up 0: $(grep heapgrab_up t2.txt)"
+[ "$(metric t2.txt heapgrab_snapshot_failures_total "target=\"$fx_a\",pid=\"$fx_a\",reason=\"gone\"")" -ge 1 ] ||
+	fail_ "a target that exited has no failure 'gone'"
+! grep -q "heapgrab_heap_inuse_bytes{target=\"$fx_a\"" t2.txt ||
+	fail_ "a target that exited still has heap series"
+expect_status 503 "$SERVE_URL/debug/pprof/heap?pid=$fx_a"
+grep -q 'has exited' bad.out || fail_ "503 without the reason: $(cat bad.out)"
+# the pidfile's process is replaced: the same target, the new pid
+finish_fixture "$fx_b"
+start_grow --initial 20
+fx_c=$FX_PID
+echo "$fx_c" > pf.new
+chmod 644 pf.new
+mv pf.new pf
+sleep 0.2
+http_get /metrics t3.txt > /dev/null
+[ "$(metric t3.txt heapgrab_up "$pfsel,pid=\"$fx_c\"")" = 1 ] ||
+	fail_ "the pidfile target did not follow to process $fx_c: $(grep heapgrab_up t3.txt)"
+[ "$(metric t3.txt heapgrab_type_chunks "$pfsel,pid=\"$fx_c\",type=\"struct grow_item\"")" = 20 ] ||
+	fail_ "the pidfile target's figures are not the new process's"
+expect_status 404 "$SERVE_URL/debug/pprof/heap?pid=$fx_b"
+# a pidfile others may write is not trusted
+chmod 666 pf
+sleep 0.2
+http_get /metrics t4.txt > /dev/null
+[ "$(metric t4.txt heapgrab_up "$pfsel")" = 0 ] ||
+	fail_ "a world-writable pidfile was trusted: $(grep heapgrab_up t4.txt)"
+[ "$(metric t4.txt heapgrab_snapshot_failures_total "$pfsel,pid=\"$fx_c\",reason=\"error\"")" -ge 1 ] ||
+	fail_ "a world-writable pidfile is not a failure 'error'"
+grep -q "not trusted" serve.err || fail_ "no warning about the pidfile: $(cat serve.err)"
+stop_serve
+
+# ---- a fork snapshot (--fork=auto: a copy where the target cannot fork) ----------
+start_serve --fork=auto --min-interval 1h "$fx_c"
+http_get /metrics t5.txt > /dev/null
+[ "$(metric t5.txt heapgrab_type_chunks 'type="struct grow_item"')" = 20 ] ||
+	fail_ "--fork=auto: struct grow_item is not 20: $(grep grow_item t5.txt)"
+check_untouched "$fx_c"
+stop_serve
+finish_fixture "$fx_c"
+
+FX_OUT=$fx_a_out
 # its stops: serve's first snapshot, attach, and at least one per kill_mid
 # run (each waited until the target was traced; tests/serve-scrapes.sh
 # holds the count to serve's exactly)
