@@ -84,6 +84,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -674,6 +675,12 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&sv->lock);
 			resume_all(resume);
 			result_unref(old);
+			/* A snapshot's walk and typing free hundreds of MB per GiB
+			 * of target heap; glibc keeps free memory of this thread's
+			 * arena mapped. Give it back, so that between snapshots
+			 * serve holds the latest census, not the peak of the last
+			 * cycle. */
+			malloc_trim(0);
 			pthread_mutex_lock(&sv->lock);
 			continue;
 		}
