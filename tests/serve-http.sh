@@ -19,7 +19,9 @@
 #  - a target that exits is up 0 (a failure "gone", its profile 503); a
 #    --pidfile target follows its file to the next process, and refuses a
 #    file others may write; --fork=auto serves the same census;
-#  - SIGTERM, also in the middle of a snapshot: exit 0, target untraced;
+#  - at most 8 delta profiles wait at a time;
+#  - SIGTERM, also in the middle of a snapshot or with requests waiting:
+#    exit 0, waiting requests 503, target untraced;
 #    SIGKILL in the middle of a snapshot: the kernel lets the target go;
 #    then the fixture's own checks pass.
 # shellcheck source-path=SCRIPTDIR source=init.sh
@@ -233,7 +235,31 @@ rss1=$(rss_kib "$SERVE_PID")
 log_ "serve RSS $rss0 KiB before, $rss1 KiB after 300 connections"
 [ "$rss1" -le $((rss0 + 16384)) ] || fail_ "serve's RSS grew from $rss0 to $rss1 KiB"
 check_untouched "$FX_PID"
+
+# Delta profiles wait for their snapshots (here: an hour, --min-interval
+# 1h); at most 8 at a time, the 9th is refused at once; SIGTERM answers
+# the waiting ones 503.
+dpids=
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -o "delta$i.out" -w '%{http_code}' --max-time 60 \
+		"$SERVE_URL/debug/pprof/heap?seconds=1" > "delta$i.code" 2> /dev/null &
+	dpids="$dpids $!"
+done
+bg_all_="$bg_all_ $dpids"
+sleep 1
+expect_status 503 "$SERVE_URL/debug/pprof/heap?seconds=1"
+grep -q 'in progress already' bad.out || fail_ "the 9th delta: $(cat bad.out)"
 stop_serve
+for p in $dpids; do
+	wait_timeout_ "$p" 20 || fail_ "a waiting delta request did not end after SIGTERM"
+done
+log_ "waiting deltas after SIGTERM: $(cat delta*.code)"
+for i in 1 2 3 4 5 6 7 8; do
+	case $(cat "delta$i.code") in
+	503|000) ;;
+	*) fail_ "a delta waiting at SIGTERM got status $(cat "delta$i.code")" ;;
+	esac
+done
 check_untouched "$FX_PID"
 
 # ---- stopping in the middle of a snapshot ---------------------------------------------

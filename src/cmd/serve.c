@@ -49,7 +49,9 @@
  *
  * Identity. A PID operand names one process: its start time
  * (/proc/PID/stat) is recorded at start and checked before and after
- * every snapshot, so a recycled PID is never read; once the process is
+ * every snapshot, so a recycled PID is not followed (a process that
+ * takes the PID in the microseconds between the check and the seize is
+ * stopped once, and its figures are thrown away); once the process is
  * gone the target stays "up 0". A --pidfile target reads the file again
  * before each snapshot and follows the process it names; the file must
  * not be writable by group or others, and must belong to root or to
@@ -58,13 +60,16 @@
  * nothing in a request can name another process, a file or an option.
  *
  * Bounds. libmicrohttpd closes connections beyond MAX_CONNECTIONS (half
- * that per client address), requests whose line and headers exceed
- * REQUEST_MEMORY, and connections idle (or sending their headers slower
- * than one packet) for IDLE_TIMEOUT_S; serve accepts GET and HEAD only,
- * with no body, and a closed set of query parameters. Responses hold
- * types and counts only (no memory contents: snapshots are taken without
- * the image). Memory: per target the latest snapshot and its rendered
- * profile, plus two snapshots per delta in progress.
+ * that per client address), refuses requests whose line and headers
+ * exceed REQUEST_MEMORY, and closes connections that send and receive
+ * nothing for IDLE_TIMEOUT_S (a client trickling its headers a byte at a
+ * time within that keeps its connection: the connection limit bounds
+ * what such clients can hold); serve accepts GET and HEAD only, with no
+ * body, and a closed set of query parameters. Responses hold types and
+ * counts only (no memory contents: snapshots are taken without the
+ * image). Memory: per target the latest snapshot and its rendered
+ * profile, plus two snapshots per delta in progress; after each snapshot
+ * the freed memory of the cycle is given back (malloc_trim).
  */
 #include "config.h"
 #include "cmd/cmd.h"
@@ -115,8 +120,11 @@ const char cmd_serve_usage[] =
 #define MAX_TOP 1000
 /* Targets per serve: each is a label value in every family. */
 #define MAX_TARGETS 64
-/* ?seconds=S: at most an hour; the request holds a connection meanwhile. */
+/* ?seconds=S: at most an hour; the request holds a connection meanwhile
+ * (a suspended connection is not timed out, and its client's going away
+ * is not noticed), so at most MAX_DELTAS at a time: more get 503. */
 #define MAX_DELTA_SECONDS 3600
+#define MAX_DELTAS 8
 /* Connections at once (suspended ones count), and per client address:
  * scrapers use one or two each; beyond it libmicrohttpd closes them. */
 #define MAX_CONNECTIONS 64
@@ -267,6 +275,7 @@ struct serve {
 	struct snapshot_opts sopts;
 	struct typing_opts topts;
 	struct request *waiting;	/* suspended requests */
+	int nr_deltas;			/* REQ_DELTA requests alive (atomic) */
 	bool stopping;
 	struct MHD_Daemon *daemon;
 };
@@ -1078,10 +1087,12 @@ static unsigned long positive(const char *s, unsigned long max)
 	return s && parse_number(s, max, &v) == 0 ? v : 0;
 }
 
-static void request_free(struct request *q)
+static void request_free(struct serve *sv, struct request *q)
 {
 	if (!q)
 		return;
+	if (q->kind == REQ_DELTA)
+		__atomic_sub_fetch(&sv->nr_deltas, 1, __ATOMIC_RELAXED);
 	result_unref(q->base);
 	result_unref(q->end);
 	free(q->body);
@@ -1169,11 +1180,21 @@ static enum MHD_Result new_request(struct serve *sv, struct MHD_Connection *conn
 		return send_error(conn, MHD_HTTP_BAD_REQUEST,
 				  "heapgrab: several targets: add ?pid=N (see /debug/pprof/)");
 	}
+	pthread_mutex_unlock(&sv->lock);
+	if (q->kind == REQ_DELTA &&
+	    __atomic_add_fetch(&sv->nr_deltas, 1, __ATOMIC_RELAXED) > MAX_DELTAS) {
+		__atomic_sub_fetch(&sv->nr_deltas, 1, __ATOMIC_RELAXED);
+		free(q);
+		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "heapgrab: %d delta profiles "
+				  "are in progress already; try again later", MAX_DELTAS);
+	}
 	q->target = ti;
 	q->need = xcalloc(1, sizeof(*q->need));
-	if (q->kind == REQ_HEAP)
+	if (q->kind == REQ_HEAP) {
+		pthread_mutex_lock(&sv->lock);
 		q->need[0] = need_fresh(sv, &sv->targets[ti], now);
-	pthread_mutex_unlock(&sv->lock);
+		pthread_mutex_unlock(&sv->lock);
+	}
 	*ret = q;
 	return MHD_YES;
 }
@@ -1213,11 +1234,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	/* never suspended here: only running connections complete */
-	request_free(*req_cls);
+	request_free(cls, *req_cls);
 	*req_cls = NULL;
 }
 
