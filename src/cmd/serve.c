@@ -36,8 +36,8 @@
  * (PTRACE_SEIZE never leaves a SIGSTOP pending).
  *
  * Rate limit and sharing. Each target keeps its latest result (a census,
- * or why the snapshot failed) with the monotonic time its snapshot
- * started. A request is served from it when it started less than
+ * or why the snapshot failed) with the monotonic times its snapshot
+ * started and ended. A request is served from it when it ended less than
  * --min-interval ago; otherwise the request waits for the snapshot in
  * progress, or asks the worker for one. The worker never starts a
  * snapshot of a target less than --min-interval after the start of the
@@ -173,6 +173,7 @@ struct result {
 	int pid;			/* the process it is of (0: none known) */
 	unsigned long long start_time;	/* and its start time */
 	double start;			/* monotonic seconds, when the attempt started */
+	double end;			/* and when it was published */
 	int64_t taken;			/* unix seconds */
 	int64_t taken_ns;
 	/* ok */
@@ -512,6 +513,7 @@ static struct result *publish(struct target *t, struct result *r)
 			t->start_time = r->start_time;
 		}
 	}
+	r->end = mono_now();
 	t->cur = r;
 	if (r->ok) {
 		int64_t minute = (int64_t)(r->start / 60);
@@ -726,11 +728,14 @@ static void want(struct serve *sv, struct target *t, double at)
 }
 
 /* What a request needs of T at arrival NOW: the start a result must have
- * (the latest one when it is recent enough, else the one in progress, else
- * a new one, asked for now). The lock held. */
+ * (the latest one when it was published less than --min-interval ago,
+ * else the one in progress, else a new one, asked for now). The lock
+ * held. Counting from the publication, not the start, a snapshot that
+ * takes longer than --min-interval still serves the requests that follow
+ * it for an interval, instead of each of them waiting for a new one. */
 static double need_fresh(struct serve *sv, struct target *t, double now)
 {
-	if (t->cur && t->cur->start >= now - sv->min_interval)
+	if (t->cur && t->cur->end >= now - sv->min_interval)
 		return t->cur->start;
 	if (t->busy)
 		return t->busy_start;
