@@ -1246,6 +1246,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
+ATTR_FORMAT(2, 0)
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
