@@ -86,7 +86,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
@@ -103,12 +102,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-const char cmd_serve_usage[] =
-	"usage: heapgrab serve [--listen ADDR:PORT] [--min-interval DURATION] [--fork[=auto]]\n"
-	"                      [--top N] [--pidfile FILE]... [--debug-dir DIR] [--no-debug-info]\n"
-	"                      [--retries N] [--no-types] [--unwinder libdw|libunwind|none] [-v]\n"
-	"                      [PID...]\n";
 
 #define DEFAULT_LISTEN "127.0.0.1:9756"
 #define DEFAULT_MIN_INTERVAL_MS 10000
@@ -136,34 +129,6 @@ const char cmd_serve_usage[] =
  * bookkeeping: larger requests are refused with an error status. */
 #define REQUEST_MEMORY (16 * 1024)
 #define LISTEN_BACKLOG 64
-
-enum {
-	OPT_LISTEN = 256,
-	OPT_MIN_INTERVAL,
-	OPT_FORK,
-	OPT_TOP,
-	OPT_PIDFILE,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_RETRIES,
-	OPT_HELP,
-};
-
-static const struct option serve_options[] = {
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "min-interval", required_argument, NULL, OPT_MIN_INTERVAL },
-	{ "fork", optional_argument, NULL, OPT_FORK },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
-	{ "unwinder", required_argument, NULL, OPT_UNWINDER },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* ---- results: one snapshot attempt, shared by the requests that use it ---- */
 
@@ -1258,6 +1223,75 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the command ---- */
 
+static int cmd_serve(int argc, char **argv);
+
+/* The command line (serve_options stores into it). */
+static struct {
+	struct typing_opts topts;
+	struct snapshot_opts sopts;
+	const char *listen;
+	double min_interval;		/* seconds */
+	unsigned top;
+	const char *pidfiles[MAX_TARGETS + 1];
+	size_t nr_pidfiles;
+} cl = {
+	.sopts = { .types = true, .typing = &cl.topts },
+	.listen = DEFAULT_LISTEN,
+	.min_interval = DEFAULT_MIN_INTERVAL_MS / 1000.0,
+	.top = DEFAULT_TOP,
+};
+
+static int min_interval_cb(const struct cmd_option *row, const char *arg)
+{
+	long long ms = parse_duration(arg);
+
+	if (ms < MIN_MIN_INTERVAL_MS)
+		return usage_error("--min-interval needs a duration of at least %dms, like 10s "
+				   "or 1m, not '%s'", MIN_MIN_INTERVAL_MS, arg);
+	*(double *)row->value = (double)ms / 1000.0;
+	return 0;
+}
+
+/* --pidfile is repeatable: one target each. */
+static int pidfile_cb(const struct cmd_option *row, const char *arg)
+{
+	(void)row;
+	if (cl.nr_pidfiles == MAX_TARGETS)
+		return usage_error("at most %d targets", MAX_TARGETS);
+	cl.pidfiles[cl.nr_pidfiles++] = arg;
+	return 0;
+}
+
+static const struct cmd_option serve_options[] = {
+	{ .type = OPTION_STRING, .long_name = "listen", .value = &cl.listen,
+	  .argh = "ADDR:PORT", .complete = "127.0.0.1:9756 [::1]:9756 0.0.0.0:9756" },
+	{ .type = OPTION_CALLBACK, .long_name = "min-interval", .value = &cl.min_interval,
+	  .argh = "DURATION", .cb = min_interval_cb, .complete = "10s 1m 5m 500ms 1s" },
+	OPT_FORK(&cl.sopts.mode),
+	OPT_UINT("top", &cl.top, "N", 1, MAX_TOP, "a number from 1 to 1000"),
+	{ .type = OPTION_CALLBACK, .long_name = "pidfile", .argh = "FILE", .cb = pidfile_cb,
+	  .complete = "@file" },
+	OPT_BREAK(),
+	OPT_DEBUG_DIR(&cl.sopts.debug_dir),
+	OPT_NO_DEBUG_INFO(&cl.sopts.no_debug_info),
+	OPT_RETRIES(&cl.sopts.max_rounds),
+	OPT_NO_TYPES(&cl.sopts.types),
+	OPT_UNWINDER(&cl.topts, true),
+	OPT_VERBOSE(),
+	OPT_END(),
+};
+
+const struct command command_serve = {
+	.name = "serve",
+	.fn = cmd_serve,
+	.summary = "a pprof endpoint and Prometheus metrics for processes, over HTTP",
+	.options = serve_options,
+	.operands = "[PID...]",
+	.complete_operands = "pid",
+	.notes = "       (--pidfile FILE may be given more than once)\n"
+		 "       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n",
+};
+
 /*
  * Parse "ADDR:PORT" (ADDR a numeric IPv4 address, or an IPv6 one in
  * brackets) and open a listening socket on it: 0 with *RET_FD and SHOWN
@@ -1389,86 +1423,28 @@ static void serve_release(struct serve *sv)
 	pthread_cond_destroy(&sv->wake);
 }
 
-int cmd_serve(int argc, char **argv)
+static int cmd_serve(int argc, char **argv)
 {
-	struct serve sv = {
-		.min_interval = DEFAULT_MIN_INTERVAL_MS / 1000.0,
-		.top = DEFAULT_TOP,
-	};
-	const char *listen_spec = DEFAULT_LISTEN;
+	struct serve sv = { .top = DEFAULT_TOP };
 	struct strbuf url = STRBUF_INIT;
 	pthread_condattr_t ca;
 	pthread_t worker_thread;
 	sigset_t stop_sigs, old_mask;
 	siginfo_t si;
-	unsigned long v;
-	long long ms;
-	int c, status, fd = -1, sig;
+	int status, fd = -1, sig;
 
-	sv.sopts.types = true;
+	status = parse_options(&command_serve, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	sv.min_interval = cl.min_interval;
+	sv.top = cl.top;
+	sv.sopts = cl.sopts;
+	sv.topts = cl.topts;
 	sv.sopts.typing = &sv.topts;
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "v", serve_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_LISTEN:
-			listen_spec = optarg;
-			break;
-		case OPT_MIN_INTERVAL:
-			ms = parse_duration(optarg);
-			if (ms < MIN_MIN_INTERVAL_MS)
-				return usage_error("--min-interval needs a duration of at least "
-						   "%dms, like 10s or 1m, not '%s'",
-						   MIN_MIN_INTERVAL_MS, optarg);
-			sv.min_interval = (double)ms / 1000.0;
-			break;
-		case OPT_FORK:
-			c = parse_fork_mode(optarg);
-			if (c < 0)
-				return usage_error("--fork takes no value or 'auto', not '%s'", optarg);
-			sv.sopts.mode = (enum snapshot_mode)c;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, MAX_TOP, &v) < 0 || !v)
-				return usage_error("--top needs a number from 1 to %d, not '%s'",
-						   MAX_TOP, optarg);
-			sv.top = (unsigned)v;
-			break;
-		case OPT_PIDFILE:
-			if ((status = add_target(&sv, optarg, optarg)))
-				goto out_usage;
-			break;
-		case OPT_DEBUG_DIR:
-			sv.sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			sv.sopts.no_debug_info = true;
-			break;
-		case OPT_RETRIES:
-			if (parse_number(optarg, 1000000, &v) < 0 || !v) {
-				status = usage_error("--retries needs a positive number, not '%s'",
-						     optarg);
-				goto out_usage;
-			}
-			sv.sopts.max_rounds = (unsigned)v;
-			break;
-		case OPT_NO_TYPES:
-		case OPT_UNWINDER:
-			if ((status = typing_opt(c, optarg, true, &sv.sopts, &sv.topts)))
-				goto out_usage;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_HELP:
-			free(sv.targets);
-			fputs(cmd_serve_usage, stdout);
-			return EXIT_OK;
-		default:
-			status = usage_error("unknown option '%s' for serve", argv[optind - 1]);
+	for (size_t i = 0; i < cl.nr_pidfiles; i++)
+		if ((status = add_target(&sv, cl.pidfiles[i], cl.pidfiles[i])))
 			goto out_usage;
-		}
-	}
-	for (int i = optind; i < argc; i++)
+	for (int i = 0; i < argc; i++)
 		if ((status = add_target(&sv, argv[i], NULL)))
 			goto out_usage;
 	if (!sv.nr_targets) {
@@ -1479,7 +1455,7 @@ int cmd_serve(int argc, char **argv)
 		goto out_usage;
 	sv.sopts.inject_tid = inject_tid_from_env();
 
-	if ((status = open_listener(listen_spec, &url, &fd)))
+	if ((status = open_listener(cl.listen, &url, &fd)))
 		goto out_usage;
 
 	/* Signals: crashes detach (cmd/common.c); SIGINT, SIGTERM and SIGHUP
@@ -1512,7 +1488,7 @@ int cmd_serve(int argc, char **argv)
 				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &sv,
 				     MHD_OPTION_END);
 	if (!sv.daemon) {
-		error_msg("cannot start the HTTP server on %s", listen_spec);
+		error_msg("cannot start the HTTP server on %s", cl.listen);
 		close(fd);
 		status = EXIT_FAILURE_HG;
 		goto out;
