@@ -3,11 +3,12 @@
 # sees exactly the target's own growth.
 #
 # Debian's prometheus, started here with a generated configuration on a
-# loopback port (storage in the test directory, a scrape every second),
+# loopback port (storage in the test directory, a scrape every 2 s),
 # scrapes `heapgrab serve --min-interval 1s` of fx-grow. The test grows
 # fx-grow by 1,000 items (SIGUSR2) and asks Prometheus' HTTP API:
-#  - the target is healthy (Prometheus parsed every scrape: it negotiates
-#    OpenMetrics, so this is the OpenMetrics exposition);
+#  - Prometheus parsed the scrapes (it negotiates OpenMetrics, so this is
+#    the OpenMetrics exposition): most succeeded, and the only error
+#    allowed is a scrape that outlasted the timeout on a loaded machine;
 #  - heapgrab_heap_inuse_bytes took exactly two values over the whole run,
 #    the second after the first, and their difference is the chunk bytes
 #    fx-grow added (its own bookkeeping: malloc_usable_size() + 8 each);
@@ -34,8 +35,8 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
 cat > prometheus.yml <<EOF
 global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: 2s
+  scrape_timeout: 2s
 scrape_configs:
   - job_name: heapgrab
     static_configs:
@@ -107,15 +108,22 @@ sys.exit(0 if seq == [v0, v1] else 1)
 EOF
 log_ "query_range: $(cat range.out)"
 
-# Prometheus parsed every scrape
+# Prometheus parsed the scrapes: its last error, if any, is a scrape that
+# outlasted scrape_timeout (a snapshot on a loaded machine), never a
+# format error; and most scrapes succeeded.
 curl -s --max-time 10 "$api/targets" > targets.json
-"$PYTHON3" - > targets.out <<'EOF' || { cat targets.out >&2; fail_ "Prometheus reports the scrape target unhealthy"; }
+"$PYTHON3" - > targets.out <<'EOF' || { cat targets.out >&2; fail_ "Prometheus reports a scrape error"; }
 import json, sys
 t = json.load(open("targets.json"))["data"]["activeTargets"]
 print([(x["health"], x["lastError"]) for x in t])
-sys.exit(0 if len(t) == 1 and t[0]["health"] == "up" and not t[0]["lastError"] else 1)
+sys.exit(0 if len(t) == 1 and (not t[0]["lastError"] or
+                               "context deadline exceeded" in t[0]["lastError"]) else 1)
 EOF
-[ "$(prom_query "up{job=\"heapgrab\"}")" = 1 ] || fail_ "Prometheus: up{job=\"heapgrab\"} is not 1"
+ok_scrapes=$(prom_query "sum_over_time(up{job=\"heapgrab\"}[10m])")
+all_scrapes=$(prom_query "count_over_time(up{job=\"heapgrab\"}[10m])")
+log_ "Prometheus: $ok_scrapes of $all_scrapes scrapes succeeded ($(cat targets.out))"
+[ "${ok_scrapes:-0}" -ge 3 ] && [ $((ok_scrapes * 2)) -ge "${all_scrapes:-0}" ] ||
+	fail_ "Prometheus: only ${ok_scrapes:-0} of ${all_scrapes:-0} scrapes succeeded"
 
 kill -TERM "$prom_pid"
 wait_timeout_ "$prom_pid" 30 || :
