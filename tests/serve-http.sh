@@ -150,6 +150,7 @@ expect_status() {
 	es_want_=$1
 	shift
 	es_got_=$(curl -s -o bad.out -w '%{http_code}' --max-time 30 "$@" || :)
+	# shellcheck disable=SC2254 # the wanted status is a pattern (4[0-9][0-9])
 	case $es_got_ in
 	$es_want_) log_ "$(printf '%.100s' "$*") -> $es_got_" ;;
 	*) fail_ "$(printf '%.100s' "$*"): status $es_got_, want $es_want_ ($(head -c 200 bad.out))" ;;
@@ -380,6 +381,7 @@ FX_OUT=$fx_a_out
 # its stops: serve's first snapshot, attach, and at least one per kill_mid
 # run (each waited until the target was traced; tests/serve-scrapes.sh
 # holds the count to serve's exactly)
+# shellcheck disable=SC2046 # two words: the groups and the smallest gap
 set -- $(stop_groups "$FX_OUT")
 [ "$1" -ge $((2 + kill_runs)) ] ||
 	fail_ "fx-grow was stopped $1 times, want at least $((2 + kill_runs))"

@@ -85,6 +85,7 @@ sleep 2.5
 stop_serve
 finish_fixture
 stops=$(awk '$1 == "stops" { print $2 }' "$FX_OUT")
+# shellcheck disable=SC2046 # two words: the groups and the smallest gap
 set -- $(stop_groups "$FX_OUT")
 log_ "fx-grow counted $stops stops: $1 snapshots, at least $2 ms apart"
 [ "$1" = "$snaps" ] || {
