@@ -25,6 +25,7 @@ static const struct command *const commands[] = {
 	&command_leaks,
 	&command_why,
 	&command_top,
+	&command_serve,
 	&command_trim,
 };
 

@@ -66,6 +66,7 @@ extern const struct command command_attach;
 extern const struct command command_core;
 extern const struct command command_diff;
 extern const struct command command_leaks;
+extern const struct command command_serve;
 extern const struct command command_show;
 extern const struct command command_top;
 extern const struct command command_trim;
@@ -141,6 +142,9 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 /* -v: "WHAT: N ms in all" since image_graph_open() started. */
 void image_graph_done(const struct image_graph *ig, const char *what);
 void image_graph_close(struct image_graph *ig);
+/* "10s", "500ms", "2m", "1h", "10" (seconds) -> milliseconds; -1 when
+ * invalid (cmd/watch.c; also serve's --min-interval). */
+long long parse_duration(const char *s);
 /* HEAPGRAB_INJECT_TID from the environment: the thread tests want code
  * injected into (snapshot_opts.inject_tid); 0 when unset. */
 int inject_tid_from_env(void);

@@ -111,7 +111,7 @@ static void on_int(int sig)
 }
 
 /* "10s", "500ms", "2m", "1h", "10" -> milliseconds; -1 when invalid. */
-static long long parse_duration(const char *s)
+long long parse_duration(const char *s)
 {
 	char *end;
 	double v;
