@@ -39,6 +39,8 @@ static const struct command commands[] = {
 	  cmd_top_usage },
 	{ "trim", cmd_trim, "return free heap memory to the system (malloc_trim): RSS before/after",
 	  cmd_trim_usage },
+	{ "rss", cmd_rss, "where the resident memory is, and what a trim would give back",
+	  cmd_rss_usage },
 };
 
 static void print_help(void)

@@ -30,6 +30,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_core(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+int cmd_rss(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_trim(int argc, char **argv);
@@ -41,6 +42,7 @@ extern const char cmd_attach_usage[];
 extern const char cmd_core_usage[];
 extern const char cmd_diff_usage[];
 extern const char cmd_leaks_usage[];
+extern const char cmd_rss_usage[];
 extern const char cmd_show_usage[];
 extern const char cmd_top_usage[];
 extern const char cmd_trim_usage[];
@@ -60,6 +62,17 @@ int core_snapshot(const char *path, const struct core_opts *copts,
 		  struct snapshot **ret_snap);
 int load_snapshot(const char *path, struct snapshot **ret_snap,
 		  struct snapshot_file_info *ret_info);
+/*
+ * The RSS accounting's snapshot (cmd/rss.c): attach_snapshot() with
+ * sopts->residency, or, for a process whose malloc cannot be walked, the
+ * residency alone (a warning says so). rss_warn_missing() warns about
+ * every residency source that could not be read.
+ */
+int rss_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
+		 struct diag_sink *diag, struct snapshot **ret_snap,
+		 struct snapshot_live_stats *stats);
+struct rss_report;
+void rss_warn_missing(const struct rss_report *r, int pid, struct diag_sink *diag);
 /* Write S to PATH (mode 0600): 0 or an exit status after a message. */
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path);
 

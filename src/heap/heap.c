@@ -31,6 +31,7 @@ void heap_walk_release(struct heap_walk *w)
 {
 	free(w->chunks);
 	free(w->arenas);
+	free(w->ranges);
 	heap_walk_init(w);
 }
 
@@ -51,4 +52,19 @@ void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t ar
 		w->arenas[arena].kinds[state].count++;
 		w->arenas[arena].kinds[state].bytes += size;
 	}
+}
+
+void heap_walk_add_range(struct heap_walk *w, taddr_t start, taddr_t end, uint32_t arena,
+			 enum heap_range_kind kind)
+{
+	struct heap_range *r;
+
+	if (end <= start)
+		return;
+	ALLOC_GROW(w->ranges, w->nr_ranges + 1, w->alloc_ranges);
+	r = &w->ranges[w->nr_ranges++];
+	r->start = start;
+	r->end = end;
+	r->arena = arena;
+	r->kind = (uint8_t)kind;
 }
