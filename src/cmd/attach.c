@@ -9,9 +9,11 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "analysis/verify.h"
 #include "inject/inject.h"
 #include "output/census-out.h"
+#include "output/rss-out.h"
 #include "output/verify-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
@@ -33,7 +35,7 @@ const char cmd_attach_usage[] =
 	"                       [--color auto|always|never] [--debug-dir DIR] [--no-debug-info]\n"
 	"                       [--retries N] [--top N] [-o FILE [--quiet] [--contents]]\n"
 	"                       [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
-	"                       [--fork[=auto]] [--verify] [-v] PID\n";
+	"                       [--fork[=auto]] [--verify] [--rss] [-v] PID\n";
 
 enum {
 	OPT_DEBUG_DIR = 256,
@@ -44,6 +46,7 @@ enum {
 	OPT_CONTENTS,
 	OPT_FORK,
 	OPT_VERIFY,
+	OPT_RSS,
 	OPT_HELP,
 };
 
@@ -58,6 +61,7 @@ static const struct option attach_options[] = {
 	{ "contents", no_argument, NULL, OPT_CONTENTS },
 	{ "fork", optional_argument, NULL, OPT_FORK },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "rss", no_argument, NULL, OPT_RSS },
 	{ "verbose", no_argument, NULL, 'v' },
 	TYPING_LONG_OPTIONS,
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -127,9 +131,10 @@ int cmd_attach(int argc, char **argv)
 	struct census census;
 	struct inject_mallinfo mallinfo;
 	struct verify verify;
+	struct rss_report report;
 	const char *output = NULL;
 	unsigned long pid, v;
-	bool quiet = false, want_verify = false;
+	bool quiet = false, want_verify = false, have_rss = false;
 	int c, status, emitted = 0;
 
 	out_opts_init(&oo);
@@ -176,6 +181,9 @@ int cmd_attach(int argc, char **argv)
 		case OPT_VERIFY:
 			want_verify = true;
 			break;
+		case OPT_RSS:
+			sopts.residency = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -217,11 +225,18 @@ int cmd_attach(int argc, char **argv)
 	census_build(snap, &census);
 	if (want_verify)
 		verify_build(snap, &census, &mallinfo, &verify);
+	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
+		have_rss = true;
+		rss_warn_missing(&report, (int)pid, &diag);
+		oo.rss = &report;
+	}
 	copts.warnings = diag.nr_warnings;
 	copts.addresses = hg_verbose > 0;
 	copts.color = out_color(&oo);
 	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
+		if (have_rss)
+			rss_out_json_append(&out, &report);
 		if (want_verify)
 			verify_out_json_append(&out, &verify);
 	} else if (oo.format != FORMAT_TEXT) {
@@ -229,6 +244,13 @@ int cmd_attach(int argc, char **argv)
 	} else {
 		census_out_text(&out, snap, &census, &copts);
 		census_out_explain(&out, snap, &census, copts.top ? copts.top : 20);
+		if (have_rss) {
+			struct rss_out_opts ro = { .top = copts.top, .addresses = hg_verbose > 0,
+						   .color = copts.color };
+
+			strbuf_addstr(&out, "\nresident memory: ");
+			rss_out_text(&out, snap, &report, &ro);
+		}
 		if (want_verify)
 			verify_out_text(&out, &verify);
 		if (stats.forked) {
@@ -246,6 +268,8 @@ int cmd_attach(int argc, char **argv)
 				    "round%s, copy %.1f ms of ", stats.pause_ms, stats.stop_ms,
 				    stats.rounds, stats.rounds == 1 ? "" : "s", stats.copy_ms);
 			fmt_bytes(&out, stats.copied_bytes);
+			if (have_rss)
+				strbuf_addf(&out, ", pagemap %.1f ms", stats.residency_ms);
 			strbuf_addf(&out, "); walk %.1f ms", stats.walk_ms);
 		}
 		if (snap->types)
@@ -269,6 +293,8 @@ int cmd_attach(int argc, char **argv)
 		status = EXIT_WARNINGS;
 	strbuf_release(&out);
 	census_release(&census);
+	if (have_rss)
+		rss_release(&report);
 	snapshot_free(snap);
 	return status;
 }

@@ -189,6 +189,9 @@ struct out_opts {
 	int color;		/* enum color_mode */
 	int value;		/* enum folded_value (output/folded.h) */
 	bool value_set;		/* --value was given */
+	/* --format html: the resident memory section (analysis/rss.h), or
+	 * NULL (attach --rss, show of a snapshot with residency) */
+	const struct rss_report *rss;
 };
 struct census;
 struct diff;

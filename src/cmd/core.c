@@ -15,8 +15,10 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "heap/glibc.h"
 #include "output/census-out.h"
+#include "output/rss-out.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
 #include "target/core.h"
@@ -38,7 +40,7 @@ const char cmd_core_usage[] =
 	"                     [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
 	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
 	"                     [-o FILE [--quiet] [--contents]] [--no-types] [--explain-types]\n"
-	"                     [--unwinder libdw|none] [-v] CORE\n";
+	"                     [--unwinder libdw|none] [--rss] [-v] CORE\n";
 
 enum {
 	OPT_EXE = 256,
@@ -48,6 +50,7 @@ enum {
 	OPT_TOP,
 	OPT_QUIET,
 	OPT_CONTENTS,
+	OPT_RSS,
 	OPT_HELP,
 };
 
@@ -61,6 +64,7 @@ static const struct option core_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "contents", no_argument, NULL, OPT_CONTENTS },
+	{ "rss", no_argument, NULL, OPT_RSS },
 	{ "verbose", no_argument, NULL, 'v' },
 	TYPING_LONG_OPTIONS,
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -153,6 +157,8 @@ int cmd_core(int argc, char **argv)
 	struct snapshot *snap = NULL;
 	struct diag_sink diag;
 	struct census census;
+	struct rss_report report;
+	bool have_rss = false;
 	const char *path, *output = NULL;
 	bool quiet = false;
 	int c, status, emitted = 0;
@@ -194,6 +200,9 @@ int cmd_core(int argc, char **argv)
 		case OPT_CONTENTS:
 			sopts.keep_image = true;
 			break;
+		case OPT_RSS:
+			sopts.residency = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -230,11 +239,25 @@ int cmd_core(int argc, char **argv)
 	oopts.warnings = diag.nr_warnings;
 	oopts.addresses = hg_verbose > 0;
 	oopts.color = out_color(&oo);
-	if (oo.format == FORMAT_JSON)
+	/* --rss: a core has no residency; the section says so and gives the
+	 * allocator's own figures (thresholds, arenas, fragmentation) */
+	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
+		have_rss = true;
+		oo.rss = &report;
+	}
+	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &oopts);
-	else if (oo.format == FORMAT_TEXT) {
+		if (have_rss)
+			rss_out_json_append(&out, &report);
+	} else if (oo.format == FORMAT_TEXT) {
 		census_out_text(&out, snap, &census, &oopts);
 		census_out_explain(&out, snap, &census, oopts.top ? oopts.top : 20);
+		if (have_rss) {
+			struct rss_out_opts ro = { .top = oopts.top, .addresses = hg_verbose > 0 };
+
+			strbuf_addstr(&out, "\nresident memory: ");
+			rss_out_text(&out, snap, &report, &ro);
+		}
 	} else {
 		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
 	}
@@ -248,6 +271,8 @@ int cmd_core(int argc, char **argv)
 		status = EXIT_WARNINGS;
 	strbuf_release(&out);
 	census_release(&census);
+	if (have_rss)
+		rss_release(&report);
 	snapshot_free(snap);
 	return status;
 }

@@ -16,7 +16,9 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/diff.h"
+#include "analysis/rss.h"
 #include "output/diff-out.h"
+#include "output/rss-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
 #include "target/core.h"
@@ -39,7 +41,7 @@ const char cmd_diff_usage[] =
 	"usage: heapgrab diff [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
 	"                     [--color auto|always|never] [--by type|size] [--new [--max-new N]]\n"
 	"                     [--top N] [--exe BIN] [--sysroot DIR] [--debug-dir DIR]\n"
-	"                     [--no-debug-info] [--retries N] [-v] OLD NEW\n"
+	"                     [--no-debug-info] [--retries N] [--rss] [-v] OLD NEW\n"
 	"       (OLD and NEW: a snapshot file, a core dump or a process id)\n";
 
 /* --new lists at most this many chunks unless --max-new says otherwise:
@@ -57,6 +59,7 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_NO_DEBUG_INFO,
 	OPT_RETRIES,
+	OPT_RSS,
 	OPT_HELP,
 };
 
@@ -71,6 +74,7 @@ static const struct option diff_options[] = {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "rss", no_argument, NULL, OPT_RSS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -132,6 +136,8 @@ int cmd_diff(int argc, char **argv)
 	struct snapshot *old = NULL, *new_ = NULL;
 	struct diag_sink diag;
 	struct diff d;
+	struct rss_report old_rss, new_rss;
+	bool have_rss = false;
 	unsigned old_warn = 0, new_warn = 0;
 	int c, status;
 	unsigned long v;
@@ -183,6 +189,9 @@ int cmd_diff(int argc, char **argv)
 				return usage_error("--retries needs a positive number, not '%s'", optarg);
 			so.sopts.max_rounds = (unsigned)v;
 			break;
+		case OPT_RSS:
+			so.sopts.residency = true;
+			break;
 		case 'v':
 			hg_verbose++;
 			break;
@@ -210,11 +219,22 @@ int cmd_diff(int argc, char **argv)
 	diff_build(old, new_, &opts, &d);
 	dopts.color = out_color(&oo);
 	status = 0;
-	if (oo.format == FORMAT_JSON)
+	/* both with their residency: the resident figures side by side */
+	if (old->rss && new_->rss && rss_build(old, NULL, &old_rss) == 0) {
+		if (rss_build(new_, NULL, &new_rss) == 0)
+			have_rss = true;
+		else
+			rss_release(&old_rss);
+	}
+	if (oo.format == FORMAT_JSON) {
 		diff_out_json(&out, &d, &dopts);
-	else if (oo.format == FORMAT_TEXT)
+		if (have_rss)
+			rss_out_diff_json_append(&out, &old_rss, &new_rss);
+	} else if (oo.format == FORMAT_TEXT) {
 		diff_out_text(&out, old, new_, &d, &dopts);
-	else
+		if (have_rss)
+			rss_out_diff_text(&out, &old_rss, &new_rss);
+	} else
 		status = emit_diff(&out, old, new_, &d, &oo, dopts.old_taken, dopts.new_taken);
 	diff_release(&d);
 	if (status)
@@ -224,6 +244,10 @@ int cmd_diff(int argc, char **argv)
 	if (!status && (old_warn || new_warn))
 		status = EXIT_WARNINGS;
 out:
+	if (have_rss) {
+		rss_release(&old_rss);
+		rss_release(&new_rss);
+	}
 	strbuf_release(&out);
 	snapshot_free(old);
 	snapshot_free(new_);

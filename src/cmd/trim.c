@@ -341,7 +341,7 @@ int cmd_trim(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			format = parse_format(optarg);
-			if (format < 0)
+			if (format != FORMAT_TEXT && format != FORMAT_JSON)
 				return usage_error("unknown format '%s' (text, json)", optarg);
 			break;
 		case OPT_PAD:

@@ -34,10 +34,11 @@ static void bytes(struct strbuf *sb, uint64_t v)
 	fmt_bytes(sb, v);
 }
 
-/* The RSS the shares are taken of: the kernel's when known, else ours. */
+/* The RSS the shares are taken of: the accounted total (the instant of
+ * the stop), else the kernel's. */
 static uint64_t rss_of(const struct rss_report *r)
 {
-	return r->has_kernel_rss ? r->kernel_rss : r->total;
+	return r->live ? r->total : r->kernel_rss;
 }
 
 static uint64_t live_resident(const struct rss_report *r)
@@ -158,7 +159,8 @@ void rss_sentences(struct strbuf *sb, const struct rss_report *r)
 			strbuf_addstr(sb, " (smaps_rollup), the same.\n");
 		else
 			strbuf_addf(sb, " (smaps_rollup, read after the stop): %+" PRId64
-				    " bytes.\n", d);
+				    " bytes%s.\n", d, r->mismatched_maps ?
+				    ", from mappings whose residency changed after the stop" : "");
 	}
 }
 
@@ -260,8 +262,10 @@ static void text_breakdown(struct strbuf *sb, const struct rss_report *r)
 			    "after the stop are in no line)\n", r->changed);
 	if (r->mismatched_maps)
 		strbuf_addf(sb, "  (%" PRIu64 " mapping%s changed residency between the stop and "
-			    "the smaps read: %+" PRId64 " bytes)\n", r->mismatched_maps,
-			    r->mismatched_maps == 1 ? "" : "s", r->mismatch_bytes);
+			    "the smaps read: %+" PRId64 " bytes; a copy reads the never-touched "
+			    "pages of private file mappings in, --fork does not)\n",
+			    r->mismatched_maps, r->mismatched_maps == 1 ? "" : "s",
+			    -r->mismatch_bytes);
 	if (r->swap)
 		strbuf_addf(sb, "  (swapped out, not in RSS: %" PRIu64 " bytes)\n", r->swap);
 }
@@ -874,5 +878,130 @@ void rss_out_json_append(struct strbuf *sb, const struct rss_report *r)
 	}
 	strbuf_addstr(sb, ", \"rss\": ");
 	rss_out_json(&jw, r);
+	strbuf_addstr(sb, "}\n");
+}
+
+/* ---- diff ---- */
+
+struct diff_field {
+	const char *key, *label;
+	uint64_t old, new_;
+	bool known;
+};
+
+static size_t diff_fields(const struct rss_report *o, const struct rss_report *n,
+			  struct diff_field *f)
+{
+	bool ko = split_known(o), kn = split_known(n);
+	size_t k = 0;
+
+	f[k++] = (struct diff_field){ "rss_bytes", "resident (kernel)", o->kernel_rss,
+				      n->kernel_rss, o->has_kernel_rss && n->has_kernel_rss };
+	f[k++] = (struct diff_field){ "accounted_bytes", "accounted", o->total, n->total,
+				      o->live && n->live };
+	f[k++] = (struct diff_field){ "arenas_bytes", "malloc arenas", o->arenas_resident,
+				      n->arenas_resident, ko && kn };
+	f[k++] = (struct diff_field){ "in_use_bytes", "  live chunks",
+				      o->arena_total[RSS_IN_USE].resident,
+				      n->arena_total[RSS_IN_USE].resident, ko && kn };
+	f[k++] = (struct diff_field){ "free_bytes", "  free chunks", o->free_resident,
+				      n->free_resident, ko && kn };
+	f[k++] = (struct diff_field){ "releasable_bytes", "    releasable by a trim",
+				      o->releasable, n->releasable, ko && kn };
+	f[k++] = (struct diff_field){ "stranded_bytes", "    stranded", o->stranded_total,
+				      n->stranded_total, ko && kn };
+	f[k++] = (struct diff_field){ "overhead_bytes", "  overhead",
+				      o->arena_total[RSS_OVERHEAD].resident,
+				      n->arena_total[RSS_OVERHEAD].resident, ko && kn };
+	f[k++] = (struct diff_field){ "mmapped_bytes", "mmapped chunks", o->mmapped_resident,
+				      n->mmapped_resident, ko && kn };
+	f[k++] = (struct diff_field){ "outside_bytes", "outside malloc", o->outside_total,
+				      n->outside_total, o->live && n->live };
+	for (int i = 0; i < RSS_OUT__COUNT; i++) {
+		static const char *const keys[RSS_OUT__COUNT] = {
+			"thread_stacks_bytes", "anonymous_bytes", "files_bytes",
+			"shared_memory_bytes", "other_bytes",
+		};
+		static const char *const labels[RSS_OUT__COUNT] = {
+			"  thread stacks", "  other anonymous memory", "  file mappings",
+			"  shared memory", "  other (vdso...)",
+		};
+
+		f[k++] = (struct diff_field){ keys[i], labels[i], o->outside_resident[i],
+					      n->outside_resident[i], o->live && n->live };
+	}
+	return k;
+}
+
+#define NR_DIFF_FIELDS (10 + RSS_OUT__COUNT)
+
+void rss_out_diff_text(struct strbuf *sb, const struct rss_report *o, const struct rss_report *n)
+{
+	struct diff_field f[NR_DIFF_FIELDS];
+	size_t nr = diff_fields(o, n, f);
+
+	strbuf_addf(sb, "\nresident memory, OLD -> NEW:\n  %-28s %12s %12s %13s\n", "", "OLD",
+		    "NEW", "change");
+	for (size_t i = 0; i < nr; i++) {
+		struct strbuf d = STRBUF_INIT;
+
+		strbuf_addf(sb, "  %-28s", f[i].label);
+		cell(sb, f[i].old, 13, f[i].known);
+		cell(sb, f[i].new_, 13, f[i].known);
+		if (!f[i].known)
+			strbuf_addstr(&d, "?");
+		else if (f[i].new_ == f[i].old)
+			strbuf_addstr(&d, "0");
+		else {
+			strbuf_addch(&d, f[i].new_ > f[i].old ? '+' : '-');
+			fmt_bytes(&d, f[i].new_ > f[i].old ? f[i].new_ - f[i].old :
+				  f[i].old - f[i].new_);
+		}
+		strbuf_addf(sb, " %13s\n", d.buf);
+		strbuf_release(&d);
+	}
+	strbuf_addf(sb, "  arenas %zu -> %zu, threads %zu -> %zu\n", o->nr_arenas, n->nr_arenas,
+		    o->nr_threads, n->nr_threads);
+}
+
+void rss_out_diff_json_append(struct strbuf *sb, const struct rss_report *o,
+			      const struct rss_report *n)
+{
+	struct json_writer jw = JSON_WRITER_INIT(sb);
+	struct diff_field f[NR_DIFF_FIELDS];
+	size_t nr = diff_fields(o, n, f);
+
+	if (sb->len >= 2 && sb->buf[sb->len - 2] == '}' && sb->buf[sb->len - 1] == '\n') {
+		sb->len -= 2;
+		sb->buf[sb->len] = '\0';
+	}
+	strbuf_addstr(sb, ", \"rss\": ");
+	jw_object_begin(&jw);
+	for (size_t i = 0; i < nr; i++) {
+		jw_key(&jw, f[i].key);
+		jw_object_begin(&jw);
+		jw_key(&jw, "bytes_delta");
+		if (f[i].known)
+			jw_int(&jw, (int64_t)(f[i].new_ - f[i].old));
+		else
+			jw_string(&jw, NULL);
+		juint_or_null(&jw, "bytes", f[i].new_, f[i].known);
+		jw_object_end(&jw);
+	}
+	jw_key(&jw, "arenas");
+	jw_object_begin(&jw);
+	jw_key(&jw, "count_delta");
+	jw_int(&jw, (int64_t)n->nr_arenas - (int64_t)o->nr_arenas);
+	jw_key(&jw, "count");
+	jw_uint(&jw, n->nr_arenas);
+	jw_object_end(&jw);
+	jw_key(&jw, "threads");
+	jw_object_begin(&jw);
+	jw_key(&jw, "count_delta");
+	jw_int(&jw, (int64_t)n->nr_threads - (int64_t)o->nr_threads);
+	jw_key(&jw, "count");
+	jw_uint(&jw, n->nr_threads);
+	jw_object_end(&jw);
+	jw_object_end(&jw);
 	strbuf_addstr(sb, "}\n");
 }

@@ -37,6 +37,15 @@ void rss_out_json_doc(struct strbuf *sb, const struct snapshot *s, const struct 
 		      unsigned warnings);
 void rss_out_json_append(struct strbuf *sb, const struct rss_report *r);
 void rss_sentences(struct strbuf *sb, const struct rss_report *r);
+/*
+ * diff of two snapshots that both carry their residency: the resident
+ * figures of OLD and NEW side by side (text), or the "rss" member of the
+ * diff document (appended like rss_out_json_append).
+ */
+void rss_out_diff_text(struct strbuf *sb, const struct rss_report *old,
+		       const struct rss_report *new_);
+void rss_out_diff_json_append(struct strbuf *sb, const struct rss_report *old,
+			      const struct rss_report *new_);
 /* What malloc_trim would return and leave, and per arena (trim --dry-run). */
 void rss_out_trim_text(struct strbuf *sb, const struct rss_report *r);
 
