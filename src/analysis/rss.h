@@ -19,7 +19,7 @@
  * returns (the resident pages inside the trim model's ranges), `stranded`
  * the rest (resident free bytes no trim returns: tcache chunks, partial
  * pages, a non-main arena's top). The contract of every number is
- * doc/json-output.md ("rss"); the model doc/glibc-trim.md.
+ * doc/json-output.md ("rss"); the model doc/glibc-malloc.md §14.
  *
  * Unknowns stay unknown: without pagemap bits for a mapping, the bytes of
  * malloc memory in it are counted in `unsplit` (resident, but not split

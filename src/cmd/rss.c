@@ -3,7 +3,7 @@
  * and what a trim would give back.
  *
  * One live snapshot with its residency (snapshot_opts.residency: pagemap
- * in the stop, smaps after it; doc/glibc-trim.md), then the accounting of
+ * in the stop, smaps after it; doc/glibc-malloc.md §14), then the accounting of
  * analysis/rss.c printed as text, JSON (doc/json-output.md, "rss") or an
  * HTML page with the breakdown as a chart. --fork takes the snapshot
  * from a forked copy, as attach does; the accounting is the same. -o FILE

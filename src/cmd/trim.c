@@ -17,7 +17,7 @@
  * /proc/PID/statm before and after the trim. The other threads stay
  * stopped for the whole time, so the pause is the trim's duration.
  *
- * The prediction (doc/glibc-trim.md): the same stop first takes a
+ * The prediction (doc/glibc-malloc.md §14): the same stop first takes a
  * snapshot with its residency (the copy, pagemap), and analysis/rss.c
  * replays malloc_trim on it the way the target's glibc does; the text and
  * the JSON put predicted and actual side by side. --dry-run stops there:

@@ -1,5 +1,5 @@
 /*
- * glibc-trim.c - malloc_trim(pad) replayed on a walk (doc/glibc-trim.md).
+ * glibc-trim.c - malloc_trim(pad) replayed on a walk (doc/glibc-malloc.md §14).
  *
  * What glibc 2.26 to 2.41 do (malloc/malloc.c __malloc_trim, mtrim,
  * malloc_consolidate, systrim; the same code in every release of the

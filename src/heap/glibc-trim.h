@@ -1,6 +1,6 @@
 /*
  * glibc-trim.h - what malloc_trim(PAD) would give back, predicted from a
- * walk, the way the target's glibc does it (doc/glibc-trim.md).
+ * walk, the way the target's glibc does it (doc/glibc-malloc.md §14).
  *
  *   glibc_trim_predict()  from the chunks of a walk (struct heap_walk, in
  *                         walk or address order) and a few parameters:

@@ -61,7 +61,7 @@ MUST_CHECK int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy,
 
 /*
  * What the residency accounting and the trim model need besides the walk
- * (doc/glibc-trim.md): mp_'s thresholds, the program break as sbrk(0)
+ * (doc/glibc-malloc.md §14): mp_'s thresholds, the program break as sbrk(0)
  * returns it (__curbrk), each thread's arena (the TLS variable
  * thread_arena) and glibc's arena limit (narenas_limit). Read from the
  * same image as the walk. The last three need libc's symbol table

@@ -2,7 +2,7 @@
  * residency.h - which pages of a live process are resident: the kernel's
  * own figures, for the RSS accounting (analysis/rss.c).
  *
- * Two sources, read at two moments (doc/glibc-trim.md, "Residency"):
+ * Two sources, read at two moments (doc/glibc-malloc.md §14, "Residency"):
  *
  *   residency_read_pagemap()  while the process is stopped, right before
  *                             the heap is copied (or forked): one bit per
