@@ -194,7 +194,9 @@ def outside(path, ready_path, flags):
     check("the file mapping", len(fm) == 1 and fm[0]["resident_bytes"] == notes["file_resident"],
           "%s vs %d" % (fm, notes["file_resident"]))
     if "--no-malloc" in flags:
-        check("no arenas (malloc not walked)", r["arenas"] == [] and r["mmapped"]["count"] == 0)
+        check("no arenas (malloc not walked, and it says why)",
+              r["arenas"] == [] and r["mmapped"]["count"] == 0 and not r["malloc"]["walked"] and
+              "jemalloc" in r["malloc"]["why_not_walked"], r["malloc"]["why_not_walked"])
     elif "--no-split" not in flags:
         parts_add_up(r)
     if "--exact-total" in flags:

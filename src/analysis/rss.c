@@ -578,6 +578,7 @@ int rss_build(const struct snapshot *s, const struct rss_opts *opts, struct rss_
 	r->changed = sr->res.changed_rss;
 	r->tunables = sr->tunables;
 	r->malloc_env = sr->malloc_env;
+	r->no_malloc = sr->no_malloc;
 	r->pad = opts ? opts->pad : 0;
 	snprintf(r->glibc, sizeof(r->glibc), "%s", s->meta.glibc);
 

@@ -138,6 +138,7 @@ struct rss_report {
 	bool smaps;			/* smaps was read */
 	int smaps_err;
 	char glibc[16];
+	const char *no_malloc;		/* malloc not walked: why (borrowed), or NULL */
 	/* the accounting */
 	struct rss_arena *arenas;
 	size_t nr_arenas;

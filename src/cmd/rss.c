@@ -90,8 +90,17 @@ int rss_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 	if (err == 0)
 		goto out;
 	if (!malloc_unwalkable(err)) {
-		strbuf_release(&why);
-		return attach_snapshot(pid, sopts, diag, ret_snap, stats);
+		/* as attach_snapshot() says it */
+		if (why.len)
+			error_msg("process %lu: %s", pid, why.buf);
+		else if (err == -HG_E_BUSY)
+			error_msg("process %lu: a thread stayed inside the allocator for %u rounds; "
+				  "try again or raise --retries", pid,
+				  sopts->max_rounds ? sopts->max_rounds : 2000);
+		else
+			error_msg("cannot attach to process %lu: %s", pid, hg_strerror(err));
+		status = exit_status_for(err);
+		goto out;
 	}
 	if (!why.len)
 		strbuf_addstr(&why, hg_strerror(err));

@@ -72,7 +72,7 @@ void rss_sentences(struct strbuf *sb, const struct rss_report *r)
 			      "are shown.\n");
 		return;
 	}
-	if (split_known(r) && r->free_resident) {
+	if (split_known(r) && r->free_resident && !r->no_malloc) {
 		bytes(sb, r->free_resident);
 		strbuf_addf(sb, " (%.0f%% of RSS) is free memory inside malloc arenas; "
 			    "`heapgrab trim` would return ", pct(r->free_resident, rss));
@@ -85,7 +85,7 @@ void rss_sentences(struct strbuf *sb, const struct rss_report *r)
 		}
 		strbuf_addstr(sb, ".\n");
 	}
-	if (split_known(r) && rss) {
+	if (split_known(r) && rss && !r->no_malloc) {
 		bytes(sb, live_resident(r));
 		strbuf_addf(sb, " (%.0f%% of RSS) is live malloc data, ", pct(live_resident(r), rss));
 		bytes(sb, r->mmapped_resident);
@@ -111,6 +111,8 @@ void rss_sentences(struct strbuf *sb, const struct rss_report *r)
 				      "malloc_trim does not shrink.\n");
 		}
 	}
+	if (r->no_malloc)
+		goto outside;
 	for (size_t i = 0; i < r->nr_arenas; i++)
 		arenas_with_threads += r->arenas[i].threads > 0;
 	strbuf_addf(sb, "%zu arena%s for %zu thread%s", r->nr_arenas,
@@ -133,6 +135,7 @@ void rss_sentences(struct strbuf *sb, const struct rss_report *r)
 		bytes(sb, r->thresholds[1].value);
 		strbuf_addstr(sb, ".\n");
 	}
+outside:
 	if (r->nr_outside && r->outside[0].resident) {
 		const struct rss_outside_row *big = &r->outside[0];
 
@@ -204,6 +207,9 @@ static void text_header(struct strbuf *sb, const struct snapshot *s, const struc
 	else
 		strbuf_addstr(sb, "? (smaps_rollup unreadable)");
 	strbuf_addch(sb, '\n');
+	if (r->no_malloc)
+		strbuf_addf(sb, "malloc was not walked (%s): only the memory outside malloc is "
+			    "accounted\n", r->no_malloc);
 	if (!r->pagemap)
 		strbuf_addf(sb, "pagemap could not be read (%s): malloc's memory is counted per "
 			    "mapping, not split between chunks; nothing below is estimated\n",
@@ -511,13 +517,17 @@ void rss_out_text(struct strbuf *sb, const struct snapshot *s, const struct rss_
 	text_header(sb, s, r);
 	if (r->live)
 		text_breakdown(sb, r);
-	text_trim(sb, r);
-	text_arenas(sb, r, o);
-	text_fragmentation(sb, r);
+	if (!r->no_malloc) {
+		text_trim(sb, r);
+		text_arenas(sb, r, o);
+		text_fragmentation(sb, r);
+	}
 	if (r->live)
 		text_outside(sb, r, o);
-	text_threads(sb, r);
-	text_thresholds(sb, r);
+	if (!r->no_malloc) {
+		text_threads(sb, r);
+		text_thresholds(sb, r);
+	}
 	strbuf_addch(sb, '\n');
 	rss_sentences(sb, r);
 }
@@ -662,6 +672,10 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 
 	jw_key(jw, "malloc");
 	jw_object_begin(jw);
+	jw_key(jw, "walked");
+	jw_bool(jw, !r->no_malloc);
+	jw_key(jw, "why_not_walked");
+	jw_string(jw, r->no_malloc);
 	juint_or_null(jw, "arenas_resident_bytes", r->arenas_resident, k);
 	jw_key(jw, "arenas_system_bytes");
 	jw_uint(jw, r->arenas_system);
