@@ -570,6 +570,7 @@ int rss_build(const struct snapshot *s, const struct rss_opts *opts, struct rss_
 	r->pagemap_err = sr->res.pagemap_err;
 	r->pagemap = r->live && !sr->res.pagemap_err;
 	r->pfn_visible = sr->res.pfn_visible;
+	r->pagemap_method = residency_method_name((enum residency_method)sr->res.method);
 	r->smaps_err = sr->res.smaps_err;
 	r->smaps = r->live && !sr->res.smaps_err;
 	r->has_kernel_rss = sr->res.has_rollup;

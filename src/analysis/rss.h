@@ -134,6 +134,7 @@ struct rss_report {
 	bool live;			/* residency was read (not a core) */
 	bool pagemap;			/* pagemap bits for every paged mapping */
 	int pagemap_err;		/* why not, when !pagemap */
+	const char *pagemap_method;	/* "scan", "read" or NULL (static) */
 	bool pfn_visible;
 	bool smaps;			/* smaps was read */
 	int smaps_err;

@@ -104,7 +104,8 @@ int rss_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 	}
 	if (!why.len)
 		strbuf_addstr(&why, hg_strerror(err));
-	err = snapshot_take_residency((int)pid, why.buf, diag, &why2, ret_snap);
+	err = snapshot_take_residency((int)pid, why.buf, sopts->pagemap_read, diag, &why2,
+				      ret_snap);
 	if (err < 0) {
 		error_msg("cannot attach to process %lu: %s", pid,
 			  why2.len ? why2.buf : hg_strerror(err));
@@ -227,6 +228,8 @@ int cmd_rss(int argc, char **argv)
 		return status;
 
 	sopts.inject_tid = inject_tid_from_env();
+	/* tests of the read() path on kernels with PAGEMAP_SCAN */
+	sopts.pagemap_read = getenv("HEAPGRAB_PAGEMAP_READ") != NULL;
 	cli_diag_init(&diag);
 	install_detach_handlers();
 	status = rss_snapshot(pid, &sopts, &diag, &snap, &stats);

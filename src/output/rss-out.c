@@ -643,6 +643,8 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 	jw_key(jw, "pagemap");
 	jw_bool(jw, r->pagemap);
 	json_err(jw, "pagemap_error", r->live ? r->pagemap_err : 0);
+	jw_key(jw, "pagemap_method");
+	jw_string(jw, r->pagemap_method);
 	jw_key(jw, "zero_page_visible");
 	jw_bool(jw, r->pfn_visible);
 	jw_key(jw, "smaps");

@@ -341,7 +341,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	/* --rss: the residency of the instant the copy (or the fork) shows,
 	 * read before it (a copy maps the zero page into untouched pages) */
 	if (want_res) {
-		err = residency_read_pagemap(t, &res);
+		err = residency_read_pagemap(t, opts->pagemap_read, &res);
 		if (err < 0)
 			goto out;
 		st.residency_ms = now_ms() - t1;
@@ -435,8 +435,8 @@ out:
 	return err;
 }
 
-int snapshot_take_residency(int pid, const char *why_malloc, struct diag_sink *diag,
-			    struct strbuf *why, struct snapshot **ret_snap)
+int snapshot_take_residency(int pid, const char *why_malloc, bool no_scan,
+			    struct diag_sink *diag, struct strbuf *why, struct snapshot **ret_snap)
 {
 	struct residency res = { 0 };
 	struct target *t = NULL;
@@ -449,7 +449,7 @@ int snapshot_take_residency(int pid, const char *why_malloc, struct diag_sink *d
 		return err;
 	err = live_stop(t);
 	if (err == 0)
-		err = residency_read_pagemap(t, &res);
+		err = residency_read_pagemap(t, no_scan, &res);
 	live_detach(t);
 	if (err < 0)
 		goto out;

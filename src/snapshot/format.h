@@ -188,7 +188,9 @@
 #define SNAP_RSSF_NARENAS	0x40
 #define SNAP_RSSF_THREAD_ARENAS	0x80
 #define SNAP_RSSF_NO_DYN	0x100
-#define SNAP_RSSF_KNOWN		0x1ff
+#define SNAP_RSSF_SCAN		0x200	/* pagemap read with PAGEMAP_SCAN */
+#define SNAP_RSSF_READ		0x400	/* pagemap read with read() */
+#define SNAP_RSSF_KNOWN		0x7ff
 #define SNAP_RMAPF_READ		0x1
 #define SNAP_RMAPF_WRITE	0x2
 #define SNAP_RMAPF_EXEC		0x4

@@ -635,6 +635,8 @@ static int decode_rss(struct cursor *c, struct snapshot *s, struct strbuf *why)
 	r->have_thread_arenas = flags & SNAP_RSSF_THREAD_ARENAS;
 	p->have_thread_arenas = r->have_thread_arenas;
 	p->no_dyn_threshold = flags & SNAP_RSSF_NO_DYN;
+	r->res.method = flags & SNAP_RSSF_SCAN ? RESIDENCY_SCAN :
+			flags & SNAP_RSSF_READ ? RESIDENCY_READ : RESIDENCY_NONE;
 	p->major = ver & 0xffff;
 	p->minor = ver >> 16;
 

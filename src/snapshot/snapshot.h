@@ -88,9 +88,10 @@ void snapshot_rss_free(struct snapshot_rss *r);
  * accounting's inputs, so that the memory outside malloc is still
  * accounted. The threads are stopped for their stack pointers and the
  * pagemap (no consistency loop: there is no heap to copy). WHY_MALLOC
- * says why malloc is not walked (kept in snapshot.rss->no_malloc).
+ * says why malloc is not walked (kept in snapshot.rss->no_malloc);
+ * NO_SCAN as snapshot_opts.pagemap_read.
  */
-MUST_CHECK int snapshot_take_residency(int pid, const char *why_malloc,
+MUST_CHECK int snapshot_take_residency(int pid, const char *why_malloc, bool no_scan,
 				       struct diag_sink *diag, struct strbuf *why,
 				       struct snapshot **ret_snap);
 
@@ -159,6 +160,8 @@ struct snapshot_opts {
 	 * smaps and the environment after it (live); the parameters only for
 	 * a core */
 	bool residency;
+	/* read pagemap with read(), never the PAGEMAP_SCAN ioctl (tests) */
+	bool pagemap_read;
 	/* live only: run FN(T, ARG) while the target is stopped, quiescent
 	 * and copied (after --verify's call), before the detach; its error
 	 * ends the snapshot. `heapgrab trim` calls malloc_trim there, so

@@ -390,7 +390,9 @@ static uint32_t rss_flags(const struct snapshot_rss *r)
 	       (p->have_thp ? SNAP_RSSF_THP : 0) | (p->have_curbrk ? SNAP_RSSF_CURBRK : 0) |
 	       (p->have_narenas_limit ? SNAP_RSSF_NARENAS : 0) |
 	       (r->have_thread_arenas ? SNAP_RSSF_THREAD_ARENAS : 0) |
-	       (p->no_dyn_threshold ? SNAP_RSSF_NO_DYN : 0);
+	       (p->no_dyn_threshold ? SNAP_RSSF_NO_DYN : 0) |
+	       (r->res.method == RESIDENCY_SCAN ? SNAP_RSSF_SCAN : 0) |
+	       (r->res.method == RESIDENCY_READ ? SNAP_RSSF_READ : 0);
 }
 
 /* RSS (1.3): see format.h. */

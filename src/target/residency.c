@@ -31,10 +31,18 @@
  * the accounting describes the process as it was, not as heapgrab left it
  * (a fork snapshot reads the child and leaves the target alone).
  *
- * Cost: the kernel walks the page tables of each range read; entries are
- * read in batches of PAGEMAP_BATCH (128 MiB of address space per read),
- * only for those mappings. smaps is read after the detach: it walks every
- * page table of the process again and would double the pause.
+ * Two ways to read it. Since Linux 6.7 the PAGEMAP_SCAN ioctl on the same
+ * file returns runs of pages with the same categories (present, swapped,
+ * zero page), as { start, end, categories } records: a resident heap is
+ * a handful of records instead of one entry per page, and the zero page
+ * is told apart by the kernel itself (PAGE_IS_PFNZERO), page frame
+ * numbers or not. Older kernels get read(), one entry per page.
+ *
+ * Cost: the kernel walks the page tables of each range; read() gets the
+ * entries in batches of PAGEMAP_BATCH (128 MiB of address space per
+ * read), the ioctl SCAN_REGIONS records at a time; only for the paged
+ * mappings. smaps is read after the detach: it walks every page table of
+ * the process again and would double the pause.
  */
 #include "config.h"
 #include "target/residency.h"
@@ -49,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +71,9 @@
  * runtime's reservation) is not read page by page: its smaps Rss counts. */
 #define PAGEMAP_MAX_PAGES (1ULL << 26)
 #define HUGE_ZERO_PAGES 512u
+/* ioctl's "no such command" inside the kernel (not a user errno; some
+ * paths leak it as 515) */
+#define ENOIOCTLCMD_ 515
 
 static double now_ms(void)
 {
@@ -177,6 +189,100 @@ static int errno_hg(int e)
 	return -e;
 }
 
+/* ---- PAGEMAP_SCAN (Linux 6.7, include/uapi/linux/fs.h) ---- */
+
+/* The uapi layout, under heapgrab's own names: Debian 12's headers (6.1)
+ * do not have it. */
+struct hg_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+struct hg_page_region {
+	uint64_t start, end, categories;
+};
+
+#define HG_PAGEMAP_SCAN		_IOWR('f', 16, struct hg_pm_scan_arg)
+#define HG_PAGE_IS_PRESENT	(1u << 3)
+#define HG_PAGE_IS_SWAPPED	(1u << 4)
+#define HG_PAGE_IS_PFNZERO	(1u << 5)
+/* Records per ioctl: 96 KiB of buffer. */
+#define SCAN_REGIONS		4096u
+
+/* Set bits [LO, HI). */
+static void set_bits(uint64_t *b, uint64_t lo, uint64_t hi)
+{
+	while (lo < hi && lo % 64)
+		b[lo / 64] |= 1ULL << (lo % 64), lo++;
+	for (; lo + 64 <= hi; lo += 64)
+		b[lo / 64] = ~0ULL;
+	while (lo < hi)
+		b[lo / 64] |= 1ULL << (lo % 64), lo++;
+}
+
+/*
+ * M's bits by PAGEMAP_SCAN. Returns 0, -ENOTTY when the kernel has no
+ * such ioctl (nothing done: read() then), or another error.
+ */
+static int scan_map(int fd, struct residency_map *m, struct hg_page_region *vec,
+		    struct residency *r)
+{
+	uint64_t pages = (m->end - m->start) / RESIDENCY_PAGE;
+	taddr_t cur = m->start;
+
+	m->bits = xcalloc((pages + 63) / 64 + 1, sizeof(*m->bits));
+	while (cur < m->end) {
+		struct hg_pm_scan_arg a = {
+			.size = sizeof(a),
+			.start = cur,
+			.end = m->end,
+			.vec = (uint64_t)(uintptr_t)vec,
+			.vec_len = SCAN_REGIONS,
+			.category_anyof_mask = HG_PAGE_IS_PRESENT | HG_PAGE_IS_SWAPPED,
+			.return_mask = HG_PAGE_IS_PRESENT | HG_PAGE_IS_SWAPPED | HG_PAGE_IS_PFNZERO,
+		};
+		int n = ioctl(fd, HG_PAGEMAP_SCAN, &a);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			FREE_AND_NULL(m->bits);
+			m->resident_pages = m->zero_pages = m->swapped_pages = 0;
+			return e == ENOTTY || e == EINVAL || e == ENOIOCTLCMD_ ? -ENOTTY :
+			       errno_hg(e);
+		}
+		for (int i = 0; i < n; i++) {
+			const struct hg_page_region *g = &vec[i];
+			uint64_t lo, hi;
+
+			if (g->start < cur || g->end > m->end || g->start >= g->end) {
+				FREE_AND_NULL(m->bits);
+				return -HG_E_UNREADABLE;	/* not what was asked */
+			}
+			lo = (g->start - m->start) / RESIDENCY_PAGE;
+			hi = (g->end - m->start) / RESIDENCY_PAGE;
+			if (g->categories & HG_PAGE_IS_SWAPPED)
+				m->swapped_pages += hi - lo;
+			if (!(g->categories & HG_PAGE_IS_PRESENT))
+				continue;
+			if (g->categories & HG_PAGE_IS_PFNZERO) {
+				m->zero_pages += hi - lo;
+				continue;
+			}
+			set_bits(m->bits, lo, hi);
+			m->resident_pages += hi - lo;
+		}
+		r->pagemap_pages += (a.walk_end > cur ? a.walk_end - cur : 0) / RESIDENCY_PAGE;
+		if (a.walk_end <= cur)
+			break;	/* no progress: the kernel stopped */
+		cur = a.walk_end;
+	}
+	m->flags |= RESMAP_PAGED;
+	return 0;
+}
+
 /* Read the pagemap entries of M into its bits. */
 static int read_map(int fd, struct residency_map *m, uint64_t *buf, struct residency *r)
 {
@@ -214,9 +320,15 @@ static int read_map(int fd, struct residency_map *m, uint64_t *buf, struct resid
 	return 0;
 }
 
-int residency_read_pagemap(struct target *t, struct residency *ret)
+const char *residency_method_name(enum residency_method m)
+{
+	return m == RESIDENCY_SCAN ? "scan" : m == RESIDENCY_READ ? "read" : NULL;
+}
+
+int residency_read_pagemap(struct target *t, bool no_scan, struct residency *ret)
 {
 	struct residency r = { .live = true };
+	struct hg_page_region *vec = NULL;
 	uint64_t *buf = NULL;
 	char path[64];
 	double t0 = now_ms();
@@ -247,12 +359,22 @@ int residency_read_pagemap(struct target *t, struct residency *ret)
 		goto done;
 	}
 	buf = xmalloc(PAGEMAP_BATCH * sizeof(*buf));
+	r.method = no_scan ? RESIDENCY_READ : RESIDENCY_SCAN;
+	if (!no_scan)
+		vec = xmalloc(SCAN_REGIONS * sizeof(*vec));
 	for (size_t i = 0; i < r.nr_maps; i++) {
 		struct residency_map *m = &r.maps[i];
 
 		if (!residency_paged(&t->regions[i]))
 			continue;
-		err = read_map(fd, m, buf, &r);
+		err = -ENOTTY;
+		if (r.method == RESIDENCY_SCAN) {
+			err = scan_map(fd, m, vec, &r);
+			if (err == -ENOTTY)
+				r.method = RESIDENCY_READ;	/* before Linux 6.7 */
+		}
+		if (err == -ENOTTY)
+			err = read_map(fd, m, buf, &r);
 		if (err == -HG_E_TARGET_GONE)
 			break;
 		if (err < 0) {
@@ -267,7 +389,13 @@ int residency_read_pagemap(struct target *t, struct residency *ret)
 	}
 	close(fd);
 	free(buf);
+	free(vec);
+	/* the kernel tells the zero page apart itself (PAGE_IS_PFNZERO) */
+	if (r.method == RESIDENCY_SCAN)
+		r.pfn_visible = true;
 done:
+	if (r.pagemap_err)
+		r.method = RESIDENCY_NONE;
 	r.pagemap_ms = now_ms() - t0;
 out:
 	if (err < 0) {

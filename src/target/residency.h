@@ -60,9 +60,17 @@ struct residency_map {
 	uint64_t swapped_pages;		/* swapped out */
 };
 
+/* How the pagemap was read. */
+enum residency_method {
+	RESIDENCY_NONE,			/* not read */
+	RESIDENCY_READ,			/* read(): one entry per page */
+	RESIDENCY_SCAN,			/* the PAGEMAP_SCAN ioctl (Linux 6.7+) */
+};
+
 struct residency {
 	bool live;			/* false: no residency (a core, a file without it) */
 	int pagemap_err;		/* 0, or why pagemap was not read (-errno, -HG_E_*) */
+	uint8_t method;			/* enum residency_method */
 	bool pfn_visible;		/* zero-page mappings could be told apart */
 	int smaps_err;			/* 0, or why smaps was not read */
 	bool has_rollup;
@@ -82,11 +90,14 @@ bool residency_paged(const struct target_region *r);
 
 /*
  * In the stop (T live, every thread stopped, before the copy): the maps
- * of T and the pagemap bits of the paged ones. Returns 0, or
- * -HG_E_TARGET_GONE; any other failure leaves RET->pagemap_err set and
- * the maps without bits. RET is initialised here.
+ * of T and the pagemap bits of the paged ones, with the PAGEMAP_SCAN
+ * ioctl where the kernel has it, else by read() (always, with NO_SCAN:
+ * tests of that path). Returns 0, or -HG_E_TARGET_GONE; any other failure
+ * leaves RET->pagemap_err set and the maps without bits. RET is
+ * initialised here.
  */
-MUST_CHECK int residency_read_pagemap(struct target *t, struct residency *ret);
+MUST_CHECK int residency_read_pagemap(struct target *t, bool no_scan, struct residency *ret);
+const char *residency_method_name(enum residency_method m);	/* "scan", "read", NULL */
 
 /*
  * After the detach: smaps (matched to the maps by start and end; a
