@@ -16,6 +16,9 @@
 #                 split ("pagemap X ms") is the pause residency adds
 #   rss N         `heapgrab rss PID` end to end, RUNS times
 #   rss-fork      `heapgrab rss --fork PID` once
+#   rss-read      `heapgrab rss PID` once with HEAPGRAB_PAGEMAP_READ=1: the
+#                 pagemap read entry by entry (kernels before 6.7) instead of
+#                 the PAGEMAP_SCAN ioctl
 #   gdb           `gdb -p PID -batch -ex 'call (int) malloc_info(0, stderr)'`
 #                 once: what a user runs today (the XML goes to the target's
 #                 stderr, bigheap-*.log)
@@ -125,6 +128,8 @@ for size in $SIZES; do
 	done
 	phase "rssfork-$tag" sh -c '"$0" rss --fork -v --format json "$1" > "$2" 2> "$3"' \
 		"$HEAPGRAB" "$BPID" "rssfork-$tag.json" "rssfork-$tag.err"
+	phase "rssread-$tag" sh -c 'HEAPGRAB_PAGEMAP_READ=1 "$0" rss -v --format json "$1" \
+		> "$2" 2> "$3"' "$HEAPGRAB" "$BPID" "rssread-$tag.json" "rssread-$tag.err"
 	if [ "$GDB" = 1 ]; then
 		phase "gdb-$tag" sh -c 'gdb -p "$0" -batch -ex "call (int) malloc_info(0, stderr)" \
 			> "$1" 2>&1' "$BPID" "gdb-$tag.out"
@@ -190,6 +195,9 @@ for size in sizes:
     rows.append(("rss end to end: wall, first/med/max", fm([x["wall"] for x in rs]) + " ms", ""))
     rows.append(("rss: pause seen by target, first/med/max", fm([x["gap"] for x in rs]) + " ms", ""))
     rows.append(("rss: heapgrab peak RSS (first)", "%.0f MiB" % (rs[0]["rss"] / (1 << 20)), ""))
+    rows.append(("  pagemap read() instead of PAGEMAP_SCAN (once)",
+                 "%.1f ms" % split("rssread-%s.err" % tag, "pagemap"),
+                 "%.1f ms/GiB" % (split("rssread-%s.err" % tag, "pagemap") / gib)))
     f = ph["rssfork-%s" % tag]
     rows.append(("rss --fork: wall, pause seen by target", "%.0f ms, %.1f ms" % (f["wall"], f["gap"]), ""))
     rows.append(("rss: accounted vs kernel Rss (first run)",
