@@ -29,41 +29,46 @@
 #include "util/errors.h"
 #include "util/strbuf.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-const char cmd_rss_usage[] =
-	"usage: heapgrab rss [--format text|json|html] [--color auto|always|never] [--top N]\n"
-	"                    [--fork[=auto]] [--debug-dir DIR] [--no-debug-info] [--retries N]\n"
-	"                    [-o FILE] [-v] PID\n";
-
-enum {
-	OPT_TOP = 256,
-	OPT_FORK,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_RETRIES,
-	OPT_HELP,
-};
-
-static const struct option rss_options[] = {
-	OUT_LONG_OPTIONS,
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "fork", optional_argument, NULL, OPT_FORK },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "output", required_argument, NULL, 'o' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
+static int cmd_rss(int argc, char **argv);
 
 #define FORMATS_RSS ((1u << FORMAT_TEXT) | (1u << FORMAT_JSON) | (1u << FORMAT_HTML))
+
+/* The command line (rss_options stores into it). */
+static struct {
+	struct snapshot_opts sopts;
+	struct out_opts oo;
+	struct rss_out_opts ro;
+	const char *output;
+} cl = { .sopts = { .residency = true } };
+
+static const struct cmd_option rss_options[] = {
+	OPT_FORMAT(&cl.oo.format, FORMATS_RSS),
+	OPT_COLOR(&cl.oo.color),
+	OPT_TOP(&cl.ro.top),
+	OPT_FORK(&cl.sopts.mode),
+	OPT_DEBUG_DIR(&cl.sopts.debug_dir),
+	OPT_NO_DEBUG_INFO(&cl.sopts.no_debug_info),
+	OPT_RETRIES(&cl.sopts.max_rounds),
+	OPT_STRING_F('o', "output", &cl.output, "FILE", OPTF_LONG_ALIAS, "@file"),
+	OPT_VERBOSE(),
+	OPT_END(),
+};
+
+const struct command command_rss = {
+	.name = "rss",
+	.fn = cmd_rss,
+	.summary = "where the resident memory is, and what a trim would give back",
+	.options = rss_options,
+	.operands = "PID",
+	.complete_operands = "pid",
+};
+
 
 /* Errors that mean "not a glibc heap heapgrab can walk": the rest of the
  * accounting is still possible. */
@@ -161,69 +166,32 @@ static void rss_html(struct strbuf *out, const struct snapshot *s, const struct 
 	strbuf_release(&sub);
 }
 
-int cmd_rss(int argc, char **argv)
+static int cmd_rss(int argc, char **argv)
 {
-	struct snapshot_opts sopts = { .residency = true };
+	struct snapshot_opts sopts;
 	struct snapshot_live_stats stats = { 0 };
-	struct rss_out_opts ro = { 0 };
+	struct rss_out_opts ro;
 	struct out_opts oo;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct rss_report report;
 	struct diag_sink diag;
-	const char *output = NULL;
-	unsigned long pid, v;
-	int c, status;
+	const char *output;
+	unsigned long pid;
+	int status;
 
-	out_opts_init(&oo);
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:o:v", rss_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-		case OPT_COLOR:
-		case OPT_VALUE:
-			if ((status = out_opt(&oo, c, optarg, FORMATS_RSS)))
-				return status;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
-				return usage_error("--top needs a positive number, not '%s'", optarg);
-			ro.top = (unsigned)v;
-			break;
-		case OPT_FORK:
-			c = parse_fork_mode(optarg);
-			if (c < 0)
-				return usage_error("--fork takes no value or 'auto', not '%s'", optarg);
-			sopts.mode = (enum snapshot_mode)c;
-			break;
-		case OPT_DEBUG_DIR:
-			sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			sopts.no_debug_info = true;
-			break;
-		case OPT_RETRIES:
-			if (parse_number(optarg, 1000000, &v) < 0 || !v)
-				return usage_error("--retries needs a positive number, not '%s'", optarg);
-			sopts.max_rounds = (unsigned)v;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_HELP:
-			fputs(cmd_rss_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for rss", argv[optind - 1]);
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "rss needs a PID" : "rss takes one PID");
-	if (parse_number(argv[optind], INT_MAX, &pid) < 0 || !pid)
-		return usage_error("'%s' is not a process id", argv[optind]);
+	out_opts_init(&cl.oo);
+	status = parse_options(&command_rss, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	sopts = cl.sopts;
+	oo = cl.oo;
+	ro = cl.ro;
+	output = cl.output;
+	if (argc != 1)
+		return usage_error(argc == 0 ? "rss needs a PID" : "rss takes one PID");
+	if (parse_number(argv[0], INT_MAX, &pid) < 0 || !pid)
+		return usage_error("'%s' is not a process id", argv[0]);
 	if ((status = out_opts_check(&oo)))
 		return status;
 
