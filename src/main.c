@@ -27,6 +27,7 @@ static const struct command *const commands[] = {
 	&command_top,
 	&command_serve,
 	&command_trim,
+	&command_rss,
 };
 
 /* "Common options" of --help: the shared rows (cmd/cmd.h), with their

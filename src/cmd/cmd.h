@@ -72,6 +72,7 @@ extern const struct command command_top;
 extern const struct command command_trim;
 extern const struct command command_watch;
 extern const struct command command_why;
+extern const struct command command_rss;
 
 /*
  * Snapshot sources shared by attach, core, diff and watch. Each prints its
@@ -88,6 +89,17 @@ int load_snapshot(const char *path, struct snapshot **ret_snap,
 		  struct snapshot_file_info *ret_info);
 /* Write S to PATH (mode 0600): 0 or an exit status after a message. */
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path);
+/*
+ * The RSS accounting's snapshot (cmd/rss.c): attach_snapshot() with
+ * sopts->residency, or, for a process whose malloc cannot be walked, the
+ * residency alone (a warning says so). rss_warn_missing() warns about
+ * every residency source that could not be read.
+ */
+int rss_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
+		 struct diag_sink *diag, struct snapshot **ret_snap,
+		 struct snapshot_live_stats *stats);
+struct rss_report;
+void rss_warn_missing(const struct rss_report *r, int pid, struct diag_sink *diag);
 
 /*
  * leaks, why and top (cmd/source.c): options they share, and a snapshot
@@ -188,6 +200,9 @@ struct out_opts {
 	int color;		/* enum color_mode */
 	int value;		/* enum folded_value (output/folded.h) */
 	bool value_set;		/* --value was given */
+	/* --format html: the resident memory section (analysis/rss.h), or
+	 * NULL (attach --rss, show of a snapshot with residency) */
+	const struct rss_report *rss;
 };
 
 /*
@@ -234,6 +249,8 @@ int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot
 #define OPT_RETRIES(v)	OPT_UINT("retries", v, "N", 1, 1000000, "a positive number")
 #define OPT_FORK(v) \
 	OPT_CALLBACK_F(0, "fork", v, "auto", opt_fork_cb, 0, OPTF_OPTARG)
+/* attach, core, watch, diff: the RSS accounting too (struct snapshot_opts *) */
+#define OPT_RSS(sopts)	OPT_BOOL(0, "rss", &(sopts)->residency)
 /* attach and core: -o FILE [--quiet] [--contents]; after parsing,
  * snapshot_file_opts_check() (cmd/common.c): 0, or EXIT_USAGE when
  * --quiet or --contents came without -o. */

@@ -16,7 +16,9 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "output/census-out.h"
+#include "output/rss-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
 #include "util/clock.h"
@@ -107,6 +109,8 @@ static int cmd_show(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct census census;
+	struct rss_report report;
+	bool have_rss = false;
 	int status;
 
 	out_opts_init(&cl.oo);
@@ -128,8 +132,16 @@ static int cmd_show(int argc, char **argv)
 	copts.warnings = info.warnings;
 	copts.addresses = hg_verbose > 0;
 	copts.color = out_color(&oo);
+	/* a snapshot saved with its residency (attach --rss -o, rss -o) shows
+	 * it as attach did */
+	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
+		have_rss = true;
+		oo.rss = &report;
+	}
 	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
+		if (have_rss)
+			rss_out_json_append(&out, &report);
 	} else if (oo.format != FORMAT_TEXT) {
 		status = emit_census(&out, snap, &census, &oo, info.taken);
 		if (status)
@@ -142,6 +154,13 @@ static int cmd_show(int argc, char **argv)
 		if (localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 		census_out_text(&out, snap, &census, &copts);
+		if (have_rss) {
+			struct rss_out_opts ro = { .top = copts.top, .addresses = hg_verbose > 0,
+						   .color = copts.color };
+
+			strbuf_addstr(&out, "\nresident memory: ");
+			rss_out_text(&out, snap, &report, &ro);
+		}
 		strbuf_addf(&out, "\nsnapshot taken %s by heapgrab %s (file format %u.%u)",
 			    when, info.version[0] ? info.version : "?", info.major, info.minor);
 		if (info.warnings)
@@ -155,6 +174,8 @@ static int cmd_show(int argc, char **argv)
 out:
 	strbuf_release(&out);
 	census_release(&census);
+	if (have_rss)
+		rss_release(&report);
 	snapshot_free(snap);
 	return status;
 }

@@ -44,6 +44,7 @@
 #include "analysis/census.h"
 #include "analysis/diff.h"
 #include "analysis/profile.h"
+#include "analysis/rss.h"
 #include "output/census-out.h"
 #include "output/diff-out.h"
 #include "output/html.h"
@@ -179,6 +180,7 @@ static const struct cmd_option watch_options[] = {
 	OPT_BREAK(),
 	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
 	OPT_FORK(&cl.sopts.mode),
+	OPT_RSS(&cl.sopts),
 	OPT_VERBOSE(),
 	OPT_END(),
 };
@@ -443,6 +445,41 @@ static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d, b
 	strbuf_addch(sb, '\n');
 }
 
+/*
+ * --rss: "; RSS 1.0 GiB (+2.0 MiB), free 900.1 MiB, a trim returns
+ * 890.0 MiB" after an interval's line (its newline taken off), from S's
+ * residency. *LAST holds the previous RSS (0: none yet).
+ */
+static void rss_part(struct strbuf *sb, struct snapshot *s, uint64_t *last)
+{
+	struct rss_report r;
+
+	if (!s->rss || rss_build(s, NULL, &r) < 0)
+		return;
+	if (sb->len && sb->buf[sb->len - 1] == '\n')
+		sb->buf[--sb->len] = '\0';
+	strbuf_addstr(sb, "; RSS ");
+	if (r.has_kernel_rss) {
+		fmt_bytes(sb, r.kernel_rss);
+		if (*last) {
+			strbuf_addstr(sb, " (");
+			fmt_signed_bytes(sb, (int64_t)(r.kernel_rss - *last));
+			strbuf_addch(sb, ')');
+		}
+		*last = r.kernel_rss;
+	} else {
+		strbuf_addch(sb, '?');
+	}
+	if (r.live && r.pagemap && !r.unsplit) {
+		strbuf_addstr(sb, ", free ");
+		fmt_bytes(sb, r.free_resident);
+		strbuf_addstr(sb, ", a trim returns ");
+		fmt_bytes(sb, r.releasable);
+	}
+	strbuf_addch(sb, '\n');
+	rss_release(&r);
+}
+
 /* Sleep until DEADLINE (monotonic seconds) or a stop request; counts down
  * on stderr when it is a terminal. */
 static void wait_until(double deadline, unsigned next_idx, bool tty)
@@ -498,6 +535,7 @@ static int cmd_watch(int argc, char **argv)
 	bool tty = isatty(STDERR_FILENO), html, color;
 	struct out_opts oo;
 	double start, last;
+	uint64_t last_rss = 0;
 	int status = 0;
 	char *end;
 
@@ -563,6 +601,7 @@ static int cmd_watch(int argc, char **argv)
 		strbuf_addstr(&out, " in ");
 		fmt_thousands(&out, n);
 		strbuf_addstr(&out, " chunks\n");
+		rss_part(&out, prev, &last_rss);
 	}
 	if ((status = write_lines(&out, html)))
 		goto out;
@@ -591,6 +630,7 @@ static int cmd_watch(int argc, char **argv)
 		history_add(&w, idx, d.live.count, d.live.bytes);
 		last_idx = idx;
 		growth_line(&out, idx, &d, color);
+		rss_part(&out, cur, &last_rss);
 		diff_release(&d);
 		snapshot_free(prev);
 		prev = cur;

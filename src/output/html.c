@@ -15,7 +15,8 @@
  *    "samples": [[[FRAME-ID, ...root first], count, bytes, old_count, old_bytes]],
  *    "series_title": STRING | null,
  *    "series": [{"label", "points": [[t_ms, count, bytes], ...]}],
- *    "live": {"label", "points"} | null}
+ *    "live": {"label", "points"} | null,
+ *    "rss": the "rss" object of doc/json-output.md | null}
  *
  * Rows come in the JSON output's orders (by_type: profile_by_type();
  * by_size: census or diff order), which the page shows first. The
@@ -29,6 +30,7 @@
 #include "config.h"
 #include "output/html.h"
 #include "output/json-writer.h"
+#include "output/rss-out.h"
 #include "analysis/census.h"
 #include "analysis/diff.h"
 #include "analysis/profile.h"
@@ -231,6 +233,11 @@ static void data_json(struct strbuf *sb, const struct html_report *r)
 	jw_key(&jw, "live");
 	if (r->live)
 		series_json(&jw, r->live);
+	else
+		jw_string(&jw, NULL);
+	jw_key(&jw, "rss");
+	if (r->rss)
+		rss_out_json(&jw, r->rss);
 	else
 		jw_string(&jw, NULL);
 	jw_object_end(&jw);

@@ -28,6 +28,7 @@
 #include "snapshot/file.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
+#include "target/residency.h"
 #include "target/target.h"
 #include "util/errors.h"
 #include "util/le.h"
@@ -570,9 +571,171 @@ static int decode_types(struct cursor *c, struct snapshot *s, struct strbuf *why
 	return 0;
 }
 
+/*
+ * RSS (1.3): the residency and malloc's parameters (format.h). Counts are
+ * bounded by the bytes left, maps must be sorted, not overlapping and
+ * small enough that their bits are there, every range must name an arena
+ * of ARENAS (or none, for an mmapped chunk), and each map's resident page
+ * count is recomputed from its bits rather than trusted.
+ */
+static int decode_rss(struct cursor *c, struct snapshot *s, struct strbuf *why)
+{
+	struct snapshot_rss *r = xcalloc(1, sizeof(*r));
+	struct glibc_params *p = &r->params;
+	uint32_t flags, ver, n, rec;
+	uint32_t *plen = NULL;
+
+	s->rss = r;		/* freed with the snapshot on any error */
+	flags = take_u32(c);
+	r->res.pagemap_err = (int)take_u32(c);
+	r->res.smaps_err = (int)take_u32(c);
+	r->online_cpus = take_u32(c);
+	r->affinity_cpus = take_u32(c);
+	ver = take_u32(c);
+	r->res.rollup_rss = take_u64(c);
+	r->res.rollup_swap = take_u64(c);
+	r->res.changed_rss = take_u64(c);
+	p->curbrk = take_u64(c);
+	p->narenas_limit = take_u64(c);
+	p->trim_threshold = take_u64(c);
+	p->top_pad = take_u64(c);
+	p->mmap_threshold = take_u64(c);
+	p->arena_test = take_u64(c);
+	p->arena_max = take_u64(c);
+	p->n_mmaps_max = (int64_t)take_u64(c);
+	p->thp_pagesize = take_u64(c);
+	(void)take_u64(c);
+	take_str(c, &r->tunables);
+	take_str(c, &r->malloc_env);
+	take_str(c, &r->no_malloc);
+	if (c->bad || (flags & ~(uint32_t)SNAP_RSSF_KNOWN))
+		return bad(why, "rss section: malformed head");
+	r->res.live = flags & SNAP_RSSF_LIVE;
+	r->res.pfn_visible = flags & SNAP_RSSF_PFN;
+	r->res.has_rollup = flags & SNAP_RSSF_ROLLUP;
+	p->have_thresholds = flags & SNAP_RSSF_THRESHOLDS;
+	p->have_thp = flags & SNAP_RSSF_THP;
+	p->have_curbrk = flags & SNAP_RSSF_CURBRK;
+	p->have_narenas_limit = flags & SNAP_RSSF_NARENAS;
+	r->have_thread_arenas = flags & SNAP_RSSF_THREAD_ARENAS;
+	p->have_thread_arenas = r->have_thread_arenas;
+	p->no_dyn_threshold = flags & SNAP_RSSF_NO_DYN;
+	r->res.method = flags & SNAP_RSSF_SCAN ? RESIDENCY_SCAN :
+			flags & SNAP_RSSF_READ ? RESIDENCY_READ : RESIDENCY_NONE;
+	p->major = ver & 0xffff;
+	p->minor = ver >> 16;
+
+	n = take_u32(c);
+	rec = take_u32(c);
+	if (c->bad || rec < SNAP_RSS_THREAD_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "rss section: malformed threads");
+	r->threads = xcalloc(n + 1, sizeof(*r->threads));
+	r->nr_threads = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor t = { .p = take(c, rec), .left = rec };
+
+		r->threads[i].tid = (int)take_u32(&t);
+		(void)take_u32(&t);
+		r->threads[i].sp = take_u64(&t);
+		r->threads[i].arena = take_u64(&t);
+	}
+
+	n = take_u32(c);
+	rec = take_u32(c);
+	if (c->bad || rec < SNAP_RSS_RANGE_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "rss section: malformed ranges");
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor t = { .p = take(c, rec), .left = rec };
+		taddr_t start = take_u64(&t), end = take_u64(&t);
+		uint32_t arena = take_u32(&t), kind = take_u32(&t);
+
+		if (start >= end || kind > HEAP_RANGE_MMAPPED ||
+		    (arena != CHUNK_NO_ARENA && arena >= s->walk.nr_arenas) ||
+		    (i && start < s->walk.ranges[i - 1].end))
+			return bad(why, "rss section: range %u is malformed", i);
+		heap_walk_add_range(&s->walk, start, end, arena, (enum heap_range_kind)kind);
+	}
+
+	n = take_u32(c);
+	rec = take_u32(c);
+	if (c->bad || rec < SNAP_RSS_MAP_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "rss section: malformed maps");
+	plen = xcalloc(n + 1, sizeof(*plen));
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor t = { .p = take(c, rec), .left = rec };
+		struct residency_map *m = residency_add_map(&r->res);
+		uint32_t f;
+
+		m->start = take_u64(&t);
+		m->end = take_u64(&t);
+		f = take_u32(&t);
+		plen[i] = take_u32(&t);
+		m->rss = take_u64(&t);
+		m->swap = take_u64(&t);
+		m->anon = take_u64(&t);
+		m->resident_pages = take_u64(&t);
+		m->zero_pages = take_u64(&t);
+		m->swapped_pages = take_u64(&t);
+		m->prot = (f & SNAP_RMAPF_READ ? TARGET_PROT_READ : 0) |
+			  (f & SNAP_RMAPF_WRITE ? TARGET_PROT_WRITE : 0) |
+			  (f & SNAP_RMAPF_EXEC ? TARGET_PROT_EXEC : 0);
+		m->shared = f & SNAP_RMAPF_SHARED;
+		m->deleted = f & SNAP_RMAPF_DELETED;
+		m->flags = (f & SNAP_RMAPF_PAGED ? RESMAP_PAGED : 0) |
+			   (f & SNAP_RMAPF_SMAPS ? RESMAP_SMAPS : 0) |
+			   (f & SNAP_RMAPF_STOPPED ? RESMAP_STOPPED : 0);
+		if (f & ~(uint32_t)SNAP_RMAPF_KNOWN || m->start >= m->end ||
+		    (m->start | m->end) % RESIDENCY_PAGE ||
+		    (i && m->start < r->res.maps[i - 1].end) ||
+		    ((m->flags & RESMAP_PAGED) &&
+		     (m->end - m->start) / RESIDENCY_PAGE > SNAP_RSS_MAX_PAGES)) {
+			free(plen);
+			return bad(why, "rss section: map %u is malformed", i);
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const unsigned char *q;
+
+		if (plen[i] == SNAP_STR_NULL)
+			continue;
+		q = take(c, plen[i]);
+		if (!q || memchr(q, '\0', plen[i])) {
+			free(plen);
+			return bad(why, "rss section: map %u: bad path", i);
+		}
+		r->res.maps[i].name = xstrndup((const char *)q, plen[i]);
+	}
+	free(plen);
+	for (uint32_t i = 0; i < n; i++) {
+		struct residency_map *m = &r->res.maps[i];
+		uint64_t pages = (m->end - m->start) / RESIDENCY_PAGE, words = (pages + 63) / 64;
+		uint64_t set = 0;
+
+		if (!(m->flags & RESMAP_PAGED))
+			continue;
+		if (words > c->left / 8)
+			return bad(why, "rss section: map %u: bits missing", i);
+		m->bits = xcalloc(words + 1, sizeof(*m->bits));
+		for (uint64_t k = 0; k < words; k++) {
+			m->bits[k] = take_u64(c);
+			if (k == words - 1 && pages % 64)
+				m->bits[k] &= (1ULL << (pages % 64)) - 1;
+			set += (uint64_t)__builtin_popcountll(m->bits[k]);
+		}
+		if (set != m->resident_pages)
+			return bad(why, "rss section: map %u: %llu pages resident, bits say %llu",
+				   i, (unsigned long long)m->resident_pages,
+				   (unsigned long long)set);
+	}
+	if (c->left)
+		return bad(why, "rss section: %zu trailing bytes", c->left);
+	return 0;
+}
+
 static const uint32_t required[] = {
 	SNAP_SEC_META, SNAP_SEC_ARENAS, SNAP_SEC_TOTALS, SNAP_SEC_CHUNKS,
 	SNAP_SEC_REGIONS, SNAP_SEC_THREADS, SNAP_SEC_MEMORY, SNAP_SEC_TYPES,
+	SNAP_SEC_RSS,
 };
 #define NR_REQUIRED 4
 #define NR_IMAGE 3
@@ -705,6 +868,9 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 			break;
 		case SNAP_SEC_TYPES:
 			err = decode_types(&c, s, why);
+			break;
+		case SNAP_SEC_RSS:
+			err = decode_rss(&c, s, why);
 			break;
 		}
 		free(owned);
