@@ -12,10 +12,19 @@
 #   real_stop                      closes the fifo (the driver's read
 #                                  ends, so it exits) and waits for it;
 #                                  returns its exit status.
+#   real_gate WHAT                 skips the test unless HG_REAL_TESTS=1
+#                                  (the CI sets it in one build flavour
+#                                  only: each real interpreter costs
+#                                  5-10 s, more under ASan).
 #
 # The drivers (real-lua.lua, real-python.py) print their own counts before
 # "ready" and then block reading standard input: between the two, their
 # heap does not change.
+
+real_gate() {
+	[ "${HG_REAL_TESTS:-}" = 1 ] ||
+		skip_ "set HG_REAL_TESTS=1 to run it ($1; 5-10 s)"
+}
 
 real_start() {
 	real_out_=$1

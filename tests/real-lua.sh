@@ -15,12 +15,14 @@
 #    closures stay untyped (a decline, not a guess);
 #  - at least 90% of live bytes typed;
 #  - no chunk typed as an array of the object header (struct GCObject[]).
-# Skips unless lua5.4 and its debug info (liblua5.4-0-dbg: the interpreter
-# links liblua statically, the debug file is the executable's) are installed.
+# Runs with HG_REAL_TESTS=1 (the CI's gcc stage). Skips unless lua5.4 and
+# its debug info (liblua5.4-0-dbg: the interpreter links liblua
+# statically, the debug file is the executable's) are installed.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
 # shellcheck source=real-interp-lib.sh
 . "$srcdir/real-interp-lib.sh"
+real_gate "Debian lua5.4 and liblua5.4-0-dbg"
 require_ptrace_
 LUA=${LUA:-/usr/bin/lua5.4}
 [ -x "$LUA" ] || skip_ "lua5.4 is not installed (Debian package lua5.4)"

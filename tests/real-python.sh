@@ -12,11 +12,13 @@
 #    float and dict (the referents walk), equal Python's counts within 2%;
 #  - at least 90% of live bytes typed;
 #  - no chunk typed as the object header or an array of it.
-# Skips unless python3.11d (Debian package python3.11-dbg) is installed.
+# Runs with HG_REAL_TESTS=1 (the CI's gcc stage). Skips unless
+# python3.11d (Debian package python3.11-dbg) is installed.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
 # shellcheck source=real-interp-lib.sh
 . "$srcdir/real-interp-lib.sh"
+real_gate "Debian python3.11-dbg"
 require_ptrace_
 PY=${PYTHON_DBG:-/usr/bin/python3.11d}
 [ -x "$PY" ] || skip_ "python3.11d is not installed (Debian package python3.11-dbg)"
