@@ -12,7 +12,8 @@
  * The family of H (family_of): the structs embedding H at offset 0
  * (the embed index, debuginfo/types.c) and the structs whose first
  * members are H's members, same types at the same offsets (a common
- * initial sequence of at least two members, one of them a pointer).
+ * initial sequence of at least two members, one of them a pointer and
+ * one a tag byte or enum: 1 or 2 bytes, or an enum).
  * Structs are found by their first member (an index built on first use).
  *
  * Header at the start (typer_header_start): when a struct of the family
@@ -25,11 +26,13 @@
  * exactly (rank 3 or more, not inferred, not an array) as H or a struct
  * of its family; of H's integer members (1, 2, 4 or 8 bytes, not floating
  * point) the tag is the one whose values name one struct each in most
- * samples; a value seen with two structs names neither, and a member
- * whose ambiguous samples are more than an eighth of the others is no tag
- * (GC bits). A waiting chunk takes the struct its tag value names, if it
- * fits. The tag is kept: later pointers to H are typed at once (a list of
- * objects linked through the header resolves in one pass).
+ * samples; a value seen with two structs names neither, a member whose
+ * ambiguous samples are more than an eighth of the others is no tag (GC
+ * bits), and neither is one with more than 4 values and more values than
+ * half the samples (an id or a count: a tag's values are shared). A
+ * waiting chunk takes the struct its tag value names, if it fits. The
+ * tag is kept: later pointers to H are typed at once (a list of objects
+ * linked through the header resolves in one pass).
  *
  * Declines: no tag member, no sample for the value, two structs for one
  * value, a struct the chunk cannot hold: the chunk stays untyped; never
@@ -201,7 +204,7 @@ static struct family *family_of(struct typer *ty, uint32_t head)
 	const struct ty_list *l;
 	struct family *f;
 	uint32_t idx;
-	bool ptr = false;
+	bool ptr = false, narrow = false;
 
 	if (!fs)
 		fs = ty->families = xcalloc(1, sizeof(*fs));
@@ -216,11 +219,23 @@ static struct family *family_of(struct typer *ty, uint32_t head)
 		if (ty_get(&ty->tt, l->types[k])->kind == TY_STRUCT)
 			family_add(f, l->types[k]);	/* a union holding H does not begin with it */
 	f->nr_embed = f->nr;
-	for (uint32_t k = 0; k < h->nr_members; k++)
-		if (h->members[k].type != TY_NONE &&
-		    ty_get(&ty->tt, h->members[k].type)->kind == TY_PTR)
+	for (uint32_t k = 0; k < h->nr_members; k++) {
+		const struct ty *mt;
+
+		if (h->members[k].type == TY_NONE)
+			continue;
+		mt = ty_get(&ty->tt, h->members[k].type);
+		if (mt->kind == TY_PTR)
 			ptr = true;
-	if (h->kind == TY_STRUCT && h->nr_members >= 2 && ptr) {
+		else if (mt->kind == TY_BASE && (h->members[k].size <= 2 ||
+						!strncmp(mt->name, "enum ", 5)))
+			narrow = true;
+	}
+	/* a header repeated by a macro carries a tag byte or enum (Lua's
+	 * CommonHeader: next, tt, marked); structs that merely begin with a
+	 * long and a pointer (a list node, and a struct holding the list's
+	 * head as its second member) are no family */
+	if (h->kind == TY_STRUCT && h->nr_members >= 2 && ptr && narrow) {
 		uint32_t b;
 
 		if (!fs->indexed)
@@ -418,7 +433,9 @@ static void learn_tag(struct typer *ty, uint32_t head, struct family *f)
 			}
 			count[k]++;
 		}
-		if (overflow)
+		/* a tag takes few values, each shared by many objects: a
+		 * member with a value per sample (an id, a count) is none */
+		if (overflow || (cur.nr > 4 && cur.nr * 2 > ns))
 			continue;
 		for (size_t k = 0; k < cur.nr; k++) {
 			if (cur.types[k] == TY_NONE)

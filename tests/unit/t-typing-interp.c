@@ -17,7 +17,9 @@
  *     of the family in a bigger chunk; a chunk of exactly the header's
  *     malloc size is the header. Declines: a tag value no sample has, a
  *     value two structs have, a struct too big for the chunk; never an
- *     array of headers;
+ *     array of headers; look-alikes: a struct beginning with a list
+ *     node's members (no tag byte: no family), a "tag" member with a
+ *     value per object (no tag);
  *   tagged values (tagged.c), an array of { union { ptr; long; double };
  *     tag byte }: a value whose tag a typed sample taught is followed
  *     (and the header rule types its pointee). Declines: an integer that
@@ -128,6 +130,7 @@ static uint32_t T_char, T_long, T_node, T_nodep, T_vec, T_val;
 static uint32_t T_uchar, T_double, T_gch, T_gchp, T_tab, T_str, T_thr, T_ud1, T_ud2;
 static uint32_t T_value, T_tv;
 static uint32_t T_obj, T_tobj, T_objp, T_tobjp, T_charp;
+static uint32_t T_item, T_holder, T_hd, T_big;
 
 /* A struct repeating struct gch's members (next, tt, marked), then
  * SIZE - 16 bytes of longs (pointers to struct node at PTR_OFF, if
@@ -233,6 +236,34 @@ static void make_types(void)
 	ty_add_member(&tt, T_tobj, 16, 8, T_charp, "tp_name");
 	ty_add_member(&tt, T_tobj, 24, 8, T_long, "tp_basicsize");
 	ty_add_member(&tt, T_tobj, 32, 8, T_long, "tp_itemsize");
+
+	/* struct item { long v; struct item *next; } and struct holder {
+	 * long id; struct item *items; long n; }: holder begins with item's
+	 * members, but item has no tag byte: no family */
+	T_item = type("struct item", TY_STRUCT, 16);
+	ty_add_nonptr(&tt, T_item, 0, 8);
+	ty_add_slot(&tt, T_item, 8, 1, 8, T_item, ".next", 0);
+	ty_add_member(&tt, T_item, 0, 8, T_long, "v");
+	ty_add_member(&tt, T_item, 8, 8, ty_pointer_to(&tt, T_item), "next");
+	T_holder = type("struct holder", TY_STRUCT, 24);
+	ty_add_nonptr(&tt, T_holder, 0, 8);
+	ty_add_slot(&tt, T_holder, 8, 1, 8, T_item, ".items", 0);
+	ty_add_nonptr(&tt, T_holder, 16, 8);
+	ty_add_member(&tt, T_holder, 0, 8, T_long, "id");
+	ty_add_member(&tt, T_holder, 8, 8, ty_pointer_to(&tt, T_item), "items");
+	ty_add_member(&tt, T_holder, 16, 8, T_long, "n");
+	/* struct hd { struct hd *next; unsigned short serial; } and struct
+	 * big repeating it: a family, but serial takes a value per object */
+	T_hd = type("struct hd", TY_STRUCT, 16);
+	ty_add_slot(&tt, T_hd, 0, 1, 8, T_hd, ".next", 0);
+	ty_add_member(&tt, T_hd, 0, 8, ty_pointer_to(&tt, T_hd), "next");
+	ty_add_member(&tt, T_hd, 8, 2, type("unsigned short", TY_BASE, 2), "serial");
+	T_big = type("struct big", TY_STRUCT, 40);
+	ty_add_slot(&tt, T_big, 0, 1, 8, T_hd, ".next", 0);
+	ty_add_member(&tt, T_big, 0, 8, ty_pointer_to(&tt, T_hd), "next");
+	ty_add_member(&tt, T_big, 8, 2, type("unsigned short", TY_BASE, 2), "serial");
+	ty_add_nonptr(&tt, T_big, 8, 32);
+	ty_add_member(&tt, T_big, 16, 8, T_long, "x");
 }
 
 /* ---- roots ---- */
@@ -325,6 +356,44 @@ static void check_headers(void)
 	is_str(name_of(h_ud), "untyped", "declines: a tag value two structs have");
 	is_str(name_of(h_small), "untyped", "declines: the tag's struct does not fit the chunk");
 	is_str(name_of(h_plain), "struct gch", "a chunk of malloc(sizeof(header)): the header");
+}
+
+#define NR_ITEMS 8
+#define NR_BIGS 6
+
+static struct chunk_ref holder, items[NR_ITEMS], bigs[NR_BIGS], h_big;
+
+/* look-alikes of a header family (headers.c): a list node and a struct
+ * holding the list as its second member; a "tag" with a value per
+ * object */
+static void build_lookalikes(void)
+{
+	holder = chunk(32);
+	put64(holder.mem, 3);		/* id 3, as items[3]'s v */
+	for (int k = 0; k < NR_ITEMS; k++) {
+		items[k] = chunk(32);
+		put64(items[k].mem, (uint64_t)k);
+		if (k)
+			put64(items[k - 1].mem + 8, items[k].mem);
+	}
+	put64(holder.mem + 8, items[0].mem);
+	root(0, "g_holder", T_holder, holder.mem);
+	for (int k = 0; k < NR_BIGS; k++) {
+		bigs[k] = chunk(48);
+		put64(bigs[k].mem + 8, (uint64_t)k + 1);
+		root(0, "g_big", T_big, bigs[k].mem);
+	}
+	h_big = chunk(48);
+	put64(h_big.mem + 8, 3);
+	root(1, "g_h_big", T_hd, h_big.mem);
+}
+
+static void check_lookalikes(void)
+{
+	is_str(name_of(items[3]), "struct item",
+	       "declines: a struct beginning with a list node's members is no family");
+	is_str(name_of(items[NR_ITEMS - 1]), "struct item", "... the whole list is its nodes");
+	is_str(name_of(h_big), "untyped", "declines: a member with a value per sample is no tag");
 }
 
 static struct chunk_ref stack, t_tab, t_int, t_str, t_sample;
@@ -488,13 +557,14 @@ int main(void)
 	struct target *t = memimage_new();
 	int err;
 
-	plan(29);
+	plan(32);
 	heap_walk_init(&walk);
 	make_types();
 	build_engine();
 	build_headers();
 	build_tagged();
 	build_objmodel();
+	build_lookalikes();
 
 	memimage_add(t, HEAP, heap, sizeof(heap), true);
 	memimage_add(t, DATA, data, sizeof(data), true);
@@ -507,6 +577,7 @@ int main(void)
 	check_headers();
 	check_tagged();
 	check_objmodel();
+	check_lookalikes();
 	check_no_header_rows();
 
 	typing_result_free(res);
