@@ -63,6 +63,7 @@
 #include "debuginfo/modset.h"
 #include "target/target.h"
 #include "util/hashmap.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #include <dwarf.h>
@@ -251,7 +252,12 @@ static bool read_any(struct typer *ty, taddr_t addr, void *buf, size_t len)
 
 static bool rd(struct typer *ty, taddr_t addr, uint64_t *v)
 {
-	return read_any(ty, addr, v, 8);
+	uint8_t b[8];
+
+	if (!read_any(ty, addr, b, 8))
+		return false;
+	*v = get_le64(b);
+	return true;
 }
 
 /* A printable name of 1..127 bytes at ADDR, or NULL. */

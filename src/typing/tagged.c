@@ -64,6 +64,7 @@
 #include "config.h"
 #include "typing/typing-internal.h"
 #include "util/hashmap.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -230,6 +231,12 @@ static void walk(struct typer *ty, uint32_t c, uint64_t base, int depth, struct 
 	}
 }
 
+/* A tag of WIDTH bytes (1, 2 or 4) at P. */
+static uint32_t tag_at(const uint8_t *p, unsigned width)
+{
+	return width == 1 ? p[0] : width == 2 ? get_le16(p) : get_le32(p);
+}
+
 static uint32_t cand_id(struct tagged *t, uint32_t u, int32_t rel, uint8_t width)
 {
 	uint64_t key = ((uint64_t)(u + 1) << 24) ^ ((uint64_t)(uint32_t)(rel + 4096) << 4) ^ width;
@@ -363,7 +370,7 @@ bool typer_tagged_slot(struct typer *ty, uint32_t c, const uint8_t *p, uint64_t 
 			continue;
 		if (!in->nr_cand)
 			return false;	/* no tag near it: a plain union */
-		memcpy(&v, p + o, 8);
+		v = get_le64(p + o);
 		t = tg(ty);
 		if (!v)
 			return true;
@@ -372,7 +379,7 @@ bool typer_tagged_slot(struct typer *ty, uint32_t c, const uint8_t *p, uint64_t 
 			int d;
 
 			if (in->cand_off[in->best] + in->cand_width[in->best] <= len)
-				memcpy(&tv, p + in->cand_off[in->best], in->cand_width[in->best]);
+				tv = tag_at(p + in->cand_off[in->best], in->cand_width[in->best]);
 			d = decide(t, in, (unsigned)in->best, tv, pointee);
 			if (d > 0) {
 				follow(ty, v, pointee, from, member);
@@ -406,7 +413,7 @@ bool typer_tagged_slot(struct typer *ty, uint32_t c, const uint8_t *p, uint64_t 
 			uint32_t tv = 0;
 
 			if (in->cand_off[j] + in->cand_width[j] <= len)
-				memcpy(&tv, p + in->cand_off[j], in->cand_width[j]);
+				tv = tag_at(p + in->cand_off[j], in->cand_width[j]);
 			oc->tags[j] = tv;
 		}
 		return true;
