@@ -332,7 +332,17 @@ static uint32_t first_param_struct(struct typer *ty, taddr_t fn)
 	uint32_t r = TY_NONE;
 	int n;
 
-	if (!mm || !mm->mod || !(cu = dwfl_module_addrdie(mm->mod, fn, &bias)))
+	if (!mm || !mm->mod)
+		return TY_NONE;
+	/* without .debug_aranges (clang emits none by default) libdw finds
+	 * no CU by address: look through the CUs' own ranges */
+	cu = dwfl_module_addrdie(mm->mod, fn, &bias);
+	if (!cu)
+		for (cu = dwfl_module_nextcu(mm->mod, NULL, &bias); cu;
+		     cu = dwfl_module_nextcu(mm->mod, cu, &bias))
+			if (dwarf_haspc(cu, fn - bias) == 1)
+				break;
+	if (!cu)
 		return TY_NONE;
 	n = dwarf_getscopes(cu, fn - bias, &scopes);
 	for (int k = 0; k < n; k++) {
