@@ -34,8 +34,6 @@
 # endif
 #endif
 
-#ifndef HAVE_ASAN	/* the comparisons with glibc need glibc's malloc */
-
 #define IS_MMAPPED 2	/* malloc.c */
 
 #ifndef HAVE_ASAN
@@ -125,7 +123,6 @@ static void mmapped_chunk(size_t align, size_t n)
 	/* P stays allocated: freeing an mmapped chunk would raise glibc's
 	 * dynamic mmap threshold and let the next memalign come from the heap */
 }
-#endif /* !HAVE_ASAN */
 
 #endif /* HAVE_ASAN */
 
