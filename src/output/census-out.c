@@ -37,6 +37,11 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 	jw_object_begin(&jw);
 	jw_key(&jw, "pid");
 	jw_int(&jw, s->meta.pid);
+	if (s->meta.ns_pid > 0) {
+		/* known for live targets only */
+		jw_key(&jw, "ns_pid");
+		jw_int(&jw, s->meta.ns_pid);
+	}
 	jw_key(&jw, "exe");
 	jw_string(&jw, s->meta.exe ? s->meta.exe : "");
 	jw_key(&jw, "glibc");
@@ -335,6 +340,8 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 
 	sgr(sb, color, SGR_BOLD);
 	strbuf_addf(sb, "process %d", s->meta.pid);
+	if (s->meta.ns_pid > 0 && s->meta.ns_pid != s->meta.pid)
+		strbuf_addf(sb, " (pid %d in its PID namespace)", s->meta.ns_pid);
 	if (s->meta.exe)
 		strbuf_addf(sb, " (%s)", s->meta.exe);
 	strbuf_addf(sb, ", glibc %s, libc symbols from %s, %zu thread%s", s->meta.glibc,
