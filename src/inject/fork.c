@@ -28,7 +28,9 @@
  *      (a traced child goes back to its real parent when the tracer has
  *      waited for it, kernel/exit.c wait_task_zombie()), and only the
  *      target can reap it: one of its threads is seized for a moment and
- *      runs an injected wait4(child, NULL, __WALL | WNOHANG, NULL).
+ *      runs an injected wait4(child, NULL, __WALL | WNOHANG, NULL), the
+ *      child's pid as the target's PID namespace numbers it (in a
+ *      container that is the container's number, not heapgrab's).
  *
  * Dying at the wrong moment. Should heapgrab die before step 1, the child
  * (not traced any more) would run: its stack pointer, clone's newsp, points
@@ -205,19 +207,70 @@ static int live_tid(int pid, const int *skip, size_t nskip)
 	return tid;
 }
 
+/* The numbers of "NSpid:" in /proc/PID/status, ours first; how many. */
+static size_t nspids(int pid, int *ret, size_t max)
+{
+	char path[64], line[512];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		while (n < max) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p || v <= 0 || v > INT32_MAX)
+				break;
+			ret[n++] = (int)v;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * CHILD (our pid for it) as process TARGET numbers it: the wait4 runs in
+ * the target, and a target in a container (another PID namespace) knows
+ * its child by the container's number, not ours. Both NSpid lists start at
+ * our namespace; TARGET's own namespace is the last of its list, and the
+ * child's entry at that depth is its number there. (Usually the child's
+ * last entry; not when the target made its children a namespace of their
+ * own.) CHILD itself when the lists cannot be read.
+ */
+static int pid_for_target(int child, int target)
+{
+	int c[32], t[32];
+	size_t nc = nspids(child, c, ARRAY_SIZE(c)), nt = nspids(target, t, ARRAY_SIZE(t));
+
+	if (!nc || !nt || nt > nc)
+		return child;
+	return c[nt - 1];
+}
+
 /*
  * One wait4(CHILD, NULL, __WALL | WNOHANG, NULL) in thread TID of T (which
- * must be parked). 1 when the zombie is gone (reaped now, or not a child
- * any more), 0 when it is not reapable yet, or an error.
+ * must be parked), CHILD translated into T's PID namespace. 1 when the
+ * zombie is gone (reaped now, or not a child any more), 0 when it is not
+ * reapable yet, or an error.
  */
 static int reap_once(struct target *t, int tid, int child, const struct inject_libc *lc,
 		     struct strbuf *why)
 {
 	long result = 0;
+	int their = pid_for_target(child, t->pid);
 	struct inject_req req = {
 		.nr = SYS_wait4,
 		.name = "the injected wait4()",
-		.args = { (uint64_t)child, 0, __WALL | WNOHANG, 0, 0, 0 },
+		.args = { (uint64_t)their, 0, __WALL | WNOHANG, 0, 0, 0 },
 		.timeout_ms = REAP_TIMEOUT_MS,
 		.ret_result = &result,
 	};
@@ -225,7 +278,7 @@ static int reap_once(struct target *t, int tid, int child, const struct inject_l
 
 	if (err < 0)
 		return err;
-	if (result == child || result == -ECHILD)
+	if (result == their || result == -ECHILD)
 		return 1;
 	if (result < 0) {
 		if (why)

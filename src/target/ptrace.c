@@ -1072,6 +1072,11 @@ void ptrace_perm_gather(int pid, struct ptrace_perm *p)
 	}
 	status_value(0, "Seccomp", v, sizeof(v));
 	p->seccomp = atoi(v);
+	/* PTRACE_CONT of ourselves, whom we do not trace: the kernel
+	 * answers ESRCH; anything else came from before the kernel looked */
+	errno = 0;
+	if (ptrace(PTRACE_CONT, getpid(), 0, 0) < 0 && errno != ESRCH)
+		p->syscall_refused = errno;
 }
 
 static bool same_ids(const struct ptrace_perm *p)
@@ -1089,6 +1094,23 @@ void ptrace_perm_explain(const struct ptrace_perm *p, struct strbuf *why)
 			    "Kubernetes, securityContext.capabilities.add: [\"SYS_PTRACE\"])";
 
 	strbuf_addstr(why, "not permitted to trace it: ");
+	if (p->syscall_refused && p->seccomp) {
+		strbuf_addf(why, "ptrace(2) itself is refused to heapgrab here (%s before the "
+			    "kernel looks at either process): heapgrab runs under a seccomp filter "
+			    "(Seccomp: %d in /proc/self/status) that forbids it, as systemd-nspawn's "
+			    "does in a container without CAP_SYS_PTRACE, and Docker's on kernels "
+			    "before 4.8; %s", strerror(p->syscall_refused), p->seccomp,
+			    p->uid ? grant : "give the container CAP_SYS_PTRACE (systemd-nspawn "
+			    "--capability=CAP_SYS_PTRACE; docker run --cap-add SYS_PTRACE; in "
+			    "Kubernetes, securityContext.capabilities.add: [\"SYS_PTRACE\"])");
+		return;
+	}
+	if (p->syscall_refused) {
+		strbuf_addf(why, "ptrace(2) itself is refused to heapgrab here (%s before the "
+			    "kernel looks at either process): a security module (AppArmor, "
+			    "SELinux) forbids it", strerror(p->syscall_refused));
+		return;
+	}
 	if (p->yama == 3) {
 		strbuf_addstr(why, "Yama's ptrace_scope is 3 (/proc/sys/kernel/yama/ptrace_scope): "
 			      "no process may be traced until the next boot");

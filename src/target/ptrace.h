@@ -93,6 +93,10 @@ struct ptrace_perm {
 	int yama;			/* Yama's ptrace_scope; -1: no Yama */
 	bool descendant;		/* the process descends from heapgrab */
 	int seccomp;			/* heapgrab's own "Seccomp:" mode */
+	/* ptrace(2) fails before any permission check (a request on
+	 * heapgrab itself gave this errno instead of ESRCH): a seccomp
+	 * filter or a security module refuses the system call itself */
+	int syscall_refused;
 };
 
 /* The facts about tracing PID from this process, from /proc. */

@@ -4,7 +4,8 @@
  * case: Yama's ptrace_scope 1, 2 and 3 (this machine may have no Yama at
  * all: the explanation is pure), other uids, set-uid ids, a non-dumpable
  * process, capabilities heapgrab lacks, another user namespace, heapgrab
- * under a seccomp filter, and none of these. Each case must name its
+ * under a seccomp filter, ptrace(2) refused before any check (by
+ * heapgrab's own filter, or by a security module), and none of these. Each case must name its
  * cause (and the capability that would pass it) and not another's. Also
  * the live backend's ns_pid: this process, opened as a target, has the
  * pid the last NSpid field of its /proc status names.
@@ -53,7 +54,7 @@ int main(void)
 	struct ptrace_perm p;
 	struct target *t = NULL;
 
-	plan(16);
+	plan(18);
 	p = base();
 	p.yama = 3;
 	says(&p, "ptrace_scope is 3", NULL, "Yama 3 is named first");
@@ -100,6 +101,18 @@ int main(void)
 	says(&p, "seccomp filter (Seccomp: 2", NULL, "heapgrab under a seccomp filter");
 	p = base();
 	says(&p, "security module", NULL, "nothing visible: an LSM");
+	p = base();
+	p.seccomp = 2;
+	p.syscall_refused = 1;
+	p.uid = p.gid = 0;
+	p.t_uid[0] = p.t_uid[1] = p.t_uid[2] = 65534;
+	p.t_gid[0] = p.t_gid[1] = p.t_gid[2] = 65534;
+	says(&p, "ptrace(2) itself is refused to heapgrab here (Operation not permitted before "
+	     "the kernel looks at either process): heapgrab runs under a seccomp filter "
+	     "(Seccomp: 2", "uid 65534", "ptrace refused by heapgrab's own filter comes first");
+	p.seccomp = 0;
+	says(&p, "a security module (AppArmor, SELinux) forbids it", "seccomp",
+	     "ptrace refused without a filter: a security module");
 
 	ok(target_live_open(getpid(), &t) == 0 && t->ns_pid == getpid(),
 	   "ns_pid of this process (in heapgrab's PID namespace) is its pid");
