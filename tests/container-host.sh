@@ -27,6 +27,11 @@
 #   libc; with both hidden, heapgrab falls back to disassembly. The census
 #   is the same every time (by size; without libc's debug info its types
 #   go).
+# fx-inject in user and PID namespaces of its own (unshare --user
+#   --map-root-user --pid, no container): it is PID 1 there; attach is
+#   exact with target.ns_pid 1, attach --fork gives the copy-mode JSON and
+#   leaves no child (the reaping wait4 names the child by its number in
+#   that namespace), --verify agrees.
 # Everywhere: nothing left traced or stopped.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
@@ -176,3 +181,55 @@ sys.exit("differ without debug info: %s" % bad if bad else 0)
 EOF
 fi
 ct_finish_fixture
+
+# --- user and PID namespaces without a container ---
+if command -v unshare > /dev/null 2>&1 &&
+   unshare --user --map-root-user --pid --fork --mount-proc true 2> /dev/null; then
+	fx_seq_=$((fx_seq_ + 1))
+	FX_READY=$(pwd)/userns.$fx_seq_.ready
+	FX_ERR=userns.$fx_seq_.err
+	unshare --user --map-root-user --pid --fork --mount-proc \
+		"$FIXTURES/fx-inject" --ready "$FX_READY" > /dev/null 2> "$FX_ERR" < /dev/null &
+	CT_PID=$!
+	fx_all_="$fx_all_ $CT_PID"
+	t_=0
+	until grep -q '^ready ' "$FX_READY" 2> /dev/null; do
+		kill -0 "$CT_PID" 2> /dev/null ||
+			framework_failure_ "fx-inject in its own namespaces ended early: $(cat "$FX_ERR")"
+		t_=$((t_ + 1))
+		[ "$t_" -le $((HG_READY_TIMEOUT * 20)) ] || framework_failure_ "fx-inject in its own namespaces not ready"
+		sleep 0.05
+	done
+	FX_NS_PID=$(awk '$1 == "ready" { print $2 }' "$FX_READY")
+	FX_PID=$(ct_host_pid "$CT_PID" "$FX_NS_PID") ||
+		framework_failure_ "no host pid for pid $FX_NS_PID of unshare $CT_PID"
+	fx_all_="$fx_all_ $FX_PID"
+	[ "$FX_NS_PID" = 1 ] || framework_failure_ "fx-inject is pid $FX_NS_PID in its namespace, not 1"
+	[ "$(readlink "/proc/$FX_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] ||
+		framework_failure_ "fx-inject is not in a user namespace of its own"
+	HG_OUT=copy.json run_hg attach "$FX_PID" --format json
+	expect_rc 0 "attach into user and PID namespaces"
+	expect_empty hg.err "stderr of attach into user and PID namespaces"
+	# shellcheck disable=SC2046 # the options are words
+	check_census copy.json $(census_args)
+	HG_OUT=fork.json run_hg attach --fork --verify "$FX_PID" --format json
+	expect_rc 0 "attach --fork --verify into user and PID namespaces"
+	"$PYTHON3" - copy.json fork.json <<'EOF' || fail_ "--fork --verify into user and PID namespaces: see above"
+import json, sys
+a = json.load(open(sys.argv[1]))
+b = json.load(open(sys.argv[2]))
+v = b.pop("verify")
+if a != b:
+    sys.exit("the fork snapshot differs from the copy-mode one")
+if not v["agree"]:
+    sys.exit("mallinfo2 disagrees: %r" % v["relations"])
+EOF
+	check_untouched "$FX_PID"
+	fx_children_ok "attach --fork into user and PID namespaces"
+	kill -USR1 "$FX_PID"
+	rc=0
+	wait_timeout_ "$CT_PID" 60 || rc=$?
+	[ "$rc" -eq 0 ] || { cat "$FX_ERR" >&2; fail_ "fx-inject in its own namespaces failed its checks (status $rc)"; }
+else
+	log_ "unshare cannot make user and PID namespaces here: that part is not run"
+fi
