@@ -15,7 +15,10 @@ require_container_
 
 for mode in full noptrace; do
 	set -- --setenv "HG_CT_MODE=$mode" --chdir "$(pwd)"
-	[ "$mode" = full ] || set -- "$@" --drop-capability CAP_SYS_PTRACE
+	# (an ASan build's LeakSanitizer stops the world with ptrace at exit,
+	# which the container's filter then forbids: no leak check there)
+	[ "$mode" = full ] ||
+		set -- "$@" --drop-capability CAP_SYS_PTRACE --setenv ASAN_OPTIONS=detect_leaks=0
 	rc=0
 	# shellcheck disable=SC2046 # ct_env prints one word a line
 	ct_run $(ct_env) "$@" -- sh "$srcdir/container-inside-run.sh" \
