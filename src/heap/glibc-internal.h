@@ -11,6 +11,7 @@
 #include "util/compiler.h"
 
 struct dbg_module;
+struct libc_file_patterns;
 
 /* x86_64 constants, malloc.c */
 #define SIZE_SZ			8
@@ -39,6 +40,11 @@ struct glibc_layout {
 	/* struct malloc_par (mp_) */
 	uint64_t mp_n_mmaps, mp_mmapped_mem, mp_sbrk_base;
 	uint64_t mp_tcache_bins, mp_tcache_count, mp_hp_pagesize, mp_size;
+	/* the thresholds (residency accounting, trim model); the ints
+	 * n_mmaps_max and no_dyn_threshold are 4 bytes, the rest 8;
+	 * thp_pagesize is LAYOUT_ABSENT before 2.35 */
+	uint64_t mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_arena_test,
+		 mp_arena_max, mp_n_mmaps_max, mp_no_dyn_threshold, mp_thp_pagesize;
 	/* heap_info */
 	uint64_t hi_ar_ptr, hi_prev, hi_size, hi_sizeof;
 	/* tcache_perthread_struct */
@@ -55,6 +61,10 @@ struct glibc_layout {
 
 /* Fill L for glibc MAJOR.MINOR from the built-in table. 0 or -HG_E_NO_LIBC_LAYOUT. */
 MUST_CHECK int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l);
+/* main_arena's and mp_'s initialisers per release, for the recipes of
+ * debuginfo/libcfile.c that find them in a libc file without DWARF.
+ * Static data. */
+const struct libc_file_patterns *glibc_libc_patterns(void);
 /* Overwrite L's fields from libc's DWARF (malloc.c CU). 0 when every
  * required field was found, else -ENOENT (L is then unchanged). */
 MUST_CHECK int glibc_layout_dwarf(struct dbg_module *m, struct glibc_layout *l);

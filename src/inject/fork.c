@@ -53,6 +53,7 @@
 #include "inject/seccomp.h"
 #include "target/ptrace.h"
 #include "target/target.h"
+#include "util/backoff.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -291,9 +292,7 @@ static int reap_once(struct target *t, int tid, int child, const struct inject_l
 
 static void reap_pause(void)
 {
-	struct timespec ts = { 0, 2000000 };
-
-	nanosleep(&ts, NULL);
+	sleep_us(2000);
 }
 
 /*
@@ -693,9 +692,7 @@ static bool none_traced_by(int pid, int tracer)
 
 static void rescue_sleep(void)
 {
-	struct timespec ts = { 0, 5000000 };
-
-	nanosleep(&ts, NULL);
+	sleep_us(5000);
 }
 
 /*
