@@ -646,8 +646,18 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 		for (taddr_t c = after; c + MINSIZE <= rend; c += MALLOC_ALIGNMENT) {
 			uint64_t hdr;
 
-			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
-			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+			if (target_read_u64(k->t, c + 8, &hdr) < 0) {
+				/* a hole in the image: on to the next byte it holds */
+				taddr_t n = target_next_held(k->t, c + 8);
+
+				if (n > rend || n < c + 8)
+					break;
+				/* the loop's step then lands on the first
+				 * candidate whose size word may be held */
+				c = MAX(c, ((n - 8) & ~(taddr_t)(MALLOC_ALIGNMENT - 1)) - MALLOC_ALIGNMENT);
+				continue;
+			}
+			if ((hdr & SIZE_BITS) != PREV_INUSE || (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
 			if (walk_segment(k, ai, c, rend, SEG_MAIN, true, &stop) != SEG_BROKEN) {
 				*ret_start = c;
@@ -666,8 +676,15 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 
 			if (excl_end(k, c))
 				continue;
-			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
-			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+			if (target_read_u64(k->t, c + 8, &hdr) < 0) {
+				taddr_t n = target_next_held(k->t, c + 8);
+
+				if (n > q->end || n < c + 8)
+					break;
+				c = MAX(c, ((n - 8) & ~(taddr_t)(PAGE - 1)) - PAGE);
+				continue;
+			}
+			if ((hdr & SIZE_BITS) != PREV_INUSE || (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
 			if (walk_segment(k, ai, c, run_end(k->t, q), SEG_MAIN, true, &stop) !=
 			    SEG_BROKEN) {
