@@ -37,7 +37,12 @@
  *      header with only IS_MMAPPED set and a page-multiple size. memalign
  *      leaves a stale header at the mapping start; the real one is the
  *      first non-zero slot after it with prev_size == its offset
- *      (malloc.c _int_memalign).
+ *      (malloc.c _int_memalign), looked for even when the stale size
+ *      overruns the mapping (realloc shrank the chunk: mremap_chunk
+ *      updates only the real header). A chunk may span several VMAs
+ *      (the program madvise'd or mprotect'ed part of it), so sizes are
+ *      checked against the run of adjacent anonymous mappings, and the
+ *      pages a chunk covers are never read as page starts.
  *   5. Cross-checks, each a warning on mismatch: tcache counts against
  *      list lengths; the bins' lists against the walk's free chunks; the
  *      fastbin lists against the walk; the mmapped scan against
@@ -771,19 +776,92 @@ static void walk_non_main(struct walker *k, uint32_t ai)
 
 /* ---- step 4: mmapped chunks ---- */
 
-static bool anon_private_rw(const struct target_region *r)
+static bool anon_private(const struct target_region *r)
 {
-	if (r->shared || (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-	    (TARGET_PROT_READ | TARGET_PROT_WRITE))
-		return false;
-	return !r->path || !strncmp(r->path, "[anon:", 6) ||
-	       !strncmp(r->path, "/anon_hugepage", 14);
+	return !r->shared && (!r->path || !strncmp(r->path, "[anon:", 6) ||
+			      !strncmp(r->path, "/anon_hugepage", 14));
 }
 
-static void scan_region(struct walker *k, const struct target_region *r)
+static bool anon_private_rw(const struct target_region *r)
 {
+	return anon_private(r) && (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) ==
+				  (TARGET_PROT_READ | TARGET_PROT_WRITE);
+}
+
+/* End of the private anonymous memory that goes on without a gap from
+ * region I: one mmapped chunk may span several VMAs once the program has
+ * mprotect'ed or madvise'd a part of it (the kernel splits the VMA), and
+ * the kernel merges neighbouring mmaps into one. */
+static taddr_t anon_run_end(const struct target *t, size_t i)
+{
+	taddr_t end = t->regions[i].end;
+
+	for (size_t j = i + 1; j < t->nr_regions && t->regions[j].start == end &&
+			       anon_private(&t->regions[j]); j++)
+		end = t->regions[j].end;
+	return end;
+}
+
+/*
+ * memalign'd mmapped chunk (malloc.c _int_memalign): the header at the
+ * mapping start P is stale, the real one is the first non-zero 16-byte
+ * slot after it, with prev_size equal to its offset and offset + size a
+ * page multiple within the run of mappings (LIMIT). The search stays below
+ * SPAN bytes and may go on into the next regions of the run (region I
+ * holds P). True and *RET_REAL, *RET_BYTES (offset + size: the mapping)
+ * when found.
+ */
+static bool memalign_header(struct walker *k, size_t i, taddr_t p, uint64_t span, taddr_t limit,
+			    taddr_t *ret_real, uint64_t *ret_bytes)
+{
+	const struct target *t = k->t;
 	struct view v;
-	taddr_t p = r->start;
+	size_t j = i;
+	bool found = false;
+
+	view_init(&v, k->t, t->regions[j].start, t->regions[j].end);
+	for (uint64_t off = 16; off + 16 <= span; off += 16) {
+		uint64_t s[2], sz;
+
+		while (p + off + 16 > t->regions[j].end && j + 1 < t->nr_regions &&
+		       t->regions[j + 1].start == t->regions[j].end && p + off < limit) {
+			j++;
+			view_release(&v);
+			view_init(&v, k->t, t->regions[j].start, t->regions[j].end);
+		}
+		if (!view_get(&v, p + off, s, 16))
+			break;
+		if (!s[0] && !s[1])
+			continue;
+		sz = s[1] & ~(uint64_t)SIZE_BITS;
+		if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED && sz &&
+		    (off + sz) % PAGE == 0 && off + sz <= limit - p) {
+			*ret_real = p + off;
+			*ret_bytes = off + sz;
+			found = true;
+		}
+		break;
+	}
+	view_release(&v);
+	return found;
+}
+
+/*
+ * Every page start of region I from *NEXT on (the end of the last chunk
+ * found: a chunk may cover the start of this region) that holds an
+ * mmapped chunk's header. A header whose size overruns the memory there
+ * is either the stale header of a memalign'd chunk that realloc shrank
+ * (mremap keeps the stale header, with the old size, and moves the real
+ * one's size down) or no header: only the real header after it counts.
+ * The pages a chunk covers are never read as page starts: its data may
+ * hold anything, a header-like pair of words too.
+ */
+static void scan_region(struct walker *k, size_t i, taddr_t *next)
+{
+	const struct target_region *r = &k->t->regions[i];
+	taddr_t limit = anon_run_end(k->t, i);
+	struct view v;
+	taddr_t p = MAX(r->start, *next);
 
 	view_init(&v, k->t, r->start, r->end);
 	while (p + 32 <= r->end) {
@@ -800,39 +878,34 @@ static void scan_region(struct walker *k, const struct target_region *r)
 			continue;
 		}
 		cs = hdr[1] & ~(uint64_t)SIZE_BITS;
-		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE ||
-		    cs > r->end - p) {
+		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE) {
 			p += PAGE;
 			continue;
 		}
-		bytes = cs;
-		/* memalign: the real header is the first non-zero slot. */
-		for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
-			uint64_t s[2];
-
-			if (!view_get(&v, p + off, s, 16))
-				break;
-			if (!s[0] && !s[1])
-				continue;
-			if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED &&
-			    (off + (s[1] & ~(uint64_t)SIZE_BITS)) % PAGE == 0 &&
-			    off + (s[1] & ~(uint64_t)SIZE_BITS) <= r->end - p) {
-				real = p + off;
-				bytes = off + (s[1] & ~(uint64_t)SIZE_BITS);
-			}
-			break;
+		if (memalign_header(k, i, p, MIN(MIN(cs, limit - p), (uint64_t)MEMALIGN_SCAN), limit,
+				    &real, &bytes)) {
+			/* found after the stale header */
+		} else if (cs <= limit - p) {
+			real = p;
+			bytes = cs;
+		} else {
+			p += PAGE;
+			continue;
 		}
 		heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
 		p += (bytes + PAGE - 1) & ~(PAGE - 1);
+		*next = p;
 	}
 	view_release(&v);
 }
 
 static void scan_mmapped(struct walker *k)
 {
+	taddr_t next = 0;
+
 	for (size_t i = 0; i < k->t->nr_regions; i++)
 		if (anon_private_rw(&k->t->regions[i]))
-			scan_region(k, &k->t->regions[i]);
+			scan_region(k, i, &next);
 	if (k->w->totals[CHUNK_MMAPPED].count != k->n_mmaps ||
 	    k->w->totals[CHUNK_MMAPPED].bytes != k->mmapped_mem)
 		diag_report(k->diag, DIAG_WARNING,
