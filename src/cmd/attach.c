@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "cmd/cmd.h"
+#include "debuginfo/module.h"
 #include "analysis/census.h"
 #include "analysis/verify.h"
 #include "inject/inject.h"
@@ -31,6 +32,7 @@
 const char cmd_attach_usage[] =
 	"usage: heapgrab attach [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
 	"                       [--color auto|always|never] [--debug-dir DIR] [--no-debug-info]\n"
+	"                       [--no-debuginfod]\n"
 	"                       [--retries N] [--top N] [-o FILE [--quiet] [--contents]]\n"
 	"                       [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
 	"                       [--fork[=auto]] [--verify] [-v] PID\n";
@@ -38,6 +40,7 @@ const char cmd_attach_usage[] =
 enum {
 	OPT_DEBUG_DIR = 256,
 	OPT_NO_DEBUG_INFO,
+	OPT_NO_DEBUGINFOD,
 	OPT_RETRIES,
 	OPT_TOP,
 	OPT_QUIET,
@@ -51,6 +54,7 @@ static const struct option attach_options[] = {
 	OUT_LONG_OPTIONS,
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "output", required_argument, NULL, 'o' },
@@ -147,6 +151,9 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case OPT_NO_DEBUG_INFO:
 			sopts.no_debug_info = true;
+			break;
+		case OPT_NO_DEBUGINFOD:
+			dbg_debuginfod_configure(false, false);
 			break;
 		case OPT_RETRIES:
 			if (parse_number(optarg, 1000000, &v) < 0 || !v)

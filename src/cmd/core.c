@@ -14,6 +14,7 @@
  */
 #include "config.h"
 #include "cmd/cmd.h"
+#include "debuginfo/module.h"
 #include "analysis/census.h"
 #include "heap/glibc.h"
 #include "output/census-out.h"
@@ -36,7 +37,7 @@
 const char cmd_core_usage[] =
 	"usage: heapgrab core [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
 	"                     [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
-	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
+	"                     [--debug-dir DIR] [--no-debug-info] [--no-debuginfod] [--top N]\n"
 	"                     [-o FILE [--quiet] [--contents]] [--no-types] [--explain-types]\n"
 	"                     [--unwinder libdw|none] [-v] CORE\n";
 
@@ -45,6 +46,7 @@ enum {
 	OPT_SYSROOT,
 	OPT_DEBUG_DIR,
 	OPT_NO_DEBUG_INFO,
+	OPT_NO_DEBUGINFOD,
 	OPT_TOP,
 	OPT_QUIET,
 	OPT_CONTENTS,
@@ -57,6 +59,7 @@ static const struct option core_options[] = {
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -179,6 +182,9 @@ int cmd_core(int argc, char **argv)
 			break;
 		case OPT_NO_DEBUG_INFO:
 			sopts.no_debug_info = true;
+			break;
+		case OPT_NO_DEBUGINFOD:
+			dbg_debuginfod_configure(false, false);
 			break;
 		case OPT_TOP:
 			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
