@@ -42,7 +42,8 @@
  *      updates only the real header). A chunk may span several VMAs
  *      (the program madvise'd or mprotect'ed part of it), so sizes are
  *      checked against the run of adjacent anonymous mappings, and the
- *      pages a chunk covers are never read as page starts.
+ *      pages a chunk covers are never read as page starts
+ *      (doc/glibc-malloc.md §6).
  *   5. Cross-checks, each a warning on mismatch: tcache counts against
  *      list lengths; the bins' lists against the walk's free chunks; the
  *      fastbin lists against the walk; the mmapped scan against
