@@ -91,112 +91,25 @@ print("%-10s   largest rows: %s" % ("", "; ".join(
 PY
 }
 
-prog_syslogng() {
-	need syslog-ng-core syslog-ng-dbg libivykis0-dbg || return
-	local d=$WORK/syslogng pid queued clusters
-	rm -rf "$d" && mkdir -p "$d"
-	cat > "$d/sng.conf" <<'EOF'
-@version: 3.38
-options { stats-level(1); keep-hostname(yes); };
-source s_in { network(ip("127.0.0.1") port(25140) transport("tcp") max-connections(4)
-	log-iw-size(100000)); };
-destination d_out { network("127.0.0.1" port(25141) transport("tcp")
-	log-fifo-size(200000) time-reopen(3600)); };
-log { source(s_in); destination(d_out); };
-EOF
-	syslog-ng -F -f "$d/sng.conf" -R "$d/persist" -p "$d/pid" -c "$d/ctl" --no-caps \
-		> "$d/sng.log" 2>&1 &
-	sleep 2
-	python3 - <<'EOF'
-import socket
-s = socket.create_connection(("127.0.0.1", 25140))
-for i in range(50000):
-    s.sendall(b"<13>Nov 25 10:00:00 host app[1]: message number %d with some text\n" % i)
-s.close()
-EOF
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		queued=$(syslog-ng-ctl stats -c "$d/ctl" 2> /dev/null |
-			awk -F';' '$1 ~ /^dst.network/ && $2 ~ /^d_out/ && $5 == "queued" { print $6 }')
-		[ "${queued:-0}" -ge 50000 ] && break
-		sleep 1
-	done
-	pid=$(cat "$d/pid")
-	# stats clusters: one per (component;id;instance) that stats lists
-	clusters=$(syslog-ng-ctl stats -c "$d/ctl" | awk -F';' 'NR > 1 { print $1 ";" $2 ";" $3 }' |
-		sort -u | wc -l)
-	report syslogng "$pid" "struct _LogMessage=${queued:-0}" "struct _StatsCluster=$clusters"
-	kill "$pid"
+# the programs shared with tests/real-*.sh (scripts/real-programs.sh)
+. "$(dirname "$0")/../scripts/real-programs.sh"
+shared_prog() {	# NAME
+	local pk
+	eval "pk=\$REAL_PACKAGES_$1"
+	# shellcheck disable=SC2086
+	need $pk || return
+	if "real_start_$1" "$WORK"; then
+		local IFS=$'\n'
+		# shellcheck disable=SC2086
+		report "$1" "$REAL_PID" $REAL_COUNTS
+	else
+		echo "$1: $REAL_WHY"
+	fi
+	real_stop
 }
-
-prog_cupt() {
-	need cupt cupt-dbg || return
-	rm -f cupt.fifo && mkfifo cupt.fifo
-	cupt shell < cupt.fifo > cupt.out 2>&1 &
-	local cp=$!
-	(exec 3> cupt.fifo; echo "show bash" >&3; sleep 20) &
-	sleep 12
-	report cupt "$cp" \
-		"std::_Rb_tree_node<std::pair<const std::*string*, cupt::system::State::InstalledRecord> >=$(grep -c '^Package:' /var/lib/dpkg/status)"
-	kill "$cp" 2> /dev/null
-}
-
-prog_gocgo() {
-	need golang-go || return
-	local d=$WORK/gocgo pid
-	mkdir -p "$d"
-	cat > "$d/main.go" <<'EOF'
-package main
-
-/*
-#include <stdlib.h>
-#include <stdio.h>
-struct conn {
-	int fd;
-	char *name;
-	struct conn *peer;
-	long bytes;
-};
-static struct conn *conn_new(int fd)
-{
-	struct conn *c = calloc(1, sizeof(*c));
-	c->fd = fd;
-	c->name = malloc(48);
-	snprintf(c->name, 48, "connection number %d", fd);
-	return c;
-}
-*/
-import "C"
-
-import (
-	"fmt"
-	"os"
-	"time"
-)
-
-var conns []*C.struct_conn
-
-func main() {
-	for i := 0; i < 20000; i++ {
-		c := C.conn_new(C.int(i))
-		if i > 0 {
-			c.peer = conns[i-1]
-		}
-		conns = append(conns, c)
-	}
-	fmt.Printf("conns %d\n", len(conns))
-	os.Stdout.Sync()
-	time.Sleep(600 * time.Second)
-}
-EOF
-	(cd "$d" && [ -x svc ] || { go mod init svc > /dev/null 2>&1; CGO_CFLAGS="-g -O2" go build -o svc . > build.log 2>&1; }) ||
-		{ echo "gocgo: build failed (see $d/build.log)"; return; }
-	"$d/svc" > "$d/out" 2>&1 &
-	pid=$!
-	sleep 3
-	report gocgo "$pid" "struct conn=$(awk '$1 == "conns" { print $2 }' "$d/out")" \
-		"char[]=$(awk '$1 == "conns" { print $2 }' "$d/out")"
-	kill "$pid"
-}
+prog_syslogng() { shared_prog syslogng; }
+prog_cupt() { shared_prog cupt; }
+prog_gocgo() { shared_prog gocgo; }
 
 prog_tmux() {
 	need libevent-dev libncurses-dev bison || return

@@ -1,0 +1,194 @@
+# shellcheck shell=sh
+# real-programs.sh - start real programs (nobody here wrote them) in a
+# known state, for bench/typing-real.sh and tests/real-*.sh. Sourced;
+# POSIX sh.
+#
+#   real_start_NAME WORKDIR    start NAME and drive it into its state;
+#                              sets REAL_PID (the process to look at) and
+#                              REAL_COUNTS: "TYPE=COUNT" lines, counts the
+#                              program reports itself (TYPE may be a
+#                              shell pattern with '*'); returns 1 (and
+#                              REAL_WHY) when it cannot
+#   real_stop                  stop what real_start_NAME started
+#   REAL_PACKAGES_NAME         the Debian packages NAME needs
+#
+# Programs:
+#   syslogng  syslog-ng 3.38 (+ syslog-ng-dbg, libivykis0-dbg): a TCP
+#             source, 50,000 messages queued to a TCP destination nobody
+#             listens on. Own counts: syslog-ng-ctl stats "queued" (one
+#             chunk per message: LogMessage, its queue nodes and its
+#             NVTable payload in one allocation) and the stats clusters
+#             it lists.
+#   cupt      cupt (+ cupt-dbg), C++ on std containers: `cupt shell` after
+#             `show bash`. Own count: its record of each installed package
+#             (std::map<std::string, InstalledRecord> nodes) against the
+#             packages of the dpkg status file it read.
+#   gocgo     a Go service built here with cgo (golang-go): 20,000 C
+#             structs calloc'd by C, kept alive from a Go slice, each with
+#             a malloc'd name. Own counts: the len() it prints.
+# Processes are stopped by their own pid, never by name.
+
+REAL_PACKAGES_syslogng="syslog-ng-core syslog-ng-dbg libivykis0-dbg"
+REAL_PACKAGES_cupt="cupt cupt-dbg"
+REAL_PACKAGES_gocgo="golang-go"
+
+REAL_PID=
+REAL_COUNTS=
+REAL_WHY=
+real_pids_=
+
+# real_missing PACKAGE...: the packages not installed (empty: all are)
+real_missing() {
+	rm_out_=
+	for rm_p_ in "$@"; do
+		dpkg -s "$rm_p_" > /dev/null 2>&1 || rm_out_="$rm_out_ $rm_p_"
+	done
+	printf '%s' "${rm_out_# }"
+}
+
+real_stop() {
+	for rs_p_ in $real_pids_; do
+		kill "$rs_p_" 2> /dev/null
+	done
+	for rs_p_ in $real_pids_; do
+		wait "$rs_p_" 2> /dev/null
+	done
+	real_pids_=
+	REAL_PID=
+}
+
+# real_free_port: a free TCP port on 127.0.0.1
+real_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+real_start_syslogng() {
+	rs_d_=$1/syslogng
+	rm -rf "$rs_d_" && mkdir -p "$rs_d_" || return 1
+	rs_in_=$(real_free_port)
+	rs_out_=$(real_free_port)
+	cat > "$rs_d_/sng.conf" <<EOF
+@version: 3.38
+options { stats-level(1); keep-hostname(yes); };
+source s_in { network(ip("127.0.0.1") port($rs_in_) transport("tcp") max-connections(4)
+	log-iw-size(100000)); };
+destination d_out { network("127.0.0.1" port($rs_out_) transport("tcp")
+	log-fifo-size(200000) time-reopen(3600)); };
+log { source(s_in); destination(d_out); };
+EOF
+	syslog-ng -F -f "$rs_d_/sng.conf" -R "$rs_d_/persist" -p "$rs_d_/pid" \
+		-c "$rs_d_/ctl" --no-caps > "$rs_d_/sng.log" 2>&1 &
+	real_pids_="$real_pids_ $!"
+	REAL_PID=$!
+	python3 - "$rs_in_" <<'EOF' || { REAL_WHY="cannot send to syslog-ng: $(tail -2 "$rs_d_/sng.log")"; return 1; }
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(1)
+for i in range(50000):
+    s.sendall(b"<13>Nov 25 10:00:00 host app[1]: message number %d with some text\n" % i)
+s.close()
+EOF
+	rs_q_=0
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		rs_q_=$(syslog-ng-ctl stats -c "$rs_d_/ctl" 2> /dev/null |
+			awk -F';' '$1 ~ /^dst.network/ && $2 ~ /^d_out/ && $5 == "queued" { print $6 }')
+		[ "${rs_q_:-0}" -ge 50000 ] && break
+		sleep 0.5
+	done
+	[ "${rs_q_:-0}" -ge 50000 ] || { REAL_WHY="syslog-ng queued ${rs_q_:-0} of 50000"; return 1; }
+	rs_cl_=$(syslog-ng-ctl stats -c "$rs_d_/ctl" |
+		awk -F';' 'NR > 1 && $1 != "" { print $1 ";" $2 ";" $3 }' | sort -u | wc -l)
+	REAL_COUNTS="struct _LogMessage=$rs_q_
+struct _StatsCluster=$rs_cl_"
+}
+
+real_start_cupt() {
+	rc_d_=$1/cupt
+	rm -rf "$rc_d_" && mkdir -p "$rc_d_" || return 1
+	mkfifo "$rc_d_/in" || return 1
+	cupt shell < "$rc_d_/in" > "$rc_d_/out" 2>&1 &
+	real_pids_="$real_pids_ $!"
+	REAL_PID=$!
+	(exec 3> "$rc_d_/in"; echo "show bash" >&3; sleep 60) &
+	real_pids_="$real_pids_ $!"
+	# ready when the shell has printed bash's record and waits again
+	for _ in $(seq 200); do
+		grep -q 'Package: bash' "$rc_d_/out" 2> /dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Package: bash' "$rc_d_/out" ||
+		{ REAL_WHY="cupt did not show bash: $(tail -2 "$rc_d_/out")"; return 1; }
+	sleep 1
+	REAL_COUNTS="std::_Rb_tree_node<std::pair<const std::*string*, cupt::system::State::InstalledRecord> >=$(grep -c '^Package:' /var/lib/dpkg/status)"
+}
+
+real_start_gocgo() {
+	rg_d_=$1/gocgo
+	mkdir -p "$rg_d_" || return 1
+	cat > "$rg_d_/main.go" <<'EOF'
+package main
+
+/*
+#include <stdlib.h>
+#include <stdio.h>
+struct conn {
+	int fd;
+	char *name;
+	struct conn *peer;
+	long bytes;
+};
+static struct conn *conn_new(int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	c->fd = fd;
+	c->name = malloc(48);
+	snprintf(c->name, 48, "connection number %d", fd);
+	return c;
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+var conns []*C.struct_conn
+
+func main() {
+	for i := 0; i < 20000; i++ {
+		c := C.conn_new(C.int(i))
+		if i > 0 {
+			c.peer = conns[i-1]
+		}
+		conns = append(conns, c)
+	}
+	fmt.Printf("conns %d\n", len(conns))
+	os.Stdout.Sync()
+	time.Sleep(600 * time.Second)
+}
+EOF
+	if [ ! -x "$rg_d_/svc" ] || [ "$rg_d_/main.go" -nt "$rg_d_/svc" ]; then
+		(cd "$rg_d_" && { [ -f go.mod ] || go mod init svc > /dev/null 2>&1; } &&
+			GOFLAGS=-mod=mod CGO_CFLAGS="-g -O2" go build -o svc . > build.log 2>&1) ||
+			{ REAL_WHY="go build failed: $(tail -2 "$rg_d_/build.log")"; return 1; }
+	fi
+	"$rg_d_/svc" > "$rg_d_/out" 2>&1 &
+	real_pids_="$real_pids_ $!"
+	REAL_PID=$!
+	for _ in $(seq 100); do
+		grep -q '^conns ' "$rg_d_/out" 2> /dev/null && break
+		sleep 0.1
+	done
+	rg_n_=$(awk '$1 == "conns" { print $2 }' "$rg_d_/out")
+	[ -n "$rg_n_" ] || { REAL_WHY="the Go service did not start: $(tail -2 "$rg_d_/out")"; return 1; }
+	REAL_COUNTS="struct conn=$rg_n_
+char[]=$rg_n_"
+}
