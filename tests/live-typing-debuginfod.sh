@@ -2,21 +2,24 @@
 # live-typing-debuginfod.sh - debug info from a debuginfod server.
 #
 # A copy of fx-types with its debug info split off (objcopy
-# --only-keep-debug, strip --strip-debug) runs as the target; the debug
-# files (the copy's and, when installed, libc's) are served by a real
-# debuginfod (Debian's package) that the test starts on a loopback port,
-# and heapgrab's local debug path is an empty directory, so nothing but
-# the server has them. Checks:
-#  - with DEBUGINFOD_URLS, the census (by_type, typing, libc symbols) is
-#    identical to the one typed from the same files installed in a
-#    --debug-dir, and the fixture's own counts hold (check-types.py);
+# --only-keep-debug, strip --strip-debug, a .gnu_debuglink to the debug
+# file next to it) runs as the target. The debug files (the copy's and,
+# when installed, libc's) are also served by a real debuginfod (Debian's
+# package) that the test starts on a loopback port. Typed from the
+# installed files first; then the copy's debug file is moved away and
+# heapgrab's debug path (--debug-dir, libc's lookup) is an empty
+# directory, so only the server has them. Checks:
+#  - with DEBUGINFOD_URLS, the census (by_type, typing, by_size, totals,
+#    libc symbols) is identical to the one typed from installed files, and
+#    the fixture's own counts hold (check-types.py);
 #  - the downloads land in the cache (DEBUGINFOD_CACHE_PATH), and with
 #    the server stopped the census is the same again (from the cache);
-#  - --no-debuginfod asks no server: the server logs no request, the
-#    copy's module is listed without debug info;
+#  - --no-debuginfod asks no server: nothing cached, the copy's module is
+#    listed without debug info;
 #  - on a terminal (script(1)), libdw's progress line appears on stderr;
-#  - a server that never answers: heapgrab gives up within its timeout
-#    (DEBUGINFOD_TIMEOUT, here 1 s per query) and still prints a census;
+#  - a server that accepts connections and never answers: heapgrab gives
+#    up (DEBUGINFOD_TIMEOUT=1 here; about 20 s in all, libdw retries) and
+#    still prints a census;
 #  - the fixture's own checks pass afterwards.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
@@ -30,12 +33,15 @@ build_id_() {
 	readelf -n "$1" 2> /dev/null | awk '/Build ID:/ { print $3; exit }'
 }
 
-# the target: fx-types without its debug info
-mkdir -p srv inst empty cache bin
+# the target: fx-types without its debug info, a debuglink to it
+mkdir -p srv empty cache bin
 cp "$FIXTURES/fx-types" bin/fx-types
-objcopy --only-keep-debug bin/fx-types srv/fx-types.debug ||
+objcopy --only-keep-debug bin/fx-types bin/fx-types.debug ||
 	framework_failure_ "objcopy --only-keep-debug failed"
 strip --strip-debug bin/fx-types || framework_failure_ "strip failed"
+objcopy --add-gnu-debuglink=bin/fx-types.debug bin/fx-types ||
+	framework_failure_ "objcopy --add-gnu-debuglink failed"
+cp bin/fx-types.debug srv/fx-types.debug
 exe_bid=$(build_id_ bin/fx-types)
 [ -n "$exe_bid" ] || framework_failure_ "fx-types has no build-id"
 if have_libc_debuginfo_; then
@@ -45,13 +51,6 @@ if have_libc_debuginfo_; then
 else
 	log_ "no libc debug info installed: the server serves the fixture's only"
 fi
-# the same files installed where --debug-dir looks for them
-for f in srv/*.debug; do
-	b=$(build_id_ "$f")
-	d=inst/.build-id/$(printf %s "$b" | cut -c1-2)
-	mkdir -p "$d"
-	cp "$f" "$d/$(printf %s "$b" | cut -c3-).debug"
-done
 
 port=$("$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 debuginfod -p "$port" -d "$PWD/db.sqlite" -F "$PWD/srv" > server.log 2>&1 &
@@ -73,11 +72,12 @@ requests_() { grep -c 'GET /buildid' server.log; }
 
 FIXTURES=$PWD/bin start_fixture fx-types -n 3
 
-HG_OUT=inst.json run_hg attach "$FX_PID" --format json --debug-dir "$PWD/inst"
-expect_rc 0 "attach --debug-dir with the installed files"
+HG_OUT=inst.json run_hg attach "$FX_PID" --format json
+expect_rc 0 "attach with the installed debug files"
 "$PYTHON3" "$srcdir/check-types.py" inst.json --ready "$FX_READY" ||
 	fail_ "typed from installed files, the census differs from the fixture's counts"
 
+mv bin/fx-types.debug hidden.debug
 before=$(requests_)
 HG_OUT=dbgi.json DEBUGINFOD_URLS=http://127.0.0.1:$port DEBUGINFOD_CACHE_PATH=$PWD/cache \
 	run_hg attach "$FX_PID" --format json --debug-dir "$PWD/empty"

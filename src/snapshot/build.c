@@ -102,9 +102,6 @@ static void type_snapshot(struct snapshot *s, struct target *t,
 		return;
 	if (opts->typing)
 		topts = *opts->typing;
-	/* --debug-dir serves typing as it serves libc's symbols */
-	if (!topts.debug_dir)
-		topts.debug_dir = opts->debug_dir;
 	if (topts.unwinder == TYPING_UNWIND_LIBUNWIND)
 		topts.frames = frames;
 	err = typing_run(t, &s->walk, &topts, diag, &r);
