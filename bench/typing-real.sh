@@ -99,9 +99,9 @@ shared_prog() {	# NAME
 	# shellcheck disable=SC2086
 	need $pk || return
 	if "real_start_$1" "$WORK"; then
-		local IFS=$'\n'
-		# shellcheck disable=SC2086
-		report "$1" "$REAL_PID" $REAL_COUNTS
+		local counts=()
+		mapfile -t counts <<< "$REAL_COUNTS"
+		report "$1" "$REAL_PID" "${counts[@]}"
 	else
 		echo "$1: $REAL_WHY"
 	fi

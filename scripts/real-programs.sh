@@ -50,6 +50,18 @@ real_stop() {
 	for rs_p_ in $real_pids_; do
 		kill "$rs_p_" 2> /dev/null
 	done
+	# what ignores SIGTERM gets SIGKILL after 2 s
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		rs_left_=
+		for rs_p_ in $real_pids_; do
+			kill -0 "$rs_p_" 2> /dev/null && rs_left_="$rs_left_ $rs_p_"
+		done
+		[ -z "$rs_left_" ] && break
+		sleep 0.1
+	done
+	for rs_p_ in $rs_left_; do
+		kill -KILL "$rs_p_" 2> /dev/null
+	done
 	for rs_p_ in $real_pids_; do
 		wait "$rs_p_" 2> /dev/null
 	done
@@ -112,18 +124,35 @@ real_start_cupt() {
 	rc_d_=$1/cupt
 	rm -rf "$rc_d_" && mkdir -p "$rc_d_" || return 1
 	mkfifo "$rc_d_/in" || return 1
-	cupt shell < "$rc_d_/in" > "$rc_d_/out" 2>&1 &
+	# cupt's shell prints its prompt in an endless loop once its input
+	# ends: the input stays open (a writer that sleeps) until real_stop,
+	# and the output is cut at 1 MB (cupt then dies of SIGPIPE)
+	sleep 900 > "$rc_d_/in" &
 	real_pids_="$real_pids_ $!"
-	REAL_PID=$!
-	(exec 3> "$rc_d_/in"; echo "show bash" >&3; sleep 60) &
+	sh -c 'echo $$ > "$1"; exec cupt shell' sh "$rc_d_/pid" < "$rc_d_/in" 2>&1 |
+		python3 -c 'import os
+n = 0
+while n < 1000000:
+    b = os.read(0, 65536)
+    if not b:
+        break
+    n += os.write(1, b)' > "$rc_d_/out" &
 	real_pids_="$real_pids_ $!"
-	# ready when the shell has printed bash's record and waits again
-	for _ in $(seq 200); do
+	for _ in $(seq 100); do
+		REAL_PID=$(cat "$rc_d_/pid" 2> /dev/null)
+		[ -n "$REAL_PID" ] && break
+		sleep 0.1
+	done
+	[ -n "$REAL_PID" ] || { REAL_WHY="cupt did not start"; return 1; }
+	real_pids_="$real_pids_ $REAL_PID"
+	echo "show bash" > "$rc_d_/in"
+	# ready when the shell has printed bash's record
+	for _ in $(seq 300); do
 		grep -q 'Package: bash' "$rc_d_/out" 2> /dev/null && break
 		sleep 0.1
 	done
 	grep -q 'Package: bash' "$rc_d_/out" ||
-		{ REAL_WHY="cupt did not show bash: $(tail -2 "$rc_d_/out")"; return 1; }
+		{ REAL_WHY="cupt did not show bash: $(tail -c 200 "$rc_d_/out")"; return 1; }
 	sleep 1
 	REAL_COUNTS="std::_Rb_tree_node<std::pair<const std::*string*, cupt::system::State::InstalledRecord> >=$(grep -c '^Package:' /var/lib/dpkg/status)"
 }
