@@ -28,12 +28,16 @@
 #             a malloc'd name. Own counts: the len() it prints.
 # Processes are stopped by their own pid, never by name.
 
+# shellcheck disable=SC2034 # read through eval by the callers
 REAL_PACKAGES_syslogng="syslog-ng-core syslog-ng-dbg libivykis0-dbg"
+# shellcheck disable=SC2034
 REAL_PACKAGES_cupt="cupt cupt-dbg"
+# shellcheck disable=SC2034
 REAL_PACKAGES_gocgo="golang-go"
 
 REAL_PID=
 REAL_COUNTS=
+# shellcheck disable=SC2034 # for the callers
 REAL_WHY=
 real_pids_=
 
@@ -204,10 +208,12 @@ func main() {
 	time.Sleep(600 * time.Second)
 }
 EOF
-	if [ ! -x "$rg_d_/svc" ] || [ "$rg_d_/main.go" -nt "$rg_d_/svc" ]; then
+	# rebuilt when the source changed (main.go.built: the source built)
+	if [ ! -x "$rg_d_/svc" ] || ! cmp -s "$rg_d_/main.go" "$rg_d_/main.go.built"; then
 		(cd "$rg_d_" && { [ -f go.mod ] || go mod init svc > /dev/null 2>&1; } &&
 			GOFLAGS=-mod=mod CGO_CFLAGS="-g -O2" go build -o svc . > build.log 2>&1) ||
 			{ REAL_WHY="go build failed: $(tail -2 "$rg_d_/build.log")"; return 1; }
+		cp "$rg_d_/main.go" "$rg_d_/main.go.built"
 	fi
 	"$rg_d_/svc" > "$rg_d_/out" 2>&1 &
 	real_pids_="$real_pids_ $!"

@@ -26,8 +26,9 @@
 require_ptrace_
 command -v debuginfod > /dev/null 2>&1 ||
 	skip_ "debuginfod (Debian package debuginfod) is not installed"
-command -v objcopy > /dev/null 2>&1 && command -v strip > /dev/null 2>&1 ||
+if ! command -v objcopy > /dev/null 2>&1 || ! command -v strip > /dev/null 2>&1; then
 	skip_ "objcopy and strip (binutils) are needed"
+fi
 
 build_id_() {
 	readelf -n "$1" 2> /dev/null | awk '/Build ID:/ { print $3; exit }'

@@ -8,11 +8,13 @@
 #                    requires at least 90% of the live bytes typed and
 #                    every count the program reports itself (REAL_COUNTS)
 #                    equal to heapgrab's within 2%; stops the program.
+: "${srcdir:=.}"
 # shellcheck source=../scripts/real-programs.sh
 . "$srcdir/../scripts/real-programs.sh"
 
 real_test() {
 	rt_name_=$1
+	rt_pk_=
 	eval "rt_pk_=\$REAL_PACKAGES_$rt_name_"
 	[ "${HG_REAL_TESTS:-}" = 1 ] ||
 		skip_ "set HG_REAL_TESTS=1 to run it (10-30 s; Debian packages: $rt_pk_)"
