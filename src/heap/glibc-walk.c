@@ -897,7 +897,13 @@ static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
 			continue;
 		}
 		if (!view_get(&v, p, hdr, 16)) {
-			p += PAGE;
+			/* not in the image: on to the next page it holds (a
+			 * sparse or hostile region must not cost a step per page) */
+			taddr_t n = target_next_held(k->t, p + 16);
+
+			if (n >= r->end || n > UINT64_MAX - PAGE)
+				break;
+			p = MAX(p + PAGE, (n + PAGE - 1) & ~(PAGE - 1));
 			continue;
 		}
 		cs = hdr[1] & ~(uint64_t)SIZE_BITS;
