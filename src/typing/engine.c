@@ -148,6 +148,7 @@ void typer_release(struct typer *ty)
 		free(ty->conflict_examples[i]);
 	free(ty->roots);
 	typer_free_vtables(ty);
+	typer_free_trailing(ty);
 	ty_table_free(&ty->tt);
 	free(ty->live);
 	free(ty->type);
@@ -309,11 +310,8 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	const struct chunk *c = &ty->walk->chunks[i];
 	uint64_t usable = typer_usable(ty, i);
 	struct ty *tp = ty_get(&ty->tt, t);
-	/* a chunk malloc'd for exactly one T; never for base types (nobody
-	 * mallocs one char: char * points to strings) */
-	bool single = tp->kind == TY_BASE || c->state == CHUNK_MMAPPED ?
-		      tp->size * 2 > usable :
-		      tp->flex || chunk_size_for_request(tp->size) >= c->size;
+	/* one T, or T[] when two or more fit (arrays.c) */
+	bool single = typer_holds_one(ty, i, t);
 
 	if (tp->size > usable)
 		return;
@@ -340,10 +338,15 @@ static void assign_interior(struct typer *ty, uint32_t i, uint64_t off, uint32_t
 	if (tp->kind == TY_STRUCT || tp->kind == TY_UNION) {
 		uint32_t s, c[2];
 
-		if (typer_embedders_fitting(ty, t, off, i, false, &s, c, 2) == 1) {
+		unsigned n = typer_embedders_fitting(ty, t, off, i, false, &s, c, 2);
+
+		if (n == 1) {
 			typer_set_type(ty, i, s, false, RANK_INTERIOR, from, member, 0);
 			return;
 		}
+		/* an element of a struct's trailing array (arrays.c) */
+		if (n == 0 && typer_trailing_interior(ty, i, t, off, from, member))
+			return;
 		if (tp->kind == TY_STRUCT && typer_prefix(ty, i, t, off, from, member))
 			return;
 	}

@@ -6,6 +6,7 @@
  *   engine.c   the chunk index, the worklist, ranks and conflicts, the
  *              core rule (a pointer to a chunk's start or inside it),
  *              scanning objects and roots;
+ *   arrays.c   one T or T[] (chunk slack), trailing arrays' elements;
  *   headers.c  header structs: discriminators, allocator prefixes,
  *              naming by a type object's symbol;
  *   cxx.c      C++: vtables, libstdc++ container node types;
@@ -65,6 +66,8 @@ struct deferred {
  * head plus managed-dict pointers are 32 bytes). */
 #define TYPER_MAX_PREFIX 64
 
+struct trailing_elem;
+
 struct vtable_sym {
 	taddr_t start, end;
 	uint32_t cls;		/* TY_NONE when the class has no DWARF */
@@ -100,6 +103,10 @@ struct typer {
 
 	struct vtable_sym *vtables;
 	size_t nr_vtables;
+
+	/* the elements of trailing arrays, by embedded type (arrays.c) */
+	struct trailing_elem *trailing;
+	size_t nr_trailing;
 
 	/* root names, for --explain-types and typing_owner() */
 	char **roots;
@@ -170,6 +177,21 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 void typer_scan_root(struct typer *ty, const struct root *r);
 /* Scan the queued chunks until the queue is empty. */
 void typer_drain(struct typer *ty);
+
+/* ---- arrays.c ---- */
+
+/* Chunk I holds one T, not T[]: fewer than two T fit in its usable size,
+ * or T ends in a trailing array. */
+bool typer_holds_one(struct typer *ty, uint32_t i, uint32_t t);
+/* Index the structs and embedded structs of trailing arrays' elements
+ * (after ty_index_embeds). */
+void typer_index_trailing(struct typer *ty);
+void typer_free_trailing(struct typer *ty);
+/* A pointer of struct type M OFF bytes into chunk I, where no struct
+ * embeds M at OFF: true when it is in element k of exactly one struct's
+ * trailing array, and the chunk was typed that struct. */
+bool typer_trailing_interior(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
+			     struct typed_origin from, uint32_t member);
 
 /* ---- headers.c ---- */
 

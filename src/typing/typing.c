@@ -43,6 +43,7 @@ static void prepare(struct typer *ty)
 	 * a chunk's user area, never to what the program stores */
 	ty->malloc_chunk = ty_by_name(&ty->tt, "struct malloc_chunk");
 	typer_retype_containers(ty);
+	typer_index_trailing(ty);
 }
 
 static void scan_group(struct typer *ty, const struct root_list *l)
