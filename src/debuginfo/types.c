@@ -277,7 +277,7 @@ static char *cxx_qualified(struct ty_table *tt, Dwarf_Die *die)
 /* The names people write for the standard library's long template names,
  * wherever they occur in a name (std::map<std::string, T>'s node is
  * "std::_Rb_tree_node<std::pair<const std::string, T> >"). */
-static char *pretty_cxx(char *name)
+char *ty_pretty_cxx(char *name)
 {
 	static const char *const alias[][2] = {
 		{ "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
@@ -323,7 +323,7 @@ static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 	if (!n)
 		return NULL;
 	if (cu_is_cxx(die))
-		return pretty_cxx(cxx_qualified(tt, die));
+		return ty_pretty_cxx(cxx_qualified(tt, die));
 	strbuf_addf(&sb, "%s %s", tag_word(dwarf_tag(die)), n);
 	return strbuf_detach(&sb, NULL);
 }

@@ -123,6 +123,12 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size);
  * the existing type of that name. */
 uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name);
 
+/* NAME (malloc'd, taken) with the standard library's long spellings
+ * replaced wherever they occur ("std::string" for
+ * std::__cxx11::basic_string<char, ...>), as type names are; a demangled
+ * name made comparable with them. */
+char *ty_pretty_cxx(char *name);
+
 /* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);
 

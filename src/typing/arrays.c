@@ -6,8 +6,11 @@
  * left of it is smaller than its minimum chunk (32 bytes), and realloc
  * shrinks in place when the chunk cannot be split, so a T may sit in a
  * chunk up to 16 bytes bigger than malloc(sizeof(T)) gives
- * (doc/glibc-malloc.md §1, §7). A chunk is therefore T[] only when two
- * or more T fit in its usable size (malloc_usable_size()), and never when
+ * (doc/glibc-malloc.md §7). A chunk is therefore T[] only when two
+ * or more T fit in its usable size (malloc_usable_size()), for a struct
+ * only when the chunk is also bigger than the biggest one T can get
+ * (malloc(sizeof(T))'s chunk plus 16: a 16-byte struct in a 48-byte
+ * chunk is one struct with its slack, not two), and never when
  * T ends in a trailing array (a flexible array member, a struct hack
  * x[0] or x[1], a flexible array inside a trailing union or struct:
  * debuginfo/types.c marks such types flex): those are one T whose last
@@ -33,11 +36,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The most a request for SIZE bytes can be given: malloc's chunk and the
+ * remainder it may leave unsplit. */
+#define SLACK 16
+
 bool typer_holds_one(struct typer *ty, uint32_t i, uint32_t t)
 {
 	const struct ty *tp = ty_get(&ty->tt, t);
+	const struct chunk *c = &ty->walk->chunks[i];
 
-	return tp->flex || !tp->size || tp->size * 2 > typer_usable(ty, i);
+	if (tp->flex || !tp->size || tp->size * 2 > typer_usable(ty, i))
+		return true;
+	/* a struct in a chunk that one of it can get is one of it: two
+	 * 16-byte structs fit in a 48-byte chunk, which is also what one
+	 * gets with its slack; base types and pointers are arrays (nobody
+	 * mallocs one char) */
+	return (tp->kind == TY_STRUCT || tp->kind == TY_UNION) && c->state != CHUNK_MMAPPED &&
+	       c->size <= chunk_size_for_request(tp->size) + SLACK;
 }
 
 struct trailing_elem {

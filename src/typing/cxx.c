@@ -13,7 +13,8 @@
  * std::__detail::_List_node_base), while the nodes are instances of a
  * template deriving from it (std::_Rb_tree_node<V>). In a struct S whose
  * template arguments (its own and those of the structs it holds) include
- * every template argument of exactly one struct N deriving from the base
+ * every template argument of exactly one node N deriving from the base
+ * (of the node template's name: the container itself holds the base too)
  * (same parameter name, same type: libstdc++ names them alike, _Val in
  * _Rb_tree and _Rb_tree_node, _Value in _Hashtable and _Hash_node),
  * a pointer to the base points to an N: in std::map<K, V> the tree's
@@ -23,11 +24,37 @@
  * match by parameter name and type, a match by type alone counts
  * (_Rb_tree_iterator<_Tp> holds _Rb_tree_node<_Val>). Two candidates
  * (_Hash_node<V, false> and <V, true>) are both kept: the chunk's size
- * decides when typing (engine.c pick_by_size).
+ * decides when typing (engine.c pick_by_size). A pointer to one of the
+ * node bases that no rule retargeted types nothing: libstdc++ never
+ * allocates a bare node base (the containers' own sentinels are members
+ * of the container object), so such a chunk is a node of a type the
+ * rule could not tell.
+ *
+ * Values in byte buffers. libstdc++ keeps a node's value in
+ * __gnu_cxx::__aligned_membuf<V> or __aligned_buffer<V>, a byte array in
+ * the DWARF: _Rb_tree_node<V>, _List_node<V>, _Fwd_list_node<V>,
+ * _Hash_node_value_base<V>, the object inside a make_shared control block
+ * (_Sp_counted_ptr_inplace<T, ...>::_Impl), variant's _Uninitialized<T,
+ * false>. As gdb's libstdc++ printers do (they read the buffer as the
+ * template argument), every struct that holds such a buffer, at any
+ * depth, gets V's pointers, embedded structs and non-pointer ranges at
+ * the buffer's offset, in place of the byte array's: a map node's key
+ * string and mapped pointer are followed, a make_shared object is an
+ * embedded struct of its control block (its T * points inside the
+ * block). Declines: a buffer whose template argument is missing, or
+ * bigger than the buffer (a hostile or unusual DWARF), stays bytes.
+ *
+ * std::string, std::vector, std::deque, std::unique_ptr and shared_ptr
+ * with a separate control block need nothing of their own: their members
+ * are typed pointers (char *, T *, T **, T *, _Sp_counted_base *), and a
+ * control block is typed by its vtable. A std::string's pointer to its
+ * own inline buffer points into the object that holds it: engine.c
+ * ignores a pointer into the chunk being scanned unless it is to a struct.
  */
 #include "config.h"
 #include "typing/typing-internal.h"
 #include "debuginfo/modset.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 #include <gelf.h>
@@ -37,6 +64,29 @@
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* ---- container node types ---------------------------------------------------- */
+
+/* libstdc++'s node bases and the node templates deriving from them. */
+static const char *const node_bases[TYPER_NODE_BASES][2] = {
+	{ "std::_Rb_tree_node_base", "std::_Rb_tree_node<" },
+	{ "std::__detail::_Hash_node_base", "std::__detail::_Hash_node<" },
+	{ "std::__detail::_List_node_base", "std::_List_node<" },
+	{ "std::_Fwd_list_node_base", "std::_Fwd_list_node<" },
+};
+
+void typer_note_node_bases(struct typer *ty)
+{
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		ty->node_base[k] = ty_by_name(&ty->tt, node_bases[k][0]);
+}
+
+/* The name prefix of the nodes deriving from node base T, or NULL. */
+static const char *node_template(struct typer *ty, uint32_t t)
+{
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		if (ty->node_base[k] == t && t != TY_NONE)
+			return node_bases[k][1];
+	return NULL;
+}
 
 /* Does the (name, type) argument pair occur in the set? */
 static bool has_targ(struct typer *ty, const uint32_t *types, const uint32_t *names, size_t n,
@@ -83,13 +133,15 @@ void typer_retype_containers(struct typer *ty)
 			uint32_t pick[2] = { TY_NONE, TY_NONE };
 			unsigned found = 0;
 
-			if (ty_get(&ty->tt, sl->pointee)->kind != TY_STRUCT ||
-			    !(l = ty_embedders(&ty->tt, sl->pointee, 0)))
+			const char *node = node_template(ty, sl->pointee);
+
+			if (!node || !(l = ty_embedders(&ty->tt, sl->pointee, 0)))
 				continue;
 			for (int by_name = 1; by_name >= 0 && !found; by_name--) {
 				for (size_t c = 0; c < l->nr; c++) {
 					struct ty *cand = ty_get(&ty->tt, l->types[c]);
-					bool all = cand->nr_targs > 0;
+					bool all = cand->nr_targs > 0 &&
+						   !strncmp(cand->name, node, strlen(node));
 
 					for (uint32_t a = 0; a < cand->nr_targs && all; a++)
 						all = has_targ(ty, eff, by_name ? effn : NULL, ne,
@@ -109,6 +161,122 @@ void typer_retype_containers(struct typer *ty)
 	}
 	free(eff);
 	free(effn);
+}
+
+
+/* ---- values in libstdc++'s byte buffers -------------------------------------- */
+
+static bool is_value_buffer(const struct ty *b)
+{
+	return (b->kind == TY_STRUCT || b->kind == TY_UNION) && b->nr_targs >= 1 &&
+	       (!strncmp(b->name, "__gnu_cxx::__aligned_membuf<", 28) ||
+		!strncmp(b->name, "__gnu_cxx::__aligned_buffer<", 28));
+}
+
+/* Forget S's non-pointer ranges that overlap [OFF, OFF + LEN). */
+static void drop_nonptr(struct ty *s, uint64_t off, uint64_t len)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < s->nr_nonptr; k++) {
+		const struct ty_range *r = &s->nonptr[k];
+
+		if (r->off + r->len <= off || r->off >= off + len)
+			s->nonptr[n++] = *r;
+	}
+	s->nr_nonptr = n;
+}
+
+enum { EXPAND_TODO, EXPAND_BUSY, EXPAND_DONE };
+
+static void expand_buffers(struct ty_table *tt, uint32_t id, uint8_t *state, int depth);
+
+/* Put value type V's pointers, embeds and non-pointer ranges into S at
+ * OFF (the place of a buffer of BSIZE bytes). */
+static void value_into(struct ty_table *tt, uint32_t id, uint32_t v, uint64_t off,
+		       uint64_t bsize, uint8_t *state, int depth)
+{
+	struct ty *vt = ty_get(tt, v);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!vt->size || vt->size > bsize)
+		return;
+	if (vt->kind == TY_PTR) {
+		drop_nonptr(ty_get(tt, id), off, bsize);
+		if (vt->pointee != TY_NONE && ty_get(tt, vt->pointee)->kind != TY_OTHER)
+			ty_add_slot(tt, id, off, 1, 8, vt->pointee, "._M_storage", 0);
+		return;
+	}
+	if ((vt->kind != TY_STRUCT && vt->kind != TY_UNION) || !vt->complete)
+		return;
+	/* V may hold buffers of its own: them first */
+	expand_buffers(tt, v, state, depth + 1);
+	drop_nonptr(ty_get(tt, id), off, bsize);
+	ty_add_embed(tt, id, off, v);
+	for (uint32_t k = 0; k < ty_get(tt, v)->nr_embeds; k++) {
+		struct ty_embed e = ty_get(tt, v)->embeds[k];
+
+		ty_add_embed(tt, id, off + e.off, e.type);
+	}
+	for (uint32_t k = 0; k < ty_get(tt, v)->nr_nonptr; k++) {
+		struct ty_range r = ty_get(tt, v)->nonptr[k];
+
+		ty_add_nonptr(tt, id, off + r.off, r.len);
+	}
+	for (uint32_t k = 0; k < ty_get(tt, v)->nr_slots; k++) {
+		struct ty_slot sl = ty_get(tt, v)->slots[k];
+		struct ty *s;
+
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "._M_storage%s", tt->strs[sl.member]);
+		ty_add_slot(tt, id, off + sl.off, sl.count, sl.stride, sl.pointee, sb.buf,
+			    sl.flags | (ty_get(tt, v)->kind == TY_UNION ? SLOT_UNION : 0));
+		s = ty_get(tt, id);
+		if (s->nr_slots)
+			s->slots[s->nr_slots - 1].alt = sl.alt;
+	}
+	if (ty_get(tt, v)->truncated)
+		ty_get(tt, id)->truncated = true;
+	strbuf_release(&sb);
+}
+
+static void expand_buffers(struct ty_table *tt, uint32_t id, uint8_t *state, int depth)
+{
+	uint32_t ne;
+
+	if (state[id] != EXPAND_TODO || depth > 8)
+		return;
+	state[id] = EXPAND_BUSY;
+	ne = ty_get(tt, id)->nr_embeds;
+	for (uint32_t e = 0; e < ne; e++) {
+		struct ty_embed em = ty_get(tt, id)->embeds[e];
+		const struct ty *b = ty_get(tt, em.type);
+		bool seen = false;
+
+		if (!is_value_buffer(b))
+			continue;
+		/* the same buffer listed twice (through two paths) */
+		for (uint32_t k = 0; k < e && !seen; k++)
+			seen = ty_get(tt, id)->embeds[k].off == em.off &&
+			       ty_get(tt, id)->embeds[k].type == em.type;
+		if (!seen)
+			value_into(tt, id, b->targs[0], em.off, b->size, state, depth);
+	}
+	state[id] = EXPAND_DONE;
+}
+
+void typer_cxx_value_buffers(struct ty_table *tt)
+{
+	size_t n = tt->nr;
+	uint8_t *state = xcalloc(n + 1, 1);
+
+	for (size_t id = 0; id < n; id++) {
+		const struct ty *s = ty_get(tt, (uint32_t)id);
+
+		if ((s->kind == TY_STRUCT || s->kind == TY_UNION) && s->complete && s->nr_embeds)
+			expand_buffers(tt, (uint32_t)id, state, 0);
+	}
+	free(state);
 }
 
 /* ---- vtables ---------------------------------------------------------------- */
@@ -133,7 +301,7 @@ static void load_vtables(struct typer *ty)
 			GElf_Addr addr;
 			const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL,
 								   NULL, NULL);
-			char *dem;
+			char *dem, *cls;
 			int status = -1;
 
 			if (!name || strncmp(name, "_ZTV", 4) || sym.st_shndx == SHN_UNDEF ||
@@ -144,12 +312,16 @@ static void load_vtables(struct typer *ty)
 				free(dem);
 				continue;
 			}
+			/* spelt as the DWARF's names are (std::string) */
+			cls = xstrdup(dem + 11);
+			free(dem);
+			cls = ty_pretty_cxx(cls);
 			ALLOC_GROW(ty->vtables, ty->nr_vtables + 1, alloc);
 			ty->vtables[ty->nr_vtables++] = (struct vtable_sym){
 				.start = addr, .end = addr + sym.st_size,
-				.cls = ty_named(&ty->tt, dem + 11, 0),
+				.cls = ty_named(&ty->tt, cls, 0),
 			};
-			free(dem);
+			free(cls);
 		}
 	}
 	if (ty->nr_vtables)

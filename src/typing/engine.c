@@ -127,6 +127,8 @@ void typer_init(struct typer *ty, struct target *image, const struct heap_walk *
 	ty->opts = opts;
 	ty_table_init(&ty->tt);
 	ty->malloc_chunk = TY_NONE;
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		ty->node_base[k] = TY_NONE;
 	ty->type = xmalloc(n * sizeof(*ty->type));
 	memset(ty->type, 0xff, n * sizeof(*ty->type));
 	ty->rank = xcalloc(n, 1);
@@ -366,7 +368,7 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank,
 	if (v < ty->live_lo || v >= ty->live_hi || (v & 7))
 		return;
 	t = typer_elem(ty, pointee);
-	if (t == TY_NONE || t == ty->malloc_chunk)
+	if (t == TY_NONE || t == ty->malloc_chunk || typer_is_node_base(ty, t))
 		return;
 	i = typer_lookup(ty, v, &off);
 	if (i == UINT32_MAX)

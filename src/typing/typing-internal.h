@@ -100,6 +100,9 @@ struct typer {
 	size_t nr_deferred, alloc_deferred;
 
 	uint32_t malloc_chunk;		/* glibc's struct malloc_chunk, or TY_NONE */
+	/* libstdc++'s node bases (TY_NONE when absent): type nothing (cxx.c) */
+#define TYPER_NODE_BASES 4
+	uint32_t node_base[TYPER_NODE_BASES];
 
 	struct vtable_sym *vtables;
 	size_t nr_vtables;
@@ -210,8 +213,20 @@ void typer_resolve_headers(struct typer *ty);
 
 /* ---- cxx.c ---- */
 
+/* Read libstdc++'s value buffers (__aligned_membuf<V>, __aligned_buffer<V>)
+ * as V in every struct that holds one (before ty_index_embeds). */
+void typer_cxx_value_buffers(struct ty_table *tt);
 /* Point the container links of libstdc++'s types at their node types. */
 void typer_retype_containers(struct typer *ty);
+/* Note libstdc++'s node base types, which type nothing. */
+void typer_note_node_bases(struct typer *ty);
+static inline bool typer_is_node_base(const struct typer *ty, uint32_t t)
+{
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		if (ty->node_base[k] == t)
+			return true;
+	return false;
+}
 /* Type every live chunk whose first word points into a vtable (needs the
  * modset's symbols; nothing without). */
 void typer_type_by_vtables(struct typer *ty);

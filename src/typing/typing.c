@@ -42,6 +42,7 @@ static void prepare(struct typer *ty)
 	/* glibc's own chunk headers: a malloc_chunk * points 16 bytes before
 	 * a chunk's user area, never to what the program stores */
 	ty->malloc_chunk = ty_by_name(&ty->tt, "struct malloc_chunk");
+	typer_note_node_bases(ty);
 	typer_retype_containers(ty);
 	typer_index_trailing(ty);
 }
@@ -131,6 +132,7 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	/* convert every definition: fills the embed index */
 	for (size_t i = 0; i < idx.nr_defs; i++)
 		(void)ty_of_die(&ty.tt, &idx.defs[i]);
+	typer_cxx_value_buffers(&ty.tt);
 	ty_index_embeds(&ty.tt);
 	prepare(&ty);
 	typer_type_by_vtables(&ty);
@@ -164,6 +166,7 @@ int typing_run_roots(struct target *image, const struct heap_walk *walk, struct 
 	ty_table_free(&ty.tt);
 	ty.tt = *tt;
 	memset(tt, 0, sizeof(*tt));
+	typer_cxx_value_buffers(&ty.tt);
 	ty_index_embeds(&ty.tt);
 	prepare(&ty);
 	for (size_t g = 0; g < nr_groups; g++)
