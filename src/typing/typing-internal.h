@@ -7,6 +7,7 @@
  *              core rule (a pointer to a chunk's start or inside it),
  *              scanning objects and roots;
  *   arrays.c   one T or T[] (chunk slack), trailing arrays' elements;
+ *   parts.c    two structs in one chunk;
  *   headers.c  header structs: discriminators, allocator prefixes,
  *              naming by a type object's symbol;
  *   cxx.c      C++: vtables, libstdc++ container node types;
@@ -23,6 +24,7 @@
 
 #include "typing/typing.h"
 #include "debuginfo/types.h"
+#include "util/hashmap.h"
 
 struct modset;
 struct root;
@@ -107,6 +109,11 @@ struct typer {
 	struct vtable_sym *vtables;
 	size_t nr_vtables;
 
+	/* second structs in chunks: chunk -> offset << 32 | type (parts.c) */
+	struct hashmap parts;
+	/* the chunk being scanned (UINT32_MAX: a root) */
+	uint32_t scanning;
+
 	/* the elements of trailing arrays, by embedded type (arrays.c) */
 	struct trailing_elem *trailing;
 	size_t nr_trailing;
@@ -161,6 +168,8 @@ uint64_t typer_word(struct typer *ty, uint32_t i, uint64_t off, unsigned width);
  * elements; opaque and function types type nothing (TY_NONE). */
 uint32_t typer_elem(struct typer *ty, uint32_t p);
 
+/* Scan chunk I again (its type was refined). */
+void typer_requeue(struct typer *ty, uint32_t i);
 /* Give chunk I type T (an array of T when ARRAY) at RANK, for an object
  * PREFIX bytes into the chunk; FROM and MEMBER say where the pointer was.
  * Settles conflicts and queues the chunk to be scanned. */
@@ -195,6 +204,21 @@ void typer_free_trailing(struct typer *ty);
  * trailing array, and the chunk was typed that struct. */
 bool typer_trailing_interior(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
 			     struct typed_origin from, uint32_t member);
+
+/* ---- parts.c ---- */
+
+/* Chunk I's second struct and its offset; TY_NONE when it has none. */
+uint32_t typer_part(const struct typer *ty, uint32_t i, uint64_t *ret_off);
+void typer_drop_part(struct typer *ty, uint32_t i);
+/* Does struct T hold a U at OFF (T itself at 0)? */
+bool typer_embeds_at(struct typer *ty, uint32_t t, uint32_t u, uint64_t off);
+/* A pointer of struct type U OFF bytes into chunk I typed as a struct
+ * T, past T: true when it is T's second part (now or already). */
+bool typer_second_part(struct typer *ty, uint32_t i, uint32_t u, uint64_t off);
+/* A pointer of struct type T to the start of chunk I, typed as another
+ * struct behind a prefix T fits in: true when T became the first part. */
+bool typer_part_before_prefix(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
+			      struct typed_origin from, uint32_t member);
 
 /* ---- headers.c ---- */
 
