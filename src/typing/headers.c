@@ -10,10 +10,9 @@
  * debuginfo/types.c, lists them: structs holding H at offset 0).
  *
  * Header at the start (typer_header_start): of those structs, the ones
- * whose malloc size is exactly the chunk's size are candidates. One
- * candidate, and H itself not exactly the chunk's size: that struct, at
- * the weak rank. Several (or H fits too): the chunk waits for the
- * discriminator pass.
+ * whose malloc size is exactly the chunk's size are candidates, and the
+ * chunk waits for the discriminator pass, even with one candidate: a
+ * size alone never types a chunk.
  *
  * Discriminators (typer_resolve_headers, per header H): from the chunks
  * already typed exactly as one of the candidates (or H), at most
@@ -24,8 +23,8 @@
  * takes the struct its value names. What no discriminator classifies:
  * when one of H's 8-byte fields points exactly at an ELF symbol in most
  * of them (a type object), that names the row, "H (SYMBOL)", with H's
- * layout; else the chunk is typed H itself. Fewer than two structs
- * learnt: no discriminator.
+ * layout; else the chunk stays untyped. Fewer than two structs learnt:
+ * no discriminator.
  *
  * Allocator prefixes (typer_prefix): a pointer to a struct T a few bytes
  * (at most TYPER_MAX_PREFIX, a multiple of 8) into an untyped chunk,
@@ -65,15 +64,10 @@ bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_o
 {
 	uint32_t s, c[2];
 	unsigned n = typer_embedders_fitting(ty, t, 0, i, true, &s, c, 2);
-	bool self = chunk_size_for_request(ty_get(&ty->tt, t)->size) ==
-		    ty->walk->chunks[i].size;
 
 	/* structs that begin with T and fit the chunk exactly: T is their
-	 * header */
-	if (n == 1 && !self) {
-		typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
-		return true;
-	}
+	 * header, and which one the chunk is needs a discriminator (a size
+	 * alone is no evidence, even when one struct has it) */
 	if (n >= 1) {
 		if (ty->type[i] == TY_NONE)
 			typer_defer_header(ty, i, t, from, member, 0);
@@ -253,12 +247,9 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 		typer_set_type(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member, d[e].prefix);
 	}
 	name_by_symbol(ty, d, n, head);
-	/* what nothing classified: the header itself, when the pointer was to
-	 * the chunk's start; behind a prefix nothing is guessed */
-	for (size_t e = 0; e < n; e++)
-		if (ty->type[d[e].chunk] == TY_NONE && d[e].prefix == 0)
-			typer_set_type(ty, d[e].chunk, head, false, RANK_WEAK, d[e].from,
-				       d[e].member, 0);
+	/* what nothing classified stays untyped: a header pointer into a
+	 * chunk bigger than the header is neither a header nor an array of
+	 * them, and no struct was told */
 }
 
 static void resolve_round(struct typer *ty)
