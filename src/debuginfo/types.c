@@ -608,6 +608,14 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 		if (!die_type(&t, &pt))
 			return;			/* void * */
+		/* a function pointer never holds a heap address (malloc's
+		 * memory is not executable) */
+		if (tag == DW_TAG_pointer_type && peel(&pt, &pt, NULL) &&
+		    dwarf_tag(&pt) == DW_TAG_subroutine_type) {
+			if (!(flags & SLOT_UNION))
+				ty_add_nonptr(tt, id, off, 8);
+			return;
+		}
 		pointee = ty_of_die(tt, &pt);
 		if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER)
 			ty_add_slot(tt, id, off, 1, 8, pointee, path, flags);
@@ -860,6 +868,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 	case DW_TAG_union_type: {
 		char *name = aggregate_name(tt, &t);
 		enum ty_kind kind = tag == DW_TAG_union_type ? TY_UNION : TY_STRUCT;
+		bool anon;
 
 		if (dwarf_hasattr(&t, DW_AT_declaration)) {
 			const uint64_t *di = name ? hashmap_find_str(&p->defs, name) : NULL;
@@ -877,6 +886,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 			free(name);
 			break;
 		}
+		anon = !name && !tdname;
 		if (!name) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -886,7 +896,15 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 				strbuf_addf(&sb, "%s (anonymous)", tag_word(tag));
 			name = strbuf_detach(&sb, NULL);
 		}
-		id = intern(tt, name, kind, die_size(&t), &created);
+		/* an aggregate with neither a name nor a typedef (a member's
+		 * anonymous union) is its own type: two of one size in
+		 * different places are different layouts */
+		if (anon) {
+			id = ty_new(tt, name, kind, die_size(&t));
+			created = true;
+		} else {
+			id = intern(tt, name, kind, die_size(&t), &created);
+		}
 		free(name);
 		hashmap_put_u64(&p->memo, key, id);
 		if (created)

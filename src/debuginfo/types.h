@@ -75,8 +75,9 @@ struct ty {
 	uint32_t nr_slots;
 	struct ty_embed *embeds;	/* sorted by offset */
 	uint32_t nr_embeds;
-	/* byte ranges no pointer can be in: members of floating-point types
-	 * and integers narrower than a pointer (not inside unions) */
+	/* byte ranges no heap pointer can be in: members of floating-point
+	 * types, integers narrower than a pointer and function pointers (not
+	 * inside unions) */
 	struct ty_range {
 		uint64_t off, len;
 	} *nonptr;
