@@ -113,12 +113,12 @@ void typer_free_trailing(struct typer *ty)
 	ty->nr_trailing = 0;
 }
 
-bool typer_trailing_interior(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
-			     struct typed_origin from, uint32_t member)
+unsigned typer_trailing_owners(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
+			      uint32_t *cands, unsigned max)
 {
 	size_t lo = 0, hi = ty->nr_trailing;
 	uint64_t usable, msize = ty_get(&ty->tt, m)->size;
-	uint32_t pick = TY_NONE;
+	uint32_t last = TY_NONE;
 	unsigned found = 0;
 
 	while (lo < hi) {
@@ -130,19 +130,36 @@ bool typer_trailing_interior(struct typer *ty, uint32_t i, uint32_t m, uint64_t 
 			hi = mid;
 	}
 	if (lo == ty->nr_trailing || ty->trailing[lo].m != m)
-		return false;
+		return 0;
 	usable = typer_usable(ty, i);
 	for (size_t k = lo; k < ty->nr_trailing && ty->trailing[k].m == m; k++) {
 		const struct trailing_elem *t = &ty->trailing[k];
 
+		/* sorted by owner: one owner holding M twice in an element
+		 * comes in a row */
 		if (off < t->base || (off - t->base) % t->stride || off + msize > usable ||
-		    t->owner == pick)
+		    t->owner == last)
 			continue;
-		pick = t->owner;
+		last = t->owner;
+		if (found < max)
+			cands[found] = t->owner;
 		found++;
 	}
-	if (found != 1)
+	return found;
+}
+
+bool typer_fits_exactly(struct typer *ty, uint32_t i, uint32_t t)
+{
+	const struct ty *tp = ty_get(&ty->tt, t);
+	const struct chunk *c = &ty->walk->chunks[i];
+	uint64_t usable = typer_usable(ty, i);
+
+	if (!tp->size || tp->size > usable)
 		return false;
-	typer_set_type(ty, i, pick, false, RANK_INTERIOR, from, member, 0);
-	return true;
+	if (tp->flex)
+		return true;
+	if (c->state == CHUNK_MMAPPED)
+		return tp->size * 2 > usable;
+	return c->size == chunk_size_for_request(tp->size) ||
+	       c->size == chunk_size_for_request(tp->size) + SLACK;
 }

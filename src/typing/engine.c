@@ -345,6 +345,33 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	typer_set_type(ty, i, t, !single && tp->kind != TY_UNION, rank, from, member, 0);
 }
 
+/* Structs considered for one interior pointer. */
+#define INTERIOR_CANDS 8
+
+/*
+ * Of the N structs that hold the pointee where an interior pointer
+ * lands (CANDS; N may exceed what CANDS holds), the one to type chunk I
+ * with: the only one, or the only one malloc(sizeof) gives this chunk
+ * (a flexible struct fits any chunk it fits in); TY_NONE when none or
+ * several are left.
+ */
+static uint32_t interior_pick(struct typer *ty, uint32_t i, const uint32_t *cands, unsigned n)
+{
+	uint32_t pick = TY_NONE;
+	unsigned exact = 0;
+
+	if (n == 1)
+		return cands[0];
+	if (n == 0 || n > INTERIOR_CANDS)
+		return TY_NONE;
+	for (unsigned k = 0; k < n; k++)
+		if (typer_fits_exactly(ty, i, cands[k]) && cands[k] != pick) {
+			pick = cands[k];
+			exact++;
+		}
+	return exact == 1 ? pick : TY_NONE;
+}
+
 /* A pointer of element type T OFF bytes into chunk I. */
 static void assign_interior(struct typer *ty, uint32_t i, uint64_t off, uint32_t t,
 			    struct typed_origin from, uint32_t member)
@@ -371,21 +398,22 @@ static void assign_interior(struct typer *ty, uint32_t i, uint64_t off, uint32_t
 	if (i == ty->scanning && tp->kind != TY_STRUCT)
 		return;
 	if (tp->kind == TY_STRUCT || tp->kind == TY_UNION) {
-		uint32_t s, c[2];
+		uint32_t s, c[INTERIOR_CANDS];
+		unsigned n = typer_embedders_fitting(ty, t, off, i, false, &s, c, INTERIOR_CANDS);
 
-		unsigned n = typer_embedders_fitting(ty, t, off, i, false, &s, c, 2);
-
-		if (n == 1) {
+		/* and the structs holding it in an element of their trailing
+		 * array (arrays.c) */
+		if (n <= INTERIOR_CANDS)
+			n += typer_trailing_owners(ty, i, t, off, c + n, INTERIOR_CANDS - n);
+		s = interior_pick(ty, i, c, n);
+		if (s != TY_NONE) {
 			typer_set_type(ty, i, s, false, RANK_INTERIOR, from, member, 0);
 			return;
 		}
-		/* an element of a struct's trailing array (arrays.c) */
-		if (n == 0 && typer_trailing_interior(ty, i, t, off, from, member))
-			return;
 		/* a second struct after the one the chunk is (parts.c) */
 		if (n == 0 && tp->kind == TY_STRUCT && typer_second_part(ty, i, t, off))
 			return;
-		if (tp->kind == TY_STRUCT && typer_prefix(ty, i, t, off, from, member))
+		if (n == 0 && tp->kind == TY_STRUCT && typer_prefix(ty, i, t, off, from, member))
 			return;
 	}
 	/* a pointer to an element of an array of base types or unions (char

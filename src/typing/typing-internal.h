@@ -199,11 +199,14 @@ bool typer_holds_one(struct typer *ty, uint32_t i, uint32_t t);
  * (after ty_index_embeds). */
 void typer_index_trailing(struct typer *ty);
 void typer_free_trailing(struct typer *ty);
-/* A pointer of struct type M OFF bytes into chunk I, where no struct
- * embeds M at OFF: true when it is in element k of exactly one struct's
- * trailing array, and the chunk was typed that struct. */
-bool typer_trailing_interior(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
-			     struct typed_origin from, uint32_t member);
+/* The structs that hold an M OFF bytes into chunk I in element k of
+ * their trailing array (fitting the chunk); how many, up to MAX in
+ * CANDS. */
+unsigned typer_trailing_owners(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
+			       uint32_t *cands, unsigned max);
+/* Chunk I is what malloc(sizeof(T)) gives, give or take glibc's slack
+ * (or T is flexible and fits, or an mmapped chunk holds one T). */
+bool typer_fits_exactly(struct typer *ty, uint32_t i, uint32_t t);
 
 /* ---- parts.c ---- */
 
