@@ -10,9 +10,13 @@
  * debuginfo/types.c, lists them: structs holding H at offset 0).
  *
  * Header at the start (typer_header_start): of those structs, the ones
- * whose malloc size is exactly the chunk's size are candidates, and the
- * chunk waits for the discriminator pass, even with one candidate: a
- * size alone never types a chunk.
+ * whose malloc size is exactly the chunk's size are candidates. One
+ * candidate, H itself not of the chunk's size, and the candidate's
+ * pointer members past the header holding pointers (into live chunks or
+ * static memory, at least one into the heap): that struct, at the weak
+ * rank. Otherwise the chunk waits for the discriminator pass: a size
+ * alone never types a chunk (an array of two headers has the size of a
+ * struct beginning with one).
  *
  * Discriminators (typer_resolve_headers, per header H): from the chunks
  * already typed exactly as one of the candidates (or H), at most
@@ -40,6 +44,7 @@
 #include "config.h"
 #include "typing/typing-internal.h"
 #include "debuginfo/modset.h"
+#include "target/target.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -59,14 +64,58 @@ void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, struct type
 	};
 }
 
+/*
+ * Evidence beyond a size that chunk I is a struct S beginning with header
+ * T: S's pointer members past the header hold what pointers hold. Every
+ * non-null one points into a live chunk (this one too: an empty list
+ * head points to itself) or to readable memory outside the heap (a
+ * static object), and at least one points into a live chunk. A string,
+ * an array of headers or zeros has no such pointers.
+ */
+static bool header_evidence(struct typer *ty, uint32_t i, uint32_t t, uint32_t s)
+{
+	const struct ty *sp = ty_get(&ty->tt, s);
+	uint64_t hsize = ty_get(&ty->tt, t)->size, usable = typer_usable(ty, i);
+	unsigned heap = 0;
+
+	for (uint32_t k = 0; k < sp->nr_slots; k++) {
+		const struct ty_slot *sl = &sp->slots[k];
+
+		for (uint32_t c = 0; c < sl->count && c < 64; c++) {
+			uint64_t o = sl->off + (uint64_t)sl->stride * c, v, off;
+
+			if (o < hsize || (sl->flags & SLOT_UNION))
+				continue;
+			if (o + 8 > usable)
+				break;
+			v = typer_word(ty, i, o, 8);
+			if (!v)
+				continue;
+			if (v & 7)
+				return false;
+			if (typer_lookup(ty, v, &off) != UINT32_MAX)
+				heap++;
+			else if (!target_map(ty->image, v, 8))
+				return false;
+		}
+	}
+	return heap > 0;
+}
+
 bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_origin from,
 			uint32_t member)
 {
 	uint32_t s, c[2];
 	unsigned n = typer_embedders_fitting(ty, t, 0, i, true, &s, c, 2);
+	bool self = typer_fits_exactly(ty, i, t);
 
-	/* structs that begin with T and fit the chunk exactly: T is their
-	 * header, and which one the chunk is needs a discriminator (a size
+	/* one struct that begins with T fits the chunk exactly, T does not,
+	 * and the chunk's pointers say it is that struct */
+	if (n == 1 && !self && header_evidence(ty, i, t, s)) {
+		typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
+		return true;
+	}
+	/* else which struct the chunk is needs a discriminator (a size
 	 * alone is no evidence, even when one struct has it) */
 	if (n >= 1) {
 		if (ty->type[i] == TY_NONE)
