@@ -154,6 +154,7 @@ void typer_release(struct typer *ty)
 	typer_free_vtables(ty);
 	typer_free_trailing(ty);
 	hashmap_release(&ty->parts);
+	free(ty->foreign);
 	ty_table_free(&ty->tt);
 	free(ty->live);
 	free(ty->type);

@@ -109,6 +109,11 @@ struct typer {
 	struct vtable_sym *vtables;
 	size_t nr_vtables;
 
+	/* per type id (NULL: none is): from a language whose objects are
+	 * never in malloc's heap (Go); shapes never give them */
+	uint8_t *foreign;
+	size_t nr_foreign;
+
 	/* second structs in chunks: chunk -> offset << 32 | type (parts.c) */
 	struct hashmap parts;
 	/* the chunk being scanned (UINT32_MAX: a root) */

@@ -34,6 +34,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,30 @@ static void prepare(struct typer *ty)
 	typer_note_node_bases(ty);
 	typer_retype_containers(ty);
 	typer_index_trailing(ty);
+}
+
+/*
+ * Structs defined in Go compilation units: Go's objects live in Go's own
+ * heap, never in malloc's (a cgo program's C structs are in C units).
+ */
+static void mark_foreign(struct typer *ty, const struct dw_index *idx)
+{
+	for (size_t i = 0; i < idx->nr_defs; i++) {
+		Dwarf_Die cu, die = idx->defs[i];
+		uint32_t t;
+
+		if (!dwarf_diecu(&die, &cu, NULL, NULL) || dwarf_srclang(&cu) != DW_LANG_Go)
+			continue;
+		t = ty_of_die(&ty->tt, &die);
+		if (t == TY_NONE)
+			continue;
+		if (!ty->foreign) {
+			ty->nr_foreign = ty->tt.nr;
+			ty->foreign = xcalloc(ty->nr_foreign + 1, 1);
+		}
+		if (t < ty->nr_foreign)
+			ty->foreign[t] = 1;
+	}
 }
 
 static void scan_group(struct typer *ty, const struct root_list *l)
@@ -132,6 +157,7 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	/* convert every definition: fills the embed index */
 	for (size_t i = 0; i < idx.nr_defs; i++)
 		(void)ty_of_die(&ty.tt, &idx.defs[i]);
+	mark_foreign(&ty, &idx);
 	typer_cxx_value_buffers(&ty.tt);
 	ty_index_embeds(&ty.tt);
 	prepare(&ty);
