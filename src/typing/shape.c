@@ -57,6 +57,7 @@
 #include "debuginfo/modset.h"
 #include "target/target.h"
 #include "util/hashmap.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -217,7 +218,7 @@ static void classify(struct typer *ty, uint32_t i, uint64_t *nonnull, uint64_t *
 	for (uint64_t w = 0; w < len / 8; w++) {
 		uint64_t v;
 
-		memcpy(&v, p + w * 8, 8);
+		v = get_le64(p + w * 8);
 		if (!v)
 			continue;
 		*nonnull |= 1ull << w;
@@ -279,7 +280,7 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 				 * known: no evidence either way */
 				if (sl->flags & SLOT_UNION)
 					break;
-				memcpy(&v, words + o, 8);
+				v = get_le64(words + o);
 				if (!v)
 					continue;
 				j = typer_lookup(ty, v, &off);
@@ -385,7 +386,7 @@ static void taint_range(struct typer *ty, taddr_t a, taddr_t b, uint8_t *tainted
 		for (uint64_t o = 0; p && o < len; o += 8) {
 			uint64_t v;
 
-			memcpy(&v, p + o, 8);
+			v = get_le64(p + o);
 			taint_word(ty, v, tainted, queue, nr, alloc);
 		}
 		a += len;
