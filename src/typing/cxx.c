@@ -11,13 +11,19 @@
  * Container nodes. Standard containers link their nodes through pointers
  * to a base (std::_Rb_tree_node_base, std::__detail::_Hash_node_base,
  * std::__detail::_List_node_base), while the nodes are instances of a
- * template deriving from it (std::_Rb_tree_node<V>). In a struct S whose
- * template arguments (its own and those of the structs it holds) include
- * every template argument of exactly one node N deriving from the base
+ * template deriving from it (std::_Rb_tree_node<V>). For a pointer to the
+ * base at offset o of a struct S, the template arguments of the structs
+ * enclosing o are taken from the innermost out (those of one size
+ * together, S's own last); at the first step where they include every
+ * template argument of exactly one node N deriving from the base
  * (of the node template's name: the container itself holds the base too)
  * (same parameter name, same type: libstdc++ names them alike, _Val in
  * _Rb_tree and _Rb_tree_node, _Value in _Hashtable and _Hash_node),
- * a pointer to the base points to an N: in std::map<K, V> the tree's
+ * the pointer points to an N. Innermost first, because a struct holding
+ * two maps, or a map whose values are maps, holds the arguments of
+ * several trees, and only the enclosing one's are this link's (cupt's
+ * cache of std::map<string, std::map<string, string>> and its other
+ * containers). In std::map<K, V> the tree's
  * _Rb_tree<K, pair<const K, V>, ...> makes it _Rb_tree_node<pair<const K,
  * V>>, and inside that node _M_left, _M_right and _M_parent do the same.
  * Type identity, not names, decides (ids from the type table). Failing a
@@ -89,6 +95,16 @@ static const char *node_template(struct typer *ty, uint32_t t)
 	return NULL;
 }
 
+bool typer_is_node_template(struct typer *ty, uint32_t t)
+{
+	const char *name = ty_get(&ty->tt, t)->name;
+
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		if (!strncmp(name, node_bases[k][1], strlen(node_bases[k][1])))
+			return true;
+	return false;
+}
+
 /* Does the (name, type) argument pair occur in the set? */
 static bool has_targ(struct typer *ty, const uint32_t *types, const uint32_t *names, size_t n,
 		     uint32_t type, uint32_t name)
@@ -100,68 +116,124 @@ static bool has_targ(struct typer *ty, const uint32_t *types, const uint32_t *na
 	return false;
 }
 
+/* Growable template-argument set: types and their parameter names. */
+struct targ_set {
+	uint32_t *type, *name;
+	size_t nr, alloc;
+};
+
+static void targs_add(struct targ_set *e, const struct ty *src)
+{
+	for (uint32_t k = 0; k < src->nr_targs; k++) {
+		if (e->nr == e->alloc) {
+			e->alloc = e->alloc ? 2 * e->alloc : 16;
+			e->type = xrealloc(e->type, e->alloc * sizeof(*e->type));
+			e->name = xrealloc(e->name, e->alloc * sizeof(*e->name));
+		}
+		e->name[e->nr] = src->targ_names[k];
+		e->type[e->nr++] = src->targs[k];
+	}
+}
+
+/* The node structs (prefix NODE, deriving from the base, embedders list L)
+ * whose every template argument is in E: how many, the first two in PICK. */
+static unsigned match_nodes(struct typer *ty, const struct ty_list *l, const char *node,
+			    const struct targ_set *e, bool by_name, uint32_t pick[2])
+{
+	unsigned found = 0;
+
+	pick[0] = pick[1] = TY_NONE;
+	for (size_t c = 0; c < l->nr; c++) {
+		struct ty *cand = ty_get(&ty->tt, l->types[c]);
+		bool all = cand->nr_targs > 0 && !strncmp(cand->name, node, strlen(node));
+
+		for (uint32_t a = 0; a < cand->nr_targs && all; a++)
+			all = has_targ(ty, e->type, by_name ? e->name : NULL, e->nr,
+				       cand->targs[a], cand->targ_names[a]);
+		if (!all || l->types[c] == pick[0] || l->types[c] == pick[1])
+			continue;
+		if (found < 2)
+			pick[found] = l->types[c];
+		found++;
+	}
+	return found;
+}
+
+/*
+ * The node type for slot SL of S: the template arguments of the structs
+ * enclosing the slot are added from the innermost out (then S's own), and
+ * the first step at which some node matches decides (a map inside a map's
+ * value is its own tree: the inner _Rb_tree's _Val is met before the
+ * outer node's, and another map member of S never encloses the slot).
+ */
+static void retype_slot(struct typer *ty, struct ty *s, struct ty_slot *sl, struct targ_set *e)
+{
+	const char *node = node_template(ty, sl->pointee);
+	const struct ty_list *l;
+	uint32_t pick[2];
+	unsigned found = 0;
+	uint64_t last = 0;
+
+	if (!node || !(l = ty_embedders(&ty->tt, sl->pointee, 0)))
+		return;
+	/* by parameter name and type first, at every level; then by type */
+	for (int by_name = 1; by_name >= 0 && !found; by_name--) {
+		last = 0;
+		e->nr = 0;
+		/* enclosing embeds by size, smallest first (those of one size, as a
+		 * std::map and the _Rb_tree it is made of, together); S last */
+		for (;;) {
+			uint64_t best = UINT64_MAX;
+			bool any = false;
+
+			for (uint32_t k = 0; k < s->nr_embeds; k++) {
+				uint64_t sz = ty_get(&ty->tt, s->embeds[k].type)->size;
+
+				if (s->embeds[k].off <= sl->off && sl->off < s->embeds[k].off + sz &&
+				    sz > last && sz < best)
+					best = sz;
+			}
+			if (best == UINT64_MAX) {
+				targs_add(e, s);
+				any = s->nr_targs > 0;
+			} else {
+				for (uint32_t k = 0; k < s->nr_embeds; k++) {
+					const struct ty *et = ty_get(&ty->tt, s->embeds[k].type);
+
+					if (s->embeds[k].off <= sl->off && sl->off < s->embeds[k].off + et->size &&
+					    et->size == best && et->nr_targs) {
+						targs_add(e, et);
+						any = true;
+					}
+				}
+			}
+			last = best;
+			if (any)
+				found = match_nodes(ty, l, node, e, by_name, pick);
+			if (found || best == UINT64_MAX)
+				break;
+		}
+	}
+	if (found == 1 || found == 2) {
+		sl->pointee = pick[0];
+		sl->alt = found == 2 ? pick[1] : TY_NONE;
+	}
+}
+
 void typer_retype_containers(struct typer *ty)
 {
-	size_t n = ty->tt.nr;
-	uint32_t *eff = NULL, *effn = NULL;
-	size_t alloc = 0;
+	struct targ_set e = { 0 };
 
-	for (size_t id = 0; id < n; id++) {
+	for (size_t id = 0; id < ty->tt.nr; id++) {
 		struct ty *s = ty_get(&ty->tt, (uint32_t)id);
-		size_t ne = 0;
 
 		if ((s->kind != TY_STRUCT && s->kind != TY_UNION) || !s->nr_slots)
 			continue;
-		/* effective template arguments: S's and its members' */
-		for (uint32_t e = 0; e <= s->nr_embeds; e++) {
-			struct ty *src = e == s->nr_embeds ? s : ty_get(&ty->tt, s->embeds[e].type);
-
-			for (uint32_t k = 0; k < src->nr_targs; k++) {
-				if (ne == alloc) {
-					alloc = alloc ? 2 * alloc : 16;
-					eff = xrealloc(eff, alloc * sizeof(*eff));
-					effn = xrealloc(effn, alloc * sizeof(*effn));
-				}
-				effn[ne] = src->targ_names[k];
-				eff[ne++] = src->targs[k];
-			}
-		}
-		if (!ne)
-			continue;
-		for (uint32_t k = 0; k < s->nr_slots; k++) {
-			struct ty_slot *sl = &s->slots[k];
-			const struct ty_list *l;
-			uint32_t pick[2] = { TY_NONE, TY_NONE };
-			unsigned found = 0;
-
-			const char *node = node_template(ty, sl->pointee);
-
-			if (!node || !(l = ty_embedders(&ty->tt, sl->pointee, 0)))
-				continue;
-			for (int by_name = 1; by_name >= 0 && !found; by_name--) {
-				for (size_t c = 0; c < l->nr; c++) {
-					struct ty *cand = ty_get(&ty->tt, l->types[c]);
-					bool all = cand->nr_targs > 0 &&
-						   !strncmp(cand->name, node, strlen(node));
-
-					for (uint32_t a = 0; a < cand->nr_targs && all; a++)
-						all = has_targ(ty, eff, by_name ? effn : NULL, ne,
-							       cand->targs[a], cand->targ_names[a]);
-					if (!all || l->types[c] == pick[0] || l->types[c] == pick[1])
-						continue;
-					if (found < 2)
-						pick[found] = l->types[c];
-					found++;
-				}
-			}
-			if (found == 1 || found == 2) {
-				sl->pointee = pick[0];
-				sl->alt = found == 2 ? pick[1] : TY_NONE;
-			}
-		}
+		for (uint32_t k = 0; k < s->nr_slots; k++)
+			retype_slot(ty, s, &s->slots[k], &e);
 	}
-	free(eff);
-	free(effn);
+	free(e.type);
+	free(e.name);
 }
 
 

@@ -252,6 +252,9 @@ void typer_cxx_value_buffers(struct ty_table *tt);
 void typer_retype_containers(struct typer *ty);
 /* Note libstdc++'s node base types, which type nothing. */
 void typer_note_node_bases(struct typer *ty);
+/* Is T an instance of one of libstdc++'s node templates (_Rb_tree_node<V>,
+ * _Hash_node<V, c>, _List_node<V>, _Fwd_list_node<V>)? */
+bool typer_is_node_template(struct typer *ty, uint32_t t);
 static inline bool typer_is_node_base(const struct typer *ty, uint32_t t)
 {
 	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
