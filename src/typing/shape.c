@@ -14,7 +14,7 @@
  *      debug info with pointer members that malloc gives a chunk of size
  *      C (give or take glibc's 16 bytes of slack), from a language whose
  *      objects live in malloc's heap (not Go's: its objects are in its
- *      own heap).
+ *      own heap), and not a container's node.
  * A candidate fits when every non-null pointer member points to the
  * start of a live chunk that is typed as the member's pointee (the
  * chunk is its type, or the type's array) or untyped and big enough for
@@ -25,10 +25,15 @@
  * candidate's own size that fits the candidate too (a list: the next
  * node has the shape of this one). A pointer to a base type (a char *
  * to a string) is no evidence either way, nor is a member of a union
- * (which alternative is live is not known). A tier-2 candidate needs
- * three non-null pointer members pointing to chunks, or two and one of
- * them to a chunk typed as its pointee or to the next node of a list. A
- * chunk is typed when exactly
+ * (which alternative is live is not known) or a pointer into the chunk
+ * itself (a string's own buffer). A tier-2 candidate needs two non-null
+ * pointer members into other chunks that agree, one of them to another
+ * struct typed as its pointee or untyped of exactly its malloc size, or
+ * three that agree and are not links to its own kind (itself, a struct
+ * it begins with; a struct pointee only when typed so or of exactly its
+ * malloc size, a string or pointer array when untyped): links alone are
+ * what every tree of that chunk size has (a node of std::map<const type_info *, void *> would be every
+ * 64-byte tree node). A chunk is typed when exactly
  * one candidate of a tier fits: flagged inferred (rank 0), and so is
  * everything typed through it. Shapes are tried in rounds (at most 8),
  * each followed by draining the worklist, until a round types nothing.
@@ -156,14 +161,17 @@ static void tier_add(struct shaper *sh, struct tier *t, uint32_t type)
 	};
 }
 
-/* A struct shapes can give: complete, pointer members, a size. */
+/* A struct shapes can give: complete, pointer members, a size; not a
+ * container's node (which value a node holds is its container's to say:
+ * every map's nodes have the links' shape, and on cupt nodes of two hash
+ * maps were typed as those of a third, empty one). */
 static bool shapeable(struct typer *ty, uint32_t t)
 {
 	const struct ty *tp = ty_get(&ty->tt, t);
 
 	return tp->kind == TY_STRUCT && tp->complete && tp->nr_slots && tp->size &&
 	       tp->size <= MAX_SHAPE_SIZE && !tp->flex && !tp->truncated &&
-	       !(t < ty->nr_foreign && ty->foreign[t]);
+	       !(t < ty->nr_foreign && ty->foreign[t]) && !typer_is_node_template(ty, t);
 }
 
 static void collect(struct shaper *sh)
@@ -183,7 +191,7 @@ static void collect(struct shaper *sh)
 			tier_add(sh, &sc->typed, t);
 	}
 	/* tier 2: every struct malloc gives a chunk of the size (or the size
-	 * less glibc's slack) */
+	 * less glibc's slack: a chunk reused from a free one) */
 	for (size_t t = 0; t < ty->tt.nr; t++) {
 		uint64_t cs;
 		struct size_cands *sc;
@@ -199,6 +207,20 @@ static void collect(struct shaper *sh)
 }
 
 static bool outside_heap(struct typer *ty, uint64_t v);
+
+/* Is a pointer to P a link to T's own kind: T itself, a struct T begins
+ * with (its list or tree node base)? */
+static bool own_kind(struct typer *ty, uint32_t t, uint32_t p)
+{
+	const struct ty *tp = ty_get(&ty->tt, t);
+
+	if (p == t || typer_is_node_base(ty, p))
+		return true;
+	for (uint32_t k = 0; k < tp->nr_embeds && tp->embeds[k].off == 0; k++)
+		if (tp->embeds[k].type == p)
+			return true;
+	return false;
+}
 
 /* Chunk I's first words: which are non-null, which a live chunk's start
  * (HEAP), which that or a pointer to a static object (START: no
@@ -256,7 +278,7 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 	taddr_t start;
 	uint64_t len;
 	const uint8_t *p;
-	unsigned strong = 0, weak = 0, self = 0, valid = 0;
+	unsigned strong = 0, weak = 0, self = 0, valid = 0, other = 0;
 
 	typer_user_area(ty, i, &start, &len);
 	if (tp->size > len || !(p = typer_mem(ty, start, tp->size)))
@@ -290,6 +312,10 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 						continue;
 					return FIT_NO;
 				}
+				/* into the chunk itself (a string's own buffer,
+				 * an empty list's head): no evidence either way */
+				if (j == i)
+					continue;
 				if (off != 0)
 					return FIT_NO;
 				want = typer_elem(ty, sl->pointee);
@@ -300,17 +326,22 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 				if (ty->type[j] != TY_NONE) {
 					if (ty->type[j] != want)
 						return FIT_NO;
-					if (wp->kind == TY_STRUCT)
+					if (wp->kind == TY_STRUCT) {
 						strong++;
+						other += !own_kind(ty, t, want);
+					}
 					continue;
 				}
-				/* an untyped pointee */
-				if (wp->kind != TY_STRUCT)
+				/* an untyped pointee: a string, a pointer array */
+				if (wp->kind != TY_STRUCT) {
+					other++;
 					continue;
+				}
 				if (wp->size > typer_usable(ty, j))
 					return FIT_NO;
 				if (!typer_fits_exactly(ty, j, want))
 					continue;
+				other += !own_kind(ty, t, want);
 				if (want == t && j != i) {
 					if (!self && chain &&
 					    shape_fits(ty, j, t, false, tier2) != FIT_NO)
@@ -321,12 +352,16 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 			}
 		}
 	}
-	/* a struct nothing of this size is known to be needs two of its
-	 * pointer members pointing to chunks: one pointer to a chunk of the
-	 * right size is what most 32-byte chunks of any library hold; three
-	 * that agree are evidence of their own */
+	/* a struct nothing of this size is known to be needs two pointer
+	 * members that agree, one of them to another struct typed as its
+	 * pointee or of exactly its malloc size, or three that agree and are
+	 * not links to its own kind (a struct pointee counts only when typed
+	 * so or of its exact malloc size): links alone are what every tree
+	 * and list of that chunk size has, and any big chunk is big enough
+	 * for a struct */
 	if (tier2)
-		return valid >= 3 || (valid >= 2 && (strong || self)) ? FIT_YES : FIT_NO_EVIDENCE;
+		return ((strong || weak) && valid >= 2 && strong + weak + self >= 2) ||
+		       other >= 3 ? FIT_YES : FIT_NO_EVIDENCE;
 	return strong || weak >= 2 || self ? FIT_YES : FIT_NO_EVIDENCE;
 }
 
