@@ -17,19 +17,25 @@
 #             source, 50,000 messages queued to a TCP destination nobody
 #             listens on. Own counts: syslog-ng-ctl stats "queued" (one
 #             chunk per message: LogMessage, its queue nodes and its
-#             NVTable payload in one allocation) and the stats clusters
-#             it lists.
+#             NVTable payload in one allocation) and its stats clusters:
+#             the size of its cluster registry's hash tables, asked
+#             through gdb (syslog-ng-ctl lists only the clusters that hold
+#             counters of the stats level).
 #   cupt      cupt (+ cupt-dbg), C++ on std containers: `cupt shell` after
-#             `show bash`. Own count: its record of each installed package
-#             (std::map<std::string, InstalledRecord> nodes) against the
-#             packages of the dpkg status file it read.
+#             `show bash`. Own counts: its record of each installed package
+#             (std::map<std::string, InstalledRecord> nodes, and the
+#             unordered_map of binary package records) against the
+#             packages of the dpkg status file it read; its extended
+#             states (a map of maps) against the packages of apt's
+#             extended_states file (gdb's libstdc++ printers give the
+#             same sizes for CacheImpl's containers).
 #   gocgo     a Go service built here with cgo (golang-go): 20,000 C
 #             structs calloc'd by C, kept alive from a Go slice, each with
 #             a malloc'd name. Own counts: the len() it prints.
 # Processes are stopped by their own pid, never by name.
 
 # shellcheck disable=SC2034 # read through eval by the callers
-REAL_PACKAGES_syslogng="syslog-ng-core syslog-ng-dbg libivykis0-dbg"
+REAL_PACKAGES_syslogng="syslog-ng-core syslog-ng-dbg libivykis0-dbg gdb"
 # shellcheck disable=SC2034
 REAL_PACKAGES_cupt="cupt cupt-dbg"
 # shellcheck disable=SC2034
@@ -118,8 +124,12 @@ EOF
 		sleep 0.5
 	done
 	[ "${rs_q_:-0}" -ge 50000 ] || { REAL_WHY="syslog-ng queued ${rs_q_:-0} of 50000"; return 1; }
-	rs_cl_=$(syslog-ng-ctl stats -c "$rs_d_/ctl" |
-		awk -F';' 'NR > 1 && $1 != "" { print $1 ";" $2 ";" $3 }' | sort -u | wc -l)
+	# the cluster registry's two hash tables (glib's size function,
+	# called by gdb; gdb leaves the process as it was)
+	rs_cl_=$(timeout 120 gdb -p "$REAL_PID" -batch -nx \
+		-ex 'p (int)g_hash_table_size(stats_cluster_container.static_clusters) + (int)g_hash_table_size(stats_cluster_container.dynamic_clusters)' \
+		2> /dev/null | sed -n 's/^\$1 = \([0-9][0-9]*\)$/\1/p')
+	[ -n "$rs_cl_" ] || { REAL_WHY="gdb could not read syslog-ng's cluster registry"; return 1; }
 	REAL_COUNTS="struct _LogMessage=$rs_q_
 struct _StatsCluster=$rs_cl_"
 }
@@ -158,7 +168,10 @@ while n < 1000000:
 	grep -q 'Package: bash' "$rc_d_/out" ||
 		{ REAL_WHY="cupt did not show bash: $(tail -c 200 "$rc_d_/out")"; return 1; }
 	sleep 1
-	REAL_COUNTS="std::_Rb_tree_node<std::pair<const std::*string*, cupt::system::State::InstalledRecord> >=$(grep -c '^Package:' /var/lib/dpkg/status)"
+	rc_n_=$(grep -c '^Package:' /var/lib/dpkg/status)
+	REAL_COUNTS="std::_Rb_tree_node<std::pair<const std::*string*, cupt::system::State::InstalledRecord> >=$rc_n_
+std::__detail::_Hash_node<std::pair<const std::*string*, std::vector<cupt::internal::CacheImpl::PrePackageRecord*=$rc_n_
+std::_Rb_tree_node<std::pair<const std::*string*, std::map<*=$(grep -c '^Package:' /var/lib/apt/extended_states)"
 }
 
 real_start_gocgo() {
