@@ -126,6 +126,7 @@ EOF
 	[ "${rs_q_:-0}" -ge 50000 ] || { REAL_WHY="syslog-ng queued ${rs_q_:-0} of 50000"; return 1; }
 	# the cluster registry's two hash tables (glib's size function,
 	# called by gdb; gdb leaves the process as it was)
+	# shellcheck disable=SC2016 # $1 is gdb's first value, not the shell's
 	rs_cl_=$(timeout 120 gdb -p "$REAL_PID" -batch -nx \
 		-ex 'p (int)g_hash_table_size(stats_cluster_container.static_clusters) + (int)g_hash_table_size(stats_cluster_container.dynamic_clusters)' \
 		2> /dev/null | sed -n 's/^\$1 = \([0-9][0-9]*\)$/\1/p')
