@@ -63,6 +63,7 @@
 static void fill_meta(struct snapshot *s, struct target *t, const struct glibc *g)
 {
 	s->meta.pid = t->pid;
+	s->meta.ns_pid = t->ns_pid;
 	s->meta.exe = t->exe ? xstrdup(t->exe) : NULL;
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "%s", glibc_version(g));
 	s->meta.libc_symbols = glibc_method(g);
@@ -290,8 +291,11 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	int err;
 
 	err = target_live_open(pid, &t);
-	if (err < 0)
+	if (err < 0) {
+		if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+			live_permission_why(pid, why);
 		return err;
+	}
 	err = glibc_locate(t, &gopts, diag, why, &g);
 	if (err < 0)
 		goto out;
@@ -419,6 +423,8 @@ out:
 			strbuf_reset(why);
 		err = -HG_E_TARGET_GONE;
 	}
+	if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+		live_permission_why(pid, why);
 	return err;
 }
 
@@ -475,8 +481,11 @@ int snapshot_run_stopped(int pid, const struct snapshot_opts *opts, struct diag_
 	int err;
 
 	err = target_live_open(pid, &t);
-	if (err < 0)
+	if (err < 0) {
+		if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+			live_permission_why(pid, why);
 		return err;
+	}
 	err = glibc_locate(t, &gopts, diag, why, &g);
 	if (err == 0 && prepare)
 		err = prepare(t, arg);
@@ -492,6 +501,8 @@ int snapshot_run_stopped(int pid, const struct snapshot_opts *opts, struct diag_
 			strbuf_reset(why);
 		err = -HG_E_TARGET_GONE;
 	}
+	if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+		live_permission_why(pid, why);
 	return err;
 }
 

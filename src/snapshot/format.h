@@ -96,7 +96,9 @@
  * length SNAP_STR_NULL = absent): heapgrab version, exe, glibc version,
  * libc symbol source. */
 #define SNAP_META_FIXED		24	/* i64 taken, i32 pid, u32 threads,
-					 * u32 warnings, u32 reserved */
+					 * u32 warnings, u32 ns_pid (0:
+					 * unknown; the word was reserved, always
+					 * 0, in files written before it) */
 #define SNAP_STR_NULL		0xffffffffu
 
 /* ARENAS: u32 count, u32 record size, then records of (at least) 128
