@@ -654,8 +654,18 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 		for (taddr_t c = after; c + MINSIZE <= rend; c += MALLOC_ALIGNMENT) {
 			uint64_t hdr;
 
-			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
-			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+			if (target_read_u64(k->t, c + 8, &hdr) < 0) {
+				/* a hole in the image: on to the next byte it holds */
+				taddr_t n = target_next_held(k->t, c + 8);
+
+				if (n > rend || n < c + 8)
+					break;
+				/* the loop's step then lands on the first
+				 * candidate whose size word may be held */
+				c = MAX(c, ((n - 8) & ~(taddr_t)(MALLOC_ALIGNMENT - 1)) - MALLOC_ALIGNMENT);
+				continue;
+			}
+			if ((hdr & SIZE_BITS) != PREV_INUSE || (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
 			if (walk_segment(k, ai, c, rend, SEG_MAIN, true, &stop) != SEG_BROKEN) {
 				*ret_start = c;
@@ -674,8 +684,15 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 
 			if (excl_end(k, c))
 				continue;
-			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
-			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+			if (target_read_u64(k->t, c + 8, &hdr) < 0) {
+				taddr_t n = target_next_held(k->t, c + 8);
+
+				if (n > q->end || n < c + 8)
+					break;
+				c = MAX(c, ((n - 8) & ~(taddr_t)(PAGE - 1)) - PAGE);
+				continue;
+			}
+			if ((hdr & SIZE_BITS) != PREV_INUSE || (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
 			if (walk_segment(k, ai, c, run_end(k->t, q), SEG_MAIN, true, &stop) !=
 			    SEG_BROKEN) {
@@ -1071,21 +1088,26 @@ static void check_bins(struct walker *k, uint32_t ai)
 	struct arena_state *a = &k->ar[ai];
 	struct heap_count lists = { 0, 0 };
 	const struct heap_count *walk = &k->w->arenas[ai].kinds[CHUNK_BIN];
-	/* No bin can hold more chunks than fit in the arena's memory. */
-	uint64_t limit = a->system_mem / MINSIZE + 1;
+	/* The bins together hold no more chunks than the walk found in the
+	 * arena, nor more than fit in its memory (system_mem is the target's
+	 * word: a lie there must not buy a loop billions of steps long). */
+	uint64_t limit = a->system_mem / MINSIZE + 1, found = 1, steps = 0;
+
+	for (int s = 0; s < CHUNK_STATE__COUNT; s++)
+		found += k->w->arenas[ai].kinds[s].count;
+	if (found < limit)
+		limit = found;
 
 	for (unsigned i = 1; i < NBINS; i++) {
 		taddr_t slot = a->addr + l->ms_bins + (uint64_t)(i - 1) * 16;
 		taddr_t head = slot - 16;	/* bin_at(): a fake chunk */
 		taddr_t c = ms_u64(a, l->ms_bins + (uint64_t)(i - 1) * 16);
-		uint64_t n = 0;
-
 		if (!c)
 			continue;	/* before malloc_init_state: empty */
 		while (c != head) {
 			uint64_t size;
 
-			if (++n > limit || rd(k, c + 8, &size) < 0 || rd(k, c + 16, &c) < 0) {
+			if (++steps > limit || rd(k, c + 8, &size) < 0 || rd(k, c + 16, &c) < 0) {
 				diag_report(k->diag, DIAG_WARNING,
 					    "arena 0x%llx: bin %u is corrupt or longer than the heap allows",
 					    X(a->addr), i);
