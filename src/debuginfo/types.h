@@ -76,8 +76,9 @@ struct ty {
 	uint32_t nr_slots;
 	struct ty_embed *embeds;	/* sorted by offset */
 	uint32_t nr_embeds;
-	/* byte ranges no pointer can be in: members of floating-point types
-	 * and integers narrower than a pointer (not inside unions) */
+	/* byte ranges no heap pointer can be in: members of floating-point
+	 * types, integers narrower than a pointer and function pointers (not
+	 * inside unions) */
 	struct ty_range {
 		uint64_t off, len;
 	} *nonptr;
@@ -140,6 +141,12 @@ uint32_t ty_copy(struct ty_table *tt, uint32_t t, const char *name);
 
 /* A new pointer type to T. */
 uint32_t ty_pointer_to(struct ty_table *tt, uint32_t t);
+
+/* NAME (malloc'd, taken) with the standard library's long spellings
+ * replaced wherever they occur ("std::string" for
+ * std::__cxx11::basic_string<char, ...>), as type names are; a demangled
+ * name made comparable with them. */
+char *ty_pretty_cxx(char *name);
 
 /* Remember QNAME as the qualified name of the C++ type DIE (index pass),
  * or as the name of an anonymous C struct or union a typedef names. */

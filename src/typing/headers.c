@@ -20,7 +20,11 @@
  * fits the chunk (one embedding H: its malloc size is the chunk's; one
  * repeating H's members: it fits, variable-size objects being common
  * there), the chunk takes the struct its tag names when a tag is known,
- * else waits for the resolution.
+ * else waits for the resolution. Before any tag is learnt, the one
+ * struct embedding H that malloc(sizeof) gives this chunk (H itself not
+ * of its size) is taken when its pointer members past H hold pointers
+ * (every non-null one aligned, into a live chunk or mapped static
+ * memory, at least one into the heap): a size alone never types a chunk.
  *
  * The tag (resolve_group, per header H): the samples are the chunks typed
  * exactly (rank 3 or more, not inferred, not an array) as H or a struct
@@ -53,6 +57,7 @@
  */
 #include "config.h"
 #include "typing/typing-internal.h"
+#include "target/target.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
 
@@ -331,11 +336,49 @@ static uint32_t by_tag(struct typer *ty, struct family *f, uint32_t i, uint32_t 
 
 /* ---- the rules -------------------------------------------------------------- */
 
+/*
+ * Evidence beyond a size that chunk I is a struct S beginning with header
+ * T: S's pointer members past the header hold what pointers hold. Every
+ * non-null one points into a live chunk (this one too: an empty list
+ * head points to itself) or to readable memory outside the heap (a
+ * static object), and at least one points into a live chunk. A string,
+ * an array of headers or zeros has no such pointers.
+ */
+static bool header_evidence(struct typer *ty, uint32_t i, uint32_t t, uint32_t s)
+{
+	const struct ty *sp = ty_get(&ty->tt, s);
+	uint64_t hsize = ty_get(&ty->tt, t)->size, usable = typer_usable(ty, i);
+	unsigned heap = 0;
+
+	for (uint32_t k = 0; k < sp->nr_slots; k++) {
+		const struct ty_slot *sl = &sp->slots[k];
+
+		for (uint32_t c = 0; c < sl->count && c < 64; c++) {
+			uint64_t o = sl->off + (uint64_t)sl->stride * c, v, off;
+
+			if (o < hsize || (sl->flags & SLOT_UNION))
+				continue;
+			if (o + 8 > usable)
+				break;
+			v = typer_word(ty, i, o, 8);
+			if (!v)
+				continue;
+			if (v & 7)
+				return false;
+			if (typer_lookup(ty, v, &off) != UINT32_MAX)
+				heap++;
+			else if (!target_map(ty->image, v, 8))
+				return false;
+		}
+	}
+	return heap > 0;
+}
+
 bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_origin from,
 			uint32_t member)
 {
 	struct family *f = family_of(ty, t);
-	uint32_t s;
+	uint32_t s, c[2];
 	bool known;
 
 	if (!f->nr || !family_fits(ty, f, i))
@@ -346,6 +389,15 @@ bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_o
 	if (known) {
 		if (s != TY_NONE && ty_get(&ty->tt, s)->size <= typer_usable(ty, i))
 			typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
+		return true;
+	}
+	/* no tag learnt: one struct embedding T fits the chunk exactly, T
+	 * does not, and the chunk's pointers say it is that struct (a size
+	 * alone is no evidence) */
+	if (!f->tag.width && !typer_fits_exactly(ty, i, t) &&
+	    typer_embedders_fitting(ty, t, 0, i, true, &s, c, 2) == 1 &&
+	    ty_get(&ty->tt, s)->kind == TY_STRUCT && header_evidence(ty, i, t, s)) {
+		typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
 		return true;
 	}
 	typer_defer_header(ty, i, t, from, member, 0);
