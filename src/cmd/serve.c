@@ -86,6 +86,7 @@
 #include "output/metrics.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -258,20 +259,11 @@ struct serve {
 	struct MHD_Daemon *daemon;
 };
 
+/* Seconds on the monotonic clock (util/clock.h): every interval and
+ * deadline of serve. */
 static double mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t unix_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (double)monotonic_ns() / 1e9;
 }
 
 /* ---- process identity ---- */
@@ -437,17 +429,17 @@ static struct result *take_snapshot(struct serve *sv, struct target *t, double s
 	struct strbuf why = STRBUF_INIT;
 	struct diag_sink diag = { .report = serve_report, .data = r };
 	unsigned long long st;
-	int64_t t0;
+	uint64_t t0;
 	int err;
 
 	r->refs = 1;
 	r->start = start;
-	r->taken_ns = unix_now_ns();
+	r->taken_ns = wall_clock_ns();
 	r->taken = r->taken_ns / 1000000000;
 	if (resolve_target(t, &r->pid, &r->start_time, &r->failure, r->error,
 			   sizeof(r->error)) < 0)
 		return r;
-	t0 = unix_now_ns();
+	t0 = monotonic_ns();
 	err = snapshot_take_live(r->pid, &sv->sopts, &diag, &why, &r->snap, &stats);
 	if (err == 0 && (proc_start_time(r->pid, &st) < 0 || st != r->start_time)) {
 		/* the PID was recycled between the check and the seize */
@@ -469,7 +461,7 @@ static struct result *take_snapshot(struct serve *sv, struct target *t, double s
 	census_build(r->snap, &r->census);
 	if (r->snap->rss && rss_build(r->snap, NULL, &r->rss) == 0)
 		r->has_rss = true;
-	r->duration_ns = (uint64_t)(unix_now_ns() - t0);
+	r->duration_ns = monotonic_ns() - t0;
 	r->pause_ns = stats.pause_ms > 0 ? (uint64_t)(stats.pause_ms * 1e6 + 0.5) : 0;
 	debug_msg("serve: process %d: snapshot at %.3f s (monotonic): pause %.3f ms (pagemap "
 		  "%.3f ms), %u round%s, walk %.1f ms, typing %.1f ms, %zu chunks", r->pid, start,
@@ -802,7 +794,7 @@ static void html_escape(struct strbuf *sb, const char *s)
 static enum MHD_Result page_root(struct serve *sv, struct MHD_Connection *conn)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int64_t now = unix_now_ns() / 1000000000;
+	double now = mono_now();
 
 	strbuf_addstr(&sb, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 		      "<title>heapgrab serve</title></head><body>\n"
@@ -829,7 +821,7 @@ static enum MHD_Result page_root(struct serve *sv, struct MHD_Connection *conn)
 			html_escape(&sb, r->error);
 		strbuf_addstr(&sb, "</td><td>");
 		if (r)
-			strbuf_addf(&sb, "%" PRId64 " s ago", now - r->taken);
+			strbuf_addf(&sb, "%" PRId64 " s ago", (int64_t)(now - r->start));
 		strbuf_addstr(&sb, "</td><td>");
 		if (t->pid > 0)
 			strbuf_addf(&sb, "<a href=\"/debug/pprof/heap?pid=%d\">heap</a>", t->pid);
