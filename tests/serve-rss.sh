@@ -85,8 +85,9 @@ lo=$before hi=$after
 for name in heapgrab_rss_bytes heapgrab_rss_kernel_bytes; do
 	x=$(v "$name")
 	[ -n "$x" ] || fail_ "no $name"
-	[ "$x" -ge $((lo - tol)) ] && [ "$x" -le $((hi + tol)) ] ||
+	if [ "$x" -lt $((lo - tol)) ] || [ "$x" -gt $((hi + tol)) ]; then
 		fail_ "$name $x outside the fixture's smaps_rollup Rss $before..$after ± $tol ($maps mappings)"
+	fi
 	log_ "$name $x: smaps_rollup Rss $before before, $after after (± $tol)"
 done
 p=$(v heapgrab_rss_part_bytes 'part="mmapped"')
