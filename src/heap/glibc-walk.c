@@ -37,7 +37,15 @@
  *      header with only IS_MMAPPED set and a page-multiple size. memalign
  *      leaves a stale header at the mapping start; the real one is the
  *      first non-zero slot after it with prev_size == its offset
- *      (malloc.c _int_memalign).
+ *      (malloc.c _int_memalign), looked for even when the stale size
+ *      overruns the mapping (realloc shrank the chunk: mremap_chunk
+ *      updates only the real header). A chunk may span several VMAs
+ *      (the program madvise'd or mprotect'ed part of it), so sizes are
+ *      checked against the run of adjacent anonymous mappings, and the
+ *      pages a chunk covers are never read as page starts. Headers in
+ *      other allocators' memory (a JVM's) are dropped when their mapping
+ *      touches no VMA boundary and no other chunk and the rest matches
+ *      mp_ exactly (doc/glibc-malloc.md §6).
  *   5. Cross-checks, each a warning on mismatch: tcache counts against
  *      list lengths; the bins' lists against the walk's free chunks; the
  *      fastbin lists against the walk; the mmapped scan against
@@ -813,24 +821,117 @@ static void walk_non_main(struct walker *k, uint32_t ai)
 
 /* ---- step 4: mmapped chunks ---- */
 
-static bool anon_private_rw(const struct target_region *r)
+static bool anon_private(const struct target_region *r)
 {
-	if (r->shared || (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-	    (TARGET_PROT_READ | TARGET_PROT_WRITE))
-		return false;
-	return !r->path || !strncmp(r->path, "[anon:", 6) ||
-	       !strncmp(r->path, "/anon_hugepage", 14);
+	return !r->shared && (!r->path || !strncmp(r->path, "[anon:", 6) ||
+			      !strncmp(r->path, "/anon_hugepage", 14));
 }
 
-static void scan_region(struct walker *k, const struct target_region *r)
+static bool anon_private_rw(const struct target_region *r)
 {
+	return anon_private(r) && (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) ==
+				  (TARGET_PROT_READ | TARGET_PROT_WRITE);
+}
+
+/* End of the read-write private anonymous memory that goes on without a
+ * gap from region I: one mmapped chunk may span several VMAs once the
+ * program has madvise'd part of it (the kernel splits the VMA), and the
+ * kernel merges neighbouring mmaps into one. Reservations without access
+ * (a JVM's heap) end the run: no chunk reaches into them. */
+static taddr_t anon_run_end(const struct target *t, size_t i)
+{
+	taddr_t end = t->regions[i].end;
+
+	for (size_t j = i + 1; j < t->nr_regions && t->regions[j].start == end &&
+			       anon_private_rw(&t->regions[j]); j++)
+		end = t->regions[j].end;
+	return end;
+}
+
+/*
+ * memalign'd mmapped chunk (malloc.c _int_memalign): the header at the
+ * mapping start P is stale, the real one is the first non-zero 16-byte
+ * slot after it, with prev_size equal to its offset and offset + size a
+ * page multiple within the run of mappings (LIMIT). The search stays below
+ * SPAN bytes and may go on into the next regions of the run (region I
+ * holds P). True and *RET_REAL, *RET_BYTES (offset + size: the mapping)
+ * when found.
+ */
+static bool memalign_header(struct walker *k, size_t i, taddr_t p, uint64_t span, taddr_t limit,
+			    taddr_t *ret_real, uint64_t *ret_bytes)
+{
+	const struct target *t = k->t;
 	struct view v;
-	taddr_t p = r->start;
+	size_t j = i;
+	bool found = false;
+
+	view_init(&v, k->t, t->regions[j].start, t->regions[j].end);
+	for (uint64_t off = 16; off + 16 <= span; off += 16) {
+		uint64_t s[2], sz;
+
+		while (p + off + 16 > t->regions[j].end && j + 1 < t->nr_regions &&
+		       t->regions[j + 1].start == t->regions[j].end && p + off < limit) {
+			j++;
+			view_release(&v);
+			view_init(&v, k->t, t->regions[j].start, t->regions[j].end);
+		}
+		if (!view_get(&v, p + off, s, 16))
+			break;
+		if (!s[0] && !s[1])
+			continue;
+		sz = s[1] & ~(uint64_t)SIZE_BITS;
+		if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED && sz &&
+		    (off + sz) % PAGE == 0 && off + sz <= limit - p) {
+			*ret_real = p + off;
+			*ret_bytes = off + sz;
+			found = true;
+		}
+		break;
+	}
+	view_release(&v);
+	return found;
+}
+
+/* An mmapped chunk the scan found: its mapping [start, start + bytes),
+ * its header at addr (after the memalign gap), and whether its mapping
+ * starts where a VMA or the previous chunk's mapping ends (anchored: the
+ * scan skips the pages it covers). */
+struct mm_cand {
+	taddr_t start, addr;
+	uint64_t bytes;
+	bool anchored;
+};
+
+struct mm_scan {
+	struct mm_cand *c;
+	size_t nr, alloc;
+	taddr_t next;		/* end of the last anchored chunk */
+};
+
+/*
+ * Every page start of region I from scan->next on (a chunk found before
+ * may cover the start of this region) that holds an mmapped chunk's
+ * header. A header whose size overruns the memory there is either the
+ * stale header of a memalign'd chunk that realloc shrank (mremap keeps
+ * the stale header, with the old size, and moves the real one's size
+ * down) or no header: only a real header after it counts. The pages an
+ * anchored chunk covers are never read as page starts: its data may hold
+ * anything, a header-like pair of words too; after a chunk that is not
+ * anchored the scan goes on at the next page, so that a false header in
+ * someone else's memory cannot hide real chunks.
+ */
+static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
+{
+	const struct target_region *r = &k->t->regions[i];
+	taddr_t limit = anon_run_end(k->t, i);
+	struct view v;
+	taddr_t p = MAX(r->start, sc->next);
 
 	view_init(&v, k->t, r->start, r->end);
 	while (p + 32 <= r->end) {
 		uint64_t hdr[2], cs, bytes;
 		taddr_t real = p, e;
+		bool anchored;
 
 		e = excl_end(k, p);
 		if (e) {
@@ -848,40 +949,128 @@ static void scan_region(struct walker *k, const struct target_region *r)
 			continue;
 		}
 		cs = hdr[1] & ~(uint64_t)SIZE_BITS;
-		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE ||
-		    cs > r->end - p) {
+		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE) {
 			p += PAGE;
 			continue;
 		}
-		bytes = cs;
-		/* memalign: the real header is the first non-zero slot. */
-		for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
-			uint64_t s[2];
-
-			if (!view_get(&v, p + off, s, 16))
-				break;
-			if (!s[0] && !s[1])
-				continue;
-			if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED &&
-			    (off + (s[1] & ~(uint64_t)SIZE_BITS)) % PAGE == 0 &&
-			    off + (s[1] & ~(uint64_t)SIZE_BITS) <= r->end - p) {
-				real = p + off;
-				bytes = off + (s[1] & ~(uint64_t)SIZE_BITS);
-			}
-			break;
+		if (memalign_header(k, i, p, MIN(MIN(cs, limit - p), (uint64_t)MEMALIGN_SCAN), limit,
+				    &real, &bytes)) {
+			/* found after the stale header */
+		} else if (cs <= limit - p) {
+			real = p;
+			bytes = cs;
+		} else {
+			p += PAGE;
+			continue;
 		}
-		heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
-		heap_walk_add_range(k->w, p, p + bytes, CHUNK_NO_ARENA, HEAP_RANGE_MMAPPED);
-		p += (bytes + PAGE - 1) & ~(PAGE - 1);
+		anchored = p == r->start || p == sc->next;
+		ALLOC_GROW(sc->c, sc->nr + 1, sc->alloc);
+		sc->c[sc->nr++] = (struct mm_cand){ p, real, bytes, anchored };
+		if (anchored) {
+			p += (bytes + PAGE - 1) & ~(PAGE - 1);
+			sc->next = p;
+		} else {
+			p += PAGE;
+		}
 	}
 	view_release(&v);
 }
 
+/* Does a VMA start (START true) or end at ADDR? Regions are sorted and
+ * do not overlap, so both their starts and their ends are sorted. */
+static bool vma_boundary(const struct target *t, taddr_t addr, bool start)
+{
+	size_t lo = 0, hi = t->nr_regions;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		taddr_t v = start ? t->regions[mid].start : t->regions[mid].end;
+
+		if (v == addr)
+			return true;
+		if (v < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_sorted(const uint64_t *v, size_t n, uint64_t x)
+{
+	return bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;
+}
+
+/*
+ * The scan reads every page start of memory the program shares with
+ * other allocators (a JVM's metaspace, its heap): a pair of words there
+ * may look like an mmapped chunk's header. A real chunk's mapping starts
+ * at a VMA start or where another chunk's mapping ends, or ends at a VMA
+ * end or where another chunk's starts (each chunk is an mmap of its own;
+ * the kernel merges neighbouring mmaps, other allocators' too, so one
+ * side may touch foreign memory, not both unless foreign mmaps came on
+ * both sides). When the scan found more than mp_ counts, the candidates
+ * linked on neither side are dropped, but only if what is left then
+ * matches mp_.n_mmaps and mp_.mmapped_mem exactly: glibc's own counters
+ * decide, and otherwise everything found is kept and the mismatch is
+ * reported.
+ */
+static void add_mmapped(struct walker *k, struct mm_scan *sc)
+{
+	uint64_t n = 0, bytes = 0;
+	uint64_t *starts = xmalloc((sc->nr + 1) * sizeof(*starts));
+	uint64_t *ends = xmalloc((sc->nr + 1) * sizeof(*ends));
+	bool *loose = xcalloc(sc->nr + 1, sizeof(*loose));
+	bool drop = false;
+
+	for (size_t i = 0; i < sc->nr; i++) {
+		starts[i] = sc->c[i].start;
+		ends[i] = sc->c[i].start + sc->c[i].bytes;
+	}
+	qsort(starts, sc->nr, sizeof(*starts), cmp_u64);
+	qsort(ends, sc->nr, sizeof(*ends), cmp_u64);
+	for (size_t i = 0; i < sc->nr; i++) {
+		const struct mm_cand *c = &sc->c[i];
+		taddr_t end = c->start + c->bytes;
+
+		loose[i] = !vma_boundary(k->t, c->start, true) &&
+			   !in_sorted(ends, sc->nr, c->start) &&
+			   !vma_boundary(k->t, end, false) && !in_sorted(starts, sc->nr, end);
+		if (!loose[i]) {
+			n++;
+			bytes += c->bytes;
+		}
+	}
+	if (n < sc->nr && n == k->n_mmaps && bytes == k->mmapped_mem)
+		drop = true;
+	for (size_t i = 0; i < sc->nr; i++)
+		if (!drop || !loose[i]) {
+			heap_walk_add(k->w, sc->c[i].addr, sc->c[i].bytes, CHUNK_NO_ARENA,
+				      CHUNK_MMAPPED);
+			heap_walk_add_range(k->w, sc->c[i].start, sc->c[i].start + sc->c[i].bytes,
+					    CHUNK_NO_ARENA, HEAP_RANGE_MMAPPED);
+		}
+	free(starts);
+	free(ends);
+	free(loose);
+}
+
 static void scan_mmapped(struct walker *k)
 {
+	struct mm_scan sc = { 0 };
+
 	for (size_t i = 0; i < k->t->nr_regions; i++)
 		if (anon_private_rw(&k->t->regions[i]))
-			scan_region(k, &k->t->regions[i]);
+			scan_region(k, i, &sc);
+	add_mmapped(k, &sc);
+	free(sc.c);
 	if (k->w->totals[CHUNK_MMAPPED].count != k->n_mmaps ||
 	    k->w->totals[CHUNK_MMAPPED].bytes != k->mmapped_mem)
 		diag_report(k->diag, DIAG_WARNING,
