@@ -15,7 +15,9 @@
 #  - both formats carry the same rss samples;
 #  - heapgrab_rss_releasable_bytes is what `heapgrab trim --dry-run`
 #    predicts (the fixture is idle: the same heap), and then `heapgrab
-#    trim` gives back that much within 2% (statm in the stop);
+#    trim` gives back that much within 2% (statm in the stop; not where
+#    heapgrab cannot inject: under a seccomp filter it cannot read, as in
+#    a container, that one check is left out and the log says why);
 #  - the fixture's own checks pass afterwards.
 # Cost: about 20 MiB of fixture, 4 snapshots of it (serve, dry run, trim
 # with its own); 1 to 2 s on a quiet 2-CPU machine.
@@ -23,6 +25,8 @@
 . "${srcdir=.}/init.sh"
 # shellcheck source-path=SCRIPTDIR source=serve-lib.sh
 . "$srcdir/serve-lib.sh"
+# shellcheck source-path=SCRIPTDIR source=inject-lib.sh
+. "$srcdir/inject-lib.sh"
 require_ptrace_
 require_curl_
 
@@ -108,11 +112,18 @@ expect_rc 0 "heapgrab trim --dry-run"
 predicted=$("$PYTHON3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["trim"]["predicted_bytes"])' dry.json)
 [ "$predicted" = "$releasable" ] ||
 	fail_ "heapgrab_rss_releasable_bytes $releasable, trim --dry-run predicts $predicted"
-HG_OUT=trim.json run_hg trim "$FX_PID" --format json
-expect_rc 0 "heapgrab trim"
-released=$("$PYTHON3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["trim"]["released_bytes"])' trim.json)
-d=$((released - releasable))
-[ "${d#-}" -le $((releasable / 50)) ] ||
-	fail_ "heapgrab trim gave back $released bytes, the metric predicted $releasable (more than 2% off)"
-log_ "releasable $releasable = trim --dry-run; heapgrab trim gave back $released"
+sm=$(proc_field_ self Seccomp)
+why=
+[ -z "$sm" ] || [ "$sm" = 0 ] || why=$(seccomp_unreadable_)
+if [ -n "$why" ]; then
+	log_ "releasable $releasable = trim --dry-run; no real trim: heapgrab cannot inject here ($why)"
+else
+	HG_OUT=trim.json run_hg trim "$FX_PID" --format json
+	expect_rc 0 "heapgrab trim"
+	released=$("$PYTHON3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["trim"]["released_bytes"])' trim.json)
+	d=$((released - releasable))
+	[ "${d#-}" -le $((releasable / 50)) ] ||
+		fail_ "heapgrab trim gave back $released bytes, the metric predicted $releasable (more than 2% off)"
+	log_ "releasable $releasable = trim --dry-run; heapgrab trim gave back $released"
+fi
 finish_fixture
