@@ -24,6 +24,12 @@
 # Each fixture checks its pool, pages and heap after heapgrab detached.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
+# shellcheck source-path=SCRIPTDIR source=inject-lib.sh
+. "$srcdir/inject-lib.sh"
+# rss --fork and trim inject: not where heapgrab cannot read the filter
+# every fixture here inherits (inside a container); the copy-mode rss
+# tests (rss-snapshot.sh) still run there
+require_injectable_
 require_ptrace_
 
 # wait_sigsuspend_ PID: until the fixture's main thread sleeps in

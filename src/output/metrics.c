@@ -31,6 +31,7 @@
 #include "config.h"
 #include "output/metrics.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -484,6 +485,115 @@ static void write_heap(struct mw *w, const struct metrics_target *t, size_t n)
 	}
 }
 
+/* ---- resident memory (analysis/rss.h) ---- */
+
+/*
+ * The accounting of T, when its figures are measured: a live residency
+ * whose smaps was read (without it the mappings outside malloc have no
+ * Rss, and the total would be short). Malloc's split between chunks
+ * (rss_split()) needs the pagemap too.
+ */
+static const struct rss_report *up_rss(const struct metrics_target *t)
+{
+	const struct rss_report *r = up_census(t) ? t->rss : NULL;
+
+	return r && r->live && r->smaps ? r : NULL;
+}
+
+static bool rss_split(const struct rss_report *r)
+{
+	return r->pagemap;
+}
+
+static const enum rss_part free_parts[] = { RSS_TCACHE, RSS_FASTBIN, RSS_BIN, RSS_TOP };
+
+static void write_rss(struct mw *w, const struct metrics_target *t, size_t n)
+{
+	family(w, "heapgrab_rss_bytes", F_GAUGE, "bytes",
+	       "Resident bytes of the target at the snapshot's stop, as heapgrab accounted them "
+	       "(the sum of heapgrab_rss_part_bytes).");
+	for (size_t i = 0; i < n; i++) {
+		const struct rss_report *r = up_rss(&t[i]);
+
+		if (!r)
+			continue;
+		sample_start(w, "heapgrab_rss_bytes", &t[i]);
+		end_u64(w, r->total);
+	}
+	family(w, "heapgrab_rss_part_bytes", F_GAUGE, "bytes",
+	       "Resident bytes by where they are: an arena part (in_use, tcache, fastbin, bin, "
+	       "top, overhead), mmapped chunks, unsplit malloc memory, or outside malloc "
+	       "(thread_stacks, anonymous, files, shared_memory, other).");
+	for (size_t i = 0; i < n; i++) {
+		const struct rss_report *r = up_rss(&t[i]);
+
+		if (!r)
+			continue;
+		if (rss_split(r)) {
+			for (int p = 0; p < RSS_PART__COUNT; p++) {
+				sample_start(w, "heapgrab_rss_part_bytes", &t[i]);
+				label(w, "part", rss_part_name((enum rss_part)p));
+				end_u64(w, r->arena_total[p].resident);
+			}
+			sample_start(w, "heapgrab_rss_part_bytes", &t[i]);
+			label(w, "part", "mmapped");
+			end_u64(w, r->mmapped_resident);
+		}
+		sample_start(w, "heapgrab_rss_part_bytes", &t[i]);
+		label(w, "part", "unsplit");
+		end_u64(w, r->unsplit);
+		for (int k = 0; k < RSS_OUT__COUNT; k++) {
+			sample_start(w, "heapgrab_rss_part_bytes", &t[i]);
+			label(w, "part", rss_outside_name((enum rss_outside_kind)k));
+			end_u64(w, r->outside_resident[k]);
+		}
+	}
+	family(w, "heapgrab_rss_releasable_bytes", F_GAUGE, "bytes",
+	       "Resident bytes malloc_trim(0) would give back (heapgrab trim --dry-run).");
+	for (size_t i = 0; i < n; i++) {
+		const struct rss_report *r = up_rss(&t[i]);
+
+		if (!r || !rss_split(r))
+			continue;
+		sample_start(w, "heapgrab_rss_releasable_bytes", &t[i]);
+		end_u64(w, r->releasable);
+	}
+	family(w, "heapgrab_rss_stranded_bytes", F_GAUGE, "bytes",
+	       "Resident bytes of free chunks that malloc_trim(0) would leave, by where glibc "
+	       "keeps them (tcache, fastbin, bin, top).");
+	for (size_t i = 0; i < n; i++) {
+		const struct rss_report *r = up_rss(&t[i]);
+
+		if (!r || !rss_split(r))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(free_parts); k++) {
+			sample_start(w, "heapgrab_rss_stranded_bytes", &t[i]);
+			label(w, "kind", rss_part_name(free_parts[k]));
+			end_u64(w, r->stranded[free_parts[k]]);
+		}
+	}
+	family(w, "heapgrab_rss_kernel_bytes", F_GAUGE, "bytes",
+	       "The kernel's Rss of the target (smaps_rollup), read right after the snapshot's stop.");
+	for (size_t i = 0; i < n; i++) {
+		const struct rss_report *r = up_rss(&t[i]);
+
+		if (!r || !r->has_kernel_rss)
+			continue;
+		sample_start(w, "heapgrab_rss_kernel_bytes", &t[i]);
+		end_u64(w, r->kernel_rss);
+	}
+	family(w, "heapgrab_rss_swap_bytes", F_GAUGE, "bytes",
+	       "The kernel's Swap of the target (smaps_rollup), read with heapgrab_rss_kernel_bytes.");
+	for (size_t i = 0; i < n; i++) {
+		const struct rss_report *r = up_rss(&t[i]);
+
+		if (!r || !r->has_kernel_rss)
+			continue;
+		sample_start(w, "heapgrab_rss_swap_bytes", &t[i]);
+		end_u64(w, r->swap);
+	}
+}
+
 static void write_types(struct mw *w, const struct metrics_target *t, size_t n, unsigned top)
 {
 	struct type_row **rows = xcalloc(n ? n : 1, sizeof(*rows));
@@ -613,6 +723,7 @@ void metrics_write(struct strbuf *out, const struct metrics_target *t, size_t n,
 		end_u64(&w, 1);
 	}
 	write_heap(&w, t, n);
+	write_rss(&w, t, n);
 	write_types(&w, t, n, o->top);
 	write_snapshots(&w, t, n);
 	if (w.om)

@@ -29,6 +29,7 @@
 
 struct strbuf;
 struct census;
+struct rss_report;
 
 enum metrics_format {
 	METRICS_TEXT,		/* text/plain; version=0.0.4 */
@@ -93,12 +94,11 @@ struct metrics_target {
 	uint64_t failures[METRICS_FAIL__COUNT];
 	struct metrics_histogram pause;
 	uint64_t pause_last_hour_ns;
-	/*
-	 * Resident memory (heapgrab rss: the target's RSS and its breakdown
-	 * by heap, free heap, stacks, code, other) will be one more pointer
-	 * here, NULL when not measured, written as heapgrab_rss_* families
-	 * after the heap ones. Not there yet.
-	 */
+	/* the resident memory of that snapshot (analysis/rss.h: the
+	 * accounting `heapgrab rss` prints), or NULL when not measured:
+	 * the heapgrab_rss_* families (metrics_write() writes them only
+	 * for a live residency whose smaps was read) */
+	const struct rss_report *rss;
 };
 
 struct metrics_opts {

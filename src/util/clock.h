@@ -7,8 +7,9 @@
  * when the wall clock is set (NTP, a user, a VM resumed), so a deadline
  * computed from it cannot expire early or never.
  *
- * wall_clock_ms(): CLOCK_REALTIME, only for timestamps people read (the
- * time axis of watch's HTML charts), never for a duration.
+ * wall_clock_ms(), wall_clock_ns(): CLOCK_REALTIME, only for timestamps
+ * people (or scrapers) read (the time axis of watch's HTML charts, serve's
+ * snapshot timestamps), never for a duration.
  */
 #ifndef HEAPGRAB_CLOCK_H
 #define HEAPGRAB_CLOCK_H
@@ -28,5 +29,7 @@ static inline double monotonic_ms(void)
 
 /* Milliseconds since the epoch, for a timestamp shown to people. */
 int64_t wall_clock_ms(void);
+/* The same in nanoseconds. */
+int64_t wall_clock_ns(void);
 
 #endif /* HEAPGRAB_CLOCK_H */

@@ -4,10 +4,14 @@
  *
  * The censuses are built by hand (struct census rows), so every expected
  * figure is known here; the checks read the exposition back line by line.
+ * So are the RSS accountings (struct rss_report): each figure a different
+ * power of two, so that a part written from the wrong field shows, and
+ * the sum of the parts is checked against the total the report holds.
  */
 #include "config.h"
 #include "output/metrics.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -306,12 +310,165 @@ static void test_write(void)
 	strbuf_release(&sb);
 }
 
+/* The sum of the values of every sample line starting with PREFIX, and
+ * their number in *RET_N. */
+static uint64_t sum_of(const char *out, const char *prefix, size_t *ret_n)
+{
+	uint64_t sum = 0;
+	size_t n = 0;
+
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *nl = strchr(p, '\n'), *sp = p;
+
+		if (strncmp(p, prefix, strlen(prefix)))
+			continue;
+		for (const char *q = p; q < nl; q++)
+			if (*q == ' ')
+				sp = q;
+		sum += strtoull(sp + 1, NULL, 10);
+		n++;
+	}
+	*ret_n = n;
+	return sum;
+}
+
+#define RSS_T0 "{target=\"7\",pid=\"7\""
+#define RSS_T1 "{target=\"8\",pid=\"8\""
+
+static void check_rss(const char *out, const char *fmt, const struct rss_report *r)
+{
+	static const char *const parts[] = {
+		"in_use", "tcache", "fastbin", "bin", "top", "overhead", "mmapped", "unsplit",
+		"thread_stacks", "anonymous", "files", "shared_memory", "other",
+	};
+	const uint64_t want[] = {
+		r->arena_total[RSS_IN_USE].resident, r->arena_total[RSS_TCACHE].resident,
+		r->arena_total[RSS_FASTBIN].resident, r->arena_total[RSS_BIN].resident,
+		r->arena_total[RSS_TOP].resident, r->arena_total[RSS_OVERHEAD].resident,
+		r->mmapped_resident, r->unsplit,
+		r->outside_resident[RSS_OUT_STACK], r->outside_resident[RSS_OUT_ANON],
+		r->outside_resident[RSS_OUT_FILE], r->outside_resident[RSS_OUT_SHARED],
+		r->outside_resident[RSS_OUT_OTHER],
+	};
+	char prefix[200];
+	bool each = true;
+	size_t n;
+	uint64_t sum;
+
+	ok((uint64_t)value_of(out, "heapgrab_rss_bytes" RSS_T0 "}") == r->total,
+	   "%s: heapgrab_rss_bytes is the accounted total", fmt);
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		snprintf(prefix, sizeof(prefix), "heapgrab_rss_part_bytes" RSS_T0 ",part=\"%s\"}",
+			 parts[i]);
+		if ((uint64_t)value_of(out, prefix) != want[i]) {
+			printf("# %s: %lld, want %llu\n", prefix, value_of(out, prefix),
+			       (unsigned long long)want[i]);
+			each = false;
+		}
+	}
+	ok(each, "%s: each of the 13 parts from its field", fmt);
+	sum = sum_of(out, "heapgrab_rss_part_bytes" RSS_T0, &n);
+	ok(n == 13 && sum == r->total, "%s: 13 parts, adding up to heapgrab_rss_bytes (%llu)",
+	   fmt, (unsigned long long)sum);
+	ok((uint64_t)value_of(out, "heapgrab_rss_releasable_bytes" RSS_T0 "}") == r->releasable,
+	   "%s: releasable", fmt);
+	sum = sum_of(out, "heapgrab_rss_stranded_bytes" RSS_T0, &n);
+	ok(n == 4 && sum == r->stranded_total &&
+	   (uint64_t)value_of(out, "heapgrab_rss_stranded_bytes" RSS_T0 ",kind=\"fastbin\"}") ==
+	   r->stranded[RSS_FASTBIN], "%s: stranded by kind (4), adding up", fmt);
+	ok((uint64_t)value_of(out, "heapgrab_rss_kernel_bytes" RSS_T0 "}") == r->kernel_rss,
+	   "%s: the kernel's Rss", fmt);
+	ok((uint64_t)value_of(out, "heapgrab_rss_swap_bytes" RSS_T0 "}") == r->swap,
+	   "%s: swap", fmt);
+	/* the second target: no pagemap, so no split of malloc's memory */
+	sum = sum_of(out, "heapgrab_rss_part_bytes" RSS_T1, &n);
+	ok(n == 6 && sum == (uint64_t)value_of(out, "heapgrab_rss_bytes" RSS_T1 "}") &&
+	   value_of(out, "heapgrab_rss_part_bytes" RSS_T1 ",part=\"unsplit\"}") == 1 << 20 &&
+	   value_of(out, "heapgrab_rss_part_bytes" RSS_T1 ",part=\"in_use\"}") < 0 &&
+	   value_of(out, "heapgrab_rss_releasable_bytes" RSS_T1 "}") < 0 &&
+	   value_of(out, "heapgrab_rss_stranded_bytes" RSS_T1) < 0 &&
+	   value_of(out, "heapgrab_rss_kernel_bytes" RSS_T1 "}") < 0,
+	   "%s: without pagemap: unsplit and the 5 outside parts only, adding up; "
+	   "no kernel Rss when smaps_rollup was not read", fmt);
+	ok(!strstr(out, "heapgrab_rss_bytes{target=\"9\"") &&
+	   !strstr(out, "heapgrab_rss_part_bytes{target=\"9\"") &&
+	   !strstr(out, "heapgrab_rss_bytes{target=\"10\""),
+	   "%s: no rss series without smaps, nor for a target that is down", fmt);
+	ok(strstr(out, "heapgrab_heap_arenas{") &&
+	   strstr(out, "heapgrab_heap_arenas{") < strstr(out, "heapgrab_rss_bytes{") &&
+	   strstr(out, "heapgrab_rss_swap_bytes{") &&
+	   strstr(out, "heapgrab_rss_swap_bytes{") < strstr(out, "# TYPE heapgrab_type_bytes "),
+	   "%s: the rss families after the heap ones, before the types", fmt);
+}
+
+static void test_rss(void)
+{
+	struct census c = { 0 };
+	struct rss_report r = { .live = true, .pagemap = true, .smaps = true,
+				.has_kernel_rss = true };
+	struct rss_report nopm = { .live = true, .smaps = true, .unsplit = 1 << 20 };
+	struct rss_report nosmaps = { .live = true, .pagemap = true, .total = 4096 };
+	struct metrics_target t[4] = {
+		{ .target = "7", .pid = 7, .up = true, .census = &c, .rss = &r },
+		{ .target = "8", .pid = 8, .up = true, .census = &c, .rss = &nopm },
+		{ .target = "9", .pid = 9, .up = true, .census = &c, .rss = &nosmaps },
+		{ .target = "10", .pid = 10, .up = false, .rss = &r },
+	};
+	struct metrics_opts o = { .format = METRICS_TEXT, .top = 2, .version = "0.1.0" };
+	struct strbuf sb = STRBUF_INIT;
+	unsigned bit = 12;
+	bool uniq;
+	size_t n;
+
+	for (int p = 0; p < RSS_PART__COUNT; p++) {
+		r.arena_total[p].bytes = 3ull << 40;	/* chunk bytes: never written */
+		r.arena_total[p].resident = 1ull << bit++;
+		r.total += r.arena_total[p].resident;
+	}
+	r.mmapped_resident = 1ull << bit++;
+	r.unsplit = 1ull << bit++;
+	r.total += r.mmapped_resident + r.unsplit;
+	for (int k = 0; k < RSS_OUT__COUNT; k++) {
+		r.outside_resident[k] = 1ull << bit++;
+		r.outside_total += r.outside_resident[k];
+		nopm.outside_resident[k] = 4096ull << k;
+		nopm.outside_total += nopm.outside_resident[k];
+	}
+	r.total += r.outside_total;
+	nopm.total = nopm.unsplit + nopm.outside_total;
+	for (int p = RSS_TCACHE; p <= RSS_TOP; p++) {
+		r.stranded[p] = 3ull << (p * 3);
+		r.stranded_total += r.stranded[p];
+	}
+	r.releasable = 1ull << 33;
+	r.kernel_rss = r.total + 8192;	/* read after the stop: may differ */
+	r.swap = 1ull << 35;
+
+	metrics_write(&sb, t, 4, &o);
+	uniq = unique_series(sb.buf, &n);
+	ok(uniq, "text with rss: no series twice (%zu samples)", n);
+	check_rss(sb.buf, "text", &r);
+	ok(strstr(sb.buf, "# TYPE heapgrab_rss_part_bytes gauge\n") && !strstr(sb.buf, "# UNIT"),
+	   "text: rss families are gauges, no UNIT");
+	strbuf_reset(&sb);
+	o.format = METRICS_OPENMETRICS;
+	metrics_write(&sb, t, 4, &o);
+	uniq = unique_series(sb.buf, &n);
+	ok(uniq, "OpenMetrics with rss: no series twice (%zu samples)", n);
+	check_rss(sb.buf, "OpenMetrics", &r);
+	ok(strstr(sb.buf, "# TYPE heapgrab_rss_bytes gauge\n# UNIT heapgrab_rss_bytes bytes\n") &&
+	   strstr(sb.buf, "# UNIT heapgrab_rss_stranded_bytes bytes\n") &&
+	   !strcmp(sb.buf + sb.len - 6, "# EOF\n"), "OpenMetrics: rss families with UNIT, # EOF last");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
-	plan(18 + 14 + 5 + 18 + 6 + 6);
+	plan(18 + 14 + 5 + 18 + 6 + 6 + 2 * (1 + 10 + 1));
 	test_negotiate();
 	test_escape();
 	test_histogram();
 	test_write();
+	test_rss();
 	return done();
 }
