@@ -32,6 +32,7 @@
 #include "config.h"
 #include "target/ptrace.h"
 #include "util/errors.h"
+#include "util/workers.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -69,10 +70,10 @@ struct live_thread {
 	bool gone;		/* exited while we held it */
 };
 
-/* A destination buffer allocated and faulted in before the stop. */
+/* A destination mapping allocated and faulted in before the stop. */
 struct prebuf {
 	taddr_t start, end;
-	unsigned char *buf;	/* 2 MiB aligned inside the mapping */
+	unsigned char *buf;	/* BUF_ALIGN aligned inside the mapping */
 	void *map;
 	size_t map_len;
 };
@@ -83,6 +84,7 @@ struct live {
 				 * fork snapshot's child (live_freeze_from) */
 	struct prebuf *pre;
 	size_t nr_pre;
+	struct workers *workers;	/* copy threads, or NULL */
 	struct live_thread *th;	/* parallel to target->threads */
 	size_t nr, alloc;
 	bool stopped;
@@ -313,21 +315,52 @@ static int errno_to_hg(int e)
 	}
 }
 
+/*
+ * Whose memory a read goes to, and how. raw_read() settles the way on the
+ * first read (process_vm_readv, or /proc/PID/mem where that is refused)
+ * and opens the file; after that a copy of the struct is all the copy
+ * threads need (reader_read() changes nothing, pread is positional).
+ */
+struct reader {
+	int pid;
+	bool use_memfd;
+	int memfd;
+};
+
+/* Returns bytes read (maybe short), 0 when nothing is left to read (the
+ * process lost the memory), or a negative error. Thread-safe. */
+static ssize_t reader_read(const struct reader *r, taddr_t addr, void *buf, size_t len)
+{
+	if (!r->use_memfd) {
+		struct iovec local = { buf, len };
+		struct iovec remote = { (void *)(uintptr_t)addr, len };
+		ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+
+		return n >= 0 ? n : errno_to_hg(errno);
+	}
+	for (;;) {
+		ssize_t n = pread(r->memfd, buf, len, (off_t)addr);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return errno_to_hg(errno);
+	}
+}
+
 /* Read from the live process: process_vm_readv, or /proc/PID/mem where
  * process_vm_readv is unavailable (ENOSYS, or refused by a seccomp or LSM
  * policy that still allows ptrace). Returns bytes read (maybe short) or a
  * negative error when nothing could be read. */
 static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 {
-	if (!l->use_memfd) {
-		struct iovec local = { buf, len };
-		struct iovec remote = { (void *)(uintptr_t)addr, len };
-		ssize_t n = process_vm_readv(l->read_pid, &local, 1, &remote, 1, 0);
+	struct reader r = { l->read_pid, l->use_memfd, l->memfd };
 
-		if (n >= 0)
+	if (!l->use_memfd) {
+		ssize_t n = reader_read(&r, addr, buf, len);
+
+		if (n != -HG_E_NOT_PERMITTED && n != -ENOSYS)
 			return n;
-		if (errno != ENOSYS && errno != EPERM)
-			return errno_to_hg(errno);
 		l->use_memfd = true;
 	}
 	if (l->memfd < 0) {
@@ -338,14 +371,9 @@ static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 		if (l->memfd < 0)
 			return errno_to_hg(errno == ENOENT ? ESRCH : errno);
 	}
-	for (;;) {
-		ssize_t n = pread(l->memfd, buf, len, (off_t)addr);
-
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return errno_to_hg(errno);
-	}
+	r.use_memfd = true;
+	r.memfd = l->memfd;
+	return reader_read(&r, addr, buf, len);
 }
 
 static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
@@ -726,11 +754,268 @@ static bool worth_copying(const struct target_region *r)
 }
 
 /*
- * Copy [start, end) into the image. Pages that cannot be read (a file
- * mapping past EOF, memory unmapped since the maps were read) are left
- * out: the image then has a hole there and reads of it fail, as they
- * would have in the process.
+ * The copy under the stop, in parallel.
+ *
+ * process_vm_readv copies at one core's memcpy speed (about 5-7 GB/s
+ * here), so one thread copies a 1 GiB heap in about 175 ms. The ranges to
+ * copy ("jobs", in address order) are cut into one share of bytes per
+ * thread (as many threads as CPUs, up to COPY_THREADS_MAX, none for less
+ * than SHARE_MIN); each thread reads its share in COPY_PIECE pieces into
+ * the job's destination and notes the pages it could not read ("holes").
+ * When all are done, the calling thread turns each job into memimage
+ * segments, the runs between its holes: a page that cannot be read (a
+ * file mapping past EOF, memory unmapped since the maps were read) is a
+ * hole in the image, and reads of it fail, as they would have in the
+ * process. The result is the same image, byte for byte, whatever the
+ * number of threads (HEAPGRAB_COPY_THREADS=N forces N, for tests and
+ * benchmarks).
+ *
+ * Destinations. A job of at least PREPARE_MIN bytes gets a mapping of its
+ * own before the stop (live_prepare), faulted in there by the same
+ * threads, each its share (MADV_POPULATE_WRITE: one system call instead
+ * of a touch per page): faulting in destination pages under the stop was
+ * most of the copy time once measured, and on a VM the first touch of a
+ * page the host has not backed costs several times a memcpy of it. Huge
+ * pages are not asked for: on this kind of VM a fresh 2 MiB page cost
+ * 12 ms to fault in (6 s per GiB, against 1 s in 4 KiB pages), and the
+ * first run of heapgrab is the one that meets fresh memory. Smaller jobs
+ * (the live part of a thread stack, data of libraries) are malloc'd in
+ * the stop. The image borrows the prepared mappings (no byte is copied
+ * twice) and unmaps them when it is destroyed.
  */
+#define COPY_THREADS_MAX 8
+#define SHARE_MIN (4u << 20)
+#define PREPARE_MIN (16u << 20)
+#define BUF_ALIGN (2u << 20)
+#define PAGE_SZ 4096u
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
+#endif
+
+struct cjob {
+	taddr_t start, end;
+	unsigned char *dst;
+	bool prepared;		/* dst lies in a prepared mapping */
+};
+
+struct chole {
+	taddr_t start, end;
+};
+
+struct cshare {
+	struct chole *holes;
+	size_t nr, alloc;
+	int err;
+};
+
+struct copy {
+	struct reader rd;
+	const struct cjob *jobs;
+	size_t nr;
+	uint64_t total;		/* bytes of all jobs */
+	unsigned nw;		/* shares */
+	struct cshare share[WORKERS_MAX];
+};
+
+/* Threads for a job of BYTES bytes. */
+static unsigned copy_threads(uint64_t bytes)
+{
+	const char *s = getenv("HEAPGRAB_COPY_THREADS");
+	unsigned n;
+
+	if (s && *s) {
+		char *e;
+		unsigned long v = strtoul(s, &e, 10);
+
+		if (!*e && v >= 1 && v <= WORKERS_MAX)
+			return (unsigned)v;
+	}
+	n = MIN(workers_cpus(), COPY_THREADS_MAX);
+	if (bytes / SHARE_MIN + 1 < n)
+		n = (unsigned)(bytes / SHARE_MIN + 1);
+	return MAX(n, 1u);
+}
+
+/* The live backend's threads, at least N of them (or none: run inline). */
+static struct workers *get_workers(struct live *l, unsigned n)
+{
+	if (n <= 1)
+		return NULL;
+	if (l->workers && workers_count(l->workers) >= n)
+		return l->workers;
+	workers_free(l->workers);
+	l->workers = workers_new(n);
+	return l->workers;
+}
+
+/* Byte offset where share I of NW starts in TOTAL: page-aligned cuts. */
+static uint64_t share_start(uint64_t total, unsigned i, unsigned nw)
+{
+	if (i >= nw)
+		return total;
+	return (total / nw * i) & ~(uint64_t)(PAGE_SZ - 1);
+}
+
+static void add_hole(struct cshare *sh, taddr_t start, taddr_t end)
+{
+	ALLOC_GROW(sh->holes, sh->nr + 1, sh->alloc);
+	sh->holes[sh->nr].start = start;
+	sh->holes[sh->nr].end = end;
+	sh->nr++;
+}
+
+/* Copy [A, E) of job J. 0, or -HG_E_TARGET_GONE. */
+static int copy_part(const struct copy *c, struct cshare *sh, const struct cjob *j,
+		     taddr_t a, taddr_t e)
+{
+	while (a < e) {
+		size_t want = (size_t)MIN((taddr_t)COPY_PIECE, e - a);
+		ssize_t n = reader_read(&c->rd, a, j->dst + (a - j->start), want);
+		taddr_t next;
+
+		if (n == -HG_E_TARGET_GONE)
+			return (int)n;
+		if (n > 0) {
+			a += (taddr_t)n;
+			continue;
+		}
+		/* Unreadable: one page (to its end) becomes a hole. */
+		next = MIN(e, (a + PAGE_SZ) & ~(taddr_t)(PAGE_SZ - 1));
+		add_hole(sh, a, next);
+		a = next;
+	}
+	return 0;
+}
+
+static void copy_share(void *arg, unsigned i)
+{
+	struct copy *c = arg;
+	struct cshare *sh = &c->share[i];
+	uint64_t lo = share_start(c->total, i, c->nw), hi = share_start(c->total, i + 1, c->nw);
+	uint64_t off = 0;
+
+	for (size_t k = 0; k < c->nr && off < hi; k++) {
+		const struct cjob *j = &c->jobs[k];
+		uint64_t len = j->end - j->start;
+		uint64_t a = MAX(lo, off), e = MIN(hi, off + len);
+
+		if (a < e) {
+			sh->err = copy_part(c, sh, j, j->start + (a - off), j->start + (e - off));
+			if (sh->err < 0)
+				return;
+		}
+		off += len;
+	}
+}
+
+static int cmp_hole(const void *a, const void *b)
+{
+	const struct chole *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Put [START, END) of job J into M: borrowed from a prepared mapping, or
+ * a malloc'd copy of that part. */
+static void put_run(struct memimage *m, const struct cjob *j, taddr_t start, taddr_t end)
+{
+	size_t len = (size_t)(end - start);
+	unsigned char *src = j->dst + (start - j->start);
+	void *part;
+
+	if (j->prepared) {
+		memimage_put_borrowed(m, start, src, len);
+		return;
+	}
+	part = xmalloc(len);
+	memcpy(part, src, len);
+	memimage_put(m, start, part, len);
+}
+
+/*
+ * Copy JOBS (sorted, non-overlapping; destinations set) into a new image
+ * L->frozen. Every job's malloc'd destination is consumed (owned by the
+ * image or freed), on error too.
+ */
+static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr)
+{
+	struct copy *c = xcalloc(1, sizeof(*c));
+	struct chole *holes = NULL;
+	size_t nr_holes = 0, h = 0;
+	struct workers *w;
+	int err = 0;
+
+	c->jobs = jobs;
+	c->nr = nr;
+	for (size_t k = 0; k < nr; k++)
+		c->total += jobs[k].end - jobs[k].start;
+	/* Settle how the process is read (raw_read() may switch to
+	 * /proc/PID/mem) before the threads take a copy of the reader. */
+	if (nr) {
+		unsigned char probe;
+
+		if (raw_read(l, jobs[0].start, &probe, 1) == -HG_E_TARGET_GONE) {
+			err = -HG_E_TARGET_GONE;
+			goto out;
+		}
+	}
+	c->rd = (struct reader){ l->read_pid, l->use_memfd, l->memfd };
+	c->nw = copy_threads(c->total);
+	w = get_workers(l, c->nw);
+	if (w)
+		workers_run(w, copy_share, c);
+	else
+		for (unsigned i = 0; i < c->nw; i++)
+			copy_share(c, i);
+	for (unsigned i = 0; i < c->nw; i++) {
+		if (c->share[i].err < 0)
+			err = c->share[i].err;
+		nr_holes += c->share[i].nr;
+	}
+	if (err < 0)
+		goto out;
+	holes = xmalloc(st_mult(nr_holes ? nr_holes : 1, sizeof(*holes)));
+	nr_holes = 0;
+	for (unsigned i = 0; i < c->nw; i++) {
+		memcpy(holes + nr_holes, c->share[i].holes, c->share[i].nr * sizeof(*holes));
+		nr_holes += c->share[i].nr;
+	}
+	qsort(holes, nr_holes, sizeof(*holes), cmp_hole);
+	l->frozen = memimage_create();
+	for (size_t k = 0; k < nr; k++) {
+		struct cjob *j = &jobs[k];
+		taddr_t cur = j->start;
+
+		if (h == nr_holes || holes[h].start >= j->end) {
+			/* no hole: the whole job, without a copy */
+			if (j->prepared)
+				memimage_put_borrowed(l->frozen, j->start, j->dst,
+						      (size_t)(j->end - j->start));
+			else
+				memimage_put(l->frozen, j->start, j->dst, (size_t)(j->end - j->start));
+			j->dst = NULL;
+			continue;
+		}
+		for (; h < nr_holes && holes[h].start < j->end; h++) {
+			if (holes[h].start > cur)
+				put_run(l->frozen, j, cur, holes[h].start);
+			cur = MAX(cur, holes[h].end);
+		}
+		if (cur < j->end)
+			put_run(l->frozen, j, cur, j->end);
+	}
+out:
+	for (size_t k = 0; k < nr; k++)
+		if (!jobs[k].prepared)
+			free(jobs[k].dst);
+	for (unsigned i = 0; i < WORKERS_MAX; i++)
+		free(c->share[i].holes);
+	free(holes);
+	free(c);
+	return err;
+}
+
+/* A prepared destination covering [START, END), or NULL. */
 static struct prebuf *find_prebuf(struct live *l, taddr_t start, taddr_t end)
 {
 	for (size_t i = 0; i < l->nr_pre; i++)
@@ -739,66 +1024,52 @@ static struct prebuf *find_prebuf(struct live *l, taddr_t start, taddr_t end)
 	return NULL;
 }
 
-static int copy_region(struct live *l, taddr_t start, taddr_t end)
+/* Give job J its destination: a prepared mapping, else malloc. */
+static void set_dst(struct live *l, struct cjob *j)
 {
-	size_t len = end - start;
-	struct prebuf *pb = find_prebuf(l, start, end);
-	unsigned char *buf = pb ? pb->buf + (start - pb->start) : xmalloc(len);
-	size_t done = 0, run_start = 0;
+	struct prebuf *pb = find_prebuf(l, j->start, j->end);
 
-	while (done < len) {
-		size_t want = MIN(COPY_PIECE, len - done);
-		ssize_t n = raw_read(l, start + done, buf + done, want);
-
-		if (n == -HG_E_TARGET_GONE) {
-			if (!pb)
-				free(buf);
-			return (int)n;
-		}
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		/* Unreadable page: close the current run, skip one page. */
-		if (done > run_start) {
-			void *part = xmalloc(done - run_start);
-
-			memcpy(part, buf + run_start, done - run_start);
-			memimage_put(l->frozen, start + run_start, part, done - run_start);
-		}
-		done = MIN(len, (done + 4096) & ~(size_t)4095);
-		run_start = done;
-	}
-	if (run_start == 0) {
-		if (pb)
-			memimage_put_borrowed(l->frozen, start, buf, len);
-		else
-			memimage_put(l->frozen, start, buf, len);
-		return 0;
-	}
-	if (len > run_start) {
-		void *part = xmalloc(len - run_start);
-
-		memcpy(part, buf + run_start, len - run_start);
-		memimage_put(l->frozen, start + run_start, part, len - run_start);
-	}
-	if (!pb)
-		free(buf);
-	return 0;
+	j->prepared = pb != NULL;
+	j->dst = pb ? pb->buf + (j->start - pb->start) : xmalloc((size_t)(j->end - j->start));
 }
 
-/*
- * Regions at least this large get their copy buffer before the stop.
- * Smaller ones (thread stacks are 8 MiB, of which only the live part is
- * copied) are allocated during the copy: prefaulting them would cost
- * heapgrab memory for bytes it never copies.
- */
-#define PREPARE_MIN (16u << 20)
-#define HUGE_PAGE (2u << 20)
+struct populate {
+	const struct prebuf *pre;
+	size_t nr;
+	uint64_t total;
+	unsigned nw;
+};
+
+static void populate_range(unsigned char *p, size_t len)
+{
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		return;
+	/* Before Linux 5.14: one write per page. */
+	for (size_t off = 0; off < len; off += PAGE_SZ)
+		((volatile unsigned char *)p)[off] = 0;
+}
+
+static void populate_share(void *arg, unsigned i)
+{
+	const struct populate *pp = arg;
+	uint64_t lo = share_start(pp->total, i, pp->nw), hi = share_start(pp->total, i + 1, pp->nw);
+	uint64_t off = 0;
+
+	for (size_t k = 0; k < pp->nr && off < hi; k++) {
+		uint64_t len = pp->pre[k].end - pp->pre[k].start;
+		uint64_t a = MAX(lo, off), e = MIN(hi, off + len);
+
+		if (a < e)
+			populate_range(pp->pre[k].buf + (a - off), (size_t)(e - a));
+		off += len;
+	}
+}
 
 int live_prepare(struct target *t)
 {
 	struct live *l = L(t);
+	struct populate pp = { 0 };
+	struct workers *w;
 
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
@@ -806,44 +1077,45 @@ int live_prepare(struct target *t)
 		struct prebuf *pb;
 		unsigned char *p;
 
-		if (!worth_copying(r) || len < PREPARE_MIN)
+		if (!worth_copying(r) || len < PREPARE_MIN || find_prebuf(l, r->start, r->end))
 			continue;
-		map_len = st_add(len, HUGE_PAGE);
+		map_len = st_add(len, BUF_ALIGN);
 		p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
-			continue;	/* copy_region falls back to malloc */
+			continue;	/* the copy falls back to malloc */
 		l->pre = xrealloc(l->pre, st_mult(l->nr_pre + 1, sizeof(*l->pre)));
 		pb = &l->pre[l->nr_pre++];
 		pb->map = p;
 		pb->map_len = map_len;
-		pb->buf = (unsigned char *)(((uintptr_t)p + HUGE_PAGE - 1) &
-					    ~(uintptr_t)(HUGE_PAGE - 1));
+		pb->buf = (unsigned char *)(((uintptr_t)p + BUF_ALIGN - 1) &
+					    ~(uintptr_t)(BUF_ALIGN - 1));
 		pb->start = r->start;
 		pb->end = r->end;
-		/* Transparent huge pages cut the page faults 512-fold when
-		 * THP is in "madvise" mode (Debian's default). */
-		(void)madvise(pb->buf, len, MADV_HUGEPAGE);
-		/* Fault it in now: page faults on the destination were most
-		 * of the copy time measured under the stop. */
-		for (size_t off = 0; off < len; off += 4096)
-			pb->buf[off] = 0;
+		pp.total += len;
 	}
+	pp.pre = l->pre;
+	pp.nr = l->nr_pre;
+	pp.nw = copy_threads(pp.total);
+	w = get_workers(l, pp.nw);
+	if (w)
+		workers_run(w, populate_share, &pp);
+	else
+		for (unsigned i = 0; i < pp.nw; i++)
+			populate_share(&pp, i);
 	return 0;
 }
 
+/* Full scope: every region worth copying, a stack from its live part. */
 int live_freeze(struct target *t, uint64_t *ret_bytes)
 {
 	struct live *l = L(t);
+	struct cjob *jobs = NULL;
+	size_t nr = 0, alloc = 0;
 	int err;
 
 	memimage_destroy(l->frozen);
 	l->frozen = NULL;
-	{
-		struct memimage *m = memimage_create();
-
-		l->frozen = m;
-	}
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		taddr_t start = r->start;
@@ -862,14 +1134,20 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 
 			if (sp >= r->start && sp < r->end) {
 				sp = sp >= r->start + 128 ? sp - 128 : r->start;
-				start = MAX(r->start, sp & ~(taddr_t)4095);
+				start = MAX(r->start, sp & ~(taddr_t)(PAGE_SZ - 1));
 				break;
 			}
 		}
-		err = copy_region(l, start, r->end);
-		if (err < 0)
-			return err;
+		ALLOC_GROW(jobs, nr + 1, alloc);
+		jobs[nr].start = start;
+		jobs[nr].end = r->end;
+		set_dst(l, &jobs[nr]);
+		nr++;
 	}
+	err = copy_jobs(l, jobs, nr);
+	free(jobs);
+	if (err < 0)
+		return err;
 	if (ret_bytes)
 		*ret_bytes = memimage_bytes(l->frozen);
 	return 0;
@@ -958,6 +1236,7 @@ static void live_close(struct target *t)
 	for (size_t i = 0; i < l->nr_pre; i++)
 		munmap(l->pre[i].map, l->pre[i].map_len);
 	free(l->pre);
+	workers_free(l->workers);
 	if (l->memfd >= 0)
 		close(l->memfd);
 	free(l->th);
