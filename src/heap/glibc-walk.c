@@ -50,6 +50,7 @@
  */
 #include "config.h"
 #include "heap/glibc-walk.h"
+#include "heap/glibc.h"
 #include "heap/glibc-internal.h"
 #include "heap/heap.h"
 #include "target/target.h"
@@ -780,51 +781,98 @@ static bool anon_private_rw(const struct target_region *r)
 	       !strncmp(r->path, "/anon_hugepage", 14);
 }
 
-static void scan_region(struct walker *k, const struct target_region *r)
+/* Reads 16 bytes at ADDR for the mmapped-chunk test; false if unreadable. */
+typedef bool (*get16_fn)(void *ctx, taddr_t addr, uint64_t out[2]);
+
+/*
+ * Is there an mmapped chunk at page P of region R? Only IS_MMAPPED set,
+ * prev_size 0 and a page-multiple size that fits; memalign leaves a stale
+ * header at the mapping start, and the real one is the first non-zero
+ * slot after it with prev_size == its offset (malloc.c _int_memalign).
+ * True with the chunk's header address and its mapping bytes.
+ * *RET_READ_END is the end of the last bytes read (P when the header did
+ * not read): everything the test depends on lies in [P, *RET_READ_END).
+ */
+static bool mmapped_at(get16_fn get, void *ctx, const struct target_region *r, taddr_t p,
+		       taddr_t *ret_real, uint64_t *ret_bytes, taddr_t *ret_read_end)
 {
-	struct view v;
+	uint64_t hdr[2], cs;
+
+	*ret_read_end = p;
+	if (!get(ctx, p, hdr))
+		return false;
+	*ret_read_end = p + 16;
+	cs = hdr[1] & ~(uint64_t)SIZE_BITS;
+	if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE ||
+	    cs > r->end - p)
+		return false;
+	*ret_real = p;
+	*ret_bytes = cs;
+	for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
+		uint64_t s[2];
+
+		if (!get(ctx, p + off, s))
+			break;
+		*ret_read_end = p + off + 16;
+		if (!s[0] && !s[1])
+			continue;
+		if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED &&
+		    (off + (s[1] & ~(uint64_t)SIZE_BITS)) % PAGE == 0 &&
+		    off + (s[1] & ~(uint64_t)SIZE_BITS) <= r->end - p) {
+			*ret_real = p + off;
+			*ret_bytes = off + (s[1] & ~(uint64_t)SIZE_BITS);
+		}
+		break;
+	}
+	return true;
+}
+
+/* Every page start of R outside the arenas' memory, jumping over the
+ * mmapped chunks found: FOUND(K, P, REAL, BYTES, READ_END, CTX). */
+static void scan_region_with(struct walker *k, const struct target_region *r, get16_fn get,
+			     void *ctx,
+			     void (*found)(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
+					   taddr_t read_end, void *ctx))
+{
 	taddr_t p = r->start;
 
-	view_init(&v, k->t, r->start, r->end);
 	while (p + 32 <= r->end) {
-		uint64_t hdr[2], cs, bytes;
-		taddr_t real = p, e;
+		taddr_t e = excl_end(k, p), real, read_end;
+		uint64_t bytes;
 
-		e = excl_end(k, p);
 		if (e) {
 			p = e;
 			continue;
 		}
-		if (!view_get(&v, p, hdr, 16)) {
+		if (!mmapped_at(get, ctx, r, p, &real, &bytes, &read_end)) {
 			p += PAGE;
 			continue;
 		}
-		cs = hdr[1] & ~(uint64_t)SIZE_BITS;
-		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE ||
-		    cs > r->end - p) {
-			p += PAGE;
-			continue;
-		}
-		bytes = cs;
-		/* memalign: the real header is the first non-zero slot. */
-		for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
-			uint64_t s[2];
-
-			if (!view_get(&v, p + off, s, 16))
-				break;
-			if (!s[0] && !s[1])
-				continue;
-			if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED &&
-			    (off + (s[1] & ~(uint64_t)SIZE_BITS)) % PAGE == 0 &&
-			    off + (s[1] & ~(uint64_t)SIZE_BITS) <= r->end - p) {
-				real = p + off;
-				bytes = off + (s[1] & ~(uint64_t)SIZE_BITS);
-			}
-			break;
-		}
-		heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
+		found(k, p, real, bytes, read_end, ctx);
 		p += (bytes + PAGE - 1) & ~(PAGE - 1);
 	}
+}
+
+static bool view_get16(void *ctx, taddr_t addr, uint64_t out[2])
+{
+	return view_get(ctx, addr, out, 16);
+}
+
+static void walk_found(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
+		       taddr_t read_end, void *ctx)
+{
+	(void)p;
+	(void)read_end;
+	(void)ctx;
+	heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
+}
+
+static void scan_region(struct walker *k, const struct target_region *r)
+{
+	struct view v;
+
+	view_init(&v, k->t, r->start, r->end);
+	scan_region_with(k, r, view_get16, &v, walk_found);
 	view_release(&v);
 }
 
@@ -968,5 +1016,265 @@ out:
 	addrset_release(&k.fast);
 	if (err < 0)
 		heap_walk_release(ret_walk);
+	return err;
+}
+
+/* ---- what a census reads: the copy plan ---- */
+
+/*
+ * glibc_walk_plan() answers, for a live target about to be copied, which
+ * of its bytes the walk above will read, so that a census without typing
+ * copies those under the stop and nothing else. It follows the same
+ * structures the walk follows, from the same code where it can:
+ *
+ *   mp_ and every arena's malloc_state (read_mp, read_arenas), each
+ *   arena's top chunk header, each thread's tcache pointer and struct;
+ *   the main arena's memory: the run of mappings holding sbrk_base, when
+ *   that one segment explains the arena's system_mem (the walk then stops
+ *   at top); every heap of every other arena (the heap_info chain);
+ *   the mmapped-chunk scan (scan_region_with, the walk's own loop): every
+ *   anonymous private rw mapping is held as zeros (plan->zero), except
+ *   the header and memalign slots of each chunk found, copied; a page
+ *   whose header is not copied reads zeros, and zeros are never an
+ *   mmapped chunk's header, so the scan of the copy finds what the scan
+ *   of the process found, and nothing else.
+ *
+ * The lists (fastbins, bins, tcache entries) point into the arenas' memory
+ * and are not followed here: a corrupt list that points elsewhere reads as
+ * unreadable in the copy, where a copy of everything might have read some
+ * unrelated bytes; either way the walk warns about that list.
+ *
+ * When the heap has a shape this does not follow (the main arena spread
+ * over several segments: foreign sbrk, brk failure, huge-page tunables; a
+ * read that fails; a header the scan cannot read), plan->everything is
+ * set: copy all writable memory, as for typing.
+ */
+
+/* Page headers read at once by the scan, and the window for slots. */
+#define PLAN_BATCH 1024
+#define PLAN_WINDOW (64u << 10)
+
+static void plan_add(struct target_range **v, size_t *nr, size_t *alloc, taddr_t start,
+		     taddr_t end)
+{
+	if (end <= start)
+		return;
+	ALLOC_GROW(*v, *nr + 1, *alloc);
+	(*v)[*nr].start = start;
+	(*v)[*nr].end = end;
+	(*nr)++;
+}
+
+#define PLAN_COPY(pl, s, e) plan_add(&(pl)->copy, &(pl)->nr_copy, &(pl)->alloc_copy, (s), (e))
+
+struct plan_reader {
+	struct walker *k;
+	struct glibc_plan *pl;
+	const struct target_region *r;
+	bool bad;
+	taddr_t hstart;			/* page headers [hstart, hstart + nh pages) */
+	size_t nh;
+	uint64_t heads[PLAN_BATCH][2];
+	taddr_t wstart, wend;		/* slot window */
+	unsigned char win[PLAN_WINDOW];
+};
+
+/* Start of the first excluded range above ADDR, or UINT64_MAX. */
+static taddr_t next_excl(const struct walker *k, taddr_t addr)
+{
+	taddr_t n = UINT64_MAX;
+
+	for (size_t i = 0; i < k->nr_excl; i++)
+		if (k->excl[2 * i] > addr && k->excl[2 * i] < n)
+			n = k->excl[2 * i];
+	return n;
+}
+
+static bool plan_get16(void *ctx, taddr_t addr, uint64_t out[2])
+{
+	struct plan_reader *pr = ctx;
+
+	if (!(addr & (PAGE - 1))) {
+		if (addr < pr->hstart || addr >= pr->hstart + pr->nh * PAGE) {
+			taddr_t lim = MIN(pr->r->end, next_excl(pr->k, addr));
+			size_t count = lim > addr ? (size_t)MIN((lim - addr + PAGE - 1) / PAGE,
+								(taddr_t)PLAN_BATCH) : 1;
+			long n = target_read_strided(pr->k->t, addr, PAGE, 16, count, pr->heads);
+
+			pr->hstart = addr;
+			pr->nh = n > 0 ? (size_t)n : 0;
+			if (n < 1) {
+				pr->bad = true;
+				return false;
+			}
+		}
+		memcpy(out, pr->heads[(addr - pr->hstart) / PAGE], 16);
+		return true;
+	}
+	if (addr < pr->wstart || addr + 16 > pr->wend) {
+		pr->wstart = addr;
+		pr->wend = MIN(pr->r->end, addr + PLAN_WINDOW);
+		if (pr->wend < addr + 16 ||
+		    target_read(pr->k->t, addr, pr->win, (size_t)(pr->wend - addr)) < 0) {
+			pr->wend = pr->wstart;
+			if (target_read(pr->k->t, addr, out, 16) == 0)
+				return true;
+			pr->bad = true;
+			return false;
+		}
+	}
+	memcpy(out, pr->win + (addr - pr->wstart), 16);
+	return true;
+}
+
+static void plan_found(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
+		       taddr_t read_end, void *ctx)
+{
+	struct plan_reader *pr = ctx;
+
+	(void)k;
+	(void)real;
+	(void)bytes;
+	PLAN_COPY(pr->pl, p, read_end);
+}
+
+/* The main arena in one segment: its run of mappings. False: not that. */
+static bool plan_main(struct walker *k, struct glibc_plan *pl)
+{
+	struct arena_state *a = &k->ar[0];
+	const struct target_region *r;
+	taddr_t start, end;
+	uint64_t sz;
+
+	if (!a->top || !k->sbrk_base)
+		return true;	/* malloc never ran: the walk reads nothing */
+	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
+	r = target_region_of(k->t, start);
+	if (!r || rd(k, a->top + 8, &sz) < 0)
+		return false;
+	end = run_end(k->t, r);
+	sz &= ~(uint64_t)SIZE_BITS;
+	/* walk_main() stops after the segment that reaches top when the bytes
+	 * accounted (chunks and the alignment before start) reach system_mem */
+	if (a->top < start || a->top >= end || sz > end - a->top ||
+	    a->top + sz - k->sbrk_base < a->system_mem)
+		return false;
+	PLAN_COPY(pl, r->start, end);
+	add_excl(k, start, a->top + sz);
+	return true;
+}
+
+/* walk_non_main()'s heap_info chain. */
+static void plan_non_main(struct walker *k, uint32_t ai, struct glibc_plan *pl)
+{
+	const struct glibc_layout *l = k->l;
+	struct arena_state *a = &k->ar[ai];
+	taddr_t h = a->top & ~(k->heap_max - 1);
+	uint32_t nr = 0;
+
+	while (h) {
+		uint64_t ar_ptr, prev, size;
+
+		PLAN_COPY(pl, h, h + l->hi_sizeof);
+		if (rd(k, h + l->hi_ar_ptr, &ar_ptr) < 0 || rd(k, h + l->hi_prev, &prev) < 0 ||
+		    rd(k, h + l->hi_size, &size) < 0)
+			break;
+		if (ar_ptr != a->addr || size > k->heap_max || size < l->hi_sizeof)
+			break;
+		nr++;
+		add_excl(k, h, h + k->heap_max);
+		PLAN_COPY(pl, h, h + size);
+		if (nr > 4096 || prev == h)
+			break;
+		h = prev;
+	}
+}
+
+/* collect_tcaches()' reads: each thread's tcache pointer and struct. */
+static void plan_tcaches(struct walker *k, struct glibc_plan *pl)
+{
+	if (!k->l->has_tcache || !k->p->have_tpoff)
+		return;
+	for (size_t i = 0; i < k->t->nr_threads; i++) {
+		const struct target_thread *th = &k->t->threads[i];
+		taddr_t slot = th->regs.fs_base + (uint64_t)k->p->tpoff;
+		uint64_t tc;
+
+		if (!th->regs.fs_base)
+			continue;
+		PLAN_COPY(pl, slot, slot + 8);
+		if (rd(k, slot, &tc) == 0 && tc)
+			PLAN_COPY(pl, tc, tc + k->l->tc_sizeof);
+	}
+}
+
+/* The mmapped-chunk scan over the process. False: a header did not read. */
+static bool plan_scan(struct walker *k, struct glibc_plan *pl)
+{
+	struct plan_reader *pr = xcalloc(1, sizeof(*pr));
+	bool ok = true;
+
+	pr->k = k;
+	pr->pl = pl;
+	for (size_t i = 0; i < k->t->nr_regions && ok; i++) {
+		const struct target_region *r = &k->t->regions[i];
+
+		if (!anon_private_rw(r))
+			continue;
+		plan_add(&pl->zero, &pl->nr_zero, &pl->alloc_zero, r->start, r->end);
+		pr->r = r;
+		pr->nh = 0;
+		pr->wstart = pr->wend = 0;
+		scan_region_with(k, r, plan_get16, pr, plan_found);
+		ok = !pr->bad;
+	}
+	free(pr);
+	return ok;
+}
+
+void glibc_plan_release(struct glibc_plan *pl)
+{
+	free(pl->copy);
+	free(pl->zero);
+	memset(pl, 0, sizeof(*pl));
+}
+
+int glibc_walk_plan(const struct glibc_walk_params *p, struct target *t, bool scan,
+		    struct glibc_plan *ret_plan)
+{
+	struct walker k = { .p = p, .l = p->l, .t = t };
+	struct glibc_plan *pl = ret_plan;
+	int err;
+
+	memset(pl, 0, sizeof(*pl));
+	PLAN_COPY(pl, p->mp, p->mp + p->l->mp_size);
+	err = read_mp(&k);
+	if (err == 0)
+		err = read_arenas(&k);
+	if (err < 0)
+		goto everything;
+	for (size_t i = 0; i < k.nr_ar; i++) {
+		PLAN_COPY(pl, k.ar[i].addr, k.ar[i].addr + p->l->ms_size);
+		if (k.ar[i].top)
+			PLAN_COPY(pl, k.ar[i].top, k.ar[i].top + CHUNK_HDR_SZ);
+	}
+	if (!plan_main(&k, pl))
+		goto everything;
+	for (uint32_t i = 1; i < k.nr_ar; i++)
+		plan_non_main(&k, i, pl);
+	plan_tcaches(&k, pl);
+	if (scan && !plan_scan(&k, pl))
+		goto everything;
+	err = 0;
+	goto out;
+everything:
+	glibc_plan_release(pl);
+	pl->everything = true;
+	err = err == -HG_E_TARGET_GONE ? err : 0;
+out:
+	for (size_t i = 0; i < k.nr_ar; i++)
+		free(k.ar[i].ms);
+	free(k.ar);
+	free(k.excl);
 	return err;
 }

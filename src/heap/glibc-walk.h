@@ -20,6 +20,12 @@ struct glibc_walk_params {
 	int64_t tpoff;
 };
 
+struct glibc_plan;
+
+/* What glibc_walk_heap() will read (glibc.h glibc_copy_plan()). */
+MUST_CHECK int glibc_walk_plan(const struct glibc_walk_params *p, struct target *t, bool scan,
+			       struct glibc_plan *ret_plan);
+
 MUST_CHECK int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 			       struct diag_sink *diag, struct heap_walk *ret_walk);
 

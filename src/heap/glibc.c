@@ -643,3 +643,16 @@ int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
 
 	return glibc_walk_heap(&p, t, diag, ret_walk);
 }
+
+int glibc_copy_plan(struct glibc *g, struct target *t, bool scan, struct glibc_plan *ret_plan)
+{
+	struct glibc_walk_params p = {
+		.l = &g->l,
+		.main_arena = g->main_arena,
+		.mp = g->mp,
+		.have_tpoff = g->have_tpoff,
+		.tpoff = g->tpoff,
+	};
+
+	return glibc_walk_plan(&p, t, scan, ret_plan);
+}

@@ -45,6 +45,8 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 	jw_uint(&jw, s->meta.nr_threads);
 	jw_key(&jw, "libc_symbols");
 	jw_string(&jw, s->meta.libc_symbols ? s->meta.libc_symbols : "");
+	jw_key(&jw, "memory");
+	jw_string(&jw, s->meta.memory ? s->meta.memory : "unknown");
 	jw_object_end(&jw);
 
 	jw_key(&jw, "arenas");

@@ -28,6 +28,15 @@
  * the memory copy). --verify's mallinfo2() call runs in the stopped,
  * quiescent target right after the copy (or the fork), before the detach.
  *
+ * What is copied depends on what reads the copy. Typing, the heap graph
+ * (leaks, why, top --retained) and --contents read all writable memory;
+ * a census alone reads the arenas, the tcache pointers and the headers of
+ * mmapped chunks, and only those are copied (glibc_copy_plan(), planned
+ * again under the stop, where the plan holds): snapshot_meta.memory says
+ * which ("heap" or "writable"). Before the stop the copy buffers for what
+ * will be copied are faulted in (live_prepare), by one thread per CPU,
+ * which also share the copy itself.
+ *
  * With snapshot_opts.keep_image (--contents) the snapshot keeps the memory
  * image the walk read, as a memimage target: for a live target the frozen
  * copy itself, moved out of the ptrace backend (live_take_image: no byte
@@ -131,6 +140,53 @@ static void type_snapshot(struct snapshot *s, struct target *t,
 	s->typing = r;
 }
 
+/*
+ * Copy what the snapshot needs from T, stopped (or reading a fork
+ * snapshot's frozen child: live_read_from()): for a census without types
+ * only what the walk reads (glibc_copy_plan(): the arenas, the tcache
+ * pointers, the headers of mmapped chunks), else all writable memory.
+ * Sets S->memory to say which.
+ */
+static int freeze(struct target *t, struct glibc *g, bool census_only,
+		  struct snapshot_live_stats *st)
+{
+	struct glibc_plan pl;
+	int err;
+
+	st->memory = "writable";
+	if (!census_only)
+		return live_freeze(t, &st->copied_bytes);
+	err = glibc_copy_plan(g, t, true, &pl);
+	if (err < 0)
+		return err;
+	if (pl.everything) {
+		err = live_freeze(t, &st->copied_bytes);
+	} else {
+		st->memory = "heap";
+		err = live_freeze_ranges(t, pl.copy, pl.nr_copy, pl.zero, pl.nr_zero,
+					 &st->copied_bytes);
+	}
+	glibc_plan_release(&pl);
+	return err;
+}
+
+/*
+ * Before the stop: the copy buffers, faulted in while the target runs.
+ * For a census, the plan's arenas part read now (the target running: only
+ * to size the buffers; the plan is made again under the stop).
+ */
+static int prepare_copy(struct target *t, struct glibc *g, bool census_only)
+{
+	struct glibc_plan pl;
+	int err;
+
+	if (!census_only || glibc_copy_plan(g, t, false, &pl) < 0)
+		return live_prepare(t, NULL, 0);
+	err = pl.everything ? live_prepare(t, NULL, 0) : live_prepare(t, pl.copy, pl.nr_copy);
+	glibc_plan_release(&pl);
+	return err;
+}
+
 /* Stop T and bring every thread out of the allocator. */
 static int stop_quiescent(struct target *t, struct glibc *g, unsigned max_rounds,
 			  unsigned *ret_rounds)
@@ -223,6 +279,8 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	enum snapshot_mode mode = opts ? opts->mode : SNAPSHOT_COPY;
 	bool want_fork = mode != SNAPSHOT_COPY;
 	bool need_inject = want_fork || (opts && opts->mallinfo);
+	/* nothing but the census reads the copy: copy only what it reads */
+	bool census_only = !opts || (!opts->types && !opts->keep_image);
 	struct strbuf iwhy = STRBUF_INIT;
 	struct inject_child *child = NULL;
 	struct inject_libc lc;
@@ -256,7 +314,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		}
 	}
 
-	err = live_prepare(t);
+	err = prepare_copy(t, g, census_only);
 	if (err < 0)
 		goto out;
 	t0 = now_ms();
@@ -276,7 +334,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		st.forked = want_fork && err == 0;
 	}
 	if (err == 0 && !st.forked)
-		err = live_freeze(t, &st.copied_bytes);
+		err = freeze(t, g, census_only, &st);
 	if (err == 0 && opts && opts->mallinfo) {
 		int i = inject_pick_thread(t, opts->inject_tid, &iwhy);
 
@@ -294,8 +352,11 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		/* The target runs again; the child holds the instant. */
 		int e2;
 
-		if (err == 0)
-			err = live_freeze_from(t, inject_child_pid(child), &st.copied_bytes);
+		if (err == 0) {
+			live_read_from(t, inject_child_pid(child));
+			err = freeze(t, g, census_only, &st);
+			live_read_from(t, 0);
+		}
 		e2 = inject_child_release(t, child, &lc, &iwhy);
 		child = NULL;
 		st.child_ms = now_ms() - t2;
@@ -315,6 +376,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
+	s->meta.memory = st.memory;
 	t2 = now_ms();
 	type_snapshot(s, t, opts, frames, diag);
 	st.typing_ms = now_ms() - t2;
@@ -481,6 +543,7 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 		return err;
 	}
 	fill_meta(s, t, g);
+	s->meta.memory = !strcmp(t->ops->name, "core") ? "core" : "image";
 	glibc_free(g);
 	type_snapshot(s, t, opts, NULL, diag);
 	if (opts && opts->keep_image)

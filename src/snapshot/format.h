@@ -42,7 +42,7 @@
 #define SNAP_MAGIC_LEN		8
 
 #define SNAP_MAJOR		1
-#define SNAP_MINOR		2
+#define SNAP_MINOR		3
 
 /* File header: 48 bytes. */
 #define SNAP_HDR_SIZE		48
@@ -95,7 +95,13 @@
  * length SNAP_STR_NULL = absent): heapgrab version, exe, glibc version,
  * libc symbol source. */
 #define SNAP_META_FIXED		24	/* i64 taken, i32 pid, u32 threads,
-					 * u32 warnings, u32 reserved */
+					 * u32 warnings, u32 memory (1.3) */
+/* META's memory word (1.3; 0 before): which memory the walk read. */
+#define SNAP_MEMORY_UNKNOWN	0
+#define SNAP_MEMORY_HEAP	1
+#define SNAP_MEMORY_WRITABLE	2
+#define SNAP_MEMORY_CORE	3
+#define SNAP_MEMORY_IMAGE	4
 #define SNAP_STR_NULL		0xffffffffu
 
 /* ARENAS: u32 count, u32 record size, then records of (at least) 128

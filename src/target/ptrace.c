@@ -91,6 +91,7 @@ struct live {
 	struct memimage *frozen;
 	int memfd;		/* /proc/PID/mem, opened on first need */
 	bool use_memfd;		/* process_vm_readv unusable here */
+	bool saved_use_memfd;	/* the target's, while reading a child */
 };
 
 /* ---- emergency detach registry (async-signal-safe) ---- */
@@ -406,6 +407,50 @@ static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Remote iovecs per process_vm_readv (the kernel's UIO_MAXIOV). */
+#define STRIDED_IOV 1024
+
+/* target_read_strided(): one process_vm_readv per STRIDED_IOV pieces. */
+static long live_read_strided(struct target *t, taddr_t addr, size_t stride, size_t len,
+			      size_t count, void *buf)
+{
+	struct live *l = L(t);
+	unsigned char *out = buf;
+	size_t done = 0;
+
+	while (done < count) {
+		struct iovec remote[STRIDED_IOV], local;
+		size_t k = MIN(count - done, (size_t)STRIDED_IOV);
+		ssize_t n;
+
+		if (l->frozen || l->use_memfd)
+			break;
+		for (size_t i = 0; i < k; i++) {
+			remote[i].iov_base = (void *)(uintptr_t)(addr + (done + i) * stride);
+			remote[i].iov_len = len;
+		}
+		local.iov_base = out + done * len;
+		local.iov_len = k * len;
+		n = process_vm_readv(l->read_pid, &local, 1, remote, k, 0);
+		if (n < 0 && (errno == ENOSYS || errno == EPERM))
+			break;	/* piece by piece below, through /proc/PID/mem */
+		if (n < 0)
+			return errno == ESRCH ? -HG_E_TARGET_GONE : (long)done;
+		done += (size_t)n / len;
+		if ((size_t)n < k * len)
+			return (long)done;
+	}
+	for (; done < count; done++) {
+		int err = live_read(t, addr + done * stride, out + done * len, len);
+
+		if (err == -HG_E_TARGET_GONE)
+			return err;
+		if (err < 0)
+			break;
+	}
+	return (long)done;
 }
 
 static const void *live_map(struct target *t, taddr_t addr, size_t len)
@@ -796,6 +841,7 @@ struct cjob {
 	taddr_t start, end;
 	unsigned char *dst;
 	bool prepared;		/* dst lies in a prepared mapping */
+	bool in_zero;		/* ... of a zero range: no segment of its own */
 };
 
 struct chole {
@@ -908,6 +954,15 @@ static void copy_share(void *arg, unsigned i)
 	}
 }
 
+/* A prepared destination covering [START, END), or NULL. */
+static struct prebuf *find_prebuf(struct live *l, taddr_t start, taddr_t end)
+{
+	for (size_t i = 0; i < l->nr_pre; i++)
+		if (l->pre[i].start <= start && end <= l->pre[i].end)
+			return &l->pre[i];
+	return NULL;
+}
+
 static int cmp_hole(const void *a, const void *b)
 {
 	const struct chole *x = a, *y = b;
@@ -934,10 +989,13 @@ static void put_run(struct memimage *m, const struct cjob *j, taddr_t start, tad
 
 /*
  * Copy JOBS (sorted, non-overlapping; destinations set) into a new image
- * L->frozen. Every job's malloc'd destination is consumed (owned by the
- * image or freed), on error too.
+ * L->frozen, which also gets ZERO (sorted; ZERO[i] lies in L->pre[ZPRE[i]])
+ * as whole segments. *RET_BYTES: the bytes read. Every job's
+ * malloc'd destination is consumed (owned by the image or freed), on
+ * error too.
  */
-static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr)
+static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr, const struct target_range *zero,
+		     const size_t *zpre, size_t nr_zero, uint64_t *ret_bytes)
 {
 	struct copy *c = xcalloc(1, sizeof(*c));
 	struct chole *holes = NULL;
@@ -981,11 +1039,27 @@ static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr)
 		nr_holes += c->share[i].nr;
 	}
 	qsort(holes, nr_holes, sizeof(*holes), cmp_hole);
+	*ret_bytes = c->total;
+	for (size_t i = 0; i < nr_holes; i++)
+		*ret_bytes -= holes[i].end - holes[i].start;
 	l->frozen = memimage_create();
+	for (size_t i = 0; i < nr_zero; i++) {
+		const struct prebuf *pb = &l->pre[zpre[i]];
+
+		memimage_put_borrowed(l->frozen, zero[i].start, pb->buf + (zero[i].start - pb->start),
+				      (size_t)(zero[i].end - zero[i].start));
+	}
 	for (size_t k = 0; k < nr; k++) {
 		struct cjob *j = &jobs[k];
 		taddr_t cur = j->start;
 
+		if (j->in_zero) {
+			/* its bytes are in the zero range's segment; a page
+			 * that did not read stays zero there */
+			while (h < nr_holes && holes[h].start < j->end)
+				h++;
+			continue;
+		}
 		if (h == nr_holes || holes[h].start >= j->end) {
 			/* no hole: the whole job, without a copy */
 			if (j->prepared)
@@ -1015,15 +1089,6 @@ out:
 	return err;
 }
 
-/* A prepared destination covering [START, END), or NULL. */
-static struct prebuf *find_prebuf(struct live *l, taddr_t start, taddr_t end)
-{
-	for (size_t i = 0; i < l->nr_pre; i++)
-		if (l->pre[i].start <= start && end <= l->pre[i].end)
-			return &l->pre[i];
-	return NULL;
-}
-
 /* Give job J its destination: a prepared mapping, else malloc. */
 static void set_dst(struct live *l, struct cjob *j)
 {
@@ -1034,7 +1099,8 @@ static void set_dst(struct live *l, struct cjob *j)
 }
 
 struct populate {
-	const struct prebuf *pre;
+	struct live *l;
+	const struct target_range *todo;	/* ranges inside prepared mappings */
 	size_t nr;
 	uint64_t total;
 	unsigned nw;
@@ -1056,46 +1122,84 @@ static void populate_share(void *arg, unsigned i)
 	uint64_t off = 0;
 
 	for (size_t k = 0; k < pp->nr && off < hi; k++) {
-		uint64_t len = pp->pre[k].end - pp->pre[k].start;
+		const struct target_range *r = &pp->todo[k];
+		uint64_t len = r->end - r->start;
 		uint64_t a = MAX(lo, off), e = MIN(hi, off + len);
 
-		if (a < e)
-			populate_range(pp->pre[k].buf + (a - off), (size_t)(e - a));
+		if (a < e) {
+			struct prebuf *pb = find_prebuf(pp->l, r->start, r->end);
+
+			if (pb)
+				populate_range(pb->buf + (r->start - pb->start) + (a - off), (size_t)(e - a));
+		}
 		off += len;
 	}
 }
 
-int live_prepare(struct target *t)
+/* Add a mapping for region R (not yet prepared). NULL if mmap failed. */
+static struct prebuf *add_prebuf(struct live *l, taddr_t start, taddr_t end)
+{
+	size_t len = (size_t)(end - start), map_len = st_add(len, BUF_ALIGN);
+	struct prebuf *pb;
+	unsigned char *p;
+
+	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	l->pre = xrealloc(l->pre, st_mult(l->nr_pre + 1, sizeof(*l->pre)));
+	pb = &l->pre[l->nr_pre++];
+	pb->map = p;
+	pb->map_len = map_len;
+	pb->buf = (unsigned char *)(((uintptr_t)p + BUF_ALIGN - 1) & ~(uintptr_t)(BUF_ALIGN - 1));
+	pb->start = start;
+	pb->end = end;
+	return pb;
+}
+
+/* Bytes of the sorted RANGES inside [START, END). */
+static uint64_t bytes_within(const struct target_range *ranges, size_t nr, taddr_t start,
+			     taddr_t end)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (ranges[i].end > start && ranges[i].start < end)
+			n += MIN(ranges[i].end, end) - MAX(ranges[i].start, start);
+	return n;
+}
+
+int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 {
 	struct live *l = L(t);
 	struct populate pp = { 0 };
+	struct target_range *todo = NULL;
+	size_t nr_todo = 0, alloc_todo = 0;
 	struct workers *w;
 
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
-		size_t len = r->end - r->start, map_len;
-		struct prebuf *pb;
-		unsigned char *p;
+		uint64_t want = ranges ? bytes_within(ranges, nr, r->start, r->end) : r->end - r->start;
 
-		if (!worth_copying(r) || len < PREPARE_MIN || find_prebuf(l, r->start, r->end))
-			continue;
-		map_len = st_add(len, BUF_ALIGN);
-		p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			continue;	/* the copy falls back to malloc */
-		l->pre = xrealloc(l->pre, st_mult(l->nr_pre + 1, sizeof(*l->pre)));
-		pb = &l->pre[l->nr_pre++];
-		pb->map = p;
-		pb->map_len = map_len;
-		pb->buf = (unsigned char *)(((uintptr_t)p + BUF_ALIGN - 1) &
-					    ~(uintptr_t)(BUF_ALIGN - 1));
-		pb->start = r->start;
-		pb->end = r->end;
-		pp.total += len;
+		if (!worth_copying(r) || want < PREPARE_MIN || find_prebuf(l, r->start, r->end) ||
+		    !add_prebuf(l, r->start, r->end))
+			continue;	/* small, or the copy falls back to malloc */
+		for (size_t k = 0; k < (ranges ? nr : 1); k++) {
+			taddr_t a = ranges ? MAX(ranges[k].start, r->start) : r->start;
+			taddr_t e = ranges ? MIN(ranges[k].end, r->end) : r->end;
+
+			if (a >= e)
+				continue;
+			ALLOC_GROW(todo, nr_todo + 1, alloc_todo);
+			todo[nr_todo].start = a & ~(taddr_t)(PAGE_SZ - 1);
+			todo[nr_todo].end = MIN(r->end, (e + PAGE_SZ - 1) & ~(taddr_t)(PAGE_SZ - 1));
+			pp.total += todo[nr_todo].end - todo[nr_todo].start;
+			nr_todo++;
+		}
 	}
-	pp.pre = l->pre;
-	pp.nr = l->nr_pre;
+	pp.l = l;
+	pp.todo = todo;
+	pp.nr = nr_todo;
 	pp.nw = copy_threads(pp.total);
 	w = get_workers(l, pp.nw);
 	if (w)
@@ -1103,15 +1207,17 @@ int live_prepare(struct target *t)
 	else
 		for (unsigned i = 0; i < pp.nw; i++)
 			populate_share(&pp, i);
+	free(todo);
 	return 0;
 }
 
-/* Full scope: every region worth copying, a stack from its live part. */
+/* Every region worth copying, a stack from its live part. */
 int live_freeze(struct target *t, uint64_t *ret_bytes)
 {
 	struct live *l = L(t);
 	struct cjob *jobs = NULL;
 	size_t nr = 0, alloc = 0;
+	uint64_t bytes = 0;
 	int err;
 
 	memimage_destroy(l->frozen);
@@ -1141,48 +1247,161 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 		ALLOC_GROW(jobs, nr + 1, alloc);
 		jobs[nr].start = start;
 		jobs[nr].end = r->end;
+		jobs[nr].in_zero = false;
 		set_dst(l, &jobs[nr]);
 		nr++;
 	}
-	err = copy_jobs(l, jobs, nr);
+	err = copy_jobs(l, jobs, nr, NULL, NULL, 0, &bytes);
 	free(jobs);
 	if (err < 0)
 		return err;
 	if (ret_bytes)
-		*ret_bytes = memimage_bytes(l->frozen);
+		*ret_bytes = bytes;
 	return 0;
 }
 
-int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes)
+static int cmp_range(const void *a, const void *b)
+{
+	const struct target_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort RANGES and merge the ones that overlap (or with TOUCH, touch);
+ * returns the count. */
+static size_t merge_ranges(struct target_range *r, size_t nr, bool touch)
+{
+	size_t n = 0;
+
+	qsort(r, nr, sizeof(*r), cmp_range);
+	for (size_t i = 0; i < nr; i++) {
+		if (r[i].end <= r[i].start)
+			continue;
+		if (n && (r[i].start < r[n - 1].end || (touch && r[i].start == r[n - 1].end)))
+			r[n - 1].end = MAX(r[n - 1].end, r[i].end);
+		else
+			r[n++] = r[i];
+	}
+	return n;
+}
+
+int live_freeze_ranges(struct target *t, const struct target_range *copy, size_t nr_copy,
+		       const struct target_range *zero, size_t nr_zero, uint64_t *ret_bytes)
 {
 	struct live *l = L(t);
-	bool use_memfd = l->use_memfd;
-	int err;
+	struct target_range *cp = xmalloc(st_mult(nr_copy ? nr_copy : 1, sizeof(*cp)));
+	struct target_range *z = xmalloc(st_mult(nr_zero ? nr_zero : 1, sizeof(*z)));
+	size_t *zpre = xmalloc(st_mult(nr_zero ? nr_zero : 1, sizeof(*zpre)));
+	struct cjob *jobs = NULL;
+	size_t nr = 0, alloc = 0, zi = 0;
+	uint64_t bytes = 0;
+	int err = 0;
+
+	memimage_destroy(l->frozen);
+	l->frozen = NULL;
+	memcpy(cp, copy, nr_copy * sizeof(*cp));
+	memcpy(z, zero, nr_zero * sizeof(*z));
+	nr_copy = merge_ranges(cp, nr_copy, true);
+	nr_zero = merge_ranges(z, nr_zero, false);
+	/* Each zero range reads from a mapping: the one prepared for it, or
+	 * a fresh one (never faulted in: its pages read as zeros for free). */
+	for (size_t i = 0; i < nr_zero; i++) {
+		struct prebuf *pb = find_prebuf(l, z[i].start, z[i].end);
+
+		if (!pb)
+			pb = add_prebuf(l, z[i].start, z[i].end);
+		if (!pb) {
+			err = -ENOMEM;
+			goto out;
+		}
+		zpre[i] = (size_t)(pb - l->pre);
+	}
+	/* Jobs: the copy ranges, cut where zero ranges begin and end. */
+	for (size_t i = 0; i < nr_copy; i++) {
+		taddr_t a = cp[i].start;
+
+		while (a < cp[i].end) {
+			taddr_t e = cp[i].end;
+			struct cjob *j;
+
+			while (zi < nr_zero && z[zi].end <= a)
+				zi++;
+			if (zi < nr_zero && z[zi].start > a)
+				e = MIN(e, z[zi].start);
+			else if (zi < nr_zero)
+				e = MIN(e, z[zi].end);
+			/* ... and where prepared mappings begin and end */
+			for (size_t k = 0; k < l->nr_pre; k++) {
+				if (l->pre[k].start > a)
+					e = MIN(e, l->pre[k].start);
+				else if (l->pre[k].end > a)
+					e = MIN(e, l->pre[k].end);
+			}
+			ALLOC_GROW(jobs, nr + 1, alloc);
+			j = &jobs[nr++];
+			j->start = a;
+			j->end = e;
+			j->in_zero = zi < nr_zero && z[zi].start <= a;
+			if (j->in_zero) {
+				/* into the zero range's own mapping */
+				const struct prebuf *pb = &l->pre[zpre[zi]];
+
+				j->prepared = true;
+				j->dst = pb->buf + (a - pb->start);
+			} else {
+				set_dst(l, j);
+			}
+			a = e;
+		}
+	}
+	err = copy_jobs(l, jobs, nr, z, zpre, nr_zero, &bytes);
+	if (err == 0 && ret_bytes)
+		*ret_bytes = bytes;
+out:
+	free(jobs);
+	free(zpre);
+	free(cp);
+	free(z);
+	return err;
+}
+
+void live_read_from(struct target *t, int pid)
+{
+	struct live *l = L(t);
 
 	/*
-	 * The child's pages are shared copy-on-write with the target. Read
-	 * them through /proc/PID/mem, never process_vm_readv(): the latter
-	 * pins the pages (FOLL_PIN), and since Linux 5.19 a pin of a shared
-	 * anonymous page unshares it first (mm/gup.c gup_must_unshare()),
-	 * which would copy every page of the child, as slow as a memcpy of
-	 * it and twice the memory, charged to the target's cgroup.
-	 * /proc/PID/mem takes plain references (FOLL_FORCE) and copies
-	 * nothing. It is per process: drop the target's, open the child's on
-	 * first need, and drop that again afterwards.
+	 * A fork snapshot's child shares its pages copy-on-write with the
+	 * target. Read them through /proc/PID/mem, never process_vm_readv():
+	 * the latter pins the pages (FOLL_PIN), and since Linux 5.19 a pin of
+	 * a shared anonymous page unshares it first (mm/gup.c
+	 * gup_must_unshare()), which would copy every page of the child, as
+	 * slow as a memcpy of it and twice the memory, charged to the
+	 * target's cgroup. /proc/PID/mem takes plain references (FOLL_FORCE)
+	 * and copies nothing. It is per process: drop the target's, open the
+	 * child's on first need, and drop that again afterwards.
 	 */
 	if (l->memfd >= 0) {
 		close(l->memfd);
 		l->memfd = -1;
 	}
-	l->read_pid = pid;
-	l->use_memfd = true;
-	err = live_freeze(t, ret_bytes);
-	l->read_pid = l->pid;
-	l->use_memfd = use_memfd;
-	if (l->memfd >= 0) {
-		close(l->memfd);
-		l->memfd = -1;
+	if (pid > 0) {
+		if (l->read_pid == l->pid)
+			l->saved_use_memfd = l->use_memfd;
+		l->read_pid = pid;
+		l->use_memfd = true;
+	} else if (l->read_pid != l->pid) {
+		l->read_pid = l->pid;
+		l->use_memfd = l->saved_use_memfd;
 	}
+}
+
+int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes)
+{
+	int err;
+
+	live_read_from(t, pid);
+	err = live_freeze(t, ret_bytes);
+	live_read_from(t, 0);
 	return err;
 }
 
@@ -1280,6 +1499,7 @@ static const struct target_ops ptrace_ops = {
 	.read = live_read,
 	.map = live_map,
 	.close = live_close,
+	.read_strided = live_read_strided,
 };
 
 int target_live_open(int pid, struct target **ret_target)
