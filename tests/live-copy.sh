@@ -2,22 +2,22 @@
 # live-copy.sh - what attach copies under the stop, and with how many
 # threads.
 #
-# fx-messy --anon-mib 64 (a 64 MiB anonymous mapping outside the heap,
+# fx-messy --anon-mib 16 (a 16 MiB anonymous mapping outside the heap,
 # every page written) in four ways, all of which must give one census:
 #   1. attach --format json (typed): target.memory "writable"; the bytes
-#      copied (-v) hold the whole 64 MiB mapping (smaps: its Rss)
-#   2. attach --no-types: target.memory "heap"; at least 64 MiB fewer
+#      copied (-v) hold the whole 16 MiB mapping (smaps: its Rss)
+#   2. attach --no-types: target.memory "heap"; at least 16 MiB fewer
 #      bytes copied than in 1, and at least the arenas' system_bytes
 #   3. the same with --fork: the same JSON as 2, byte for byte
 #   4. HEAPGRAB_COPY_THREADS=1 and =3: the typed census (1) and the leak
 #      report (which scans every word of the copy) byte for byte the same
 #      as with the default thread count: the copy does not depend on how
 #      it was split
-# and the fixture's own checks (heap, canaries, the 64 MiB pattern) pass.
+# and the fixture's own checks (heap, canaries, the 16 MiB pattern) pass.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
 require_ptrace_
-start_fixture fx-messy --threads 2 --big-mib 70 --anon-mib 64
+start_fixture fx-messy --threads 2 --big-mib 8 --anon-mib 16
 
 anon=$(fx_note_ anon_buf)
 anon_rss_kib=$(awk -v a="${anon#0x}" '
@@ -25,8 +25,8 @@ anon_rss_kib=$(awk -v a="${anon#0x}" '
 	cur && $1 == "Rss:" { print $2; exit }' "/proc/$FX_PID/smaps")
 [ -n "$anon_rss_kib" ] || framework_failure_ "no smaps entry for the mapping at $anon"
 log_ "the --anon-mib mapping at $anon: Rss $anon_rss_kib KiB"
-[ "$anon_rss_kib" -eq $((64 * 1024)) ] ||
-	framework_failure_ "the 64 MiB mapping is not all resident ($anon_rss_kib KiB)"
+[ "$anon_rss_kib" -eq $((16 * 1024)) ] ||
+	framework_failure_ "the 16 MiB mapping is not all resident ($anon_rss_kib KiB)"
 
 # copied: the bytes copied, from heapgrab's -v line
 copied() {
@@ -44,7 +44,7 @@ c_heap=$(copied heap.err)
 [ -n "$c_all" ] && [ -n "$c_heap" ] || fail_ "no copy figure in the -v output"
 log_ "copied: $c_all bytes typed, $c_heap bytes without types"
 [ "$c_all" -ge $((c_heap + anon_rss_kib * 1024)) ] ||
-	fail_ "without types $c_heap bytes copied, not at least the 64 MiB mapping fewer than $c_all"
+	fail_ "without types $c_heap bytes copied, not at least the 16 MiB mapping fewer than $c_all"
 system=$("$PYTHON3" -c 'import json, sys
 print(sum(a["system_bytes"] for a in json.load(open(sys.argv[1]))["arenas"]))' heap.json)
 [ "$c_heap" -ge "$system" ] ||
