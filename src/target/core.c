@@ -173,6 +173,7 @@ struct core {
 	size_t last_seg;	/* lookup cache */
 	uint64_t last_page;	/* core page of the last access */
 	size_t touched;		/* page changes since the last trim */
+	bool no_populate;	/* MADV_POPULATE_READ refused (old kernel) */
 	struct cfile *files;
 	struct core_file *pub_files;	/* target_core_files()'s array */
 	size_t nr_files;
@@ -209,6 +210,33 @@ static void core_touch(struct core *c, uint64_t off, uint64_t len)
 		return;
 	c->touched = 0;
 	(void)madvise((void *)c->map, c->size, MADV_DONTNEED);
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22	/* Linux 5.14 */
+#endif
+
+/*
+ * Map [OFF, OFF + LEN) of the core in one system call before a large read
+ * through the mapping (a heap walk window): MADV_POPULATE_READ fills the
+ * page table entries for pages already in the page cache (and reads the
+ * others) without a fault per page, and the walk then reads the bytes
+ * where they lie, with no copy. Measured on a 1.4 GB gcore: pread() of
+ * every 1 MiB window spent most of the census copying. False when the
+ * kernel does not have it (before 5.14): then pread().
+ */
+static bool core_populate(struct core *c, uint64_t off, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)(c->map + off) & ~(uintptr_t)(TARGET_PAGE - 1);
+	uintptr_t e = (uintptr_t)(c->map + off + len);
+
+	if (c->no_populate)
+		return false;
+	if (madvise((void *)a, e - a, MADV_POPULATE_READ) == 0)
+		return true;
+	if (errno == EINVAL)
+		c->no_populate = true;
+	return false;
 }
 
 /* ---- problems ---- */
@@ -626,10 +654,12 @@ static int cfile_read(struct core *c, long idx, uint64_t off, void *buf,
 /* ---- target_ops ---- */
 
 /*
- * Large ranges are read with pread() rather than copied out of the
- * mapping: no page tables are filled and nothing stays resident (the heap
- * walk reads a 1 GiB core in 1 MiB windows; through the mapping that cost
- * 3.3 s of system time in page faults). True when all N bytes were read.
+ * Large reads into the caller's buffer use pread() rather than a copy out
+ * of the mapping: no page tables are filled and nothing stays resident
+ * (faulted in page by page, a 1 GiB core cost 3.3 s of system time). A
+ * large core_map() (the walk's 1 MiB windows) maps its pages in one call
+ * instead (core_populate), and only falls back to this. True when all N
+ * bytes were read.
  */
 static bool pread_all(struct core *c, unsigned char *out, uint64_t n, uint64_t off)
 {
@@ -700,8 +730,11 @@ static const void *core_map(struct target *t, taddr_t addr, size_t len)
 	s = &c->segs[i];
 	off = addr - s->start;
 	if (off < s->core_len) {
-		/* Large ranges go through core_read's pread() instead. */
-		if (len > s->core_len - off || (len >= CORE_PREAD_MIN && c->fd >= 0))
+		if (len > s->core_len - off)
+			return NULL;
+		/* Large ranges: the page tables filled in one call, or
+		 * core_read's pread() when the kernel cannot. */
+		if (len >= CORE_PREAD_MIN && c->fd >= 0 && !core_populate(c, s->core_off + off, len))
 			return NULL;
 		core_touch(c, s->core_off + off, len);
 		return c->map + s->core_off + off;
