@@ -171,16 +171,17 @@ static int freeze(struct target *t, struct glibc *g, bool census_only,
 }
 
 /*
- * Before the stop: the copy buffers, faulted in while the target runs.
- * For a census, the plan's arenas part read now (the target running: only
- * to size the buffers; the plan is made again under the stop).
+ * Before the stop, for a census: the copy buffers of the arenas, faulted
+ * in while the target runs. The plan's arenas part is read now, from the
+ * running target, only to size the buffers; it is made again under the
+ * stop.
  */
-static int prepare_copy(struct target *t, struct glibc *g, bool census_only)
+static int prepare_copy(struct target *t, struct glibc *g)
 {
 	struct glibc_plan pl;
 	int err;
 
-	if (!census_only || glibc_copy_plan(g, t, false, &pl) < 0)
+	if (glibc_copy_plan(g, t, false, &pl) < 0)
 		return live_prepare(t, NULL, 0);
 	err = pl.everything ? live_prepare(t, NULL, 0) : live_prepare(t, pl.copy, pl.nr_copy);
 	glibc_plan_release(&pl);
@@ -290,6 +291,13 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	err = target_live_open(pid, &t);
 	if (err < 0)
 		return err;
+	/* All writable memory will be copied: fault its buffers in now, in
+	 * the copy threads, while libc is located (live_stop() waits). */
+	if (!census_only) {
+		err = live_prepare(t, NULL, 0);
+		if (err < 0)
+			goto out;
+	}
 	err = glibc_locate(t, &gopts, diag, why, &g);
 	if (err < 0)
 		goto out;
@@ -314,9 +322,11 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		}
 	}
 
-	err = prepare_copy(t, g, census_only);
-	if (err < 0)
-		goto out;
+	if (census_only) {
+		err = prepare_copy(t, g);
+		if (err < 0)
+			goto out;
+	}
 	t0 = now_ms();
 	err = stop_quiescent(t, g, max_rounds, &st.rounds);
 	t1 = now_ms();

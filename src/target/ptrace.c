@@ -85,6 +85,7 @@ struct live {
 	struct prebuf *pre;
 	size_t nr_pre;
 	struct workers *workers;	/* copy threads, or NULL */
+	struct populate *populating;	/* live_prepare() still at work */
 	struct live_thread *th;	/* parallel to target->threads */
 	size_t nr, alloc;
 	bool stopped;
@@ -212,6 +213,8 @@ static struct live *L(const struct target *t)
 {
 	return t->priv;
 }
+
+static void populate_wait(struct live *l);
 
 static ssize_t find_thread(const struct live *l, int tid)
 {
@@ -616,6 +619,9 @@ int live_stop(struct target *t)
 	struct live *l = L(t);
 	int err = 0;
 
+	/* The copy buffers are ready before the target stops. */
+	populate_wait(l);
+
 	for (unsigned pass = 0; pass < MAX_SCAN_PASSES; pass++) {
 		int *tids = NULL;
 		size_t nr = 0, added = 0;
@@ -887,6 +893,7 @@ static struct workers *get_workers(struct live *l, unsigned n)
 {
 	if (n <= 1)
 		return NULL;
+	populate_wait(l);
 	if (l->workers && workers_count(l->workers) >= n)
 		return l->workers;
 	workers_free(l->workers);
@@ -1098,9 +1105,15 @@ static void set_dst(struct live *l, struct cjob *j)
 	j->dst = pb ? pb->buf + (j->start - pb->start) : xmalloc((size_t)(j->end - j->start));
 }
 
+/* Faulting in prepared mappings: runs in the copy threads while the
+ * caller goes on (live_prepare() to populate_wait()). */
+struct pjob {
+	unsigned char *p;
+	size_t len;
+};
+
 struct populate {
-	struct live *l;
-	const struct target_range *todo;	/* ranges inside prepared mappings */
+	struct pjob *jobs;
 	size_t nr;
 	uint64_t total;
 	unsigned nw;
@@ -1122,18 +1135,23 @@ static void populate_share(void *arg, unsigned i)
 	uint64_t off = 0;
 
 	for (size_t k = 0; k < pp->nr && off < hi; k++) {
-		const struct target_range *r = &pp->todo[k];
-		uint64_t len = r->end - r->start;
-		uint64_t a = MAX(lo, off), e = MIN(hi, off + len);
+		uint64_t a = MAX(lo, off), e = MIN(hi, off + pp->jobs[k].len);
 
-		if (a < e) {
-			struct prebuf *pb = find_prebuf(pp->l, r->start, r->end);
-
-			if (pb)
-				populate_range(pb->buf + (r->start - pb->start) + (a - off), (size_t)(e - a));
-		}
-		off += len;
+		if (a < e)
+			populate_range(pp->jobs[k].p + (a - off), (size_t)(e - a));
+		off += pp->jobs[k].len;
 	}
+}
+
+/* Wait for a live_prepare() still faulting in. */
+static void populate_wait(struct live *l)
+{
+	if (!l->populating)
+		return;
+	workers_wait(l->workers);
+	free(l->populating->jobs);
+	free(l->populating);
+	l->populating = NULL;
 }
 
 /* Add a mapping for region R (not yet prepared). NULL if mmap failed. */
@@ -1172,17 +1190,17 @@ static uint64_t bytes_within(const struct target_range *ranges, size_t nr, taddr
 int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 {
 	struct live *l = L(t);
-	struct populate pp = { 0 };
-	struct target_range *todo = NULL;
-	size_t nr_todo = 0, alloc_todo = 0;
-	struct workers *w;
+	struct populate *pp = xcalloc(1, sizeof(*pp));
+	size_t alloc = 0;
 
+	populate_wait(l);
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		uint64_t want = ranges ? bytes_within(ranges, nr, r->start, r->end) : r->end - r->start;
+		struct prebuf *pb;
 
 		if (!worth_copying(r) || want < PREPARE_MIN || find_prebuf(l, r->start, r->end) ||
-		    !add_prebuf(l, r->start, r->end))
+		    !(pb = add_prebuf(l, r->start, r->end)))
 			continue;	/* small, or the copy falls back to malloc */
 		for (size_t k = 0; k < (ranges ? nr : 1); k++) {
 			taddr_t a = ranges ? MAX(ranges[k].start, r->start) : r->start;
@@ -1190,24 +1208,26 @@ int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 
 			if (a >= e)
 				continue;
-			ALLOC_GROW(todo, nr_todo + 1, alloc_todo);
-			todo[nr_todo].start = a & ~(taddr_t)(PAGE_SZ - 1);
-			todo[nr_todo].end = MIN(r->end, (e + PAGE_SZ - 1) & ~(taddr_t)(PAGE_SZ - 1));
-			pp.total += todo[nr_todo].end - todo[nr_todo].start;
-			nr_todo++;
+			a &= ~(taddr_t)(PAGE_SZ - 1);
+			e = MIN(r->end, (e + PAGE_SZ - 1) & ~(taddr_t)(PAGE_SZ - 1));
+			ALLOC_GROW(pp->jobs, pp->nr + 1, alloc);
+			pp->jobs[pp->nr].p = pb->buf + (a - pb->start);
+			pp->jobs[pp->nr].len = (size_t)(e - a);
+			pp->total += e - a;
+			pp->nr++;
 		}
 	}
-	pp.l = l;
-	pp.todo = todo;
-	pp.nr = nr_todo;
-	pp.nw = copy_threads(pp.total);
-	w = get_workers(l, pp.nw);
-	if (w)
-		workers_run(w, populate_share, &pp);
-	else
-		for (unsigned i = 0; i < pp.nw; i++)
-			populate_share(&pp, i);
-	free(todo);
+	pp->nw = copy_threads(pp->total);
+	/* At least one thread, so the caller goes on meanwhile. */
+	if (pp->total && get_workers(l, MAX(pp->nw, 2u))) {
+		l->populating = pp;
+		workers_start(l->workers, populate_share, pp);
+		return 0;
+	}
+	for (unsigned i = 0; i < pp->nw; i++)
+		populate_share(pp, i);
+	free(pp->jobs);
+	free(pp);
 	return 0;
 }
 
@@ -1420,6 +1440,7 @@ struct target *live_take_image(struct target *t)
 
 	if (!l || !l->frozen)
 		return NULL;
+	populate_wait(l);
 	img = memimage_new();
 	memimage_destroy(img->priv);
 	img->priv = l->frozen;
@@ -1451,6 +1472,7 @@ static void live_close(struct target *t)
 	if (!l)
 		return;
 	live_detach(t);
+	populate_wait(l);
 	memimage_destroy(l->frozen);
 	for (size_t i = 0; i < l->nr_pre; i++)
 		munmap(l->pre[i].map, l->pre[i].map_len);
