@@ -56,6 +56,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,9 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (err < 0) {
 		if (iwhy.len && why && !why->len)
 			strbuf_add(why, iwhy.buf, iwhy.len);
+		if (err == -ENOMEM && why && !why->len)
+			strbuf_addf(why, "not enough memory for a copy of its memory (%s)",
+				    strerror(ENOMEM));
 		goto out;
 	}
 

@@ -1096,13 +1096,24 @@ out:
 	return err;
 }
 
-/* Give job J its destination: a prepared mapping, else malloc. */
-static void set_dst(struct live *l, struct cjob *j)
+/* Give job J its destination: a prepared mapping, else malloc (not
+ * xmalloc: a heapgrab under a memory limit fails cleanly and detaches).
+ * 0 or -ENOMEM. */
+static int set_dst(struct live *l, struct cjob *j)
 {
 	struct prebuf *pb = find_prebuf(l, j->start, j->end);
 
 	j->prepared = pb != NULL;
-	j->dst = pb ? pb->buf + (j->start - pb->start) : xmalloc((size_t)(j->end - j->start));
+	j->dst = pb ? pb->buf + (j->start - pb->start) : malloc((size_t)(j->end - j->start));
+	return j->dst ? 0 : -ENOMEM;
+}
+
+/* Free the malloc'd destinations of the first NR jobs. */
+static void free_dsts(struct cjob *jobs, size_t nr)
+{
+	for (size_t k = 0; k < nr; k++)
+		if (!jobs[k].prepared)
+			free(jobs[k].dst);
 }
 
 /* Faulting in prepared mappings: runs in the copy threads while the
@@ -1268,7 +1279,11 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 		jobs[nr].start = start;
 		jobs[nr].end = r->end;
 		jobs[nr].in_zero = false;
-		set_dst(l, &jobs[nr]);
+		if (set_dst(l, &jobs[nr]) < 0) {
+			free_dsts(jobs, nr);
+			free(jobs);
+			return -ENOMEM;
+		}
 		nr++;
 	}
 	err = copy_jobs(l, jobs, nr, NULL, NULL, 0, &bytes);
@@ -1368,8 +1383,10 @@ int live_freeze_ranges(struct target *t, const struct target_range *copy, size_t
 
 				j->prepared = true;
 				j->dst = pb->buf + (a - pb->start);
-			} else {
-				set_dst(l, j);
+			} else if (set_dst(l, j) < 0) {
+				free_dsts(jobs, nr - 1);
+				err = -ENOMEM;
+				goto out;
 			}
 			a = e;
 		}
