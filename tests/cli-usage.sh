@@ -49,6 +49,19 @@ usage_case attach 1 -o
 usage_case attach 1 --debug-dir
 usage_case core
 usage_case core a b
+# every command: an unknown option, a missing value, a value on a flag,
+# an ambiguous prefix, a format it does not offer (trim too)
+for cmd in attach core show diff watch leaks why top trim; do
+	usage_case "$cmd" --bogus 1
+	usage_case "$cmd" 1 --format
+	usage_case "$cmd" --verbose=1 1
+	usage_case "$cmd" --format bogus 1
+done
+usage_case trim --format csv 1
+usage_case diff --n a b		# --new or --no-debug-info
+usage_case attach --quiet=yes 1
+usage_case --completion-helper attach core
+usage_case --completion-helper frob
 
 for h in --help -h; do
 	run_hg $h
@@ -60,6 +73,18 @@ for h in --help -h; do
 			fail_ "heapgrab $h does not mention $word"
 	done
 done
+
+# the parser's syntax: "--" ends the options, prefixes, --opt=value,
+# options after operands; all before any work (a bad PID still wins)
+run_hg attach --form=json -- 0
+expect_rc 64 "attach --form=json -- 0"
+grep -q "'0' is not a process id" hg.err || fail_ "attach -- 0: $(cat hg.err)"
+run_hg attach 0 --he
+expect_rc 0 "attach 0 --he (a prefix of --help)"
+grep -q '^usage: heapgrab attach ' hg.out || fail_ "attach --he: no synopsis"
+run_hg --completion-helper
+expect_rc 0 "heapgrab --completion-helper"
+[ "$(wc -l < hg.out)" -ge 9 ] || fail_ "--completion-helper lists $(wc -l < hg.out) commands"
 
 run_hg --version
 expect_rc 0 "heapgrab --version"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # out-completion.sh - the bash completion (completion/heapgrab) agrees
-# with heapgrab itself.
+# with heapgrab itself (it asks the heapgrab being completed, here the
+# build's: `heapgrab --completion-helper`, made from the option tables).
 #
 #  - the commands offered are the ones `heapgrab --help` lists;
 #  - for each command, every long option its --help synopsis shows is
@@ -18,15 +19,17 @@ command -v bash > /dev/null 2>&1 || skip_ "bash not installed"
 COMP=$srcdir/../completion/heapgrab
 [ -r "$COMP" ] || framework_failure_ "no $COMP"
 
-# comp WORD... : what completing the last WORD offers, sorted, one a line.
+# comp heapgrab WORD... : what completing the last WORD offers, sorted,
+# one a line; the first word is the build's heapgrab.
 comp() {
+	shift
 	# shellcheck disable=SC2016 # for the inner bash
 	bash -c '. "$1"; shift
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
 		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
 		_heapgrab
 		[ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"' \
-		comp "$COMP" "$@" | LC_ALL=C sort
+		comp "$COMP" "$HG" "$@" | LC_ALL=C sort
 }
 
 mkdir -p snapdir	# a directory for the options that take one
@@ -72,6 +75,13 @@ sleep 60 &
 sleeper=$!
 bg_all_="$bg_all_ $sleeper"
 comp heapgrab attach '' > pids
+# operands, counted past option values: why's first is ADDR (nothing)
+[ -z "$(comp heapgrab why --format json '')" ] || fail_ "why offers something for ADDR"
+comp heapgrab why --format json 0x10 '' | grep -qx "$sleeper" ||
+	fail_ "why does not offer a pid after ADDR"
+comp heapgrab leaks --top 3 '' | grep -qx "$sleeper" || fail_ "leaks --top 3: no pid offered"
+[ "$(comp heapgrab attach --fork = '')" = auto ] || fail_ "--fork= does not offer auto"
+comp heapgrab attach --fork '' | grep -qx "$sleeper" || fail_ "attach --fork: no pid offered"
 grep -qx "$sleeper" pids || fail_ "attach does not offer the pid of a child ($sleeper)"
 comp heapgrab diff '' | grep -qx "$sleeper" || fail_ "diff does not offer the pid of a child"
 if [ "$(cat /proc/2/comm 2> /dev/null)" = kthreadd ] && grep -qx 2 pids; then
@@ -89,8 +99,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null 2>&1 && id nobody > /d
 		framework_failure_ "cannot start a process as nobody"
 	# shellcheck disable=SC2016
 	setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups bash -c '. "$1"
-		COMP_WORDS=(heapgrab attach ""); COMP_CWORD=2; _heapgrab
-		printf "%s\n" "${COMPREPLY[@]}"' as-nobody "$COMP" > nobody.pids
+		COMP_WORDS=("$2" attach ""); COMP_CWORD=2; _heapgrab
+		printf "%s\n" "${COMPREPLY[@]}"' as-nobody "$COMP" "$HG" > nobody.pids
 	grep -qx "$nob" nobody.pids || fail_ "as nobody: its own process $nob is not offered"
 	! grep -qx "$sleeper" nobody.pids || fail_ "as nobody: root's process $sleeper is offered"
 	log_ "as nobody: $(wc -l < nobody.pids) pids offered, its own included, root's not"

@@ -21,57 +21,50 @@
 #include "util/strbuf.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-const char cmd_attach_usage[] =
-	"usage: heapgrab attach [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
-	"                       [--color auto|always|never] [--debug-dir DIR] [--no-debug-info]\n"
-	"                       [--retries N] [--top N] [-o FILE [--quiet] [--contents]]\n"
-	"                       [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
-	"                       [--fork[=auto]] [--verify] [-v] PID\n";
+static int cmd_attach(int argc, char **argv);
 
-enum {
-	OPT_DEBUG_DIR = 256,
-	OPT_NO_DEBUG_INFO,
-	OPT_RETRIES,
-	OPT_TOP,
-	OPT_QUIET,
-	OPT_CONTENTS,
-	OPT_FORK,
-	OPT_VERIFY,
-	OPT_HELP,
+/* The command line (attach_options stores into it). */
+static struct {
+	struct typing_opts topts;
+	struct snapshot_opts sopts;
+	struct census_out_opts copts;
+	struct out_opts oo;
+	const char *output;
+	bool quiet, verify;
+} cl = { .sopts = { .types = true, .typing = &cl.topts } };
+
+static const struct cmd_option attach_options[] = {
+	OPT_FORMAT(&cl.oo.format, FORMATS_CENSUS),
+	OPT_VALUE(&cl.oo),
+	OPT_COLOR(&cl.oo.color),
+	OPT_DEBUG_DIR(&cl.sopts.debug_dir),
+	OPT_NO_DEBUG_INFO(&cl.sopts.no_debug_info),
+	OPT_RETRIES(&cl.sopts.max_rounds),
+	OPT_TOP(&cl.copts.top),
+	OPT_SNAPSHOT_FILE(&cl.output),
+	OPT_QUIET(&cl.quiet),
+	OPT_CONTENTS(&cl.sopts.keep_image),
+	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
+	OPT_FORK(&cl.sopts.mode),
+	OPT_BOOL(0, "verify", &cl.verify),
+	OPT_VERBOSE(),
+	OPT_END(),
 };
 
-static const struct option attach_options[] = {
-	OUT_LONG_OPTIONS,
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "contents", no_argument, NULL, OPT_CONTENTS },
-	{ "fork", optional_argument, NULL, OPT_FORK },
-	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "verbose", no_argument, NULL, 'v' },
-	TYPING_LONG_OPTIONS,
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+const struct command command_attach = {
+	.name = "attach",
+	.fn = cmd_attach,
+	.summary = "snapshot a live process and print its heap census",
+	.options = attach_options,
+	.operands = "PID",
+	.complete_operands = "pid",
 };
-
-int parse_fork_mode(const char *arg)
-{
-	if (!arg)
-		return SNAPSHOT_FORK;
-	if (!strcmp(arg, "auto"))
-		return SNAPSHOT_FORK_AUTO;
-	return -1;
-}
 
 int inject_tid_from_env(void)
 {
@@ -114,12 +107,11 @@ int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 	return 0;
 }
 
-int cmd_attach(int argc, char **argv)
+static int cmd_attach(int argc, char **argv)
 {
-	struct typing_opts topts = { 0 };
-	struct snapshot_opts sopts = { .types = true, .typing = &topts };
+	struct snapshot_opts sopts;
 	struct snapshot_live_stats stats;
-	struct census_out_opts copts = { 0 };
+	struct census_out_opts copts;
 	struct out_opts oo;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
@@ -127,76 +119,25 @@ int cmd_attach(int argc, char **argv)
 	struct census census;
 	struct inject_mallinfo mallinfo;
 	struct verify verify;
-	const char *output = NULL;
-	unsigned long pid, v;
-	bool quiet = false, want_verify = false;
-	int c, status, emitted = 0;
+	const char *output;
+	unsigned long pid;
+	bool quiet, want_verify;
+	int status, emitted = 0;
 
-	out_opts_init(&oo);
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:o:v", attach_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-		case OPT_COLOR:
-		case OPT_VALUE:
-			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
-				return status;
-			break;
-		case OPT_DEBUG_DIR:
-			sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			sopts.no_debug_info = true;
-			break;
-		case OPT_RETRIES:
-			if (parse_number(optarg, 1000000, &v) < 0 || !v)
-				return usage_error("--retries needs a positive number, not '%s'", optarg);
-			sopts.max_rounds = (unsigned)v;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
-				return usage_error("--top needs a positive number, not '%s'", optarg);
-			copts.top = (unsigned)v;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_QUIET:
-			quiet = true;
-			break;
-		case OPT_CONTENTS:
-			sopts.keep_image = true;
-			break;
-		case OPT_FORK:
-			c = parse_fork_mode(optarg);
-			if (c < 0)
-				return usage_error("--fork takes no value or 'auto', not '%s'", optarg);
-			sopts.mode = (enum snapshot_mode)c;
-			break;
-		case OPT_VERIFY:
-			want_verify = true;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_NO_TYPES:
-		case OPT_EXPLAIN_TYPES:
-		case OPT_UNWINDER:
-			if (typing_opt(c, optarg, true, &sopts, &topts))
-				return EXIT_USAGE;
-			break;
-		case OPT_HELP:
-			fputs(cmd_attach_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for attach", argv[optind - 1]);
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "attach needs a PID" :
-				   "attach takes one PID");
-	if (parse_number(argv[optind], INT_MAX, &pid) < 0 || !pid)
-		return usage_error("'%s' is not a process id", argv[optind]);
+	out_opts_init(&cl.oo);
+	status = parse_options(&command_attach, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	sopts = cl.sopts;
+	copts = cl.copts;
+	oo = cl.oo;
+	output = cl.output;
+	quiet = cl.quiet;
+	want_verify = cl.verify;
+	if (argc != 1)
+		return usage_error(argc == 0 ? "attach needs a PID" : "attach takes one PID");
+	if (parse_number(argv[0], INT_MAX, &pid) < 0 || !pid)
+		return usage_error("'%s' is not a process id", argv[0]);
 	if (quiet && !output)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");
 	if (sopts.keep_image && !output)

@@ -1,21 +1,55 @@
 /*
  * cmd.h - heapgrab's commands.
  *
- * How to add a command (say `heapgrab frob`):
- *   1. write src/cmd/frob.c with `int cmd_frob(int argc, char **argv)`;
- *      argv[0] is "frob"; return an exit status (util/errors.h EXIT_*).
- *      Parse options with getopt_long; usage errors go through
- *      usage_error(). Library calls return negative codes: turn them into
- *      messages with hg_strerror() and into EXIT_FAILURE_HG.
- *   2. declare it below and add a row to the commands[] table in main.c
- *      (name, function, one-line summary: --help is generated from it).
- *   3. add it to src/Makefile.am (sorted list), doc/heapgrab.1 (a
- *      section with the synopsis) and tests/cli-*.sh (usage and exit codes).
+ * Each command is a struct command (cmd/parse-options.h) in its own file:
+ * its name, one-line summary, option table and operands. Everything a
+ * user sees of the command line comes from that table: the parser, the
+ * synopsis of `heapgrab CMD --help` and `heapgrab --help`, and what bash
+ * completion offers (`heapgrab --completion-helper`).
+ *
+ * How to add a command (say `heapgrab frob PID`):
+ *   1. write src/cmd/frob.c: the parsed values in a static struct, the
+ *      table, the command, and the function:
+ *
+ *        static struct { struct out_opts oo; struct snapshot_opts sopts;
+ *                        struct typing_opts topts; } a;
+ *        static const struct cmd_option frob_options[] = {
+ *                OPT_GROUP_OUTPUT(&a.oo, FORMATS_TEXT_JSON),
+ *                OPT_GROUP_TARGET(&a.sopts),
+ *                OPT_GROUP_TYPING(&a.sopts, &a.topts, true),
+ *                OPT_VERBOSE(),
+ *                OPT_END(),
+ *        };
+ *        const struct command command_frob = {
+ *                .name = "frob", .fn = cmd_frob, .options = frob_options,
+ *                .summary = "what it does, in one line",
+ *                .operands = "PID", .complete_operands = "pid",
+ *        };
+ *
+ *      cmd_frob(argc, argv) sets the defaults (out_opts_init()), calls
+ *      parse_options() (argv[0] is "frob"; the operands come back at the
+ *      front of argv), then checks the operands and the option
+ *      combinations, all in one place right after it, before any work.
+ *      It returns an exit status (util/errors.h EXIT_*); usage errors go
+ *      through usage_error(); library errors become one message
+ *      (hg_strerror()) and EXIT_FAILURE_HG.
+ *   2. declare `extern const struct command command_frob;` below and add
+ *      &command_frob to the commands[] list in main.c.
+ *   3. add it to src/Makefile.am (sorted list), doc/heapgrab.1 (a section
+ *      with the synopsis `heapgrab frob --help` prints: cli-manpage.sh
+ *      compares them) and tests/cli-*.sh (usage and exit codes).
+ * Adding an option is one row in the command's table: a shared one from
+ * below (OPT_RETRIES(&a.sopts.max_rounds)) or its own (OPT_UINT("count",
+ * &a.count, "N", 1, UINT_MAX, "a positive number")).
  */
 #ifndef HEAPGRAB_CMD_H
 #define HEAPGRAB_CMD_H
 
+#include "cmd/parse-options.h"
 #include "util/compiler.h"
+#include "util/errors.h"
+
+#include <limits.h>
 
 struct diag_sink;
 struct strbuf;
@@ -26,26 +60,15 @@ struct snapshot_opts;
 struct snapshot_live_stats;
 struct snapshot_file_info;
 
-int cmd_attach(int argc, char **argv);
-int cmd_core(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-int cmd_leaks(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_top(int argc, char **argv);
-int cmd_trim(int argc, char **argv);
-int cmd_watch(int argc, char **argv);
-int cmd_why(int argc, char **argv);
-
-/* Each command's synopsis ("usage: heapgrab NAME ..."), for --help. */
-extern const char cmd_attach_usage[];
-extern const char cmd_core_usage[];
-extern const char cmd_diff_usage[];
-extern const char cmd_leaks_usage[];
-extern const char cmd_show_usage[];
-extern const char cmd_top_usage[];
-extern const char cmd_trim_usage[];
-extern const char cmd_watch_usage[];
-extern const char cmd_why_usage[];
+extern const struct command command_attach;
+extern const struct command command_core;
+extern const struct command command_diff;
+extern const struct command command_leaks;
+extern const struct command command_show;
+extern const struct command command_top;
+extern const struct command command_trim;
+extern const struct command command_watch;
+extern const struct command command_why;
 
 /*
  * Snapshot sources shared by attach, core, diff and watch. Each prints its
@@ -74,14 +97,22 @@ struct image_cmd {
 	bool retained;			/* top --retained */
 	const char *exe, *sysroot, *debug_dir;
 	bool no_debug_info;
-	bool no_types;			/* --no-types */
+	bool types;			/* false: --no-types */
 	unsigned max_rounds;		/* --retries */
 	char **args;			/* operands after the options */
 	int nr_args;
 };
-/* Parse argv (argv[0] is the command); returns -1 to go on, else the exit
- * status (usage error, or 0 after --help). */
-int image_cmd_parse(int argc, char **argv, const char *usage, struct image_cmd *ic);
+/* The rows leaks, why and top share, in their synopsis order (after
+ * --format and --top): --exe ... --no-debug-info, then (after a break for
+ * leaks and why) --no-types --retries -v. */
+#define IMAGE_CMD_DEBUGINFO(ic) \
+	OPT_GROUP_DEBUGINFO(&(ic)->exe, &(ic)->sysroot, &(ic)->debug_dir, &(ic)->no_debug_info)
+#define IMAGE_CMD_REST(ic) \
+	OPT_NO_TYPES(&(ic)->types), OPT_RETRIES(&(ic)->max_rounds), OPT_VERBOSE()
+/* Parse argv (argv[0] is the command) against CMD's table, after setting
+ * IC's defaults (IC is the table's storage); returns -1 to go on, else the
+ * exit status (usage error, or 0 after --help). */
+int image_cmd_parse(const struct command *cmd, int argc, char **argv, struct image_cmd *ic);
 /* Take or load the snapshot ARG names, with its image. Returns 0 or an
  * exit status after one error line. *RET_WARNINGS: the walk's warnings;
  * *RET_SYSROOT (malloc'd): host prefix for the target's files. */
@@ -108,9 +139,6 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 /* -v: "WHAT: N ms in all" since image_graph_open() started. */
 void image_graph_done(const struct image_graph *ig, const char *what);
 void image_graph_close(struct image_graph *ig);
-/* --fork's argument (NULL or "auto") as an enum snapshot_mode; -1 when
- * neither (cmd/attach.c). */
-int parse_fork_mode(const char *arg);
 /* HEAPGRAB_INJECT_TID from the environment: the thread tests want code
  * injected into (snapshot_opts.inject_tid); 0 when unset. */
 int inject_tid_from_env(void);
@@ -129,13 +157,12 @@ enum out_format {
 int parse_number(const char *s, unsigned long max, unsigned long *ret);
 
 /*
- * Output options shared by every command (cmd/formats.c). A command adds
- * OUT_LONG_OPTIONS to its getopt table ('f' for --format is in its short
- * options), sends 'f', OPT_COLOR and OPT_VALUE to out_opt() with the
- * formats it offers, and calls out_opts_check() once the command line is
- * parsed, before any work. Text and JSON it prints itself; the others go
- * through emit_census() / emit_diff(), or emit_profile() for a command
- * with a profile of its own.
+ * Output options (cmd/formats.c). A command puts OPT_FORMAT() with the
+ * formats it offers (and OPT_VALUE(), OPT_COLOR() if it prints text or
+ * folded stacks) in its table, and calls out_opts_check() once the command
+ * line is parsed, before any work. Text and JSON it prints itself; the
+ * others go through emit_census() / emit_diff(), or emit_profile() for a
+ * command with a profile of its own.
  *
  * leaks: build a struct profile of the leaked chunks with
  * profile_opts.include (which chunks) and profile_opts.path (their
@@ -144,32 +171,11 @@ int parse_number(const char *s, unsigned long max, unsigned long *ret);
  */
 #define FORMATS_CENSUS	0x3fu	/* every format: attach, core, show, diff */
 #define FORMATS_TEXT_HTML ((1u << FORMAT_TEXT) | (1u << FORMAT_HTML))	/* watch */
+#define FORMATS_TEXT_JSON ((1u << FORMAT_TEXT) | (1u << FORMAT_JSON))	/* why, top, trim */
 /* A command whose output is a profile (leaks): text, json, pprof, folded. */
 #define FORMATS_PROFILE	((1u << FORMAT_TEXT) | (1u << FORMAT_JSON) | \
 			 (1u << FORMAT_PPROF) | (1u << FORMAT_FOLDED))
-enum { OPT_COLOR = 1000, OPT_VALUE };	/* above every command's own OPT_* */
-#define OUT_LONG_OPTIONS \
-	{ "format", required_argument, NULL, 'f' }, \
-	{ "color", required_argument, NULL, OPT_COLOR }, \
-	{ "value", required_argument, NULL, OPT_VALUE }
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
-
-/*
- * The typing options of attach, core and watch (doc/typing.md): add
- * TYPING_LONG_OPTIONS to the getopt table and send OPT_NO_TYPES,
- * OPT_EXPLAIN_TYPES and OPT_UNWINDER to typing_opt(). LIVE: libunwind is
- * offered (it needs a stopped live process).
- */
-enum { OPT_NO_TYPES = 1100, OPT_EXPLAIN_TYPES, OPT_UNWINDER };
-#define TYPING_LONG_OPTIONS \
-	{ "no-types", no_argument, NULL, OPT_NO_TYPES }, \
-	{ "explain-types", no_argument, NULL, OPT_EXPLAIN_TYPES }, \
-	{ "unwinder", required_argument, NULL, OPT_UNWINDER }
-struct snapshot_opts;
-struct typing_opts;
-/* Returns 0, or EXIT_USAGE after a usage error. */
-int typing_opt(int opt, const char *arg, bool live, struct snapshot_opts *so,
-	       struct typing_opts *to);
 
 struct out_opts {
 	int format;		/* enum out_format */
@@ -177,21 +183,97 @@ struct out_opts {
 	int value;		/* enum folded_value (output/folded.h) */
 	bool value_set;		/* --value was given */
 };
+
+/*
+ * The rows more than one command takes (parse-options.h), each written
+ * once: name, argument, range, message, values and the help line of
+ * `heapgrab --help`. Their callbacks are in cmd/formats.c and
+ * cmd/common.c.
+ */
+int opt_format_cb(const struct cmd_option *row, const char *arg);	/* int *, defval: formats */
+int opt_color_cb(const struct cmd_option *row, const char *arg);	/* int * (color_mode) */
+int opt_value_cb(const struct cmd_option *row, const char *arg);	/* struct out_opts * */
+int opt_unwinder_cb(const struct cmd_option *row, const char *arg);	/* typing_opts *, defval: live */
+int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot_mode * */
+
+#define OPT_FORMAT(v, formats) \
+	{ .type = OPTION_CALLBACK, .short_name = 'f', .long_name = "format", .value = (v), \
+	  .cb = opt_format_cb, .defval = (formats), .flags = OPTF_FORMATS | OPTF_SHORT_ALIAS, \
+	  .help = "text (default, for people), json (the contract of\n" \
+		  "doc/json-output.md), pprof (gzipped profile.proto for\n" \
+		  "go tool pprof), folded (flame graph stacks), csv, or\n" \
+		  "html (one self-contained page); watch: text or html" }
+#define OPT_VALUE(oo) \
+	{ .type = OPTION_CALLBACK, .long_name = "value", .value = (oo), .argh = "bytes|count", \
+	  .cb = opt_value_cb, .help = "(with --format folded) the value of each stack" }
+#define OPT_COLOR(v) \
+	{ .type = OPTION_CALLBACK, .long_name = "color", .value = (v), \
+	  .argh = "auto|always|never", .cb = opt_color_cb, \
+	  .help = "colours in text output (auto: on a terminal, unless\n" \
+		  "NO_COLOR is set or TERM=dumb)" }
+#define OPT_TOP(v) \
+	{ .type = OPTION_UINT, .long_name = "top", .value = (v), .argh = "N", .min = 1, \
+	  .max = UINT_MAX, .what = "a positive number", \
+	  .help = "rows the text output lists (default 20)" }
+#define OPT_EXE(v)		OPT_FILE(0, "exe", v, "BIN")
+#define OPT_SYSROOT(v)		OPT_DIR(0, "sysroot", v, "DIR")
+#define OPT_DEBUG_DIR(v) \
+	{ .type = OPTION_STRING, .long_name = "debug-dir", .value = (v), .argh = "DIR", \
+	  .complete = "@dir", \
+	  .help = "search separate debug files below DIR instead of\n" \
+		  "/usr/lib/debug (an empty DIR forces disassembly)" }
+#define OPT_NO_DEBUG_INFO(v) \
+	{ .type = OPTION_BOOL, .long_name = "no-debug-info", .value = (v), .defval = true, \
+	  .help = "do not use libc's debug info" }
+#define OPT_RETRIES(v)	OPT_UINT("retries", v, "N", 1, 1000000, "a positive number")
+#define OPT_FORK(v) \
+	OPT_CALLBACK_F(0, "fork", v, "auto", opt_fork_cb, 0, OPTF_OPTARG)
+/* attach and core: -o FILE [--quiet] [--contents] */
+#define OPT_SNAPSHOT_FILE(v) \
+	{ .type = OPTION_STRING, .short_name = 'o', .long_name = "output", .value = (v), \
+	  .argh = "FILE", .flags = OPTF_LONG_ALIAS, .complete = "@file", \
+	  .help = "(attach, core) also save the snapshot to FILE" }
+#define OPT_QUIET(v) \
+	{ .type = OPTION_BOOL, .long_name = "quiet", .value = (v), .defval = true, \
+	  .flags = OPTF_NEST, .help = "(attach, core, with -o) print no census" }
+#define OPT_CONTENTS(v)	OPT_BOOL_F(0, "contents", v, true, OPTF_NEST)
+#define OPT_NO_TYPES(v)	OPT_BOOL_F(0, "no-types", v, false, 0)	/* bool types */
+#define OPT_EXPLAIN_TYPES(v) OPT_BOOL(0, "explain-types", v)
+/* LIVE: libunwind is offered too (it needs a stopped live process). */
+#define OPT_UNWINDER(topts, live) \
+	OPT_CALLBACK_F(0, "unwinder", topts, (live) ? "libdw|libunwind|none" : "libdw|none", \
+		       opt_unwinder_cb, (live), 0)
+#define OPT_VERBOSE() \
+	{ .type = OPTION_COUNT, .short_name = 'v', .long_name = "verbose", .value = &hg_verbose, \
+	  .help = "notes, timings and addresses" }
+
+/* Shared groups: what a new command usually takes, in this order. */
+#define OPT_GROUP_OUTPUT(oo, formats) \
+	OPT_FORMAT(&(oo)->format, formats), OPT_VALUE(oo), OPT_COLOR(&(oo)->color)
+#define OPT_GROUP_DEBUGINFO(exe, sysroot, debug_dir, no_debug_info) \
+	OPT_EXE(exe), OPT_SYSROOT(sysroot), OPT_DEBUG_DIR(debug_dir), \
+	OPT_NO_DEBUG_INFO(no_debug_info)
+/* (struct snapshot_opts *, struct typing_opts *, bool) */
+#define OPT_GROUP_TYPING(sopts, topts, live) \
+	OPT_NO_TYPES(&(sopts)->types), OPT_EXPLAIN_TYPES(&(topts)->explain), \
+	OPT_UNWINDER(topts, live)
+/* a live target (struct snapshot_opts *) */
+#define OPT_GROUP_TARGET(sopts) \
+	OPT_RETRIES(&(sopts)->max_rounds), OPT_FORK(&(sopts)->mode)
+
 struct census;
 struct diff;
 struct profile;
 
 void out_opts_init(struct out_opts *o);
-/* Parse one output option (OPT: 'f', OPT_COLOR or OPT_VALUE) for a
- * command that offers the formats in ALLOWED (bit 1 << FORMAT_*).
- * Returns 0, or EXIT_USAGE after a usage error. */
-int out_opt(struct out_opts *o, int opt, const char *arg, unsigned allowed);
 /* Option combinations, and no binary output to a terminal: 0 or EXIT_USAGE. */
 int out_opts_check(struct out_opts *o);
 /* Whether text output gets colours (--color, NO_COLOR, TERM, a tty). */
 bool out_color(const struct out_opts *o);
 /* Parse --format's argument (any format); -1 when unknown. */
 int parse_format(const char *s);
+/* "text|json" (SEP "|") or "text, json" for the formats in MASK. */
+void formats_list(struct strbuf *sb, unsigned mask, const char *sep);
 /*
  * The census of S (C: census_build(S)) or the diff D of OLD and NEW in
  * o->format (pprof, folded, csv or html), appended to OUT. TAKEN: unix

@@ -1,6 +1,7 @@
 /*
  * common.c - helpers shared by the command files: diagnostics sink,
- * stdout writing, exit statuses and signal handlers.
+ * stdout writing, exit statuses, signal handlers, and the callbacks of the
+ * shared --unwinder and --fork rows (cmd/cmd.h).
  */
 #include "config.h"
 #include "cmd/cmd.h"
@@ -111,26 +112,32 @@ void install_detach_handlers(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-int typing_opt(int opt, const char *arg, bool live, struct snapshot_opts *so,
-	       struct typing_opts *to)
+int opt_unwinder_cb(const struct cmd_option *row, const char *arg)
 {
-	switch (opt) {
-	case OPT_NO_TYPES:
-		so->types = false;
-		return 0;
-	case OPT_EXPLAIN_TYPES:
-		to->explain = true;
-		return 0;
-	default:	/* OPT_UNWINDER */
-		if (!strcmp(arg, "libdw"))
-			to->unwinder = TYPING_UNWIND_LIBDW;
-		else if (!strcmp(arg, "none"))
-			to->unwinder = TYPING_UNWIND_NONE;
-		else if (live && !strcmp(arg, "libunwind"))
-			to->unwinder = TYPING_UNWIND_LIBUNWIND;
-		else
-			return usage_error("--unwinder must be libdw, %snone, not '%s'",
-					   live ? "libunwind or " : "", arg);
-		return 0;
-	}
+	struct typing_opts *to = row->value;
+	bool live = row->defval;
+
+	if (!strcmp(arg, "libdw"))
+		to->unwinder = TYPING_UNWIND_LIBDW;
+	else if (!strcmp(arg, "none"))
+		to->unwinder = TYPING_UNWIND_NONE;
+	else if (live && !strcmp(arg, "libunwind"))
+		to->unwinder = TYPING_UNWIND_LIBUNWIND;
+	else
+		return usage_error("--unwinder must be libdw, %snone, not '%s'",
+				   live ? "libunwind or " : "", arg);
+	return 0;
+}
+
+int opt_fork_cb(const struct cmd_option *row, const char *arg)
+{
+	enum snapshot_mode *mode = row->value;
+
+	if (!arg)
+		*mode = SNAPSHOT_FORK;
+	else if (!strcmp(arg, "auto"))
+		*mode = SNAPSHOT_FORK_AUTO;
+	else
+		return usage_error("--fork takes no value or 'auto', not '%s'", arg);
+	return 0;
 }

@@ -26,45 +26,45 @@
 #include "util/strbuf.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-const char cmd_core_usage[] =
-	"usage: heapgrab core [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
-	"                     [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
-	"                     [--debug-dir DIR] [--no-debug-info] [--top N]\n"
-	"                     [-o FILE [--quiet] [--contents]] [--no-types] [--explain-types]\n"
-	"                     [--unwinder libdw|none] [-v] CORE\n";
+static int cmd_core(int argc, char **argv);
 
-enum {
-	OPT_EXE = 256,
-	OPT_SYSROOT,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_TOP,
-	OPT_QUIET,
-	OPT_CONTENTS,
-	OPT_HELP,
+/* The command line (core_options stores into it). */
+static struct {
+	struct typing_opts topts;
+	struct snapshot_opts sopts;
+	struct core_opts copts;
+	struct census_out_opts oopts;
+	struct out_opts oo;
+	const char *output;
+	bool quiet;
+} cl = { .sopts = { .types = true, .typing = &cl.topts } };
+
+static const struct cmd_option core_options[] = {
+	OPT_GROUP_OUTPUT(&cl.oo, FORMATS_CENSUS),
+	OPT_GROUP_DEBUGINFO(&cl.copts.exe, &cl.copts.sysroot, &cl.sopts.debug_dir,
+			    &cl.sopts.no_debug_info),
+	OPT_TOP(&cl.oopts.top),
+	OPT_SNAPSHOT_FILE(&cl.output),
+	OPT_QUIET(&cl.quiet),
+	OPT_CONTENTS(&cl.sopts.keep_image),
+	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, false),
+	OPT_VERBOSE(),
+	OPT_END(),
 };
 
-static const struct option core_options[] = {
-	OUT_LONG_OPTIONS,
-	{ "exe", required_argument, NULL, OPT_EXE },
-	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "contents", no_argument, NULL, OPT_CONTENTS },
-	{ "verbose", no_argument, NULL, 'v' },
-	TYPING_LONG_OPTIONS,
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+const struct command command_core = {
+	.name = "core",
+	.fn = cmd_core,
+	.summary = "the same census from an ELF core dump (kernel or gcore)",
+	.options = core_options,
+	.operands = "CORE",
+	.complete_operands = "file",
 };
 
 /*
@@ -142,78 +142,34 @@ int core_snapshot(const char *path, const struct core_opts *copts_in,
 	return 0;
 }
 
-int cmd_core(int argc, char **argv)
+static int cmd_core(int argc, char **argv)
 {
-	struct typing_opts topts = { 0 };
-	struct snapshot_opts sopts = { .types = true, .typing = &topts };
-	struct core_opts copts = { 0 };
-	struct census_out_opts oopts = { 0 };
+	struct snapshot_opts sopts;
+	struct core_opts copts;
+	struct census_out_opts oopts;
 	struct out_opts oo;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct diag_sink diag;
 	struct census census;
-	const char *path, *output = NULL;
-	bool quiet = false;
-	int c, status, emitted = 0;
-	unsigned long v;
+	const char *path, *output;
+	bool quiet;
+	int status, emitted = 0;
 
-	out_opts_init(&oo);
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:o:v", core_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-		case OPT_COLOR:
-		case OPT_VALUE:
-			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
-				return status;
-			break;
-		case OPT_EXE:
-			copts.exe = optarg;
-			break;
-		case OPT_SYSROOT:
-			copts.sysroot = optarg;
-			break;
-		case OPT_DEBUG_DIR:
-			sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			sopts.no_debug_info = true;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
-				return usage_error("--top needs a positive number, not '%s'", optarg);
-			oopts.top = (unsigned)v;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_QUIET:
-			quiet = true;
-			break;
-		case OPT_CONTENTS:
-			sopts.keep_image = true;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_NO_TYPES:
-		case OPT_EXPLAIN_TYPES:
-		case OPT_UNWINDER:
-			if (typing_opt(c, optarg, false, &sopts, &topts))
-				return EXIT_USAGE;
-			break;
-		case OPT_HELP:
-			fputs(cmd_core_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for core", argv[optind - 1]);
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "core needs a core file" :
+	out_opts_init(&cl.oo);
+	status = parse_options(&command_core, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	sopts = cl.sopts;
+	copts = cl.copts;
+	oopts = cl.oopts;
+	oo = cl.oo;
+	output = cl.output;
+	quiet = cl.quiet;
+	if (argc != 1)
+		return usage_error(argc == 0 ? "core needs a core file" :
 				   "core takes one core file");
-	path = argv[optind];
+	path = argv[0];
 	if (quiet && !output)
 		return usage_error("--quiet needs -o FILE (there would be no output at all)");
 	if (sopts.keep_image && !output)

@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,51 +34,59 @@
 #include <time.h>
 #include <unistd.h>
 
-const char cmd_diff_usage[] =
-	"usage: heapgrab diff [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
-	"                     [--color auto|always|never] [--by type|size] [--new [--max-new N]]\n"
-	"                     [--top N] [--exe BIN] [--sysroot DIR] [--debug-dir DIR]\n"
-	"                     [--no-debug-info] [--retries N] [-v] OLD NEW\n"
-	"       (OLD and NEW: a snapshot file, a core dump or a process id)\n";
-
 /* --new lists at most this many chunks unless --max-new says otherwise:
  * a leak of millions of chunks must not print millions of lines; the
  * totals still count every one. */
 #define DEFAULT_MAX_NEW 50
 
-enum {
-	OPT_BY = 256,
-	OPT_NEW,
-	OPT_MAX_NEW,
-	OPT_TOP,
-	OPT_EXE,
-	OPT_SYSROOT,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_RETRIES,
-	OPT_HELP,
-};
-
-static const struct option diff_options[] = {
-	OUT_LONG_OPTIONS,
-	{ "by", required_argument, NULL, OPT_BY },
-	{ "new", no_argument, NULL, OPT_NEW },
-	{ "max-new", required_argument, NULL, OPT_MAX_NEW },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "exe", required_argument, NULL, OPT_EXE },
-	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
+static int cmd_diff(int argc, char **argv);
+static int by_cb(const struct cmd_option *row, const char *arg);
 
 struct source_opts {
 	struct snapshot_opts sopts;
 	struct core_opts copts;
 };
+
+/* The command line (diff_options stores into it). */
+static struct {
+	struct source_opts so;
+	struct diff_out_opts dopts;
+	struct out_opts oo;
+	uint64_t max_new;
+} cl = { .so = { .sopts = { .types = true } }, .max_new = DEFAULT_MAX_NEW };
+
+static const struct cmd_option diff_options[] = {
+	OPT_GROUP_OUTPUT(&cl.oo, FORMATS_CENSUS),
+	OPT_CALLBACK("by", &cl.dopts.by_type, "type|size", by_cb),
+	OPT_BOOL(0, "new", &cl.dopts.list_new),
+	{ .type = OPTION_U64, .long_name = "max-new", .value = &cl.max_new, .argh = "N",
+	  .max = 100000000, .what = "a number", .flags = OPTF_NEST },
+	OPT_TOP(&cl.dopts.top),
+	OPT_GROUP_DEBUGINFO(&cl.so.copts.exe, &cl.so.copts.sysroot, &cl.so.sopts.debug_dir,
+			    &cl.so.sopts.no_debug_info),
+	OPT_RETRIES(&cl.so.sopts.max_rounds),
+	OPT_VERBOSE(),
+	OPT_END(),
+};
+
+const struct command command_diff = {
+	.name = "diff",
+	.fn = cmd_diff,
+	.summary = "growth between two snapshots (files, cores or live PIDs)",
+	.options = diff_options,
+	.operands = "OLD NEW",
+	.complete_operands = "file+pid",
+	.notes = "       (OLD and NEW: a snapshot file, a core dump or a process id)\n",
+};
+
+static int by_cb(const struct cmd_option *row, const char *arg)
+{
+	if (!strcmp(arg, "type"))
+		*(bool *)row->value = true;
+	else if (strcmp(arg, "size"))
+		return usage_error("--by takes 'type' or 'size', not '%s'", arg);
+	return 0;
+}
 
 /*
  * Take or load the snapshot ARG names (see the top of the file). Returns
@@ -122,88 +129,39 @@ static int take_source(const char *arg, const struct source_opts *o, struct diag
 	return status;
 }
 
-int cmd_diff(int argc, char **argv)
+static int cmd_diff(int argc, char **argv)
 {
-	struct source_opts so = { .sopts = { .types = true } };
-	struct diff_out_opts dopts = { 0 };
+	struct source_opts so;
+	struct diff_out_opts dopts;
 	struct out_opts oo;
-	struct diff_opts opts = { .max_new = DEFAULT_MAX_NEW };
+	struct diff_opts opts = { 0 };
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *old = NULL, *new_ = NULL;
 	struct diag_sink diag;
 	struct diff d;
 	unsigned old_warn = 0, new_warn = 0;
-	int c, status;
-	unsigned long v;
+	int status;
 
-	out_opts_init(&oo);
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:v", diff_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-		case OPT_COLOR:
-		case OPT_VALUE:
-			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
-				return status;
-			break;
-		case OPT_BY:
-			if (!strcmp(optarg, "type"))
-				dopts.by_type = true;
-			else if (strcmp(optarg, "size"))
-				return usage_error("--by takes 'type' or 'size', not '%s'", optarg);
-			break;
-		case OPT_NEW:
-			opts.chunks = true;
-			dopts.list_new = true;
-			break;
-		case OPT_MAX_NEW:
-			if (parse_number(optarg, 100000000, &v) < 0)
-				return usage_error("--max-new needs a number, not '%s'", optarg);
-			opts.max_new = v;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
-				return usage_error("--top needs a positive number, not '%s'", optarg);
-			dopts.top = (unsigned)v;
-			break;
-		case OPT_EXE:
-			so.copts.exe = optarg;
-			break;
-		case OPT_SYSROOT:
-			so.copts.sysroot = optarg;
-			break;
-		case OPT_DEBUG_DIR:
-			so.sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			so.sopts.no_debug_info = true;
-			break;
-		case OPT_RETRIES:
-			if (parse_number(optarg, 1000000, &v) < 0 || !v)
-				return usage_error("--retries needs a positive number, not '%s'", optarg);
-			so.sopts.max_rounds = (unsigned)v;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_HELP:
-			fputs(cmd_diff_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for diff", argv[optind - 1]);
-		}
-	}
-	if (optind + 2 != argc)
-		return usage_error(optind + 2 > argc ? "diff needs OLD and NEW" :
+	out_opts_init(&cl.oo);
+	status = parse_options(&command_diff, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	so = cl.so;
+	dopts = cl.dopts;
+	oo = cl.oo;
+	opts.chunks = dopts.list_new;
+	opts.max_new = (size_t)cl.max_new;
+	if (argc != 2)
+		return usage_error(argc < 2 ? "diff needs OLD and NEW" :
 				   "diff takes two snapshots, OLD and NEW");
 	if ((status = out_opts_check(&oo)))
 		return status;
 
 	cli_diag_init(&diag);
-	status = take_source(argv[optind], &so, &diag, &old, &dopts.old_taken, &old_warn);
+	status = take_source(argv[0], &so, &diag, &old, &dopts.old_taken, &old_warn);
 	if (status)
 		goto out;
-	status = take_source(argv[optind + 1], &so, &diag, &new_, &dopts.new_taken, &new_warn);
+	status = take_source(argv[1], &so, &diag, &new_, &dopts.new_taken, &new_warn);
 	if (status)
 		goto out;
 

@@ -9,10 +9,13 @@
  * writer. A future command with a profile of its own (leaks: the leaked
  * chunks, with their ownership paths) calls emit_profile().
  *
- * Checks made before any work starts (out_opts_check), so that a bad
- * command line never stops a target:
- *  - the format is one the command offers;
- *  - --value goes with --format folded only;
+ * The options themselves are rows of the commands' tables (OPT_FORMAT,
+ * OPT_COLOR, OPT_VALUE in cmd/cmd.h); their callbacks are here. Checks
+ * made before any work starts, so that a bad command line never stops a
+ * target:
+ *  - the format is one the command offers (opt_format_cb);
+ *  - --value goes with --format folded only (out_opts_check, after
+ *    parsing);
  *  - pprof is binary (gzip): it is refused when standard output is a
  *    terminal, with one line and exit status 64, as gzip(1) refuses to
  *    write compressed data to a terminal. Redirect it to a file.
@@ -57,15 +60,17 @@ int parse_format(const char *s)
 	return -1;
 }
 
-/* "text, json, pprof" for the formats in ALLOWED. */
-static void list_formats(struct strbuf *sb, unsigned allowed)
+void formats_list(struct strbuf *sb, unsigned mask, const char *sep)
 {
+	bool first = true;
+
 	for (size_t i = 0; i < ARRAY_SIZE(format_names); i++) {
-		if (!(allowed & (1u << i)))
+		if (!(mask & (1u << i)))
 			continue;
-		if (sb->len)
-			strbuf_addstr(sb, ", ");
+		if (!first)
+			strbuf_addstr(sb, sep);
 		strbuf_addstr(sb, format_names[i]);
+		first = false;
 	}
 }
 
@@ -77,44 +82,49 @@ void out_opts_init(struct out_opts *o)
 	o->value = FOLDED_BYTES;
 }
 
-int out_opt(struct out_opts *o, int opt, const char *arg, unsigned allowed)
+int opt_format_cb(const struct cmd_option *row, const char *arg)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int f;
+	unsigned allowed = (unsigned)row->defval;
+	int f = parse_format(arg);
 
-	switch (opt) {
-	case 'f':
-		f = parse_format(arg);
-		if (f < 0 || !(allowed & (1u << f))) {
-			list_formats(&sb, allowed);
-			f = usage_error("unknown format '%s' (%s)", arg, sb.buf);
-			strbuf_release(&sb);
-			return f;
-		}
-		o->format = f;
-		return 0;
-	case OPT_COLOR:
-		if (!strcmp(arg, "auto"))
-			o->color = COLOR_AUTO;
-		else if (!strcmp(arg, "always"))
-			o->color = COLOR_ALWAYS;
-		else if (!strcmp(arg, "never"))
-			o->color = COLOR_NEVER;
-		else
-			return usage_error("--color takes auto, always or never, not '%s'", arg);
-		return 0;
-	case OPT_VALUE:
-		if (!strcmp(arg, "bytes"))
-			o->value = FOLDED_BYTES;
-		else if (!strcmp(arg, "count"))
-			o->value = FOLDED_COUNT;
-		else
-			return usage_error("--value takes bytes or count, not '%s'", arg);
-		o->value_set = true;
-		return 0;
-	default:
-		BUG("out_opt: option %d", opt);
+	if (f < 0 || !(allowed & (1u << f))) {
+		formats_list(&sb, allowed, ", ");
+		f = usage_error("unknown format '%s' (%s)", arg, sb.buf);
+		strbuf_release(&sb);
+		return f;
 	}
+	*(int *)row->value = f;
+	return 0;
+}
+
+int opt_color_cb(const struct cmd_option *row, const char *arg)
+{
+	int *color = row->value;
+
+	if (!strcmp(arg, "auto"))
+		*color = COLOR_AUTO;
+	else if (!strcmp(arg, "always"))
+		*color = COLOR_ALWAYS;
+	else if (!strcmp(arg, "never"))
+		*color = COLOR_NEVER;
+	else
+		return usage_error("--color takes auto, always or never, not '%s'", arg);
+	return 0;
+}
+
+int opt_value_cb(const struct cmd_option *row, const char *arg)
+{
+	struct out_opts *o = row->value;
+
+	if (!strcmp(arg, "bytes"))
+		o->value = FOLDED_BYTES;
+	else if (!strcmp(arg, "count"))
+		o->value = FOLDED_COUNT;
+	else
+		return usage_error("--value takes bytes or count, not '%s'", arg);
+	o->value_set = true;
+	return 0;
 }
 
 int out_opts_check(struct out_opts *o)

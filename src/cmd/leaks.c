@@ -27,11 +27,28 @@
 #include <stdlib.h>
 #include <time.h>
 
-const char cmd_leaks_usage[] =
-	"usage: heapgrab leaks [--format text|json|pprof|folded] [--top N] [--exe BIN]\n"
-	"                      [--sysroot DIR] [--debug-dir DIR] [--no-debug-info]\n"
-	"                      [--no-types] [--retries N] [-v]\n"
-	"                      PID|CORE|FILE\n";
+static int cmd_leaks(int argc, char **argv);
+
+static struct image_cmd ic;	/* the command line */
+
+static const struct cmd_option leaks_options[] = {
+	OPT_FORMAT(&ic.format, FORMATS_PROFILE),
+	OPT_TOP(&ic.top),
+	IMAGE_CMD_DEBUGINFO(&ic),
+	OPT_BREAK(),
+	IMAGE_CMD_REST(&ic),
+	OPT_BREAK(),
+	OPT_END(),
+};
+
+const struct command command_leaks = {
+	.name = "leaks",
+	.fn = cmd_leaks,
+	.summary = "live chunks no root can reach (needs memory: PID, core or --contents)",
+	.options = leaks_options,
+	.operands = "PID|CORE|FILE",
+	.complete_operands = "file+pid",
+};
 
 /* profile_include_fn: the leaked chunks (per walk chunk, set below) */
 static bool is_leaked(void *ctx, const struct snapshot *s, size_t chunk)
@@ -69,18 +86,17 @@ static int emit_leaks_profile(struct strbuf *out, const struct heap_graph *g,
 	return status;
 }
 
-int cmd_leaks(int argc, char **argv)
+static int cmd_leaks(int argc, char **argv)
 {
 	struct leaks_out_opts oopts = { 0 };
 	struct strbuf out = STRBUF_INIT;
 	struct image_graph ig;
 	struct leak_report r;
 	struct diag_sink diag;
-	struct image_cmd ic;
 	struct timespec t0, t1;
 	int status;
 
-	status = image_cmd_parse(argc, argv, cmd_leaks_usage, &ic);
+	status = image_cmd_parse(&command_leaks, argc, argv, &ic);
 	if (status >= 0)
 		return status;
 	if (ic.nr_args != 1)

@@ -22,7 +22,6 @@
 #include "util/errors.h"
 #include "util/strbuf.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -31,21 +30,28 @@
 #include <sys/stat.h>
 #include <time.h>
 
-const char cmd_show_usage[] =
-	"usage: heapgrab show [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
-	"                     [--color auto|always|never] [--top N] [-v] FILE\n";
+static int cmd_show(int argc, char **argv);
 
-enum {
-	OPT_TOP = 256,
-	OPT_HELP,
+/* The command line (show_options stores into it). */
+static struct {
+	struct census_out_opts copts;
+	struct out_opts oo;
+} cl;
+
+static const struct cmd_option show_options[] = {
+	OPT_GROUP_OUTPUT(&cl.oo, FORMATS_CENSUS),
+	OPT_TOP(&cl.copts.top),
+	OPT_VERBOSE(),
+	OPT_END(),
 };
 
-static const struct option show_options[] = {
-	OUT_LONG_OPTIONS,
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+const struct command command_show = {
+	.name = "show",
+	.fn = cmd_show,
+	.summary = "the census of a saved snapshot file (attach/core -o FILE)",
+	.options = show_options,
+	.operands = "FILE",
+	.complete_operands = "file",
 };
 
 /* Save S (taken now, with WARNINGS) to PATH: 0, or an exit status after
@@ -93,49 +99,29 @@ int load_snapshot(const char *path, struct snapshot **ret_snap,
 	return 0;
 }
 
-int cmd_show(int argc, char **argv)
+static int cmd_show(int argc, char **argv)
 {
-	struct census_out_opts copts = { 0 };
+	struct census_out_opts copts;
 	struct out_opts oo;
 	struct snapshot_file_info info;
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct census census;
-	int c, status;
-	unsigned long v;
+	int status;
 
-	out_opts_init(&oo);
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:v", show_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-		case OPT_COLOR:
-		case OPT_VALUE:
-			if ((status = out_opt(&oo, c, optarg, FORMATS_CENSUS)))
-				return status;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
-				return usage_error("--top needs a positive number, not '%s'", optarg);
-			copts.top = (unsigned)v;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_HELP:
-			fputs(cmd_show_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for show", argv[optind - 1]);
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "show needs a snapshot file" :
+	out_opts_init(&cl.oo);
+	status = parse_options(&command_show, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	copts = cl.copts;
+	oo = cl.oo;
+	if (argc != 1)
+		return usage_error(argc == 0 ? "show needs a snapshot file" :
 				   "show takes one snapshot file");
 	if ((status = out_opts_check(&oo)))
 		return status;
 
-	status = load_snapshot(argv[optind], &snap, &info);
+	status = load_snapshot(argv[0], &snap, &info);
 	if (status)
 		return status;
 	census_build(snap, &census);

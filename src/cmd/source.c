@@ -12,9 +12,10 @@
  * The host prefix for the target's files (module symbols for root names)
  * is /proc/PID/root for a live process, --sysroot for a core or a file.
  *
- * image_cmd_parse() is the option parser the three commands share: the
+ * image_cmd_parse() parses the command line of the three commands into a
+ * struct image_cmd; their tables (IMAGE_CMD_* rows in cmd/cmd.h) hold the
  * snapshot options (--exe, --sysroot, --debug-dir, --no-debug-info,
- * --retries), --format, --top, -v, --help, and --retained for top.
+ * --no-types, --retries), --format, --top, -v, and --retained for top.
  */
 #include "config.h"
 #include "cmd/cmd.h"
@@ -30,7 +31,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink
 		.max_rounds = ic->max_rounds,
 		.keep_image = true,
 		/* leaked chunks and retainers by type (typing/, doc/typing.md) */
-		.types = !ic->no_types,
+		.types = ic->types,
 		.typing = &topts,
 	};
 	struct core_opts copts = { .exe = ic->exe, .sysroot = ic->sysroot };
@@ -107,93 +107,18 @@ int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink
 	return 0;
 }
 
-enum {
-	OPT_TOP = 256,
-	OPT_EXE,
-	OPT_SYSROOT,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_RETRIES,
-	OPT_RETAINED,
-	OPT_HELP,
-};
-
-static const struct option image_options[] = {
-	{ "format", required_argument, NULL, 'f' },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "exe", required_argument, NULL, OPT_EXE },
-	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "retained", no_argument, NULL, OPT_RETAINED },
-	{ "no-types", no_argument, NULL, OPT_NO_TYPES },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-int image_cmd_parse(int argc, char **argv, const char *usage, struct image_cmd *ic)
+int image_cmd_parse(const struct command *cmd, int argc, char **argv, struct image_cmd *ic)
 {
-	unsigned long v;
-	int c;
+	int status;
 
 	memset(ic, 0, sizeof(*ic));
 	ic->format = FORMAT_TEXT;
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:v", image_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			ic->format = parse_format(optarg);
-			/* leaks also writes its leaked chunks as a profile */
-			if (ic->format != FORMAT_TEXT && ic->format != FORMAT_JSON &&
-			    !(!strcmp(argv[0], "leaks") &&
-			      (ic->format == FORMAT_PPROF || ic->format == FORMAT_FOLDED)))
-				return usage_error("unknown format '%s' (text, json%s)", optarg,
-						   strcmp(argv[0], "leaks") ? "" : ", pprof, folded");
-			break;
-		case OPT_NO_TYPES:
-			ic->no_types = true;
-			break;
-		case OPT_TOP:
-			if (parse_number(optarg, UINT_MAX, &v) < 0 || !v)
-				return usage_error("--top needs a positive number, not '%s'", optarg);
-			ic->top = (unsigned)v;
-			break;
-		case OPT_EXE:
-			ic->exe = optarg;
-			break;
-		case OPT_SYSROOT:
-			ic->sysroot = optarg;
-			break;
-		case OPT_DEBUG_DIR:
-			ic->debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			ic->no_debug_info = true;
-			break;
-		case OPT_RETRIES:
-			if (parse_number(optarg, 1000000, &v) < 0 || !v)
-				return usage_error("--retries needs a positive number, not '%s'", optarg);
-			ic->max_rounds = (unsigned)v;
-			break;
-		case OPT_RETAINED:
-			if (strcmp(argv[0], "top"))
-				return usage_error("unknown option '--retained' for %s", argv[0]);
-			ic->retained = true;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for %s", argv[optind - 1], argv[0]);
-		}
-	}
-	ic->args = argv + optind;
-	ic->nr_args = argc - optind;
+	ic->types = true;
+	status = parse_options(cmd, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	ic->args = argv;
+	ic->nr_args = argc;
 	return -1;
 }
 

@@ -21,23 +21,40 @@
 #include <stdio.h>
 #include <time.h>
 
-const char cmd_top_usage[] =
-	"usage: heapgrab top [--retained] [--format text|json] [--top N] [--exe BIN]\n"
-	"                    [--sysroot DIR] [--debug-dir DIR] [--no-debug-info]\n"
-	"                    [--no-types] [--retries N] [-v] PID|CORE|FILE\n";
+static int cmd_top(int argc, char **argv);
 
-int cmd_top(int argc, char **argv)
+static struct image_cmd ic;	/* the command line */
+
+static const struct cmd_option top_options[] = {
+	OPT_BOOL(0, "retained", &ic.retained),
+	OPT_FORMAT(&ic.format, FORMATS_TEXT_JSON),
+	OPT_TOP(&ic.top),
+	IMAGE_CMD_DEBUGINFO(&ic),
+	OPT_BREAK(),
+	IMAGE_CMD_REST(&ic),
+	OPT_END(),
+};
+
+const struct command command_top = {
+	.name = "top",
+	.fn = cmd_top,
+	.summary = "--retained: the roots and chunks that retain the most memory",
+	.options = top_options,
+	.operands = "PID|CORE|FILE",
+	.complete_operands = "file+pid",
+};
+
+static int cmd_top(int argc, char **argv)
 {
 	struct retained_out_opts oopts = { 0 };
 	struct strbuf out = STRBUF_INIT;
 	struct image_graph ig;
 	struct retained r;
 	struct diag_sink diag;
-	struct image_cmd ic;
 	struct timespec t0, t1;
 	int status;
 
-	status = image_cmd_parse(argc, argv, cmd_top_usage, &ic);
+	status = image_cmd_parse(&command_top, argc, argv, &ic);
 	if (status >= 0)
 		return status;
 	if (ic.nr_args != 1)

@@ -32,7 +32,6 @@
 #include "util/errors.h"
 #include "util/strbuf.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,32 +40,37 @@
 #include <time.h>
 #include <unistd.h>
 
-const char cmd_trim_usage[] =
-	"usage: heapgrab trim [--format text|json] [--pad BYTES] [--timeout SECONDS]\n"
-	"                     [--retries N] [--debug-dir DIR] [--no-debug-info] [-v] PID\n";
-
 /* malloc_trim on a heap of tens of GiB: madvise over every free page. */
 #define DEFAULT_TIMEOUT_S 60
 
-enum {
-	OPT_PAD = 256,
-	OPT_TIMEOUT,
-	OPT_RETRIES,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_HELP,
+static int cmd_trim(int argc, char **argv);
+
+/* The command line (trim_options stores into it). */
+static struct {
+	struct snapshot_opts sopts;
+	int format;
+	uint64_t pad;
+	unsigned timeout_s;
+} cl = { .timeout_s = DEFAULT_TIMEOUT_S };
+
+static const struct cmd_option trim_options[] = {
+	OPT_FORMAT(&cl.format, FORMATS_TEXT_JSON),
+	OPT_U64("pad", &cl.pad, "BYTES", 0, ULONG_MAX, "a number of bytes"),
+	OPT_UINT("timeout", &cl.timeout_s, "SECONDS", 1, 3600, "1 to 3600 seconds"),
+	OPT_RETRIES(&cl.sopts.max_rounds),
+	OPT_DEBUG_DIR(&cl.sopts.debug_dir),
+	OPT_NO_DEBUG_INFO(&cl.sopts.no_debug_info),
+	OPT_VERBOSE(),
+	OPT_END(),
 };
 
-static const struct option trim_options[] = {
-	{ "format", required_argument, NULL, 'f' },
-	{ "pad", required_argument, NULL, OPT_PAD },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+const struct command command_trim = {
+	.name = "trim",
+	.fn = cmd_trim,
+	.summary = "return free heap memory to the system (malloc_trim): RSS before/after",
+	.options = trim_options,
+	.operands = "PID",
+	.complete_operands = "pid",
 };
 
 struct trim_side {
@@ -254,62 +258,31 @@ static void trim_text(struct strbuf *sb, const struct trim *tr, const char *exe)
 	strbuf_addstr(sb, "\n");
 }
 
-int cmd_trim(int argc, char **argv)
+static int cmd_trim(int argc, char **argv)
 {
-	struct snapshot_opts sopts = { 0 };
+	struct snapshot_opts sopts;
 	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
 	struct diag_sink diag;
 	struct trim tr;
-	unsigned long pid, v;
-	int format = FORMAT_TEXT, c, status = EXIT_OK, err;
+	unsigned long pid;
+	int format, status = EXIT_OK, err;
 	char exe[4096], path[64];
 	ssize_t n;
 
+	cl.format = FORMAT_TEXT;
+	status = parse_options(&command_trim, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	status = EXIT_OK;
+	sopts = cl.sopts;
+	format = cl.format;
 	memset(&tr, 0, sizeof(tr));
-	tr.timeout_ms = DEFAULT_TIMEOUT_S * 1000u;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:v", trim_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			format = parse_format(optarg);
-			if (format < 0)
-				return usage_error("unknown format '%s' (text, json)", optarg);
-			break;
-		case OPT_PAD:
-			if (parse_number(optarg, ULONG_MAX, &v) < 0)
-				return usage_error("--pad needs a number of bytes, not '%s'", optarg);
-			tr.pad = v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_number(optarg, 3600, &v) < 0 || !v)
-				return usage_error("--timeout needs 1 to 3600 seconds, not '%s'", optarg);
-			tr.timeout_ms = (unsigned)v * 1000u;
-			break;
-		case OPT_RETRIES:
-			if (parse_number(optarg, 1000000, &v) < 0 || !v)
-				return usage_error("--retries needs a positive number, not '%s'", optarg);
-			sopts.max_rounds = (unsigned)v;
-			break;
-		case OPT_DEBUG_DIR:
-			sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			sopts.no_debug_info = true;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_HELP:
-			fputs(cmd_trim_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for trim", argv[optind - 1]);
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "trim needs a PID" : "trim takes one PID");
-	if (parse_number(argv[optind], INT_MAX, &pid) < 0 || !pid)
-		return usage_error("'%s' is not a process id", argv[optind]);
+	tr.pad = cl.pad;
+	tr.timeout_ms = cl.timeout_s * 1000u;
+	if (argc != 1)
+		return usage_error(argc == 0 ? "trim needs a PID" : "trim takes one PID");
+	if (parse_number(argv[0], INT_MAX, &pid) < 0 || !pid)
+		return usage_error("'%s' is not a process id", argv[0]);
 
 	tr.pid = (int)pid;
 	tr.prefer_tid = inject_tid_from_env();

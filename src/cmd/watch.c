@@ -55,7 +55,6 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -65,14 +64,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-const char cmd_watch_usage[] =
-	"usage: heapgrab watch [--interval DURATION] [--count N] [-o DIR] [--top N]\n"
-	"                      [--format text|html] [--color auto|always|never]\n"
-	"                      [--debug-dir DIR] [--no-debug-info] [--retries N]\n"
-	"                      [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
-	"                      [--fork[=auto]] [-v] PID\n"
-	"       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n";
 
 /* "Grew in (nearly) every interval": 80% tolerates an interval or two in
  * which a leaking program happened to free a little more than it leaked
@@ -84,33 +75,6 @@ const char cmd_watch_usage[] =
  * draw a smooth line in a 330-pixel chart; a thousand size classes then
  * cost 4 MB. */
 #define MAX_POINTS 512
-
-enum {
-	OPT_INTERVAL = 256,
-	OPT_COUNT,
-	OPT_TOP,
-	OPT_DEBUG_DIR,
-	OPT_NO_DEBUG_INFO,
-	OPT_RETRIES,
-	OPT_FORK,
-	OPT_HELP,
-};
-
-static const struct option watch_options[] = {
-	OUT_LONG_OPTIONS,
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "no-debug-info", no_argument, NULL, OPT_NO_DEBUG_INFO },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "fork", optional_argument, NULL, OPT_FORK },
-	{ "verbose", no_argument, NULL, 'v' },
-	TYPING_LONG_OPTIONS,
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
 
 struct size_stat {
 	uint64_t size;
@@ -176,6 +140,64 @@ static long long parse_duration(const char *s)
 	ms = (long long)v;
 	return ms;
 }
+
+static int interval_cb(const struct cmd_option *row, const char *arg)
+{
+	long long ms = parse_duration(arg);
+
+	if (ms < 0)
+		return usage_error("--interval needs a duration like 10s or 500ms, not '%s'", arg);
+	*(long long *)row->value = ms;
+	return 0;
+}
+
+static int cmd_watch(int argc, char **argv);
+
+/* The command line (watch_options stores into it). */
+static struct {
+	struct typing_opts topts;
+	struct snapshot_opts sopts;
+	struct out_opts oo;
+	const char *dir;
+	long long interval_ms;
+	unsigned count, top;
+} cl = {
+	.sopts = { .types = true, .typing = &cl.topts },
+	.interval_ms = DEFAULT_INTERVAL_MS,
+	.top = 10,
+};
+
+static const struct cmd_option watch_options[] = {
+	{ .type = OPTION_CALLBACK, .long_name = "interval", .value = &cl.interval_ms,
+	  .argh = "DURATION", .cb = interval_cb, .complete = "500ms 1s 10s 1m 5m 1h" },
+	OPT_UINT("count", &cl.count, "N", 1, UINT_MAX, "a positive number"),
+	OPT_STRING_F('o', "output", &cl.dir, "DIR", OPTF_LONG_ALIAS, "@dir"),
+	OPT_TOP(&cl.top),
+	OPT_FORMAT(&cl.oo.format, FORMATS_TEXT_HTML),
+	OPT_COLOR(&cl.oo.color),
+	/* accepted as by the other commands; no format of watch's has a value */
+	{ .type = OPTION_CALLBACK, .long_name = "value", .value = &cl.oo, .argh = "bytes|count",
+	  .cb = opt_value_cb, .flags = OPTF_HIDDEN },
+	OPT_BREAK(),
+	OPT_DEBUG_DIR(&cl.sopts.debug_dir),
+	OPT_NO_DEBUG_INFO(&cl.sopts.no_debug_info),
+	OPT_RETRIES(&cl.sopts.max_rounds),
+	OPT_BREAK(),
+	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
+	OPT_FORK(&cl.sopts.mode),
+	OPT_VERBOSE(),
+	OPT_END(),
+};
+
+const struct command command_watch = {
+	.name = "watch",
+	.fn = cmd_watch,
+	.summary = "a snapshot every interval, growth per interval, leak suspects",
+	.options = watch_options,
+	.operands = "PID",
+	.complete_operands = "pid",
+	.notes = "       (DURATION: 500ms, 10s, 5m, 1h; a plain number is seconds)\n",
+};
 
 static struct size_stat *stat_for(struct watch *w, uint64_t size, bool *ret_new)
 {
@@ -478,94 +500,40 @@ static int save_in_dir(const char *dir, unsigned long pid, unsigned idx,
 	return status;
 }
 
-int cmd_watch(int argc, char **argv)
+static int cmd_watch(int argc, char **argv)
 {
-	struct typing_opts topts = { 0 };
-	struct snapshot_opts sopts = { .types = true, .typing = &topts };
+	struct snapshot_opts sopts;
 	struct watch w = { 0 };
 	struct snapshot *prev = NULL, *cur = NULL;
 	struct diag_sink diag;
 	struct strbuf out = STRBUF_INIT;
 	struct sigaction sa;
-	const char *dir = NULL;
-	long long interval_ms = DEFAULT_INTERVAL_MS;
-	unsigned long pid, count = 0, v;
-	unsigned top = 10, idx, warn_before, last_idx = 0;
+	const char *dir;
+	long long interval_ms;
+	unsigned long pid, count;
+	unsigned top, idx, warn_before, last_idx = 0;
 	bool tty = isatty(STDERR_FILENO), html, color;
 	struct out_opts oo;
 	double start, last;
-	int c, status = 0;
+	int status = 0;
 	char *end;
 
-	out_opts_init(&oo);
-	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, "f:o:v", watch_options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-		case OPT_COLOR:
-		case OPT_VALUE:
-			if ((status = out_opt(&oo, c, optarg, FORMATS_TEXT_HTML)))
-				return status;
-			break;
-		case OPT_INTERVAL:
-			interval_ms = parse_duration(optarg);
-			if (interval_ms < 0)
-				return usage_error("--interval needs a duration like 10s or 500ms, "
-						   "not '%s'", optarg);
-			break;
-		case OPT_COUNT:
-		case OPT_TOP:
-		case OPT_RETRIES:
-			if (parse_number(optarg, c == OPT_RETRIES ? 1000000 : UINT_MAX, &v) < 0 ||
-			    !v)
-				return usage_error("--%s needs a positive number, not '%s'",
-						   c == OPT_COUNT ? "count" : c == OPT_TOP ? "top" :
-						   "retries", optarg);
-			if (c == OPT_COUNT)
-				count = v;
-			else if (c == OPT_TOP)
-				top = (unsigned)v;
-			else
-				sopts.max_rounds = (unsigned)v;
-			break;
-		case 'o':
-			dir = optarg;
-			break;
-		case OPT_DEBUG_DIR:
-			sopts.debug_dir = optarg;
-			break;
-		case OPT_NO_DEBUG_INFO:
-			sopts.no_debug_info = true;
-			break;
-		case OPT_FORK:
-			c = parse_fork_mode(optarg);
-			if (c < 0)
-				return usage_error("--fork takes no value or 'auto', not '%s'", optarg);
-			sopts.mode = (enum snapshot_mode)c;
-			break;
-		case 'v':
-			hg_verbose++;
-			break;
-		case OPT_NO_TYPES:
-		case OPT_EXPLAIN_TYPES:
-		case OPT_UNWINDER:
-			if (typing_opt(c, optarg, true, &sopts, &topts))
-				return EXIT_USAGE;
-			break;
-		case OPT_HELP:
-			fputs(cmd_watch_usage, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("unknown option '%s' for watch", argv[optind - 1]);
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "watch needs a PID" : "watch takes one PID");
+	out_opts_init(&cl.oo);
+	status = parse_options(&command_watch, argc, argv, &argc);
+	if (status >= 0)
+		return status;
+	sopts = cl.sopts;
+	oo = cl.oo;
+	dir = cl.dir;
+	interval_ms = cl.interval_ms;
+	count = cl.count;
+	top = cl.top;
+	if (argc != 1)
+		return usage_error(argc == 0 ? "watch needs a PID" : "watch takes one PID");
 	errno = 0;
-	pid = strtoul(argv[optind], &end, 10);
-	if (errno || *end || end == argv[optind] || argv[optind][0] == '-' || !pid ||
-	    pid > INT_MAX)
-		return usage_error("'%s' is not a process id", argv[optind]);
+	pid = strtoul(argv[0], &end, 10);
+	if (errno || *end || end == argv[0] || argv[0][0] == '-' || !pid || pid > INT_MAX)
+		return usage_error("'%s' is not a process id", argv[0]);
 	if ((status = out_opts_check(&oo)))
 		return status;
 	html = oo.format == FORMAT_HTML;

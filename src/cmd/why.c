@@ -26,10 +26,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const char cmd_why_usage[] =
-	"usage: heapgrab why [--format text|json] [--exe BIN] [--sysroot DIR]\n"
-	"                    [--debug-dir DIR] [--no-debug-info] [--no-types] [--retries N] [-v]\n"
-	"                    ADDR PID|CORE|FILE\n";
+static int cmd_why(int argc, char **argv);
+
+static struct image_cmd ic;	/* the command line */
+
+static const struct cmd_option why_options[] = {
+	OPT_FORMAT(&ic.format, FORMATS_TEXT_JSON),
+	/* accepted as leaks and top take it; why lists no rows */
+	OPT_UINT_F("top", &ic.top, "N", 1, UINT_MAX, "a positive number", OPTF_HIDDEN),
+	OPT_EXE(&ic.exe),
+	OPT_SYSROOT(&ic.sysroot),
+	OPT_BREAK(),
+	OPT_DEBUG_DIR(&ic.debug_dir),
+	OPT_NO_DEBUG_INFO(&ic.no_debug_info),
+	IMAGE_CMD_REST(&ic),
+	OPT_BREAK(),
+	OPT_END(),
+};
+
+const struct command command_why = {
+	.name = "why",
+	.fn = cmd_why,
+	.summary = "the shortest chain of pointers that keeps a chunk alive",
+	.options = why_options,
+	.operands = "ADDR PID|CORE|FILE",
+	.complete_operands = "- file+pid",
+};
 
 static int parse_addr(const char *s, taddr_t *ret)
 {
@@ -64,7 +86,7 @@ static void not_live(const struct snapshot *s, taddr_t addr, const char *src)
 	error_msg("0x%" PRIx64 " is not inside a live chunk of '%s'", addr, src);
 }
 
-int cmd_why(int argc, char **argv)
+static int cmd_why(int argc, char **argv)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct image_graph ig = { 0 };
@@ -72,11 +94,10 @@ int cmd_why(int argc, char **argv)
 	/* member names along the path, from the types (".next") */
 	const struct why_hooks members = { .member_name = image_member_name };
 	struct diag_sink diag;
-	struct image_cmd ic;
 	taddr_t addr;
 	int status, err;
 
-	status = image_cmd_parse(argc, argv, cmd_why_usage, &ic);
+	status = image_cmd_parse(&command_why, argc, argv, &ic);
 	if (status >= 0)
 		return status;
 	if (ic.nr_args != 2)
