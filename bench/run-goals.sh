@@ -42,7 +42,9 @@
 # Environment: HEAPGRAB, OUT, SIZES, RUNS (later runs, default 2), COOL_S,
 # GCORE=0, SMALL=0, IDLE_S (default 3), THREADS (bigheap threads, default
 # 4), PRIO (a command prefix for bigheap and every measured tool, e.g.
-# "nice -n -19" on a loaded machine).
+# "nice -n -19" on a loaded machine), CORE_DIR (where gcore writes, default
+# OUT; the core is deleted after its census; gcore is skipped when the
+# folder has less than 1.4 x the target's RSS free).
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +63,7 @@ COOL_S=${COOL_S:-15}
 GCORE=${GCORE:-1}
 SMALL=${SMALL:-1}
 IDLE_S=${IDLE_S:-3}
+CORE_DIR=${CORE_DIR:-}
 THREADS=${THREADS:-4}
 CC=${CC:-gcc}
 PRIO=${PRIO:-}
@@ -80,12 +83,13 @@ fi
 
 mkdir -p "$OUT" || exit 2
 cd "$OUT" || exit 2
+CORE_DIR=$(cd "${CORE_DIR:-.}" && pwd) || exit 2
 rm -f ./*.json ./*.time ./*.err ./*.log phases.txt ready-* results-* core.* summary.txt
 echo "== building bigheap into $OUT"
 $CC -O2 -g -pthread -o bigheap "$HERE/bigheap.c" || die "cannot build bigheap"
 
 BPID=
-trap '[ -n "$BPID" ] && kill -TERM $BPID 2> /dev/null; wait 2> /dev/null; rm -f "$OUT"/core.*' EXIT
+trap '[ -n "$BPID" ] && kill -TERM $BPID 2> /dev/null; wait 2> /dev/null; rm -f "$CORE_DIR"/core.*' EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 avail_mib() { awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo; }
@@ -179,10 +183,16 @@ for mib in $SIZES; do
 				"$HEAPGRAB" $args "$BPID"
 		done
 	done
-	if [ "$GCORE" = 1 ]; then
+	core_need=$(( $(awk '$1 == "VmRSS:" { print $2 }' /proc/$BPID/status) * 14 / 10 / 1024 ))
+	core_free=$(df -Pm "$CORE_DIR" | awk 'NR == 2 { print $4 }')
+	if [ "$GCORE" = 1 ] && [ "$core_free" -lt "$core_need" ]; then
+		echo "== no gcore: $core_free MiB free in $CORE_DIR, $core_need MiB needed"
+		echo "nocore $mib $core_free $core_need" >> phases.txt
+		stop_target
+	elif [ "$GCORE" = 1 ]; then
 		cool
-		phase "$mib-gcore" sh -c 'gcore -o core "$0" > gcore.log 2>&1' "$BPID"
-		CORE=$(find . -maxdepth 1 -name 'core.*' | head -1)
+		phase "$mib-gcore" sh -c 'gcore -o "$1/core" "$0" > gcore.log 2>&1' "$BPID" "$CORE_DIR"
+		CORE=$(find "$CORE_DIR" -maxdepth 1 -name 'core.*' | head -1)
 		echo "coresize $mib $( [ -n "$CORE" ] && stat -c %s "$CORE" || echo 0)" >> phases.txt
 		stop_target
 		if [ -n "$CORE" ]; then
@@ -199,7 +209,7 @@ for mib in $SIZES; do
 					"$((t1 - t0))" "$ld"
 			done
 		fi
-		rm -f core.*
+		rm -f "$CORE_DIR"/core.*
 	else
 		stop_target
 	fi
@@ -223,7 +233,7 @@ import filecmp, json, os, re, statistics, sys
 
 heapgrab, runs, cool = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 GiB, MiB = 1 << 30, 1 << 20
-ph, targets, cores, skipped = {}, {}, {}, []
+ph, targets, cores, skipped, nocore = {}, {}, {}, [], []
 for line in open("phases.txt"):
     f = line.split()
     if f[0] == "target":
@@ -232,6 +242,8 @@ for line in open("phases.txt"):
         cores[f[1]] = int(f[2])
     elif f[0] == "skipped":
         skipped.append(f[1])
+    elif f[0] == "nocore":
+        nocore.append("%s MiB (%s MiB free, %s needed)" % (f[1], f[2], f[3]))
     else:
         if len(f) < 7:
             f = f[:3] + ["nan", "nan"] + f[-2:]
@@ -377,6 +389,8 @@ print("loadavg:  " + "; ".join(l.strip() for l in open("load.txt")) + " (on %d C
 print("first run: after %s s with no heapgrab running; later: %d runs right after it (min / median / max)" % (cool, runs))
 if skipped:
     print("skipped (not enough free memory): %s MiB" % ", ".join(skipped))
+if nocore:
+    print("no gcore (not enough free disk): %s" % "; ".join(nocore))
 if bad:
     print("WARNING: a run exited non-zero: %s (see *.err)" % ", ".join(sorted(bad)))
 w = [max(len(r[i]) for r in rows if not r[0].startswith("##")) for i in range(5)]
