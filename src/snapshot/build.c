@@ -189,6 +189,48 @@ static int prepare_copy(struct target *t, struct glibc *g)
 	return err;
 }
 
+/*
+ * A fork snapshot's child is read in place (live_stream()) through a cache
+ * of this many bytes: heapgrab's memory is then the cache and the chunk
+ * table, not a copy of the heap.
+ */
+#define STREAM_CACHE (64u << 20)
+
+/*
+ * target.memory of a census read in place: what a copy would have said
+ * ("heap", or "writable" for heap shapes glibc_copy_plan() does not
+ * follow).
+ */
+static const char *plan_memory(struct glibc *g, struct target *t)
+{
+	struct glibc_plan pl;
+	const char *m = "writable";
+
+	if (glibc_copy_plan(g, t, false, &pl) == 0) {
+		if (!pl.everything)
+			m = "heap";
+		glibc_plan_release(&pl);
+	}
+	return m;
+}
+
+/*
+ * Kill and reap the fork snapshot's child *CHILD (NULL afterwards). A
+ * failure is a warning (the snapshot itself is whole) when ERR is 0 and
+ * DIAG is given; returns ERR.
+ */
+static int release_child(struct target *t, struct inject_child **child,
+			 const struct inject_libc *lc, struct strbuf *iwhy, struct diag_sink *diag,
+			 int err)
+{
+	int e2 = inject_child_release(t, *child, lc, iwhy);
+
+	*child = NULL;
+	if (e2 < 0 && err == 0 && diag)
+		diag_report(diag, DIAG_WARNING, "%s", iwhy->len ? iwhy->buf : hg_strerror(e2));
+	return err;
+}
+
 /* Stop T and bring every thread out of the allocator. */
 static int stop_quiescent(struct target *t, struct glibc *g, unsigned max_rounds,
 			  unsigned *ret_rounds)
@@ -283,18 +325,22 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	bool need_inject = want_fork || (opts && opts->mallinfo);
 	/* nothing but the census reads the copy: copy only what it reads */
 	bool census_only = !opts || (!opts->types && !opts->keep_image);
+	bool copy_under_stop = mode != SNAPSHOT_FORK;
 	struct strbuf iwhy = STRBUF_INIT;
 	struct inject_child *child = NULL;
 	struct inject_libc lc;
-	double t0, t1, t2;
+	bool streaming = false;
+	double t0, t1, t2, t3;
 	int err;
 
 	err = target_live_open(pid, &t);
 	if (err < 0)
 		return err;
-	/* All writable memory will be copied: fault its buffers in now, in
-	 * the copy threads, while libc is located (live_stop() waits). */
-	if (!census_only) {
+	/* All writable memory will be copied under the stop: fault its
+	 * buffers in now, in the copy threads, while libc is located
+	 * (live_stop() waits). A fork snapshot copies nothing under the stop
+	 * (unless --fork=auto falls back to copying). */
+	if (!census_only && copy_under_stop) {
 		err = live_prepare(t, NULL, 0);
 		if (err < 0)
 			goto out;
@@ -323,7 +369,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		}
 	}
 
-	if (census_only) {
+	if (census_only && copy_under_stop) {
 		err = prepare_copy(t, g);
 		if (err < 0)
 			goto out;
@@ -359,22 +405,26 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	t2 = now_ms();
 	st.copy_ms = t2 - t1 - st.fork_ms;
 	st.pause_ms = t2 - t0;
-	if (child) {
+	if (child && err == 0) {
 		/* The target runs again; the child holds the instant. */
-		int e2;
-
-		if (err == 0) {
-			live_read_from(t, inject_child_pid(child));
+		live_read_from(t, inject_child_pid(child));
+		if (opts && opts->keep_image) {
+			/* the image outlives the child: a copy */
 			err = freeze(t, g, census_only, &st);
 			live_read_from(t, 0);
+		} else {
+			/* read in place while walking and typing */
+			streaming = true;
+			err = live_stream(t, STREAM_CACHE);
+			st.memory = census_only ? plan_memory(g, t) : "writable";
 		}
-		e2 = inject_child_release(t, child, &lc, &iwhy);
-		child = NULL;
-		st.child_ms = now_ms() - t2;
-		if (e2 < 0 && err == 0)
-			diag_report(diag, DIAG_WARNING, "%s", iwhy.len ? iwhy.buf : hg_strerror(e2));
 	}
-	inject_reaper_stop();
+	if (child && !streaming) {
+		err = release_child(t, &child, &lc, &iwhy, diag, err);
+		st.child_ms = now_ms() - t2;
+	}
+	if (!streaming)
+		inject_reaper_stop();
 	if (err < 0) {
 		if (iwhy.len && why && !why->len)
 			strbuf_add(why, iwhy.buf, iwhy.len);
@@ -385,15 +435,24 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	}
 
 	s = xcalloc(1, sizeof(*s));
+	t3 = now_ms();
 	err = glibc_walk(g, t, diag, &s->walk);
-	st.walk_ms = now_ms() - t2 - st.child_ms;
+	st.walk_ms = now_ms() - t3;
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
 	s->meta.memory = st.memory;
-	t2 = now_ms();
+	t3 = now_ms();
 	type_snapshot(s, t, opts, frames, diag);
-	st.typing_ms = now_ms() - t2;
+	st.typing_ms = now_ms() - t3;
+	if (streaming) {
+		st.copied_bytes = live_stream_bytes(t);
+		live_read_from(t, 0);
+		err = release_child(t, &child, &lc, &iwhy, diag, 0);
+		st.child_ms = now_ms() - t2;
+		inject_reaper_stop();
+		err = 0;	/* the snapshot is whole: the reap's trouble was a warning */
+	}
 	if (opts && opts->keep_image)
 		s->image = live_take_image(t);
 	*ret_snap = s;
@@ -405,6 +464,11 @@ inject_failed:
 	if (why && iwhy.len)
 		strbuf_add(why, iwhy.buf, iwhy.len);
 out:
+	if (child) {
+		/* a failure while the child was read in place */
+		live_read_from(t, 0);
+		(void)release_child(t, &child, &lc, &iwhy, NULL, 0);
+	}
 	unwound_free(frames);
 	inject_reaper_stop();
 	strbuf_release(&iwhy);

@@ -86,6 +86,7 @@ struct live {
 	size_t nr_pre;
 	struct workers *workers;	/* copy threads, or NULL */
 	struct populate *populating;	/* live_prepare() still at work */
+	struct stream *stream;		/* live_stream(): reading in place */
 	struct live_thread *th;	/* parallel to target->threads */
 	size_t nr, alloc;
 	bool stopped;
@@ -380,11 +381,16 @@ static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 	return reader_read(&r, addr, buf, len);
 }
 
+static int stream_read(struct target *t, taddr_t addr, void *buf, size_t len);
+static const void *stream_map(struct target *t, taddr_t addr, size_t len);
+
 static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
 {
 	struct live *l = L(t);
 	unsigned char *p = buf;
 
+	if (l->stream)
+		return stream_read(t, addr, buf, len);
 	if (l->frozen) {
 		const struct target_region *r;
 
@@ -460,6 +466,8 @@ static const void *live_map(struct target *t, taddr_t addr, size_t len)
 {
 	struct live *l = L(t);
 
+	if (l->stream)
+		return stream_map(t, addr, len);
 	return l->frozen ? memimage_map(l->frozen, addr, len) : NULL;
 }
 
@@ -1242,30 +1250,25 @@ int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 	return 0;
 }
 
-/* Every region worth copying, a stack from its live part. */
-int live_freeze(struct target *t, uint64_t *ret_bytes)
+/*
+ * What a copy of all writable memory holds: every region worth copying, a
+ * stack from its live part (from the stack pointer, red zone included, to
+ * the top, where glibc also keeps a thread's TLS and struct pthread).
+ * Thread stacks are 8 MiB mappings that are mostly never touched; copying
+ * them whole cost more than the heap itself in a 9-thread target. Sorted;
+ * malloc'd, returns the count.
+ */
+static size_t full_extents(const struct target *t, struct target_range **ret)
 {
-	struct live *l = L(t);
-	struct cjob *jobs = NULL;
+	struct target_range *v = NULL;
 	size_t nr = 0, alloc = 0;
-	uint64_t bytes = 0;
-	int err;
 
-	memimage_destroy(l->frozen);
-	l->frozen = NULL;
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		taddr_t start = r->start;
 
 		if (!worth_copying(r))
 			continue;
-		/*
-		 * A stack: only its live part matters (from the stack pointer,
-		 * red zone included, to the top, where glibc also keeps a
-		 * thread's TLS and struct pthread). Thread stacks are 8 MiB
-		 * mappings that are mostly never touched; copying them whole
-		 * cost more than the heap itself in a 9-thread target.
-		 */
 		for (size_t k = 0; k < t->nr_threads; k++) {
 			taddr_t sp = t->threads[k].regs.rsp;
 
@@ -1275,17 +1278,39 @@ int live_freeze(struct target *t, uint64_t *ret_bytes)
 				break;
 			}
 		}
-		ALLOC_GROW(jobs, nr + 1, alloc);
-		jobs[nr].start = start;
-		jobs[nr].end = r->end;
-		jobs[nr].in_zero = false;
-		if (set_dst(l, &jobs[nr]) < 0) {
-			free_dsts(jobs, nr);
-			free(jobs);
-			return -ENOMEM;
-		}
+		ALLOC_GROW(v, nr + 1, alloc);
+		v[nr].start = start;
+		v[nr].end = r->end;
 		nr++;
 	}
+	*ret = v;
+	return nr;
+}
+
+int live_freeze(struct target *t, uint64_t *ret_bytes)
+{
+	struct live *l = L(t);
+	struct target_range *ext;
+	struct cjob *jobs;
+	size_t nr;
+	uint64_t bytes = 0;
+	int err;
+
+	memimage_destroy(l->frozen);
+	l->frozen = NULL;
+	nr = full_extents(t, &ext);
+	jobs = xcalloc(nr ? nr : 1, sizeof(*jobs));
+	for (size_t k = 0; k < nr; k++) {
+		jobs[k].start = ext[k].start;
+		jobs[k].end = ext[k].end;
+		if (set_dst(l, &jobs[k]) < 0) {
+			free_dsts(jobs, k);
+			free(jobs);
+			free(ext);
+			return -ENOMEM;
+		}
+	}
+	free(ext);
 	err = copy_jobs(l, jobs, nr, NULL, NULL, 0, &bytes);
 	free(jobs);
 	if (err < 0)
@@ -1402,6 +1427,220 @@ out:
 	return err;
 }
 
+/*
+ * Reading in place (a fork snapshot's frozen child, live_stream()). The
+ * child holds the instant for as long as it lives, so instead of a copy
+ * of its memory the walk and typing read it on demand, through a bounded
+ * cache: blocks of STREAM_BLOCK bytes (plus STREAM_SLACK of the next, so
+ * that a small object across a boundary maps too), read with one pread()
+ * of /proc/PID/mem each, least recently used first out. heapgrab's memory
+ * is then the cache, not the heap.
+ *
+ * It reads what a copy of all writable memory would hold (full_extents):
+ * the same bytes, the same holes, the same refusals (a stack below its
+ * live part, writable memory not worth copying), so the census of the
+ * stream is the census of the copy, byte for byte. Read-only mappings are
+ * read from the child as they would have been from the process.
+ *
+ * A pointer from target_map() stays valid until its block is dropped,
+ * after at least STREAM_MIN_BLOCKS - 1 other blocks were read: longer
+ * than any caller holds one (the walk's window, one chunk's scan).
+ */
+#define STREAM_BLOCK (1u << 20)
+#define STREAM_SLACK PAGE_SZ
+#define STREAM_MIN_BLOCKS 8u
+
+struct sblock {
+	taddr_t base, end;	/* what it was asked to hold */
+	taddr_t valid;		/* [base, valid) read (a hole ends it) */
+	unsigned char *buf;
+	uint64_t used;		/* LRU tick */
+};
+
+struct stream {
+	struct target_range *ext;	/* full_extents() */
+	size_t nr_ext;
+	struct sblock *b;
+	size_t nr, max;
+	struct sblock *last;
+	uint64_t tick;
+	uint64_t bytes;			/* read from the process */
+};
+
+/* Index of the extent holding ADDR, or -1. */
+static long stream_extent(const struct stream *st, taddr_t addr)
+{
+	size_t lo = 0, hi = st->nr_ext;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < st->ext[mid].start)
+			hi = mid;
+		else if (addr >= st->ext[mid].end)
+			lo = mid + 1;
+		else
+			return (long)mid;
+	}
+	return -1;
+}
+
+/* The block holding ADDR (inside extent E), read if need be; NULL when
+ * the process is gone or memory is short. */
+static struct sblock *stream_block(struct live *l, long e, taddr_t addr)
+{
+	struct stream *st = l->stream;
+	taddr_t aligned = addr & ~(taddr_t)(STREAM_BLOCK - 1);
+	taddr_t base = MAX(st->ext[e].start, aligned);
+	taddr_t end = MIN(st->ext[e].end, aligned + STREAM_BLOCK + STREAM_SLACK);
+	struct sblock *b = NULL;
+	ssize_t n;
+
+	for (size_t i = 0; i < st->nr; i++) {
+		if (st->b[i].base == base && st->b[i].end == end) {
+			b = &st->b[i];
+			goto hit;
+		}
+	}
+	if (st->nr < st->max) {
+		b = &st->b[st->nr];
+		b->buf = malloc(STREAM_BLOCK + STREAM_SLACK);
+		if (!b->buf)
+			return NULL;
+		st->nr++;
+	} else {
+		b = &st->b[0];
+		for (size_t i = 1; i < st->nr; i++)
+			if (st->b[i].used < b->used)
+				b = &st->b[i];
+	}
+	b->base = base;
+	b->end = end;
+	b->valid = base;
+	while (b->valid < end) {
+		n = raw_read(l, b->valid, b->buf + (b->valid - base), (size_t)(end - b->valid));
+		if (n == -HG_E_TARGET_GONE) {
+			b->base = b->end = 0;
+			return NULL;
+		}
+		if (n <= 0)
+			break;
+		b->valid += (taddr_t)n;
+		st->bytes += (uint64_t)n;
+	}
+hit:
+	b->used = ++st->tick;
+	st->last = b;
+	return b;
+}
+
+static int stream_read(struct target *t, taddr_t addr, void *buf, size_t len)
+{
+	struct live *l = L(t);
+	struct stream *st = l->stream;
+	unsigned char *out = buf;
+
+	while (len) {
+		struct sblock *b = st->last;
+		size_t n;
+
+		if (!b || addr < b->base || addr >= b->end) {
+			long e = stream_extent(st, addr);
+
+			if (e < 0) {
+				/* Outside the copy: read-only mappings are read
+				 * as they are; the rest is refused, as a copy
+				 * would have. */
+				const struct target_region *r = target_region_of(t, addr);
+				ssize_t k;
+
+				if (!r || (r->prot & TARGET_PROT_WRITE))
+					return -HG_E_UNREADABLE;
+				n = (size_t)MIN((taddr_t)len, r->end - addr);
+				k = raw_read(l, addr, out, n);
+				if (k < 0)
+					return (int)k;
+				if ((size_t)k != n)
+					return -HG_E_UNREADABLE;
+				goto next;
+			}
+			b = stream_block(l, e, addr);
+			if (!b)
+				return proc_exists(l->read_pid) ? -ENOMEM : -HG_E_TARGET_GONE;
+		}
+		n = (size_t)MIN((taddr_t)len, b->end - addr);
+		if (addr + n > b->valid) {
+			/* past a hole: only what reads directly */
+			ssize_t k = raw_read(l, addr, out, n);
+
+			if (k < 0)
+				return (int)k;
+			if ((size_t)k != n)
+				return -HG_E_UNREADABLE;
+		} else {
+			memcpy(out, b->buf + (addr - b->base), n);
+		}
+next:
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static const void *stream_map(struct target *t, taddr_t addr, size_t len)
+{
+	struct live *l = L(t);
+	struct stream *st = l->stream;
+	struct sblock *b = st->last;
+
+	if (!b || addr < b->base || addr >= b->end) {
+		long e = stream_extent(st, addr);
+
+		if (e < 0 || !(b = stream_block(l, e, addr)))
+			return NULL;
+	}
+	if (len > b->valid - addr || addr >= b->valid)
+		return NULL;
+	return b->buf + (addr - b->base);
+}
+
+static void stream_free(struct stream *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nr; i++)
+		free(st->b[i].buf);
+	free(st->b);
+	free(st->ext);
+	free(st);
+}
+
+int live_stream(struct target *t, size_t cache_bytes)
+{
+	struct live *l = L(t);
+	struct stream *st;
+
+	if (l->read_pid == l->pid)
+		return -EINVAL;	/* a process that runs: never in place */
+	stream_free(l->stream);
+	memimage_destroy(l->frozen);
+	l->frozen = NULL;
+	st = xcalloc(1, sizeof(*st));
+	st->nr_ext = full_extents(t, &st->ext);
+	st->max = MAX(cache_bytes / STREAM_BLOCK, (size_t)STREAM_MIN_BLOCKS);
+	st->b = xcalloc(st->max, sizeof(*st->b));
+	l->stream = st;
+	return 0;
+}
+
+uint64_t live_stream_bytes(const struct target *t)
+{
+	const struct live *l = L(t);
+
+	return l && l->stream ? l->stream->bytes : 0;
+}
+
 void live_read_from(struct target *t, int pid)
 {
 	struct live *l = L(t);
@@ -1427,6 +1666,8 @@ void live_read_from(struct target *t, int pid)
 		l->read_pid = pid;
 		l->use_memfd = true;
 	} else if (l->read_pid != l->pid) {
+		stream_free(l->stream);
+		l->stream = NULL;
 		l->read_pid = l->pid;
 		l->use_memfd = l->saved_use_memfd;
 	}
@@ -1490,6 +1731,7 @@ static void live_close(struct target *t)
 		return;
 	live_detach(t);
 	populate_wait(l);
+	stream_free(l->stream);
 	memimage_destroy(l->frozen);
 	for (size_t i = 0; i < l->nr_pre; i++)
 		munmap(l->pre[i].map, l->pre[i].map_len);

@@ -68,6 +68,17 @@ MUST_CHECK int live_freeze_ranges(struct target *t, const struct target_range *c
  * PID must be traced by us and stopped.
  */
 void live_read_from(struct target *t, int pid);
+/*
+ * After live_read_from(T, PID): read PID in place from now on instead of
+ * a copy (a fork snapshot's child, which holds the instant while it
+ * lives): what live_freeze() would copy, read on demand through a cache
+ * of about CACHE_BYTES (at least 8 MiB). Pointers from target_map() stay
+ * valid while at least seven more 1 MiB blocks are read. Ends with
+ * live_read_from(T, 0). 0, or -EINVAL when T reads the running target.
+ */
+MUST_CHECK int live_stream(struct target *t, size_t cache_bytes);
+/* Bytes live_stream() has read from the process so far. */
+uint64_t live_stream_bytes(const struct target *t);
 /* After live_freeze(): move the frozen copy into a new memimage target
  * (regions, threads, pid, exe copied; the bytes moved, not copied) and
  * return it, or NULL when nothing was frozen. Later reads of T go to the
