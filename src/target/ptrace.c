@@ -1465,6 +1465,13 @@ struct stream {
 	struct sblock *last;
 	uint64_t tick;
 	uint64_t bytes;			/* read from the process */
+	/* read-ahead: one block, read by a thread of its own */
+	struct workers *ra_thread;
+	struct reader ra_rd;
+	struct sblock ra;
+	uint64_t ra_bytes;
+	bool ra_busy, ra_ready;
+	taddr_t last_aligned;		/* the block before, for the direction */
 };
 
 /* Index of the extent holding ADDR, or -1. */
@@ -1485,6 +1492,94 @@ static long stream_extent(const struct stream *st, taddr_t addr)
 	return -1;
 }
 
+/* Read [B->base, B->end) into B->buf (a hole ends it: B->valid). */
+static ssize_t sblock_fill(const struct reader *rd, struct sblock *b)
+{
+	ssize_t total = 0;
+
+	b->valid = b->base;
+	while (b->valid < b->end) {
+		ssize_t n = reader_read(rd, b->valid, b->buf + (b->valid - b->base),
+					(size_t)(b->end - b->valid));
+
+		if (n == -HG_E_TARGET_GONE)
+			return n;
+		if (n <= 0)
+			break;
+		b->valid += (taddr_t)n;
+		total += n;
+	}
+	return total;
+}
+
+static void ra_job(void *arg, unsigned i)
+{
+	struct stream *st = arg;
+	ssize_t n;
+
+	if (i)
+		return;
+	n = sblock_fill(&st->ra_rd, &st->ra);
+	st->ra_bytes = n > 0 ? (uint64_t)n : 0;
+	if (n < 0)
+		st->ra.base = st->ra.end = 0;	/* not used */
+}
+
+/* Wait for the read-ahead block; it is then ra_ready. */
+static void ra_wait(struct stream *st)
+{
+	if (!st->ra_busy)
+		return;
+	workers_wait(st->ra_thread);
+	st->ra_busy = false;
+	st->ra_ready = true;
+}
+
+static bool cached(const struct stream *st, taddr_t base, taddr_t end)
+{
+	for (size_t i = 0; i < st->nr; i++)
+		if (st->b[i].base == base && st->b[i].end == end)
+			return true;
+	return false;
+}
+
+/*
+ * After a miss on the block at ALIGNED in extent E: when the misses walk
+ * through memory block after block (the heap walk forward, a list
+ * typed from its head backward), read the next block in that direction
+ * meanwhile, in the read-ahead thread (the walk reads and works at once).
+ */
+static void read_ahead(struct live *l, long e, taddr_t aligned)
+{
+	struct stream *st = l->stream;
+	taddr_t next, base, end;
+
+	if (aligned == st->last_aligned + STREAM_BLOCK)
+		next = aligned + STREAM_BLOCK;
+	else if (aligned >= STREAM_BLOCK && aligned == st->last_aligned - STREAM_BLOCK)
+		next = aligned - STREAM_BLOCK;
+	else
+		next = 0;
+	st->last_aligned = aligned;
+	if (!next || st->ra_busy || next + STREAM_BLOCK <= st->ext[e].start ||
+	    next >= st->ext[e].end)
+		return;
+	base = MAX(st->ext[e].start, next);
+	end = MIN(st->ext[e].end, next + STREAM_BLOCK + STREAM_SLACK);
+	if (cached(st, base, end) || (st->ra_ready && st->ra.base == base && st->ra.end == end))
+		return;
+	if (!st->ra.buf && !(st->ra.buf = malloc(STREAM_BLOCK + STREAM_SLACK)))
+		return;
+	if (!st->ra_thread && !(st->ra_thread = workers_new(1)))
+		return;
+	st->ra.base = base;
+	st->ra.end = end;
+	st->ra_rd = (struct reader){ l->read_pid, l->use_memfd, l->memfd };
+	st->ra_ready = false;
+	st->ra_busy = true;
+	workers_start(st->ra_thread, ra_job, st);
+}
+
 /* The block holding ADDR (inside extent E), read if need be; NULL when
  * the process is gone or memory is short. */
 static struct sblock *stream_block(struct live *l, long e, taddr_t addr)
@@ -1502,6 +1597,7 @@ static struct sblock *stream_block(struct live *l, long e, taddr_t addr)
 			goto hit;
 		}
 	}
+	ra_wait(st);
 	if (st->nr < st->max) {
 		b = &st->b[st->nr];
 		b->buf = malloc(STREAM_BLOCK + STREAM_SLACK);
@@ -1516,18 +1612,39 @@ static struct sblock *stream_block(struct live *l, long e, taddr_t addr)
 	}
 	b->base = base;
 	b->end = end;
-	b->valid = base;
-	while (b->valid < end) {
-		n = raw_read(l, b->valid, b->buf + (b->valid - base), (size_t)(end - b->valid));
+	if (st->ra_ready && st->ra.base == base && st->ra.end == end) {
+		unsigned char *swap = b->buf;
+
+		b->buf = st->ra.buf;
+		b->valid = st->ra.valid;
+		st->ra.buf = swap;
+		st->bytes += st->ra_bytes;
+		st->ra_ready = false;
+	} else {
+		/* settle the way the process is read (raw_read() may switch to
+		 * /proc/PID/mem) before the read-ahead thread copies it */
+		n = raw_read(l, base, b->buf, (size_t)(end - base));
 		if (n == -HG_E_TARGET_GONE) {
 			b->base = b->end = 0;
 			return NULL;
 		}
-		if (n <= 0)
-			break;
-		b->valid += (taddr_t)n;
-		st->bytes += (uint64_t)n;
+		b->valid = base + (n > 0 ? (taddr_t)n : 0);
+		st->bytes += n > 0 ? (uint64_t)n : 0;
+		if (n > 0 && b->valid < end) {
+			struct reader rd = { l->read_pid, l->use_memfd, l->memfd };
+			struct sblock rest = { .base = b->valid, .end = end,
+					       .buf = b->buf + (b->valid - base) };
+
+			n = sblock_fill(&rd, &rest);
+			if (n == -HG_E_TARGET_GONE) {
+				b->base = b->end = 0;
+				return NULL;
+			}
+			b->valid = rest.valid;
+			st->bytes += n > 0 ? (uint64_t)n : 0;
+		}
 	}
+	read_ahead(l, e, aligned);
 hit:
 	b->used = ++st->tick;
 	st->last = b;
@@ -1609,6 +1726,9 @@ static void stream_free(struct stream *st)
 {
 	if (!st)
 		return;
+	ra_wait(st);
+	workers_free(st->ra_thread);
+	free(st->ra.buf);
 	for (size_t i = 0; i < st->nr; i++)
 		free(st->b[i].buf);
 	free(st->b);
