@@ -9,10 +9,10 @@
 #   2. attach --no-types: target.memory "heap"; at least 16 MiB fewer
 #      bytes copied than in 1, and at least the arenas' system_bytes
 #   3. the same with --fork: the same JSON as 2, byte for byte
-#   4. HEAPGRAB_COPY_THREADS=1 and =3: the typed census (1) and the leak
+#   4. HEAPGRAB_THREADS=1 and =3: the typed census (1) and the leak
 #      report (which scans every word of the copy) byte for byte the same
-#      as with the default thread count: the copy does not depend on how
-#      it was split
+#      as with the default thread count: the copy and the walk of the
+#      thread arenas' heaps do not depend on how they were split
 # and the fixture's own checks (heap, canaries, the 16 MiB pattern) pass.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
@@ -59,13 +59,15 @@ cmp -s heap.json fork.json || {
 
 HG_OUT=leaks.json run_hg leaks "$FX_PID" --format json
 expect_rc 0 "leaks --format json"
+saved=$HG_VALGRIND
 for n in 1 3; do
-	HEAPGRAB_COPY_THREADS=$n HG_OUT=typed-$n.json run_hg attach "$FX_PID" --format json
-	expect_rc 0 "attach with $n copy threads"
-	cmp -s typed.json "typed-$n.json" || fail_ "census with $n copy threads differs"
-	HEAPGRAB_COPY_THREADS=$n HG_OUT=leaks-$n.json run_hg leaks "$FX_PID" --format json
-	expect_rc 0 "leaks with $n copy threads"
-	cmp -s leaks.json "leaks-$n.json" || fail_ "leak report with $n copy threads differs"
+	HG_VALGRIND="env HEAPGRAB_THREADS=$n $saved"
+	HG_OUT=typed-$n.json run_hg attach "$FX_PID" --format json
+	expect_rc 0 "attach with $n threads"
+	cmp -s typed.json "typed-$n.json" || fail_ "census with $n threads differs"
+	HG_OUT=leaks-$n.json run_hg leaks "$FX_PID" --format json
+	expect_rc 0 "leaks with $n threads"
+	cmp -s leaks.json "leaks-$n.json" || fail_ "leak report with $n threads differs"
 done
-export HEAPGRAB_COPY_THREADS=
+HG_VALGRIND=$saved
 finish_fixture

@@ -57,6 +57,7 @@
 #include "util/addrset.h"
 #include "util/diag.h"
 #include "util/errors.h"
+#include "util/workers.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -728,7 +729,73 @@ static void walk_main(struct walker *k, uint32_t ai)
 	k->w->arenas[ai].nr_heaps = nr;
 }
 
-static void walk_non_main(struct walker *k, uint32_t ai)
+/*
+ * The heaps of the thread arenas, walked in parallel.
+ *
+ * Each heap of a non-main arena is a segment of its own, and the walk of
+ * one does not depend on another: its chunks, its counts, the overhead it
+ * explains and its warnings are its own. So the heap_info chains are read
+ * first (in order), every heap becomes a task, the tasks are walked by
+ * one thread per CPU (when the target can be read from several threads at
+ * once: a copy in memory), and their results are put together in the
+ * order the one-thread walk would have produced them: the same chunks in
+ * the same order, the same warnings in the same order.
+ */
+#define WALK_THREADS_MAX 8
+
+/* Warnings kept for later, in order. */
+struct diag_rec {
+	struct diag_sink sink;
+	char **msg;
+	uint8_t *level;
+	size_t nr, alloc;
+};
+
+static void rec_report(struct diag_sink *sink, enum diag_level level, const char *msg)
+{
+	struct diag_rec *r = sink->data;
+
+	if (r->nr == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 4;
+		r->msg = xrealloc(r->msg, r->alloc * sizeof(*r->msg));
+		r->level = xrealloc(r->level, r->alloc);
+	}
+	r->msg[r->nr] = xstrdup(msg);
+	r->level[r->nr++] = (uint8_t)level;
+}
+
+struct seg_task {
+	uint32_t ai;
+	bool walk;			/* false: only warnings */
+	taddr_t first, end;
+	enum seg_kind kind;
+	struct diag_rec rec;
+	struct heap_walk w;		/* its chunks and counts */
+	uint64_t structural;		/* overhead it explained */
+};
+
+struct seg_tasks {
+	struct walker *k;
+	struct seg_task *t;
+	size_t nr, alloc;
+	size_t next;			/* the next task to take (atomic) */
+};
+
+static struct seg_task *new_task(struct seg_tasks *ts, uint32_t ai)
+{
+	struct seg_task *t;
+
+	ALLOC_GROW(ts->t, ts->nr + 1, ts->alloc);
+	t = &ts->t[ts->nr++];
+	memset(t, 0, sizeof(*t));
+	t->ai = ai;
+	t->rec.sink.report = rec_report;
+	t->rec.sink.data = &t->rec;
+	return t;
+}
+
+/* walk_non_main()'s chain, read in order: one task per heap. */
+static void plan_non_main_tasks(struct walker *k, uint32_t ai, struct seg_tasks *ts)
 {
 	const struct glibc_layout *l = k->l;
 	struct arena_state *a = &k->ar[ai];
@@ -738,36 +805,128 @@ static void walk_non_main(struct walker *k, uint32_t ai)
 
 	while (h) {
 		uint64_t ar_ptr, prev, size;
-		taddr_t first, stop;
+		struct seg_task *t;
 
 		if (rd(k, h + l->hi_ar_ptr, &ar_ptr) < 0 || rd(k, h + l->hi_prev, &prev) < 0 ||
 		    rd(k, h + l->hi_size, &size) < 0) {
-			diag_report(k->diag, DIAG_WARNING,
+			t = new_task(ts, ai);
+			diag_report(&t->rec.sink, DIAG_WARNING,
 				    "arena 0x%llx: heap_info 0x%llx unreadable, skipping its older heaps",
 				    X(a->addr), X(h));
 			break;
 		}
 		if (ar_ptr != a->addr || size > k->heap_max || size < l->hi_sizeof) {
-			diag_report(k->diag, DIAG_WARNING,
+			t = new_task(ts, ai);
+			diag_report(&t->rec.sink, DIAG_WARNING,
 				    "arena 0x%llx: heap_info 0x%llx is corrupt (ar_ptr 0x%llx, size 0x%llx), skipping its older heaps",
 				    X(a->addr), X(h), X(ar_ptr), X(size));
 			break;
 		}
 		nr++;
 		add_excl(k, h, h + k->heap_max);
+		t = new_task(ts, ai);
+		t->walk = true;
 		if (h + l->hi_sizeof == a->addr)
-			first = (a->addr + l->ms_size + MALLOC_ALIGNMENT - 1) &
-				~(taddr_t)(MALLOC_ALIGNMENT - 1);
+			t->first = (a->addr + l->ms_size + MALLOC_ALIGNMENT - 1) &
+				   ~(taddr_t)(MALLOC_ALIGNMENT - 1);
 		else
-			first = h + l->hi_sizeof;
-		a->structural += first - h;
-		(void)walk_segment(k, ai, first, h + size,
-				   h == newest ? SEG_NEWEST : SEG_OLD_HEAP, false, &stop);
+			t->first = h + l->hi_sizeof;
+		a->structural += t->first - h;
+		t->end = h + size;
+		t->kind = h == newest ? SEG_NEWEST : SEG_OLD_HEAP;
 		if (nr > 4096 || prev == h)
 			break;
 		h = prev;
 	}
 	k->w->arenas[ai].nr_heaps = nr;
+}
+
+/* One thread: take tasks until none is left. */
+static void walk_tasks(void *arg, unsigned i)
+{
+	struct seg_tasks *ts = arg;
+	struct walker kw = *ts->k;
+	size_t n;
+
+	(void)i;
+	kw.ar = xmalloc(ts->k->nr_ar * sizeof(*kw.ar));
+	memcpy(kw.ar, ts->k->ar, ts->k->nr_ar * sizeof(*kw.ar));
+	while ((n = __atomic_fetch_add(&ts->next, 1, __ATOMIC_RELAXED)) < ts->nr) {
+		struct seg_task *t = &ts->t[n];
+		uint64_t before = kw.ar[t->ai].structural;
+		taddr_t stop;
+
+		if (!t->walk)
+			continue;
+		heap_walk_init(&t->w);
+		t->w.arenas = xcalloc(kw.nr_ar, sizeof(*t->w.arenas));
+		t->w.nr_arenas = kw.nr_ar;
+		kw.w = &t->w;
+		kw.diag = &t->rec.sink;
+		(void)walk_segment(&kw, t->ai, t->first, t->end, t->kind, false, &stop);
+		t->structural = kw.ar[t->ai].structural - before;
+	}
+	free(kw.ar);
+}
+
+/* Task T's results into K, as if it had just been walked there. */
+static void merge_task(struct walker *k, struct seg_task *t)
+{
+	for (size_t i = 0; i < t->rec.nr; i++) {
+		diag_report(k->diag, (enum diag_level)t->rec.level[i], "%s", t->rec.msg[i]);
+		free(t->rec.msg[i]);
+	}
+	free(t->rec.msg);
+	free(t->rec.level);
+	if (!t->walk)
+		return;
+	k->ar[t->ai].structural += t->structural;
+	heap_walk_append(k->w, &t->w);
+	heap_walk_release(&t->w);
+}
+
+/* Threads for the walk: HEAPGRAB_THREADS, else one per CPU (at most
+ * WALK_THREADS_MAX); 1 when the target cannot be read from several. */
+static unsigned walk_threads(struct target *t, size_t tasks)
+{
+	const char *s = getenv("HEAPGRAB_THREADS");
+	unsigned n = MIN(workers_cpus(), (unsigned)WALK_THREADS_MAX);
+
+	if (s && *s) {
+		char *e;
+		unsigned long v = strtoul(s, &e, 10);
+
+		if (!*e && v >= 1 && v <= WORKERS_MAX)
+			n = (unsigned)v;
+	}
+	if (!target_concurrent_reads(t) || tasks < 2)
+		return 1;
+	return (unsigned)MIN((size_t)n, tasks);
+}
+
+/* Every non-main arena in arena order, as walk_non_main() one by one. */
+static void walk_non_mains(struct walker *k)
+{
+	struct seg_tasks ts = { .k = k };
+	struct workers *w = NULL;
+	size_t walks = 0;
+	unsigned n;
+
+	for (uint32_t i = 1; i < k->nr_ar; i++)
+		plan_non_main_tasks(k, i, &ts);
+	for (size_t i = 0; i < ts.nr; i++)
+		walks += ts.t[i].walk;
+	n = walk_threads(k->t, walks);
+	if (n > 1)
+		w = workers_new(n);
+	if (w)
+		workers_run(w, walk_tasks, &ts);
+	else
+		walk_tasks(&ts, 0);
+	workers_free(w);
+	for (size_t i = 0; i < ts.nr; i++)
+		merge_task(k, &ts.t[i]);
+	free(ts.t);
 }
 
 /* ---- step 4: mmapped chunks ---- */
@@ -989,13 +1148,11 @@ int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 	collect_tcaches(&k);
 	/* Non-main heaps first: their ranges are then excluded from the
 	 * search for main-arena segments outside the brk area. */
+	walk_non_mains(&k);
+	walk_main(&k, 0);
 	for (uint32_t n = 0; n < k.nr_ar; n++) {
 		uint32_t i = (n + 1) % k.nr_ar;
 
-		if (i == 0)
-			walk_main(&k, i);
-		else
-			walk_non_main(&k, i);
 		if (!k.ar[i].top) {
 			/* int_mallinfo: "top always exists", even before the
 			 * first malloc (size 0). */

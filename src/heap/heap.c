@@ -34,6 +34,24 @@ void heap_walk_release(struct heap_walk *w)
 	heap_walk_init(w);
 }
 
+void heap_walk_append(struct heap_walk *w, const struct heap_walk *src)
+{
+	size_t na = MIN(w->nr_arenas, src->nr_arenas);
+
+	ALLOC_GROW(w->chunks, st_add(w->nr_chunks, src->nr_chunks), w->alloc_chunks);
+	if (src->nr_chunks)
+		memcpy(w->chunks + w->nr_chunks, src->chunks, src->nr_chunks * sizeof(*w->chunks));
+	w->nr_chunks += src->nr_chunks;
+	for (int s = 0; s < CHUNK_STATE__COUNT; s++) {
+		w->totals[s].count += src->totals[s].count;
+		w->totals[s].bytes += src->totals[s].bytes;
+		for (size_t i = 0; i < na; i++) {
+			w->arenas[i].kinds[s].count += src->arenas[i].kinds[s].count;
+			w->arenas[i].kinds[s].bytes += src->arenas[i].kinds[s].bytes;
+		}
+	}
+}
+
 void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t arena,
 		   enum chunk_state state)
 {

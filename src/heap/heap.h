@@ -70,5 +70,8 @@ void heap_walk_release(struct heap_walk *w);
 /* Append a chunk; updates the totals and the arena's counters. */
 void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t arena,
 		   enum chunk_state state);
+/* Append SRC's chunks and add its totals and per-arena counts (SRC has
+ * at most W's arenas); as heap_walk_add() of each of them in order. */
+void heap_walk_append(struct heap_walk *w, const struct heap_walk *src);
 
 #endif /* HEAPGRAB_HEAP_H */

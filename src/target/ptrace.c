@@ -826,7 +826,7 @@ static bool worth_copying(const struct target_region *r)
  * file mapping past EOF, memory unmapped since the maps were read) is a
  * hole in the image, and reads of it fail, as they would have in the
  * process. The result is the same image, byte for byte, whatever the
- * number of threads (HEAPGRAB_COPY_THREADS=N forces N, for tests and
+ * number of threads (HEAPGRAB_THREADS=N forces N, for tests and
  * benchmarks).
  *
  * Destinations. A job of at least PREPARE_MIN bytes gets a mapping of its
@@ -880,7 +880,7 @@ struct copy {
 /* Threads for a job of BYTES bytes. */
 static unsigned copy_threads(uint64_t bytes)
 {
-	const char *s = getenv("HEAPGRAB_COPY_THREADS");
+	const char *s = getenv("HEAPGRAB_THREADS");
 	unsigned n;
 
 	if (s && *s) {
@@ -1841,6 +1841,15 @@ struct target *live_take_image(struct target *t)
 	return img;
 }
 
+/* A frozen copy only reads its segments; the process itself and a
+ * stream (its cache) are read by one thread. */
+static bool live_concurrent(const struct target *t)
+{
+	const struct live *l = L(t);
+
+	return l->frozen && !l->stream;
+}
+
 /* ---- open/close ---- */
 
 static void live_close(struct target *t)
@@ -1901,6 +1910,7 @@ static const struct target_ops ptrace_ops = {
 	.map = live_map,
 	.close = live_close,
 	.read_strided = live_read_strided,
+	.concurrent = live_concurrent,
 };
 
 int target_live_open(int pid, struct target **ret_target)

@@ -57,6 +57,11 @@ long target_read_strided(struct target *t, taddr_t addr, size_t stride, size_t l
 	return (long)i;
 }
 
+bool target_concurrent_reads(const struct target *t)
+{
+	return t->ops->concurrent && t->ops->concurrent(t);
+}
+
 const void *target_map(struct target *t, taddr_t addr, size_t len)
 {
 	if (!t->ops->map || addr + len < addr)

@@ -63,6 +63,9 @@ struct target_ops {
 	/* Optional: target_read_strided() in fewer system calls. */
 	long (*read_strided)(struct target *t, taddr_t addr, size_t stride, size_t len,
 			     size_t count, void *buf);
+	/* Optional: true when read and map may be called from several
+	 * threads at once (nothing in the backend changes on a read). */
+	bool (*concurrent)(const struct target *t);
 };
 
 /* A range of target addresses [start, end). */
@@ -100,6 +103,9 @@ MUST_CHECK int target_read_u64(struct target *t, taddr_t addr, uint64_t *ret_val
  */
 MUST_CHECK long target_read_strided(struct target *t, taddr_t addr, size_t stride, size_t len,
 				    size_t count, void *buf);
+
+/* May target_read() and target_map() of T run in several threads at once? */
+bool target_concurrent_reads(const struct target *t);
 
 /* Host pointer to LEN bytes at ADDR if the backend holds them contiguously,
  * else NULL (then use target_read). Valid until target_close(). */
