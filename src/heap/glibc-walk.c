@@ -924,6 +924,12 @@ static void walk_non_mains(struct walker *k)
 	else
 		walk_tasks(&ts, 0);
 	workers_free(w);
+	/* Room for all of them at once: each task's chunks are freed as
+	 * they are appended, so the chunks are not held twice for long. */
+	walks = k->w->nr_chunks;
+	for (size_t i = 0; i < ts.nr; i++)
+		walks += ts.t[i].w.nr_chunks;
+	ALLOC_GROW(k->w->chunks, walks, k->w->alloc_chunks);
 	for (size_t i = 0; i < ts.nr; i++)
 		merge_task(k, &ts.t[i]);
 	free(ts.t);
