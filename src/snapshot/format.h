@@ -93,15 +93,10 @@
 
 /* META: fixed part, then four strings (u32 length, bytes, no NUL;
  * length SNAP_STR_NULL = absent): heapgrab version, exe, glibc version,
- * libc symbol source. */
+ * libc symbol source; 1.3 appends a fifth, the memory the walk read
+ * (snapshot_meta.memory). */
 #define SNAP_META_FIXED		24	/* i64 taken, i32 pid, u32 threads,
-					 * u32 warnings, u32 memory (1.3) */
-/* META's memory word (1.3; 0 before): which memory the walk read. */
-#define SNAP_MEMORY_UNKNOWN	0
-#define SNAP_MEMORY_HEAP	1
-#define SNAP_MEMORY_WRITABLE	2
-#define SNAP_MEMORY_CORE	3
-#define SNAP_MEMORY_IMAGE	4
+					 * u32 warnings, u32 reserved */
 #define SNAP_STR_NULL		0xffffffffu
 
 /* ARENAS: u32 count, u32 record size, then records of (at least) 128

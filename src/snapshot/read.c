@@ -192,25 +192,21 @@ static const char *static_method(const char *s)
 static int decode_meta(struct cursor *c, struct snapshot *s, struct snapshot_file_info *info,
 		       struct strbuf *why)
 {
-	static const char *const memory_names[] = {
-		[SNAP_MEMORY_HEAP] = "heap",
-		[SNAP_MEMORY_WRITABLE] = "writable",
-		[SNAP_MEMORY_CORE] = "core",
-		[SNAP_MEMORY_IMAGE] = "image",
-	};
-	char *version = NULL, *glibc = NULL, *method = NULL;
-	uint32_t memory;
+	static const char *const memory_names[] = { "heap", "writable", "core", "image" };
+	char *version = NULL, *glibc = NULL, *method = NULL, *memory = NULL;
 	int err = 0;
 
 	info->taken = (int64_t)take_u64(c);
 	s->meta.pid = (int)take_u32(c);
 	s->meta.nr_threads = take_u32(c);
 	info->warnings = take_u32(c);
-	memory = take_u32(c);
+	(void)take_u32(c);
 	take_str(c, &version);
 	take_str(c, &s->meta.exe);
 	take_str(c, &glibc);
 	take_str(c, &method);
+	if (!c->bad && c->left)
+		take_str(c, &memory);	/* 1.3 */
 	if (c->bad) {
 		err = bad(why, "metadata section is malformed");
 		goto out;
@@ -218,12 +214,15 @@ static int decode_meta(struct cursor *c, struct snapshot *s, struct snapshot_fil
 	snprintf(info->version, sizeof(info->version), "%s", version ? version : "");
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "%s", glibc ? glibc : "");
 	s->meta.libc_symbols = static_method(method);
-	/* 0 (files before 1.3) and codes of a newer heapgrab: not known */
-	s->meta.memory = memory < ARRAY_SIZE(memory_names) ? memory_names[memory] : NULL;
+	/* absent (files before 1.3) and values of a newer heapgrab: not known */
+	for (size_t i = 0; memory && i < ARRAY_SIZE(memory_names); i++)
+		if (!strcmp(memory, memory_names[i]))
+			s->meta.memory = memory_names[i];
 out:
 	free(version);
 	free(glibc);
 	free(method);
+	free(memory);
 	return err;
 }
 

@@ -137,25 +137,6 @@ void snapshot_file_info_now(struct snapshot_file_info *info, unsigned warnings)
 	info->minor = SNAP_MINOR;
 }
 
-/* snapshot_meta.memory as stored. */
-static uint32_t memory_code(const char *m)
-{
-	static const struct {
-		const char *name;
-		uint32_t code;
-	} codes[] = {
-		{ "heap", SNAP_MEMORY_HEAP },
-		{ "writable", SNAP_MEMORY_WRITABLE },
-		{ "core", SNAP_MEMORY_CORE },
-		{ "image", SNAP_MEMORY_IMAGE },
-	};
-
-	for (size_t i = 0; m && i < ARRAY_SIZE(codes); i++)
-		if (!strcmp(m, codes[i].name))
-			return codes[i].code;
-	return SNAP_MEMORY_UNKNOWN;
-}
-
 static void encode_meta(struct strbuf *sb, const struct snapshot *s,
 			const struct snapshot_file_info *info)
 {
@@ -163,11 +144,12 @@ static void encode_meta(struct strbuf *sb, const struct snapshot *s,
 	add_u32(sb, (uint32_t)s->meta.pid);
 	add_u32(sb, s->meta.nr_threads > UINT32_MAX ? UINT32_MAX : (uint32_t)s->meta.nr_threads);
 	add_u32(sb, info->warnings);
-	add_u32(sb, memory_code(s->meta.memory));
+	add_u32(sb, 0);
 	add_str(sb, info->version);
 	add_str(sb, s->meta.exe);
 	add_str(sb, s->meta.glibc);
 	add_str(sb, s->meta.libc_symbols);
+	add_str(sb, s->meta.memory);	/* 1.3 */
 }
 
 static void add_counts(struct strbuf *sb, const struct heap_count *kinds)
