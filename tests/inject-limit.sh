@@ -4,8 +4,8 @@
 #
 # A fork snapshot reads the frozen child in place, through a bounded
 # cache: heapgrab holds the cache and the chunk table, not the heap. Here
-# the fixture's arenas hold more than 256 MiB (fx-messy --threads 1
-# --big-mib 256: a thread arena over five 64 MiB heaps) and heapgrab runs
+# the fixture's arenas hold more than 384 MiB (fx-messy --threads 1
+# --big-mib 384: a thread arena over seven 64 MiB heaps) and heapgrab runs
 # under RLIMIT_AS of 160 MiB (prlimit --as), its whole address space:
 #  0. without the limit: attach --format json, with and without types
 #     (copy mode), exit 0: the references; their arenas' system_bytes
@@ -26,7 +26,7 @@ require_ptrace_
 command -v prlimit > /dev/null 2>&1 || skip_ "prlimit (util-linux) is not installed"
 
 limit_mib=160
-start_fixture fx-messy --threads 1 --big-mib 256
+start_fixture fx-messy --threads 1 --big-mib 384
 
 HG_OUT=ref.json run_hg attach "$FX_PID" --format json
 expect_rc 0 "attach --format json (no limit)"

@@ -192,9 +192,14 @@ static int prepare_copy(struct target *t, struct glibc *g)
 /*
  * A fork snapshot's child is read in place (live_stream()) through a cache
  * of this many bytes: heapgrab's memory is then the cache and the chunk
- * table, not a copy of the heap.
+ * table, not a copy of the heap. While it is read the child lives, and
+ * the target pays copy-on-write for every page it writes, for as long as
+ * the walk and typing take; a process with less than STREAM_MIN bytes of
+ * writable memory is copied instead (at most 256 MiB: fast, and the
+ * child dies before the walk).
  */
 #define STREAM_CACHE (64u << 20)
+#define STREAM_MIN (256ull << 20)
 
 /*
  * target.memory of a census read in place: what a copy would have said
@@ -408,8 +413,8 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	if (child && err == 0) {
 		/* The target runs again; the child holds the instant. */
 		live_read_from(t, inject_child_pid(child));
-		if (opts && opts->keep_image) {
-			/* the image outlives the child: a copy */
+		if ((opts && opts->keep_image) || live_copy_bytes(t) <= STREAM_MIN) {
+			/* the image outlives the child, or is small: a copy */
 			err = freeze(t, g, census_only, &st);
 			live_read_from(t, 0);
 		} else {

@@ -1754,6 +1754,18 @@ int live_stream(struct target *t, size_t cache_bytes)
 	return 0;
 }
 
+uint64_t live_copy_bytes(const struct target *t)
+{
+	struct target_range *ext;
+	size_t nr = full_extents(t, &ext);
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		n += ext[i].end - ext[i].start;
+	free(ext);
+	return n;
+}
+
 uint64_t live_stream_bytes(const struct target *t)
 {
 	const struct live *l = L(t);

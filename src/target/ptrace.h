@@ -77,6 +77,9 @@ void live_read_from(struct target *t, int pid);
  * live_read_from(T, 0). 0, or -EINVAL when T reads the running target.
  */
 MUST_CHECK int live_stream(struct target *t, size_t cache_bytes);
+/* The bytes live_freeze() would copy (the regions' sizes, stacks from
+ * their live part), whatever can be read of them. */
+uint64_t live_copy_bytes(const struct target *t);
 /* Bytes live_stream() has read from the process so far. */
 uint64_t live_stream_bytes(const struct target *t);
 /* After live_freeze(): move the frozen copy into a new memimage target
