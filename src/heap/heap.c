@@ -60,9 +60,9 @@ void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t ar
 	ALLOC_GROW(w->chunks, w->nr_chunks + 1, w->alloc_chunks);
 	c = &w->chunks[w->nr_chunks++];
 	c->addr = addr;
-	c->size = size;
-	c->arena = arena;
-	c->state = (uint8_t)state;
+	c->size = MIN(size, CHUNK_SIZE_MAX);
+	c->arena = arena < CHUNK_NO_ARENA ? arena : CHUNK_NO_ARENA;
+	c->state = (unsigned)state;
 	w->totals[state].count++;
 	w->totals[state].bytes += size;
 	if (arena != CHUNK_NO_ARENA && arena < w->nr_arenas) {

@@ -240,6 +240,8 @@ static int decode_arenas(struct cursor *c, struct heap_walk *w, struct strbuf *w
 
 	if (c->bad || rec < SNAP_ARENA_REC || (uint64_t)n * rec > c->left)
 		return bad(why, "arena section is malformed");
+	if (n >= CHUNK_NO_ARENA)
+		return bad(why, "%u arenas, more than a heap can have", n);
 	w->arenas = xcalloc(n ? n : 1, sizeof(*w->arenas));
 	w->nr_arenas = n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -306,20 +308,20 @@ static int decode_chunks(struct cursor *c, struct heap_walk *w, struct strbuf *w
 			return bad(why, "chunk %llu: malformed varint", (unsigned long long)i);
 		/* un-zigzag; arithmetic modulo 2^64 as in the writer */
 		gap = (gap >> 1) ^ (0 - (gap & 1));
-		if (shift && size > UINT64_MAX >> shift)
+		if (size > CHUNK_SIZE_MAX >> shift)
 			return bad(why, "chunk %llu: size out of range", (unsigned long long)i);
 		ch->addr = (((prev_end >> shift) + gap) << shift);
 		ch->size = size << shift;
 		if ((tag & 7) >= SNAP_NR_KINDS)
 			return bad(why, "chunk %llu: unknown kind %u", (unsigned long long)i,
 				   (unsigned)(tag & 7));
-		ch->state = (uint8_t)disk_to_kind[tag & 7];
+		ch->state = (unsigned)disk_to_kind[tag & 7];
 		arena = tag >> SNAP_TAG_KIND_BITS;
 		if (arena > w->nr_arenas)
 			return bad(why, "chunk %llu: arena %llu does not exist",
 				   (unsigned long long)i, (unsigned long long)arena - 1);
 		ch->arena = arena ? (uint32_t)(arena - 1) : CHUNK_NO_ARENA;
-		if (ch->addr + ch->size < ch->addr)
+		if (ch->addr + (uint64_t)ch->size < ch->addr)
 			return bad(why, "chunk %llu: address wraps", (unsigned long long)i);
 		if (i && ch->addr < w->chunks[i - 1].addr)
 			return bad(why, "chunk %llu: not in address order", (unsigned long long)i);
