@@ -198,7 +198,7 @@ static int prepare_copy(struct target *t, struct glibc *g)
  * writable memory is copied instead (at most 256 MiB: fast, and the
  * child dies before the walk).
  */
-#define STREAM_CACHE (64u << 20)
+#define STREAM_CACHE (32u << 20)
 #define STREAM_MIN (256ull << 20)
 
 /*
