@@ -10,7 +10,7 @@
 #   memcheck possibly lost, minus the loss
 #   records allocated by glibc's allocate_dtv   = heapgrab possibly_leaked
 # (memcheck does not know that the thread descriptor points at dtv[1],
-# 16 bytes into the DTV chunk; heapgrab does, see analysis/roots.c).
+# 16 bytes into the DTV chunk; heapgrab does, see roots/regions.c).
 # Skips (77) without valgrind, or when valgrind cannot read the fixture's
 # debug info (valgrind 3.19 and clang 14's DWARF 5).
 # shellcheck source-path=SCRIPTDIR source=init.sh

@@ -6,23 +6,26 @@
  *    segment, then the mmapped chunks; a loaded snapshot is sorted
  *    already), so they are put in order by merging runs, with no sort of
  *    millions of keys. Node N's user area is [start, end):
- *      start = chunk + 16 (what malloc returned; glibc's chunk2mem);
- *      end   = chunk + size for an arena chunk. Its last 8 usable bytes
- *              lie in the next chunk's prev_size field (glibc malloc.c,
- *              "chunk details"); they are scanned (a struct's last member
- *              may live there), but a pointer to them does not count:
- *              chunk + size is also the header of the next chunk, which is
- *              what bins, top and last_remainder point to, and those must
- *              never keep an in-use chunk alive;
- *      end   = mapping end for an mmapped chunk (chunk + size - prev_size:
- *              the walk's size covers the memalign padding before it).
+ *      start = chunk_mem() (what malloc returned; heap/heap.h);
+ *      end   = chunk_end(): chunk + size for an arena chunk. Its last 8
+ *              usable bytes lie in the next chunk's prev_size field (glibc
+ *              malloc.c, "chunk details"); they are scanned (a struct's
+ *              last member may live there: chunk_usable()), but a pointer
+ *              to them does not count: chunk + size is also the header of
+ *              the next chunk, which is what bins, top and last_remainder
+ *              point to, and those must never keep an in-use chunk alive;
+ *      end   = the mapping's end for an mmapped chunk (chunk_end() without
+ *              the memalign padding the walk's size covers).
  *
  * 2. Lookup. A two-level page table: one entry per GiB of address space
  *    (2^17 entries cover the 47-bit user space) pointing at a table with
  *    one entry per 4 KiB page of that GiB: the first node overlapping the
  *    page. A lookup is two loads and a binary search among the at most
  *    129 nodes that can start in one page (MINSIZE is 32). Only the GiB
- *    granules that hold chunks get a table (1 MiB each).
+ *    granules that hold chunks get a table (1 MiB each). Nodes longer
+ *    than BIG_NODE_SPAN stay out of the tables (their pages would cost
+ *    memory and time in proportion to their size): a lookup the tables
+ *    cannot answer searches them, few and sorted.
  *
  * 3. Chunk edges. Every live chunk's user area, in address order (the
  *    image's segments are walked with a cursor), every aligned word: a
@@ -31,24 +34,24 @@
  *    CSR. A node's self-references are dropped, and so are consecutive
  *    duplicates.
  *
- * 4. Roots (analysis/roots.c). Registers of every thread, then the root
+ * 4. Roots (roots/regions.c). Registers of every thread, then the root
  *    ranges in address order. A word that references a node asks the
- *    namer which root it belongs to, unless it lies in the range the last
- *    answer covered. Names are interned in a hash table (one root per
- *    name); root edges are collected as (root, node, slot) and put into
- *    CSR order by a counting sort.
+ *    roots layer which root it belongs to (roots_locate), unless it lies
+ *    in the range the last answer covered. Names (root_name) are interned
+ *    in a hash table (one root per name); root edges are collected as
+ *    (root, node, slot) and put into CSR order by a counting sort.
  *
  * Memory: 24 bytes a node (chunk index, start, end) + 8 (edge offsets) +
  * 4 an edge, + 12 a root edge; the page tables; nothing per word.
  */
 #include "config.h"
 #include "analysis/graph.h"
-#include "analysis/roots.h"
 #include "heap/heap.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
 #include "util/diag.h"
 #include "util/errors.h"
+#include "util/hashmap.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -56,8 +59,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_OFFSET 16		/* chunk2mem: 2 * SIZE_SZ */
-#define TAIL 8			/* usable bytes in the next chunk's prev_size */
 #define DIR_SHIFT 30		/* 1 GiB granules */
 #define DIR_ENTRIES (1u << 17)	/* 2^47 / 2^30 */
 #define PAGE_SHIFT 12
@@ -66,19 +67,11 @@
 /* At most this many nodes overlap one page: 4096 / 32 (MINSIZE) starts
  * plus the node that began in an earlier page. */
 #define PAGE_MAX_NODES 129
-
-const char *root_kind_name(enum root_kind k)
-{
-	static const char *const names[ROOT_KIND__COUNT] = {
-		[ROOT_REGISTER] = "register",
-		[ROOT_STACK] = "stack",
-		[ROOT_TLS] = "tls",
-		[ROOT_GLOBAL] = "global",
-		[ROOT_ANON] = "anonymous",
-	};
-
-	return (unsigned)k < ROOT_KIND__COUNT ? names[k] : "unknown";
-}
+/* Nodes longer than this are not put in the page table (a 1 TiB malloc
+ * would cost 256M page entries and 1 GiB of tables; a hostile heap can
+ * claim as much): they are kept apart, sorted, and searched when the
+ * page table has no answer. */
+#define BIG_NODE_SPAN (16u << 20)
 
 static bool is_live(const struct chunk *c)
 {
@@ -139,13 +132,6 @@ static uint32_t *merge_runs(const struct heap_walk *w, uint32_t *idx, size_t n)
 	return idx;
 }
 
-static uint64_t read_u64(struct target *t, taddr_t a, uint64_t fallback)
-{
-	uint64_t v;
-
-	return target_read_u64(t, a, &v) == 0 ? v : fallback;
-}
-
 static int build_nodes(struct heap_graph *g)
 {
 	const struct heap_walk *w = &g->snap->walk;
@@ -169,17 +155,9 @@ static int build_nodes(struct heap_graph *g)
 	g->end = xmalloc(st_mult(n ? n : 1, sizeof(*g->end)));
 	for (size_t i = 0; i < n; i++) {
 		const struct chunk *c = &w->chunks[idx[i]];
-		uint64_t size = c->size;
 
-		if (c->state == CHUNK_MMAPPED) {
-			/* memalign padding before the header: prev_size */
-			uint64_t pad = read_u64(g->image, c->addr, 0);
-
-			if (pad < size)
-				size -= pad;
-		}
-		g->start[i] = c->addr + USER_OFFSET;
-		g->end[i] = c->addr + MAX(size, (uint64_t)USER_OFFSET + 8);
+		g->start[i] = chunk_mem(c);
+		g->end[i] = MAX(chunk_end(c, chunk_mmap_padding(c, g->image)), g->start[i] + 8);
 	}
 	return 0;
 }
@@ -217,6 +195,11 @@ static void build_lookup(struct heap_graph *g)
 		}
 		g->lo = MIN(g->lo, s);
 		g->hi = MAX(g->hi, e);
+		if (e - s > BIG_NODE_SPAN) {
+			ALLOC_GROW(g->big, g->nr_big + 1, g->alloc_big);
+			g->big[g->nr_big++] = (uint32_t)i;
+			continue;
+		}
 		for (taddr_t p = s >> PAGE_SHIFT; p <= (e - 1) >> PAGE_SHIFT; p++) {
 			uint32_t *t = page_table(g, p << PAGE_SHIFT, true);
 			uint32_t *slot = &t[p & (PAGE_ENTRIES - 1)];
@@ -225,6 +208,28 @@ static void build_lookup(struct heap_graph *g)
 				*slot = (uint32_t)i;
 		}
 	}
+}
+
+/* The big node (BIG_NODE_SPAN) holding A, or GRAPH_NONE. */
+static uint32_t lookup_big(const struct heap_graph *g, taddr_t a)
+{
+	size_t lo = 0, hi = g->nr_big;
+	uint32_t n;
+
+	/* the last big node starting at or below a (node order is address
+	 * order) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->start[g->big[mid]] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return GRAPH_NONE;
+	n = g->big[lo - 1];
+	return a < g->end[n] ? n : GRAPH_NONE;
 }
 
 static inline uint32_t lookup(const struct heap_graph *g, taddr_t a)
@@ -236,10 +241,10 @@ static inline uint32_t lookup(const struct heap_graph *g, taddr_t a)
 		return GRAPH_NONE;
 	d = g->dir[a >> DIR_SHIFT];
 	if (d == GRAPH_NONE)
-		return GRAPH_NONE;
+		return g->nr_big ? lookup_big(g, a) : GRAPH_NONE;
 	i = g->pages[d][(a >> PAGE_SHIFT) & (PAGE_ENTRIES - 1)];
 	if (i == GRAPH_NONE || g->start[i] > a)
-		return GRAPH_NONE;
+		return g->nr_big ? lookup_big(g, a) : GRAPH_NONE;
 	/* the last node in [i, i + PAGE_MAX_NODES) with start <= a */
 	lo = i;
 	hi = MIN(g->nr_nodes, (size_t)i + PAGE_MAX_NODES);
@@ -251,7 +256,9 @@ static inline uint32_t lookup(const struct heap_graph *g, taddr_t a)
 		else
 			hi = mid;
 	}
-	return a < g->end[lo] ? (uint32_t)lo : GRAPH_NONE;
+	if (a < g->end[lo])
+		return (uint32_t)lo;
+	return g->nr_big ? lookup_big(g, a) : GRAPH_NONE;
 }
 
 uint32_t heap_graph_lookup(const struct heap_graph *g, taddr_t addr)
@@ -266,11 +273,13 @@ uint64_t heap_graph_size(const struct heap_graph *g, uint32_t n)
 	return g->snap->walk.chunks[g->chunk[n]].size;
 }
 
+/* The end of node N's usable bytes: for an arena chunk 8 past end[N],
+ * the next chunk's prev_size field (heap/heap.h chunk_usable). */
 static taddr_t scan_end(const struct heap_graph *g, uint32_t n)
 {
 	const struct chunk *c = &g->snap->walk.chunks[g->chunk[n]];
 
-	return c->state == CHUNK_MMAPPED ? g->end[n] : g->end[n] + TAIL;
+	return MAX(g->end[n], g->start[n] + chunk_usable(c, chunk_mmap_padding(c, g->image)));
 }
 
 uint32_t heap_graph_find(const struct heap_graph *g, taddr_t addr)
@@ -281,7 +290,7 @@ uint32_t heap_graph_find(const struct heap_graph *g, taddr_t addr)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (g->start[mid] - USER_OFFSET <= addr)
+		if (g->start[mid] - CHUNK_MEM_OFFSET <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -357,6 +366,23 @@ static const void *cursor_map(struct cursor *c, taddr_t a, size_t len, size_t *r
 	return c->data + (a - c->s);
 }
 
+/*
+ * A is in a hole of the image: where the scan of [A, E) goes on, the next
+ * 8-aligned address the image holds (in one step, however big the hole:
+ * a sparse or hostile mapping), or the next page when the backend cannot
+ * tell (a core).
+ */
+static taddr_t skip_hole(const struct heap_graph *g, taddr_t a, taddr_t e)
+{
+	taddr_t next = target_next_held(g->image, a);
+
+	if (next <= a)
+		next = (a | 4095) + 1;
+	else if (next < UINT64_MAX - 7)
+		next = (next + 7) & ~(taddr_t)7;
+	return MIN(e, next);
+}
+
 /* ---- 3. chunk edges ---- */
 
 static void push_edge(struct heap_graph *g, size_t *alloc, uint32_t e)
@@ -414,8 +440,7 @@ static void scan_chunks(struct heap_graph *g, const struct graph_hooks *hooks)
 			const void *p = cursor_map(&cur, a, (size_t)(e - a), &len);
 
 			if (!p) {
-				/* a hole in the image: skip to the next page */
-				taddr_t next = MIN(e, (a | 4095) + 1);
+				taddr_t next = skip_hole(g, a, e);
 
 				g->unreadable_chunk_bytes += next - a;
 				a = next;
@@ -443,59 +468,34 @@ struct root_edge {
 
 struct root_scan {
 	struct heap_graph *g;
-	struct root_namer *nm;
+	struct roots *roots;
 	struct strbuf name;
-	/* interned names: open addressing over root indexes + 1 */
-	uint32_t *table;
-	size_t mask;
+	struct hashmap by_name;		/* root name (g->roots[].name) -> index */
 	size_t alloc_roots;
 	struct root_edge *edges;
 	size_t nr_edges, alloc_edges;
-	/* the namer's last answer for memory words */
+	/* the last answer for memory words */
 	taddr_t lo, hi;
 	uint32_t root;
 	uint64_t bias;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
-static uint32_t intern(struct root_scan *rs, const struct root_name *rn)
+static uint32_t intern(struct root_scan *rs, const struct root *rn)
 {
 	struct heap_graph *g = rs->g;
-	uint64_t h = hash_str(rs->name.buf);
-	size_t i;
+	const uint64_t *found = hashmap_find_str(&rs->by_name, rs->name.buf);
 	struct graph_root *r;
 
-	if (!rs->table || 2 * (g->nr_roots + 1) > rs->mask + 1) {
-		size_t cap = rs->table ? 2 * (rs->mask + 1) : 64;
-
-		free(rs->table);
-		rs->table = xcalloc(cap, sizeof(*rs->table));
-		rs->mask = cap - 1;
-		for (size_t k = 0; k < g->nr_roots; k++) {
-			i = hash_str(g->roots[k].name) & rs->mask;
-			while (rs->table[i])
-				i = (i + 1) & rs->mask;
-			rs->table[i] = (uint32_t)k + 1;
-		}
-	}
-	for (i = h & rs->mask; rs->table[i]; i = (i + 1) & rs->mask)
-		if (!strcmp(g->roots[rs->table[i] - 1].name, rs->name.buf))
-			return rs->table[i] - 1;
+	if (found)
+		return (uint32_t)*found;
 	ALLOC_GROW(g->roots, g->nr_roots + 1, rs->alloc_roots);
 	r = &g->roots[g->nr_roots];
 	r->name = xstrdup(rs->name.buf);
 	r->kind = rn->kind;
 	r->tid = rn->tid;
-	rs->table[i] = (uint32_t)++g->nr_roots;
-	return (uint32_t)g->nr_roots - 1;
+	/* the key is the root's own copy of its name: it does not move */
+	hashmap_put_str(&rs->by_name, r->name, g->nr_roots);
+	return (uint32_t)g->nr_roots++;
 }
 
 static void add_root_edge(struct root_scan *rs, uint32_t root, uint32_t dst, taddr_t slot)
@@ -509,12 +509,11 @@ static void add_root_edge(struct root_scan *rs, uint32_t root, uint32_t dst, tad
 	e->slot = slot;
 }
 
-static uint32_t ask_namer(struct root_scan *rs, const struct root_word *w, struct root_name *rn)
+static uint32_t ask_roots(struct root_scan *rs, const struct root_word *w, struct root *rn)
 {
+	roots_locate(rs->roots, w, rn);
 	strbuf_reset(&rs->name);
-	memset(rn, 0, sizeof(*rn));
-	rn->name = &rs->name;
-	rs->nm->name(rs->nm, w, rn);
+	root_name(rn, &rs->name);
 	return intern(rs, rn);
 }
 
@@ -529,7 +528,7 @@ static void scan_registers(struct root_scan *rs)
 		for (size_t k = 0; k < nr_root_registers; k++) {
 			unsigned reg = root_registers[k];
 			struct root_word w = { .tid = th->tid, .reg = (int)reg };
-			struct root_name rn;
+			struct root rn;
 			uint64_t v;
 			uint32_t d, root;
 
@@ -537,7 +536,7 @@ static void scan_registers(struct root_scan *rs)
 			d = lookup(g, v);
 			if (d == GRAPH_NONE)
 				continue;
-			root = ask_namer(rs, &w, &rn);
+			root = ask_roots(rs, &w, &rn);
 			add_root_edge(rs, root, d | (v == g->start[d] ? 0 : GRAPH_INTERIOR), reg);
 		}
 	}
@@ -558,11 +557,11 @@ static void scan_root_words(struct root_scan *rs, taddr_t a, const uint64_t *p, 
 			continue;
 		if (a < rs->lo || a >= rs->hi) {
 			struct root_word w = { .addr = a, .reg = -1 };
-			struct root_name rn;
+			struct root rn;
 
-			rs->root = ask_namer(rs, &w, &rn);
-			rs->lo = MIN(rn.lo, a);
-			rs->hi = MAX(rn.hi, a + 8);
+			rs->root = ask_roots(rs, &w, &rn);
+			rs->lo = MIN(rn.start, a);
+			rs->hi = MAX(rn.end, a + 8);
 			rs->bias = rn.bias;
 		}
 		add_root_edge(rs, rs->root,
@@ -570,61 +569,15 @@ static void scan_root_words(struct root_scan *rs, taddr_t a, const uint64_t *p, 
 	}
 }
 
-static void scan_roots(struct heap_graph *g, struct root_namer *nm)
+static void scan_roots(struct heap_graph *g, struct roots *roots)
 {
-	const struct heap_walk *w = &g->snap->walk;
-	struct root_scan rs = { .g = g, .nm = nm, .name = STRBUF_INIT };
-	struct root_range *heap = NULL, *ranges = NULL;
-	size_t nr_heap = 0, alloc_heap = 0, nr_ranges = 0, *count;
+	struct root_scan rs = { .g = g, .roots = roots, .name = STRBUF_INIT };
+	struct root_range *ranges = NULL;
+	size_t nr_ranges = 0, *count;
 	struct cursor cur;
 
-	/* The heaps as intervals: runs of contiguous chunks (one per heap
-	 * segment), and the mapping of each mmapped chunk. */
-	for (size_t i = 0; i < w->nr_chunks; i++) {
-		const struct chunk *c = &w->chunks[i];
-		taddr_t s = c->addr, e = c->addr + c->size;
-
-		if (c->state == CHUNK_MMAPPED) {
-			uint64_t pad = read_u64(g->image, c->addr, 0);
-
-			if (pad < c->size) {
-				s = c->addr - pad;
-				e = s + c->size;
-			}
-		} else if (nr_heap && heap[nr_heap - 1].end == s) {
-			heap[nr_heap - 1].end = e;
-			continue;
-		}
-		ALLOC_GROW(heap, nr_heap + 1, alloc_heap);
-		heap[nr_heap].start = s;
-		heap[nr_heap].end = e;
-		nr_heap++;
-	}
-	/* sort and merge (a few hundred intervals) */
-	for (size_t i = 1; i < nr_heap; i++) {
-		struct root_range x = heap[i];
-		size_t k = i;
-
-		while (k > 0 && heap[k - 1].start > x.start) {
-			heap[k] = heap[k - 1];
-			k--;
-		}
-		heap[k] = x;
-	}
-	{
-		size_t o = 0;
-
-		for (size_t i = 0; i < nr_heap; i++) {
-			if (o && heap[i].start <= heap[o - 1].end)
-				heap[o - 1].end = MAX(heap[o - 1].end, heap[i].end);
-			else
-				heap[o++] = heap[i];
-		}
-		nr_heap = o;
-	}
-	root_ranges(g->snap, heap, nr_heap, &ranges, &nr_ranges);
-	free(heap);
-
+	hashmap_init(&rs.by_name, HASHMAP_STR);
+	roots_ranges(roots, &g->snap->walk, &ranges, &nr_ranges);
 	scan_registers(&rs);
 	cursor_init(&cur, g->image);
 	for (size_t i = 0; i < nr_ranges; i++) {
@@ -635,7 +588,7 @@ static void scan_roots(struct heap_graph *g, struct root_namer *nm)
 			const void *p = cursor_map(&cur, a, (size_t)(e - a), &len);
 
 			if (!p) {
-				taddr_t next = MIN(e, (a | 4095) + 1);
+				taddr_t next = skip_hole(g, a, e);
 
 				g->unreadable_root_bytes += next - a;
 				a = next;
@@ -670,7 +623,7 @@ static void scan_roots(struct heap_graph *g, struct root_namer *nm)
 	}
 	free(count);
 	free(rs.edges);
-	free(rs.table);
+	hashmap_release(&rs.by_name);
 	strbuf_release(&rs.name);
 }
 
@@ -682,14 +635,14 @@ int heap_graph_build(struct heap_graph *g, const struct snapshot *s,
 	memset(g, 0, sizeof(*g));
 	g->snap = s;
 	g->image = s->image;
-	if (!s->image || !hooks || !hooks->namer)
+	if (!s->image || !hooks || !hooks->roots)
 		return -HG_E_UNSUPPORTED;
 	err = build_nodes(g);
 	if (err < 0)
 		return err;
 	build_lookup(g);
 	scan_chunks(g, hooks);
-	scan_roots(g, hooks->namer);
+	scan_roots(g, hooks->roots);
 	if (g->unreadable_chunk_bytes)
 		diag_report(diag, DIAG_WARNING,
 			    "%" PRIu64 " bytes of live chunks are not in the memory image; "
@@ -719,6 +672,7 @@ void heap_graph_release(struct heap_graph *g)
 		free(g->pages[i]);
 	free(g->pages);
 	free(g->dir);
+	free(g->big);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -13,8 +13,9 @@
  * Roots are named groups of words outside the heap: one register of one
  * thread, a thread's live stack, a thread's TLS, a global variable or a
  * module's data section, an anonymous mapping. What the words are and what
- * they are called comes from a root_namer (analysis/roots.h); the graph
- * interns the names, so every word with the same name is one root.
+ * they are called comes from the roots layer (roots/roots.h: roots_ranges,
+ * roots_locate, root_name); the graph interns the names, so every word
+ * with the same name is one root.
  *
  * Storage is compact: node arrays (28 bytes a node) and edges in CSR form
  * (4 bytes an edge: the destination node, with GRAPH_INTERIOR for a pointer
@@ -26,10 +27,9 @@
 #ifndef HEAPGRAB_ANALYSIS_GRAPH_H
 #define HEAPGRAB_ANALYSIS_GRAPH_H
 
-#include "util/compiler.h"
+#include "roots/roots.h"
 
 struct diag_sink;
-struct root_namer;
 struct snapshot;
 struct target;
 
@@ -38,18 +38,6 @@ struct target;
 #define GRAPH_NODE_MASK 0x7fffffffu
 /* Nodes are indexed with 31 bits (edges carry the interior flag). */
 #define GRAPH_MAX_NODES ((size_t)GRAPH_NODE_MASK)
-
-enum root_kind {
-	ROOT_REGISTER,		/* a general register of a thread */
-	ROOT_STACK,		/* a thread's live stack, red zone included */
-	ROOT_TLS,		/* a thread's TLS block and thread descriptor */
-	ROOT_GLOBAL,		/* a module's writable data (.data, .bss, ...) */
-	ROOT_ANON,		/* an anonymous mapping that is not a malloc heap */
-	ROOT_KIND__COUNT
-};
-
-/* Stable names for JSON: "register", "stack", "tls", "global", "anonymous". */
-const char *root_kind_name(enum root_kind k);
 
 struct graph_root {
 	char *name;		/* owned: "thread 1234 stack", "global cache (srv, .bss)" */
@@ -76,9 +64,8 @@ struct graph_hooks {
 	 */
 	const struct ptr_layout *(*layout)(void *data, const struct snapshot *s, size_t chunk);
 	void *data;
-	/* Names and kinds of root words (analysis/roots.h); required:
-	 * root_namer_default(), or a namer that wraps it. */
-	struct root_namer *namer;
+	/* The image's roots (roots_open()); required. */
+	struct roots *roots;
 };
 
 struct heap_graph {
@@ -116,6 +103,8 @@ struct heap_graph {
 	uint32_t *dir;			/* 1 GiB granule -> table index */
 	uint32_t **pages;		/* per table: 4 KiB page -> first node */
 	size_t nr_pages_tables;
+	uint32_t *big;			/* nodes too long for the tables, in order */
+	size_t nr_big, alloc_big;
 	taddr_t lo, hi;			/* all nodes lie in [lo, hi) */
 };
 

@@ -3,7 +3,8 @@
  * (a diff); see profile.h for the model.
  *
  * The build is one pass over the chunks. Each chunk's stack is turned into
- * string ids and looked up in a hash table keyed by the id sequence; the
+ * string ids and looked up in a hash map (util/hashmap.h) keyed by the id
+ * sequence; the
  * sample found (or appended) gets the chunk's count and bytes. Strings are
  * interned twice over: first by address (type names live in the
  * snapshot's type table and path frames in the hook's pool, so the same
@@ -27,6 +28,7 @@
 #include "analysis/profile.h"
 #include "snapshot/snapshot.h"
 #include "util/errors.h"
+#include "util/hashmap.h"
 #include "util/xalloc.h"
 
 #include <inttypes.h>
@@ -34,78 +36,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Open-addressing table of uint32 values (+1; 0 = empty); the caller
- * compares keys through its own arrays. */
-struct table {
-	uint32_t *slot;
-	size_t mask;
-	size_t used;
-};
-
 struct builder {
 	struct profile *p;
 	const struct profile_opts *opts;
 	size_t alloc_strings, alloc_pool, alloc_samples;
-	struct table by_content;	/* string id by content */
-	struct table by_addr;		/* string id by address */
-	const void **addr_keys;		/* by_addr: slot -> address */
-	struct table by_size;		/* size frame id by chunk size */
-	uint64_t *size_keys;		/* by_size: slot -> size + 1 */
-	struct table by_stack;		/* sample index by stack */
+	struct hashmap by_content;	/* string -> string id (keys: p->strings) */
+	struct hashmap by_addr;		/* string address -> string id */
+	struct hashmap by_size;		/* chunk size -> size frame's string id */
+	struct hashmap by_stack;	/* stack (hashed) -> sample index */
 	uint32_t untyped;		/* id of PROFILE_UNTYPED */
 	uint32_t *stack;
 	size_t alloc_stack;
 };
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return mix(h);
-}
-
-static uint64_t hash_stack(const uint32_t *v, size_t n)
-{
-	uint64_t h = n;
-
-	for (size_t i = 0; i < n; i++)
-		h = mix(h ^ v[i]) + i;
-	return h;
-}
-
-static void table_init(struct table *t)
-{
-	t->mask = 255;
-	t->used = 0;
-	t->slot = xcalloc(t->mask + 1, sizeof(*t->slot));
-}
-
-static bool table_full(const struct table *t)
-{
-	return (t->used + 1) * 2 > t->mask + 1;
-}
-
-/* Slot for a new key with hash H (the table has room). */
-static size_t table_free_slot(const struct table *t, uint64_t h)
-{
-	size_t i;
-
-	for (i = h & t->mask; t->slot[i]; i = (i + 1) & t->mask)
-		;
-	return i;
-}
 
 static uint32_t add_string(struct builder *b, const char *s)
 {
@@ -118,164 +60,70 @@ static uint32_t add_string(struct builder *b, const char *s)
 	return (uint32_t)p->nr_strings++;
 }
 
-static void grow_content(struct builder *b)
-{
-	struct table n = { .mask = b->by_content.mask * 2 + 1 };
-
-	n.slot = xcalloc(n.mask + 1, sizeof(*n.slot));
-	for (size_t i = 0; i <= b->by_content.mask; i++) {
-		uint32_t v = b->by_content.slot[i];
-
-		if (v)
-			n.slot[table_free_slot(&n, hash_str(b->p->strings[v - 1]))] = v;
-	}
-	n.used = b->by_content.used;
-	free(b->by_content.slot);
-	b->by_content = n;
-}
-
 static uint32_t intern(struct builder *b, const char *s)
 {
-	uint64_t h = hash_str(s);
-	size_t i;
+	const uint64_t *id = hashmap_find_str(&b->by_content, s);
+	uint32_t v;
 
-	if (table_full(&b->by_content))
-		grow_content(b);
-	for (i = h & b->by_content.mask; b->by_content.slot[i];
-	     i = (i + 1) & b->by_content.mask) {
-		uint32_t v = b->by_content.slot[i] - 1;
-
-		if (!strcmp(b->p->strings[v], s))
-			return v;
-	}
-	b->by_content.slot[i] = add_string(b, s) + 1;
-	b->by_content.used++;
-	return b->by_content.slot[i] - 1;
-}
-
-static uint64_t hash_addr(const void *a)
-{
-	return mix((uint64_t)(uintptr_t)a);
-}
-
-static void grow_addr(struct builder *b)
-{
-	struct table n = { .mask = b->by_addr.mask * 2 + 1 };
-	const void **keys = xcalloc(n.mask + 1, sizeof(*keys));
-
-	n.slot = xcalloc(n.mask + 1, sizeof(*n.slot));
-	for (size_t i = 0; i <= b->by_addr.mask; i++) {
-		if (b->by_addr.slot[i]) {
-			size_t j = table_free_slot(&n, hash_addr(b->addr_keys[i]));
-
-			n.slot[j] = b->by_addr.slot[i];
-			keys[j] = b->addr_keys[i];
-		}
-	}
-	n.used = b->by_addr.used;
-	free(b->by_addr.slot);
-	free(b->addr_keys);
-	b->by_addr = n;
-	b->addr_keys = keys;
+	if (id)
+		return (uint32_t)*id;
+	v = add_string(b, s);
+	/* the key is the profile's own copy: it does not move */
+	hashmap_put_str(&b->by_content, b->p->strings[v], v);
+	return v;
 }
 
 /* S must stay unchanged at its address for the whole build (profile.h). */
 static uint32_t intern_addr(struct builder *b, const char *s)
 {
-	size_t i;
+	const uint64_t *id = hashmap_find_u64(&b->by_addr, (uint64_t)(uintptr_t)s);
+	uint32_t v;
 
-	if (table_full(&b->by_addr))
-		grow_addr(b);
-	for (i = hash_addr(s) & b->by_addr.mask; b->by_addr.slot[i];
-	     i = (i + 1) & b->by_addr.mask)
-		if (b->addr_keys[i] == s)
-			return b->by_addr.slot[i] - 1;
-	b->addr_keys[i] = s;
-	b->by_addr.slot[i] = intern(b, s) + 1;
-	b->by_addr.used++;
-	return b->by_addr.slot[i] - 1;
-}
-
-static void grow_size(struct builder *b)
-{
-	struct table n = { .mask = b->by_size.mask * 2 + 1 };
-	uint64_t *keys = xcalloc(n.mask + 1, sizeof(*keys));
-
-	n.slot = xcalloc(n.mask + 1, sizeof(*n.slot));
-	for (size_t i = 0; i <= b->by_size.mask; i++) {
-		if (b->by_size.slot[i]) {
-			size_t j = table_free_slot(&n, mix(b->size_keys[i]));
-
-			n.slot[j] = b->by_size.slot[i];
-			keys[j] = b->size_keys[i];
-		}
-	}
-	n.used = b->by_size.used;
-	free(b->by_size.slot);
-	free(b->size_keys);
-	b->by_size = n;
-	b->size_keys = keys;
+	if (id)
+		return (uint32_t)*id;
+	v = intern(b, s);
+	hashmap_put_u64(&b->by_addr, (uint64_t)(uintptr_t)s, v);
+	return v;
 }
 
 static uint32_t intern_size(struct builder *b, uint64_t size)
 {
+	const uint64_t *id = hashmap_find_u64(&b->by_size, size);
 	char name[64];
-	size_t i;
+	uint32_t v;
 
-	if (table_full(&b->by_size))
-		grow_size(b);
-	for (i = mix(size + 1) & b->by_size.mask; b->by_size.slot[i];
-	     i = (i + 1) & b->by_size.mask)
-		if (b->size_keys[i] == size + 1)
-			return b->by_size.slot[i] - 1;
+	if (id)
+		return (uint32_t)*id;
 	snprintf(name, sizeof(name), "[%" PRIu64 "-byte chunks]", size);
-	b->size_keys[i] = size + 1;
-	b->by_size.slot[i] = intern(b, name) + 1;
-	b->by_size.used++;
-	return b->by_size.slot[i] - 1;
+	v = intern(b, name);
+	hashmap_put_u64(&b->by_size, size, v);
+	return v;
 }
 
-static bool same_stack(const struct profile *p, const struct profile_sample *s,
-		       const uint32_t *v, size_t n)
+struct stack_key {
+	const struct profile *p;
+	const uint32_t *v;
+	size_t n;
+};
+
+static bool same_stack(void *ctx, uint64_t sample)
 {
-	return s->nr_frames == n && !memcmp(&p->pool[s->first], v, n * sizeof(*v));
-}
+	const struct stack_key *k = ctx;
+	const struct profile_sample *s = &k->p->samples[sample];
 
-static void grow_stack_table(struct builder *b)
-{
-	struct profile *p = b->p;
-	struct table n = { .mask = b->by_stack.mask * 2 + 1 };
-
-	n.slot = xcalloc(n.mask + 1, sizeof(*n.slot));
-	for (size_t i = 0; i <= b->by_stack.mask; i++) {
-		uint32_t v = b->by_stack.slot[i];
-
-		if (v) {
-			const struct profile_sample *s = &p->samples[v - 1];
-
-			n.slot[table_free_slot(&n, hash_stack(&p->pool[s->first],
-							      s->nr_frames))] = v;
-		}
-	}
-	n.used = b->by_stack.used;
-	free(b->by_stack.slot);
-	b->by_stack = n;
+	return s->nr_frames == k->n && !memcmp(&k->p->pool[s->first], k->v, k->n * sizeof(*k->v));
 }
 
 static struct profile_sample *find_sample(struct builder *b, size_t n, uint32_t type)
 {
 	struct profile *p = b->p;
+	struct stack_key key = { .p = p, .v = b->stack, .n = n };
+	uint64_t h = hashmap_hash_bytes(b->stack, n * sizeof(*b->stack));
+	const uint64_t *found = hashmap_find_hashed(&b->by_stack, h, same_stack, &key);
 	struct profile_sample *s;
-	size_t i;
 
-	if (table_full(&b->by_stack))
-		grow_stack_table(b);
-	for (i = hash_stack(b->stack, n) & b->by_stack.mask; b->by_stack.slot[i];
-	     i = (i + 1) & b->by_stack.mask) {
-		s = &p->samples[b->by_stack.slot[i] - 1];
-		if (same_stack(p, s, b->stack, n))
-			return s;
-	}
+	if (found)
+		return &p->samples[*found];
 	if (p->nr_samples >= UINT32_MAX - 1 || p->nr_pool + n >= UINT32_MAX)
 		BUG("profile: too many stacks");
 	ALLOC_GROW(p->pool, p->nr_pool + n, b->alloc_pool);
@@ -287,8 +135,7 @@ static struct profile_sample *find_sample(struct builder *b, size_t n, uint32_t 
 	s->nr_frames = (uint32_t)n;
 	s->type = type;
 	p->nr_pool += n;
-	b->by_stack.slot[i] = (uint32_t)++p->nr_samples;
-	b->by_stack.used++;
+	hashmap_insert_hashed(&b->by_stack, h, p->nr_samples++);
 	return s;
 }
 
@@ -340,12 +187,10 @@ static void builder_init(struct builder *b, struct profile *p, const struct prof
 	memset(p, 0, sizeof(*p));
 	b->p = p;
 	b->opts = o;
-	table_init(&b->by_content);
-	table_init(&b->by_addr);
-	b->addr_keys = xcalloc(b->by_addr.mask + 1, sizeof(*b->addr_keys));
-	table_init(&b->by_size);
-	b->size_keys = xcalloc(b->by_size.mask + 1, sizeof(*b->size_keys));
-	table_init(&b->by_stack);
+	hashmap_init(&b->by_content, HASHMAP_STR);
+	hashmap_init(&b->by_addr, HASHMAP_U64);
+	hashmap_init(&b->by_size, HASHMAP_U64);
+	hashmap_init(&b->by_stack, HASHMAP_HASHED);
 	b->untyped = intern(b, PROFILE_UNTYPED);
 }
 
@@ -383,12 +228,10 @@ static void builder_finish(struct builder *b)
 	char **strings = xmalloc(st_mult(p->nr_strings + 1, sizeof(*strings)));
 	size_t nr_strings = 0, nr_pool = 0;
 
-	free(b->by_content.slot);
-	free(b->by_addr.slot);
-	free(b->addr_keys);
-	free(b->by_size.slot);
-	free(b->size_keys);
-	free(b->by_stack.slot);
+	hashmap_release(&b->by_content);
+	hashmap_release(&b->by_addr);
+	hashmap_release(&b->by_size);
+	hashmap_release(&b->by_stack);
 	free(b->stack);
 
 	if (p->nr_samples)

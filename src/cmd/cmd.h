@@ -119,13 +119,13 @@ int image_cmd_parse(const struct command *cmd, int argc, char **argv, struct ima
 int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
 		   struct snapshot **ret_snap, unsigned *ret_warnings, char **ret_sysroot);
 /* The snapshot ARG names and its heap graph (analysis/graph.h), roots named
- * by the default namer. Returns 0 or an exit status after one error line;
+ * by the roots layer. Returns 0 or an exit status after one error line;
  * image_graph_close() releases everything (also after a failure). */
 struct heap_graph;
-struct root_namer;
+struct roots;
 struct image_graph {
 	struct snapshot *snap;
-	struct root_namer *namer;
+	struct roots *roots;
 	struct heap_graph *graph;
 	unsigned warnings;		/* the walk's */
 	double start_ms;		/* CLOCK_MONOTONIC, for -v timings */

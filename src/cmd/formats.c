@@ -31,7 +31,7 @@
 #include "output/pprof.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
-#include "util/u64map.h"
+#include "util/hashmap.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -232,8 +232,8 @@ struct owner_paths {
 	size_t nr_nodes, alloc_nodes;
 	const char **frame_str;		/* frame id -> string */
 	size_t nr_frames, alloc_frames;
-	struct u64map frame_ids;	/* string address -> frame id + 1 */
-	struct u64map children;		/* (parent + 1) << 32 | frame -> node id + 1 */
+	struct hashmap frame_ids;	/* string address -> frame id */
+	struct hashmap children;	/* (parent + 1) << 32 | frame + 1 -> node id */
 	uint32_t *stack;
 	size_t alloc_stack;
 	const char *out[PATH_MAX_FRAMES + 1];
@@ -241,28 +241,29 @@ struct owner_paths {
 
 static uint32_t frame_id(struct owner_paths *op, const char *str)
 {
-	uint32_t id;
+	const uint64_t *id = hashmap_find_u64(&op->frame_ids, (uint64_t)(uintptr_t)str);
 
-	if (u64map_get(&op->frame_ids, (uint64_t)(uintptr_t)str, &id))
-		return id - 1;
+	if (id)
+		return (uint32_t)*id;
 	ALLOC_GROW(op->frame_str, op->nr_frames + 1, op->alloc_frames);
 	op->frame_str[op->nr_frames] = str;
-	u64map_put(&op->frame_ids, (uint64_t)(uintptr_t)str, (uint32_t)op->nr_frames + 1);
+	hashmap_put_u64(&op->frame_ids, (uint64_t)(uintptr_t)str, op->nr_frames);
 	return (uint32_t)op->nr_frames++;
 }
 
 static uint32_t path_child(struct owner_paths *op, uint32_t parent, const char *str)
 {
-	uint32_t f = frame_id(op, str), id;
+	uint32_t f = frame_id(op, str);
 	uint64_t key = ((uint64_t)(parent == PATH_NONE ? 0 : parent + 1) << 32) | (f + 1);
+	const uint64_t *id;
 
 	if (parent != PATH_NONE && op->nodes[parent].frame == f)
 		return parent;		/* a run of one type: one frame */
-	if (u64map_get(&op->children, key, &id))
-		return id - 1;
+	if ((id = hashmap_find_u64(&op->children, key)))
+		return (uint32_t)*id;
 	ALLOC_GROW(op->nodes, op->nr_nodes + 1, op->alloc_nodes);
 	op->nodes[op->nr_nodes] = (struct path_node){ parent, f };
-	u64map_put(&op->children, key, (uint32_t)op->nr_nodes + 1);
+	hashmap_put_u64(&op->children, key, op->nr_nodes);
 	return (uint32_t)op->nr_nodes++;
 }
 
@@ -345,6 +346,8 @@ static size_t owner_path(void *ctx, const struct snapshot *s, size_t chunk,
 static void owner_paths_init(struct owner_paths *op, const struct snapshot *s)
 {
 	memset(op, 0, sizeof(*op));
+	hashmap_init(&op->frame_ids, HASHMAP_U64);
+	hashmap_init(&op->children, HASHMAP_U64);
 	op->s = s;
 	if (s && s->typing && s->types)
 		op->pid = xcalloc(s->walk.nr_chunks + 1, sizeof(*op->pid));
@@ -356,8 +359,8 @@ static void owner_paths_release(struct owner_paths *op)
 	free(op->nodes);
 	free(op->frame_str);
 	free(op->stack);
-	u64map_release(&op->frame_ids);
-	u64map_release(&op->children);
+	hashmap_release(&op->frame_ids);
+	hashmap_release(&op->children);
 }
 
 int emit_census(struct strbuf *out, const struct snapshot *s, const struct census *c,

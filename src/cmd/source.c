@@ -20,7 +20,7 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/graph.h"
-#include "analysis/roots.h"
+#include "roots/roots.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
 #include "target/core.h"
@@ -165,7 +165,7 @@ bool image_member_name(void *data, const struct snapshot *s, size_t chunk, uint6
 int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_sink *diag,
 		     struct image_graph *ig)
 {
-	struct root_namer_opts nopts = { .debug_dir = ic->debug_dir };
+	struct roots_opts ropts = { .debug_dir = ic->debug_dir };
 	struct graph_hooks hooks = { 0 };
 	char *sysroot = NULL;
 	double t0, t1;
@@ -178,9 +178,10 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 		return status;
 	t0 = now_ms();
 	debug_msg("snapshot taken in %.1f ms", t0 - ig->start_ms);
-	nopts.sysroot = sysroot;
-	ig->namer = root_namer_default(ig->snap, &nopts);
-	hooks.namer = ig->namer;
+	ropts.sysroot = sysroot;
+	ropts.exe = ig->snap->meta.exe;
+	ig->roots = roots_open(ig->snap->image, &ropts);
+	hooks.roots = ig->roots;
 	hooks.layout = type_layout;
 	hooks.data = &layout_scratch;
 	ig->graph = xcalloc(1, sizeof(*ig->graph));
@@ -209,7 +210,7 @@ void image_graph_close(struct image_graph *ig)
 	if (ig->graph)
 		heap_graph_release(ig->graph);
 	free(ig->graph);
-	root_namer_free(ig->namer);
+	roots_close(ig->roots);
 	snapshot_free(ig->snap);
 	memset(ig, 0, sizeof(*ig));
 }

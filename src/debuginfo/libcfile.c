@@ -21,39 +21,24 @@
  *           ...
  *           cmp  reg, qword ptr [rip + X]    ; X = &mp_.tcache_bins
  *
- *       The on-disk value at X is mp_'s initialiser TCACHE_MAX_BINS = 64,
- *       which is checked, so an unrelated cmp cannot be taken for it. 2.33
+ *       The on-disk value at X is mp_'s initialiser TCACHE_MAX_BINS
+ *       (the caller's tcache_bins_value), which is checked, so an
+ *       unrelated cmp cannot be taken for it. 2.33
  *       loads __malloc_hook first (`mov R1, [rip+G']; mov R2, [R1]`, no fs
  *       segment), which the pattern skips by construction. When the cmp
  *       comes before the TLS load (the order is the compiler's choice; the
  *       2.41+ fast path tests mp_.tcache_bins first) the first cmp with the
  *       value 64 anywhere in malloc is used.
  *
- *   (c) The initialisers in .data (pwndbg's method). malloc.c:
- *
- *           static struct malloc_state main_arena = {
- *             .mutex = _LIBC_LOCK_INITIALIZER, .next = &main_arena,
- *             .attached_threads = 1 };
- *
- *       so main_arena's bytes are all zero except the self pointer `next`
- *       (a relative relocation whose target minus offsetof(next) equals
- *       its addend) and attached_threads = 1. `next` is at 2160 and
- *       attached_threads at 2176 from 2.27 on (sizeof 2200), 2152/2168 in
- *       2.26 (sizeof 2192, no have_fastchunks). mp_ is found by its default
- *       values (malloc.c `static struct malloc_par mp_ = {...}`):
- *
- *           off 2.26-2.34 / 2.35+   field              on-disk value
- *             0 /   0               trim_threshold     0x20000
- *             8 /   8               top_pad            0 or 0x20000 (Debian)
- *            16 /  16               mmap_threshold     0x20000
- *            24 /  24               arena_test         8
- *            32 /  32               arena_max          0
- *             - /  40,48,56         thp/hp_pagesize, hp_flags  0
- *            44 /  64  (int)        n_mmaps_max        0x10000
- *            80 / 104               tcache_bins        64
- *            88 / 112               tcache_max_bytes   0x408
- *            96 / 120               tcache_count       7
- *           everything else                            0
+ *   (c) The initialisers in .data (pwndbg's method). malloc.c gives
+ *       main_arena and mp_ static initialisers that leave nearly every
+ *       byte zero: main_arena holds only its self pointer `next` (a
+ *       relative relocation whose target minus offsetof(next) equals its
+ *       addend) and attached_threads = 1; mp_ holds its default values.
+ *       What those bytes are for each glibc release is the heap layer's
+ *       knowledge: it passes them in as patterns (libcfile.h struct
+ *       libc_data_pattern, filled by heap/glibc-layout.c), and this file
+ *       finds the one place in writable data that matches a pattern.
  *
  *       Relative relocations come either as RELA R_X86_64_RELATIVE entries
  *       (explicit addend) or, since binutils 2.38 with -z pack-relative-relocs
@@ -67,8 +52,8 @@
  *
  * The glibc version is what gnu_get_libc_version() returns (a single
  * `lea rax, [rip+S]; ret` in csu/version.c), else the "release version"
- * banner in .rodata. It picks the layouts for (c); when it is unknown all
- * layouts are tried.
+ * banner in .rodata. It picks the patterns for (c); when it is unknown all
+ * patterns are tried.
  *
  * The allocator's code range: the exported entry points are only part of
  * malloc.o (Debian 2.36: entries 0x98930..0x9a336, but _int_free at
@@ -130,15 +115,6 @@
 #define LF_HULL_MAX_SPAN	(1u << 20)
 #define LF_HULL_INSNS		200000
 
-/* glibc constants the patterns rely on (malloc.c, 2.26 to 2.41). */
-#define TCACHE_MAX_BINS		64
-#define TCACHE_MAX_BYTES	0x408	/* tidx2usize (TCACHE_MAX_BINS - 1) */
-#define TCACHE_FILL_COUNT	7
-#define DEFAULT_TRIM_THRESHOLD	0x20000	/* 128 KiB */
-#define DEFAULT_MMAP_THRESHOLD	0x20000	/* DEFAULT_MMAP_THRESHOLD_MIN */
-#define DEFAULT_TOP_PAD_DEBIAN	0x20000	/* doc/glibc-malloc.md §1; upstream is 0 */
-#define DEFAULT_MMAP_MAX	65536
-#define ARENA_TEST_64		8	/* NARENAS_FROM_NCORES (1) */
 
 struct lf_seg {
 	uint64_t vaddr, memsz, off, filesz;
@@ -171,6 +147,7 @@ struct lf {
 	bool cs_ok;
 
 	struct libc_file_info *info;
+	const struct libc_file_patterns *pat;	/* NULL: skip (a), (c) */
 };
 
 /* ---- bounds-checked access to the file image ---- */
@@ -923,14 +900,16 @@ static void version_from_banner(struct lf *lf)
 static void recipe_malloc_trim(struct lf *lf, const struct lf_symval *sv)
 {
 	struct lf_window w;
-	uint64_t t;
+	uint64_t t, min_size = UINT64_MAX;
 
-	if (!func_window(lf, sv, &w))
+	for (size_t i = 0; lf->pat && i < lf->pat->nr_arena; i++)
+		min_size = MIN(min_size, (uint64_t)lf->pat->arena[i].size);
+	if (min_size == UINT64_MAX || !func_window(lf, sv, &w))
 		return;
 	while (window_next(lf, &w)) {
 		/* 2.36: `lea rax, [rip + main_arena]` at malloc_trim+0x20,
 		 * after a cmpb on __malloc_initialized (not a lea). */
-		if (is_lea_rip(lf->insn, &t) && in_writable(lf, t, 2192)) {
+		if (is_lea_rip(lf->insn, &t) && in_writable(lf, t, min_size)) {
 			lf->info->main_arena_lea = t;
 			return;
 		}
@@ -983,7 +962,7 @@ static void recipe_malloc(struct lf *lf, const struct lf_symval *sv)
 
 		/* cmp reg, qword ptr [rip+X] (either operand order) whose
 		 * initial value is TCACHE_MAX_BINS. */
-		if (in->id == X86_INS_CMP && d->op_count == 2) {
+		if (lf->pat && in->id == X86_INS_CMP && d->op_count == 2) {
 			const cs_x86_op *m = NULL;
 
 			if (d->operands[0].type == X86_OP_REG)
@@ -993,7 +972,7 @@ static void recipe_malloc(struct lf *lf, const struct lf_symval *sv)
 			if (m && m->size == 8 && rip_operand(in, m, &t)) {
 				const uint8_t *p = vptr(lf, t, 8, PF_W);
 
-				if (p && rd64(p) == TCACHE_MAX_BINS) {
+				if (p && rd64(p) == lf->pat->tcache_bins_value) {
 					if (!cmp_any)
 						cmp_any = t;
 					if (!cmp_after &&
@@ -1033,167 +1012,168 @@ static void recipe_malloc(struct lf *lf, const struct lf_symval *sv)
 
 /* ---- (c) main_arena and mp_ by their .data initialisers ---- */
 
-struct arena_layout {
-	unsigned next, attached, size;
-};
+/* Does the struct image P (pat->size bytes, at link-time address ADDR)
+ * match PAT: zero except its fields and its self pointer? */
+static bool pattern_matches(const struct libc_data_pattern *pat, const uint8_t *p,
+			    uint64_t addr)
+{
+	uint32_t i = 0;
 
-/* malloc.c struct malloc_state: 2.27+ (have_fastchunks added), 2.26. */
-static const struct arena_layout arena_2_27 = { 2160, 2176, 2200 };
-static const struct arena_layout arena_2_26 = { 2152, 2168, 2192 };
+	while (i < pat->size) {
+		const struct libc_data_field *f = NULL;
 
-struct arena_search {
-	const struct arena_layout *l;
+		for (unsigned k = 0; k < pat->nr_fields; k++)
+			if (pat->fields[k].off == i)
+				f = &pat->fields[k];
+		if (f) {
+			uint64_t v = 0;
+
+			memcpy(&v, p + i, f->width);
+			if (v != f->value && v != f->alt)
+				return false;
+			i += f->width;
+			continue;
+		}
+		if (pat->self_ptr != LIBC_NO_SELF_PTR && i == pat->self_ptr) {
+			/* the addend in place (RELR, and ld.bfd for RELA) or 0 */
+			if (rd64(p + i) != addr && rd64(p + i) != 0)
+				return false;
+			i += 8;
+			continue;
+		}
+		if (p[i])
+			return false;
+		i++;
+	}
+	return true;
+}
+
+static bool pattern_ok(const struct libc_data_pattern *pat)
+{
+	if (!pat->size || pat->nr_fields > LIBC_PATTERN_MAX_FIELDS ||
+	    (pat->self_ptr != LIBC_NO_SELF_PTR &&
+	     (pat->self_ptr > pat->size || pat->size - pat->self_ptr < 8)))
+		return false;
+	for (unsigned k = 0; k < pat->nr_fields; k++)
+		if ((pat->fields[k].width != 4 && pat->fields[k].width != 8) ||
+		    pat->fields[k].off > pat->size ||
+		    pat->size - pat->fields[k].off < pat->fields[k].width)
+			return false;
+	return true;
+}
+
+struct pattern_search {
+	const struct libc_data_pattern *pat;
 	uint64_t found;
 	bool ambiguous;
 };
 
-static bool arena_candidate(struct lf *lf, uint64_t where, uint64_t addend,
-			    void *ctx)
+/* A struct with a self pointer: every relative relocation whose place is
+ * its addend plus self_ptr is a candidate. */
+static bool self_candidate(struct lf *lf, uint64_t where, uint64_t addend, void *ctx)
 {
-	struct arena_search *as = ctx;
-	const struct arena_layout *l = as->l;
+	struct pattern_search *ps = ctx;
 	const uint8_t *p;
-	unsigned i;
 
-	if (where < addend || where - addend != l->next)
+	if (where < addend || where - addend != ps->pat->self_ptr)
 		return true;
-	p = vptr(lf, addend, l->size, PF_W);
-	if (!p)
+	p = vptr(lf, addend, ps->pat->size, PF_W);
+	if (!p || !pattern_matches(ps->pat, p, addend))
 		return true;
-	for (i = 0; i < l->size; i++) {
-		if (i >= l->next && i < l->next + 8)
-			continue;
-		if (i == l->attached) {
-			if (rd64(p + i) != 1)
-				return true;
-			i += 7;
-			continue;
-		}
-		if (p[i])
-			return true;
-	}
-	/* The self pointer: the addend in place (RELR, and ld.bfd for RELA)
-	 * or zero. */
-	if (rd64(p + l->next) != addend && rd64(p + l->next) != 0)
-		return true;
-	if (as->found && as->found != addend) {
-		as->ambiguous = true;
+	if (ps->found && ps->found != addend) {
+		ps->ambiguous = true;
 		return false;
 	}
-	as->found = addend;
+	ps->found = addend;
 	return true;
 }
 
-static bool search_arena(struct lf *lf, const struct arena_layout *l)
+/* Every 8-aligned place of the writable segments' file bytes. */
+static void scan_candidates(struct lf *lf, struct pattern_search *ps)
 {
-	struct arena_search as = { .l = l };
-
-	for_each_relative(lf, arena_candidate, &as);
-	if (!as.found || as.ambiguous)
-		return false;
-	lf->info->main_arena_data = as.found;
-	lf->info->arena_size = l->size;
-	return true;
-}
-
-static void recipe_arena_data(struct lf *lf)
-{
-	const struct libc_file_info *info = lf->info;
-
-	if (!info->version[0]) {
-		/* Unknown version: both layouts; each must be unique. */
-		if (!search_arena(lf, &arena_2_27))
-			(void)search_arena(lf, &arena_2_26);
-	} else if (info->ver_major > 2 || info->ver_minor >= 27) {
-		(void)search_arena(lf, &arena_2_27);
-	} else {
-		(void)search_arena(lf, &arena_2_26);
-	}
-}
-
-struct mp_layout {
-	unsigned size, n_mmaps_max, tcache_bins;
-};
-
-/* malloc.c struct malloc_par: 2.35+ (hugepage fields after arena_max,
- * under HAVE_TUNABLES until 2.38) and 2.26 to 2.34. */
-static const struct mp_layout mp_2_35 = { 136, 64, 104 };
-static const struct mp_layout mp_2_26 = { 112, 44, 80 };
-
-static bool mp_matches(const uint8_t *p, const struct mp_layout *l)
-{
-	uint8_t want[136];
-	uint64_t v;
-	uint32_t n = DEFAULT_MMAP_MAX;
-
-	memset(want, 0, sizeof(want));
-	v = DEFAULT_TRIM_THRESHOLD;
-	memcpy(want + 0, &v, 8);
-	v = DEFAULT_MMAP_THRESHOLD;
-	memcpy(want + 16, &v, 8);
-	v = ARENA_TEST_64;
-	memcpy(want + 24, &v, 8);
-	memcpy(want + l->n_mmaps_max, &n, 4);
-	v = TCACHE_MAX_BINS;
-	memcpy(want + l->tcache_bins, &v, 8);
-	v = TCACHE_MAX_BYTES;
-	memcpy(want + l->tcache_bins + 8, &v, 8);
-	v = TCACHE_FILL_COUNT;
-	memcpy(want + l->tcache_bins + 16, &v, 8);
-
-	/* top_pad is DEFAULT_TOP_PAD: 0 upstream, 128 KiB on Debian. */
-	v = rd64(p + 8);
-	if (v != 0 && v != DEFAULT_TOP_PAD_DEBIAN)
-		return false;
-	return memcmp(p, want, 8) == 0 &&
-	       memcmp(p + 16, want + 16, l->size - 16) == 0;
-}
-
-static bool search_mp(struct lf *lf, const struct mp_layout *l)
-{
-	uint64_t found = 0;
-	unsigned i;
-
-	for (i = 0; i < lf->nloads; i++) {
+	for (unsigned i = 0; i < lf->nloads && !ps->ambiguous; i++) {
 		const struct lf_seg *s = &lf->loads[i];
 		uint64_t a = (s->vaddr + 7) & ~(uint64_t)7;
 
 		if (!(s->flags & PF_W))
 			continue;
 		for (; a - s->vaddr < s->filesz &&
-		       s->filesz - (a - s->vaddr) >= l->size; a += 8) {
+		       s->filesz - (a - s->vaddr) >= ps->pat->size; a += 8) {
 			const uint8_t *p = lf->buf + s->off + (a - s->vaddr);
 
-			if (rd64(p) != DEFAULT_TRIM_THRESHOLD ||
-			    !mp_matches(p, l))
+			if (!pattern_matches(ps->pat, p, a))
 				continue;
-			if (found)
-				return false;	/* ambiguous */
-			found = a;
+			if (ps->found) {
+				ps->ambiguous = true;
+				return;
+			}
+			ps->found = a;
 		}
 	}
-	if (!found)
-		return false;
-	lf->info->mp_data = found;
-	lf->info->mp_size = l->size;
-	return true;
 }
 
-static void recipe_mp_data(struct lf *lf)
+/* The one place PAT matches, or 0 when none or several do. */
+static uint64_t search_pattern(struct lf *lf, const struct libc_data_pattern *pat)
 {
-	const struct libc_file_info *info = lf->info;
-	bool new_layout = !info->version[0] || info->ver_major > 2 ||
-			  info->ver_minor >= 35;
+	struct pattern_search ps = { .pat = pat };
 
-	/* Era layout first; the other one as a fallback (a 2.35 to 2.37
-	 * build without tunables has the old layout; mp_size tells). */
-	if (new_layout) {
-		if (!search_mp(lf, &mp_2_35))
-			(void)search_mp(lf, &mp_2_26);
-	} else {
-		if (!search_mp(lf, &mp_2_26))
-			(void)search_mp(lf, &mp_2_35);
+	if (!pattern_ok(pat))
+		return 0;
+	if (pat->self_ptr != LIBC_NO_SELF_PTR)
+		for_each_relative(lf, self_candidate, &ps);
+	else
+		scan_candidates(lf, &ps);
+	return ps.ambiguous ? 0 : ps.found;
+}
+
+static bool pattern_for_version(const struct libc_file_info *info,
+				const struct libc_data_pattern *pat)
+{
+	unsigned minor = info->ver_major > 2 ? UINT32_MAX : info->ver_minor;
+
+	return minor >= pat->first_minor && minor <= pat->last_minor;
+}
+
+/*
+ * Try PATS (N of them): those for the file's version first, then, with
+ * FALLBACK or an unknown version, the others; the first that matches one
+ * place gives *RET_ADDR and *RET_SIZE.
+ */
+static void search_patterns(struct lf *lf, const struct libc_data_pattern *pats, size_t n,
+			    bool fallback, uint64_t *ret_addr, unsigned *ret_size)
+{
+	bool known = lf->info->version[0] != '\0';
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			uint64_t a;
+
+			if (known && pattern_for_version(lf->info, &pats[i]) != (pass == 0))
+				continue;
+			if (!known && pass == 1)
+				return;
+			a = search_pattern(lf, &pats[i]);
+			if (a) {
+				*ret_addr = a;
+				*ret_size = pats[i].size;
+				return;
+			}
+		}
+		if (known && !fallback)
+			return;
 	}
+}
+
+static void recipe_data(struct lf *lf)
+{
+	const struct libc_file_patterns *pat = lf->pat;
+
+	if (!pat)
+		return;
+	search_patterns(lf, pat->arena, pat->nr_arena, pat->arena_fallback,
+			&lf->info->main_arena_data, &lf->info->arena_size);
+	search_patterns(lf, pat->mp, pat->nr_mp, pat->mp_fallback, &lf->info->mp_data,
+			&lf->info->mp_size);
 }
 
 /* ---- allocator code range ---- */
@@ -1386,8 +1366,7 @@ static int analyze(struct lf *lf)
 		version_from_banner(lf);
 	recipe_malloc_trim(lf, &syms[LS_MALLOC_TRIM]);
 	recipe_malloc(lf, &syms[LS_MALLOC]);
-	recipe_arena_data(lf);
-	recipe_mp_data(lf);
+	recipe_data(lf);
 	alloc_range(lf, syms);
 
 	if (lf->cs_ok) {
@@ -1401,7 +1380,7 @@ out:
 }
 
 int libc_file_analyze_mem(const void *buf, size_t size,
-			  struct libc_file_info *ret)
+			  const struct libc_file_patterns *patterns, struct libc_file_info *ret)
 {
 	struct libc_file_info info;
 	struct lf lf;
@@ -1413,6 +1392,7 @@ int libc_file_analyze_mem(const void *buf, size_t size,
 	lf.buf = buf;
 	lf.size = size;
 	lf.info = &info;
+	lf.pat = patterns;
 	if (!buf && size)
 		return -EINVAL;
 	if (size > LF_MAX_FILE)
@@ -1461,7 +1441,8 @@ static int read_all(int fd, uint8_t **ret_buf, size_t *ret_size)
 	return 0;
 }
 
-int libc_file_analyze(const char *path, struct libc_file_info *ret)
+int libc_file_analyze(const char *path, const struct libc_file_patterns *patterns,
+		      struct libc_file_info *ret)
 {
 	uint8_t *buf = NULL;
 	size_t size = 0;
@@ -1474,7 +1455,7 @@ int libc_file_analyze(const char *path, struct libc_file_info *ret)
 	close(fd);
 	if (err)
 		return err;
-	err = libc_file_analyze_mem(buf, size, ret);
+	err = libc_file_analyze_mem(buf, size, patterns, ret);
 	free(buf);
 	return err;
 }

@@ -20,6 +20,11 @@
  *       found by pattern (pwndbg's method), using the RELA and RELR
  *       relative relocations for main_arena's self pointer.
  *
+ * What malloc_state and malloc_par look like (their sizes, where their
+ * fields are, their initial values) is not known here: the heap layer
+ * describes them in a struct libc_file_patterns (heap/glibc-layout.c).
+ * Without one, (a), (c) and the mp_ half of (b) are skipped.
+ *
  * Plus the glibc version, the build-id, a few exported symbols and the code
  * range of the allocator (for the "is a thread inside malloc" test of
  * doc/glibc-malloc.md §10).
@@ -63,18 +68,20 @@ struct libc_file_info {
 		 sym_syscall;
 
 	/* (a) &main_arena: first RIP-relative lea in malloc_trim whose
-	 * target lies in a writable segment; 0 if not found. */
+	 * target lies in a writable segment (as large as the smallest arena
+	 * pattern); 0 if not found. */
 	uint64_t main_arena_lea;
 	/* (c) &main_arena from its .data initialiser; 0 if not found or
-	 * ambiguous. arena_size is the sizeof(struct malloc_state) whose
-	 * pattern matched: 2200 (glibc >= 2.27) or 2192 (2.26). */
+	 * ambiguous. arena_size is the size of the arena pattern that
+	 * matched. */
 	uint64_t main_arena_data;
 	unsigned arena_size;
 
 	/* (b) in malloc: G of the first `mov R1, [rip+G]` that is followed
 	 * by `mov R2, fs:[R1]` (the GOT slot holding tcache's TPOFF), and X
-	 * of the next `cmp reg, qword [rip+X]` whose on-disk value is 64
-	 * (&mp_.tcache_bins; mp_ = X - 104 for 2.35+, X - 80 before). */
+	 * of the next `cmp reg, qword [rip+X]` whose on-disk value is
+	 * patterns->tcache_bins_value (&mp_.tcache_bins; the caller knows
+	 * where that field is in mp_). */
 	uint64_t tcache_got;
 	uint64_t mp_tcache_bins;
 	/* Offset of `tcache` in libc's TLS block: the value of the
@@ -83,12 +90,49 @@ struct libc_file_info {
 	int64_t tcache_tls_offset;
 
 	/* (c) &mp_ from its default values in .data; 0 if not found or
-	 * ambiguous. mp_size is the layout that matched: 136 (2.35+), 112
-	 * (2.26 to 2.34), 0. */
+	 * ambiguous. mp_size is the size of the mp_ pattern that matched, 0. */
 	uint64_t mp_data;
 	unsigned mp_size;
 
 	bool has_debuglink;	/* a .gnu_debuglink section is present */
+};
+
+/*
+ * A struct's static initialiser as recipe (c) looks for it in writable
+ * data: SIZE bytes, all zero except FIELDS (each equal to VALUE or ALT)
+ * and, when SELF_PTR is not LIBC_NO_SELF_PTR, a pointer at that offset to
+ * the struct itself (a relative relocation; in the file the addend or 0).
+ * The pattern is for glibc 2.FIRST_MINOR to 2.LAST_MINOR.
+ */
+#define LIBC_PATTERN_MAX_FIELDS	12
+#define LIBC_NO_SELF_PTR	UINT32_MAX
+
+struct libc_data_pattern {
+	uint32_t size;
+	uint32_t self_ptr;
+	unsigned first_minor, last_minor;
+	struct libc_data_field {
+		uint32_t off, width;	/* width: 4 or 8 */
+		uint64_t value, alt;	/* alt == value: one value accepted */
+	} fields[LIBC_PATTERN_MAX_FIELDS];
+	unsigned nr_fields;
+};
+
+/*
+ * What the caller knows about glibc's allocator state, for recipes (a),
+ * (b) and (c). Patterns are tried in this order: those whose releases
+ * contain the file's version, then (with FALLBACK, or when the version is
+ * unknown) the others, in list order; the first that matches exactly one
+ * place wins.
+ */
+struct libc_file_patterns {
+	const struct libc_data_pattern *arena;	/* struct malloc_state main_arena */
+	size_t nr_arena;
+	bool arena_fallback;
+	const struct libc_data_pattern *mp;	/* struct malloc_par mp_ */
+	size_t nr_mp;
+	bool mp_fallback;
+	uint64_t tcache_bins_value;		/* (b): mp_.tcache_bins on disk */
 };
 
 /*
@@ -101,14 +145,16 @@ struct libc_file_info {
  *   -HG_E_UNSUPPORTED      a valid ELF, but not x86_64 ELF64.
  * *RET is written only on success. Never prints; thread-safe (no state).
  */
-MUST_CHECK int libc_file_analyze(const char *path,
+MUST_CHECK int libc_file_analyze(const char *path, const struct libc_file_patterns *patterns,
 				 struct libc_file_info *ret);
 
 /*
  * The same on SIZE bytes at BUF (for fuzzers and for callers that already
- * hold the file). BUF is read, never written, and not kept.
+ * hold the file). BUF is read, never written, and not kept. PATTERNS may
+ * be NULL (see the top), or are borrowed for the call.
  */
 MUST_CHECK int libc_file_analyze_mem(const void *buf, size_t size,
+				     const struct libc_file_patterns *patterns,
 				     struct libc_file_info *ret);
 
 #endif /* HEAPGRAB_DEBUGINFO_LIBCFILE_H */

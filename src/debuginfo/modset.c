@@ -11,12 +11,8 @@
  * debug files by build-id (dwfl_standard_find_debuginfo, under --debug-dir
  * when given).
  *
- * The executable's static TLS block sits right below the thread pointer:
- * x86_64 uses TLS variant II and ld.so gives the first module (the
- * executable) the offset roundup(p_memsz, p_align) (elf/dl-tls.c,
- * _dl_determine_tlsoffset, TLS_TCB_AT_TP, with l_tls_firstbyte_offset 0 as
- * for every executable). Shared libraries' offsets depend on load order;
- * they are left unknown (0) here.
+ * Each module's PT_TLS segment (size, alignment) is recorded; where the
+ * block lies in a thread is the roots layer's model (roots/tls.c).
  */
 #include "config.h"
 #include "debuginfo/modset.h"
@@ -171,8 +167,6 @@ int modset_open(struct target *t, const struct modset_opts *opts, struct modset 
 		m->is_exe = t->exe && !strcmp(t->exe, r->path);
 		m->tls_memsz = f.tls_memsz;
 		m->tls_align = f.tls_align;
-		if (m->is_exe && f.tls_memsz)
-			m->tls_offset = (f.tls_memsz + f.tls_align - 1) / f.tls_align * f.tls_align;
 		m->mod = dwfl_report_elf(ms->dwfl, m->path, m->host_path, -1, m->bias, false);
 	}
 	dwfl_report_end(ms->dwfl, NULL, NULL);

@@ -5,7 +5,7 @@
  * library) to find typed roots, and one Dwfl holding all of them to unwind
  * the threads' stacks. A modset groups the target's file-backed regions by
  * path, reports each file once at its load bias and then gives access to
- * the module's Dwfl_Module, its DWARF and its TLS block.
+ * the module's Dwfl_Module, its DWARF and its PT_TLS segment.
  *
  * Modules whose file cannot be opened, or that have no DWARF, are kept in
  * the set (symbols still work) and counted, never fatal: the caller reports
@@ -31,9 +31,9 @@ struct modset_module {
 	Dwfl_Module *mod;	/* NULL when the file could not be reported */
 	Dwarf *dw;		/* NULL when no DWARF was found */
 	Dwarf_Addr dw_bias;
-	/* static TLS (PT_TLS): size, alignment; tls_offset is the module's
-	 * offset below the thread pointer (x86_64 variant II), 0 = unknown */
-	uint64_t tls_memsz, tls_align, tls_offset;
+	/* static TLS (PT_TLS): size and alignment, 0 without; where the
+	 * block is in each thread is roots/tls.c's business */
+	uint64_t tls_memsz, tls_align;
 	bool is_exe;
 };
 

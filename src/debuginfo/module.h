@@ -65,7 +65,7 @@ MUST_CHECK int dbg_cu_ranges(struct dbg_module *m, const char *cu_suffix,
 MUST_CHECK int dbg_tpoff_slot(struct dbg_module *m, uint64_t tls_offset, taddr_t *ret_slot);
 
 /*
- * Symbols by address, for naming roots (analysis/roots.c): the defined
+ * Symbols by address, for naming roots (roots/regions.c): the defined
  * data or function symbol whose [value, value + size) holds ADDR, from
  * the best symbol table (as dbg_symbol). *RET_NAME is owned by the module;
  * *RET_OFFSET is ADDR - value; *RET_SIZE (may be NULL) the symbol's size.

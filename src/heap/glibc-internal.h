@@ -11,6 +11,7 @@
 #include "util/compiler.h"
 
 struct dbg_module;
+struct libc_file_patterns;
 
 /* x86_64 constants, malloc.c */
 #define SIZE_SZ			8
@@ -55,6 +56,10 @@ struct glibc_layout {
 
 /* Fill L for glibc MAJOR.MINOR from the built-in table. 0 or -HG_E_NO_LIBC_LAYOUT. */
 MUST_CHECK int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l);
+/* main_arena's and mp_'s initialisers per release, for the recipes of
+ * debuginfo/libcfile.c that find them in a libc file without DWARF.
+ * Static data. */
+const struct libc_file_patterns *glibc_libc_patterns(void);
 /* Overwrite L's fields from libc's DWARF (malloc.c CU). 0 when every
  * required field was found, else -ENOENT (L is then unchanged). */
 MUST_CHECK int glibc_layout_dwarf(struct dbg_module *m, struct glibc_layout *l);

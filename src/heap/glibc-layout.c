@@ -19,9 +19,38 @@
  *
  * When libc's DWARF is available, every offset is read from it instead and
  * the table only supplies the behaviour switches (safe-linking, key).
+ *
+ * Without DWARF, main_arena and mp_ are found in libc's file by the
+ * disassembly recipes of debuginfo/libcfile.c, and one of them looks for
+ * the structs' static initialisers in .data (malloc.c):
+ *
+ *     static struct malloc_state main_arena = {
+ *       .mutex = _LIBC_LOCK_INITIALIZER, .next = &main_arena,
+ *       .attached_threads = 1 };
+ *
+ * so main_arena is all zero but its self pointer `next` (2160 from 2.27 on,
+ * 2152 in 2.26) and attached_threads = 1 (2176, 2168); and mp_ holds its
+ * defaults (`static struct malloc_par mp_ = {...}`):
+ *
+ *     off 2.26-2.34 / 2.35+   field              on-disk value
+ *       0 /   0               trim_threshold     DEFAULT_TRIM_THRESHOLD
+ *       8 /   8               top_pad            DEFAULT_TOP_PAD, or 0
+ *      16 /  16               mmap_threshold     DEFAULT_MMAP_THRESHOLD_MIN
+ *      24 /  24               arena_test         NARENAS_FROM_NCORES (1)
+ *      32 /  32               arena_max          0
+ *       - /  40,48,56         thp/hp_pagesize, hp_flags  0
+ *      44 /  64  (int)        n_mmaps_max        DEFAULT_MMAP_MAX
+ *      80 / 104               tcache_bins        TCACHE_MAX_BINS
+ *      88 / 112               tcache_max_bytes   tidx2usize (TCACHE_MAX_BINS - 1)
+ *      96 / 120               tcache_count       TCACHE_FILL_COUNT
+ *     everything else                            0
+ *
+ * glibc_libc_patterns() hands those facts to libcfile.c, which knows no
+ * offsets itself.
  */
 #include "config.h"
 #include "heap/glibc-internal.h"
+#include "debuginfo/libcfile.h"
 #include "debuginfo/module.h"
 #include "util/errors.h"
 
@@ -87,6 +116,70 @@ int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l)
 	l->safe_linking = minor >= 32;
 	l->tcache_key = minor >= 29;
 	return 0;
+}
+
+/* malloc.c defaults the mp_ pattern relies on (2.26 to 2.41) */
+#define TCACHE_MAX_BINS		64
+#define TCACHE_MAX_BYTES	0x408	/* tidx2usize (TCACHE_MAX_BINS - 1) */
+#define TCACHE_FILL_COUNT	7
+#define DEFAULT_TRIM_THRESHOLD	0x20000	/* 128 KiB */
+#define DEFAULT_MMAP_THRESHOLD	0x20000	/* DEFAULT_MMAP_THRESHOLD_MIN */
+/* sysdeps/generic/malloc-machine.h: 128 KiB; malloc.c's own fallback is 0
+ * (doc/glibc-malloc.md §1): both are accepted */
+#define DEFAULT_TOP_PAD		0x20000
+#define DEFAULT_MMAP_MAX	65536
+#define ARENA_TEST_64		8	/* NARENAS_FROM_NCORES (1) */
+
+#define F8(o, v)	{ .off = (o), .width = 8, .value = (v), .alt = (v) }
+#define MP_PATTERN(sz, mmaps_max, tc_bins, first, last) {			\
+	.size = (sz), .self_ptr = LIBC_NO_SELF_PTR,				\
+	.first_minor = (first), .last_minor = (last),				\
+	.fields = {								\
+		F8(0, DEFAULT_TRIM_THRESHOLD),					\
+		{ .off = 8, .width = 8, .value = DEFAULT_TOP_PAD, .alt = 0 },	\
+		F8(16, DEFAULT_MMAP_THRESHOLD),					\
+		F8(24, ARENA_TEST_64),						\
+		{ .off = (mmaps_max), .width = 4, .value = DEFAULT_MMAP_MAX,	\
+		  .alt = DEFAULT_MMAP_MAX },					\
+		F8(tc_bins, TCACHE_MAX_BINS),					\
+		F8((tc_bins) + 8, TCACHE_MAX_BYTES),				\
+		F8((tc_bins) + 16, TCACHE_FILL_COUNT),				\
+	},									\
+	.nr_fields = 8,								\
+}
+
+/* newest layout first: the order libcfile.c tries them in when the
+ * version is unknown */
+static const struct libc_data_pattern arena_patterns[] = {
+	/* 2.27+: have_fastchunks added; sizeof 2200 */
+	{ .size = 2200, .self_ptr = 2160, .first_minor = 27, .last_minor = UINT32_MAX,
+	  .fields = { F8(2176, 1) }, .nr_fields = 1 },
+	/* 2.26: sizeof 2192 */
+	{ .size = 2192, .self_ptr = 2152, .first_minor = 0, .last_minor = 26,
+	  .fields = { F8(2168, 1) }, .nr_fields = 1 },
+};
+
+/* 2.35+: hugepage fields after arena_max (under HAVE_TUNABLES until 2.38;
+ * a 2.35 to 2.37 build without tunables has the old layout, hence the
+ * fallback) */
+static const struct libc_data_pattern mp_patterns[] = {
+	MP_PATTERN(136, 64, 104, 35, UINT32_MAX),
+	MP_PATTERN(112, 44, 80, 0, 34),
+};
+
+static const struct libc_file_patterns libc_patterns = {
+	.arena = arena_patterns,
+	.nr_arena = ARRAY_SIZE(arena_patterns),
+	.arena_fallback = false,
+	.mp = mp_patterns,
+	.nr_mp = ARRAY_SIZE(mp_patterns),
+	.mp_fallback = true,
+	.tcache_bins_value = TCACHE_MAX_BINS,
+};
+
+const struct libc_file_patterns *glibc_libc_patterns(void)
+{
+	return &libc_patterns;
 }
 
 #define CU "malloc.c"

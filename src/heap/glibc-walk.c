@@ -1010,7 +1010,18 @@ static void scan_region_with(struct walker *k, const struct target_region *r, ge
 			continue;
 		}
 		if (!mmapped_at(get, ctx, r, p, &real, &bytes, &read_end)) {
-			p += PAGE;
+			taddr_t n;
+
+			if (read_end != p) {
+				p += PAGE;	/* read, and not an mmapped chunk */
+				continue;
+			}
+			/* not in the image: on to the next page it holds (a
+			 * sparse or hostile region must not cost a step per page) */
+			n = target_next_held(k->t, p + 16);
+			if (n >= r->end || n > UINT64_MAX - PAGE)
+				break;
+			p = MAX(p + PAGE, (n + PAGE - 1) & ~(PAGE - 1));
 			continue;
 		}
 		found(k, p, real, bytes, read_end, ctx);

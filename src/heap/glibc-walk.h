@@ -10,6 +10,7 @@
 struct glibc_layout;
 struct target;
 struct diag_sink;
+struct glibc;
 struct heap_walk;
 
 struct glibc_walk_params {
@@ -19,6 +20,9 @@ struct glibc_walk_params {
 	bool have_tpoff;	/* tcache pointer = *(fs_base + tpoff) */
 	int64_t tpoff;
 };
+
+/* What glibc_walk() would pass for G (its layout stays G's). */
+void glibc_get_walk_params(const struct glibc *g, struct glibc_walk_params *ret);
 
 struct glibc_plan;
 

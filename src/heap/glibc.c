@@ -469,7 +469,7 @@ int glibc_locate(struct target *t, const struct glibc_opts *opts, struct diag_si
 	host = target_host_path(t, libc->path);
 	err = load_bias(host, libc, &g->libc_base);
 	if (err == 0)
-		err = libc_file_analyze(host, &fi);
+		err = libc_file_analyze(host, glibc_libc_patterns(), &fi);
 	if (err < 0) {
 		if (why)
 			strbuf_addf(why, "cannot read libc '%s': %s", host, hg_strerror(err));
@@ -630,29 +630,30 @@ int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy, bool *ret_
 
 /* ---- walk entry point: heap/glibc-walk.c does the work ---- */
 
-int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
-	       struct heap_walk *ret_walk)
+void glibc_get_walk_params(const struct glibc *g, struct glibc_walk_params *ret)
 {
-	struct glibc_walk_params p = {
+	*ret = (struct glibc_walk_params){
 		.l = &g->l,
 		.main_arena = g->main_arena,
 		.mp = g->mp,
 		.have_tpoff = g->have_tpoff,
 		.tpoff = g->tpoff,
 	};
+}
 
+int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
+	       struct heap_walk *ret_walk)
+{
+	struct glibc_walk_params p;
+
+	glibc_get_walk_params(g, &p);
 	return glibc_walk_heap(&p, t, diag, ret_walk);
 }
 
 int glibc_copy_plan(struct glibc *g, struct target *t, bool scan, struct glibc_plan *ret_plan)
 {
-	struct glibc_walk_params p = {
-		.l = &g->l,
-		.main_arena = g->main_arena,
-		.mp = g->mp,
-		.have_tpoff = g->have_tpoff,
-		.tpoff = g->tpoff,
-	};
+	struct glibc_walk_params p;
 
+	glibc_get_walk_params(g, &p);
 	return glibc_walk_plan(&p, t, scan, ret_plan);
 }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "heap/heap.h"
+#include "target/target.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -69,4 +70,13 @@ void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t ar
 		w->arenas[arena].kinds[state].count++;
 		w->arenas[arena].kinds[state].bytes += size;
 	}
+}
+
+uint64_t chunk_read_mmap_padding(const struct chunk *c, struct target *image)
+{
+	uint64_t pad;
+
+	if (c->state != CHUNK_MMAPPED || !image || target_read_u64(image, c->addr, &pad) != 0)
+		return 0;
+	return pad < c->size ? pad : 0;
 }

@@ -13,11 +13,46 @@
  *  - every byte of an arena's system memory is either in a chunk or in the
  *    arena's overhead (heap_info, a non-main arena's malloc_state,
  *    alignment, fenceposts).
+ *
+ * Chunk geometry lives here and nowhere else (glibc malloc.c "malloc_chunk
+ * details", x86-64; doc/glibc-malloc.md §1 and §6). Every layer that asks
+ * where a chunk's bytes are (typing, the heap graph, the profiles) asks
+ * these functions:
+ *
+ *      arena chunk                       mmapped chunk (memalign'd)
+ *                                  map ->+---------------------------+
+ *                                        | padding: prev_size bytes  |
+ *    chunk ->+---------------+   chunk ->+---------------------------+
+ *            | prev_size     |           | prev_size = padding       |
+ *            | size    |A|M|P|           | size            |A|M|P|   |
+ *      mem ->+---------------+     mem ->+---------------------------+
+ *            | user data     |           | user data                 |
+ *            |               |           |                           |
+ * chunk_end->+- - - - - - - -+ chunk_end +---------------------------+
+ *            | next chunk's prev_size:     (the mapping's end)
+ *            | 8 more usable bytes
+ *            +---------------+
+ *
+ *   chunk_mem()     what malloc returned: chunk + 16 (chunk2mem);
+ *   chunk_end()     the end of the chunk's own bytes: chunk + size for an
+ *                   arena chunk; for an mmapped chunk the end of its
+ *                   mapping, chunk + size - padding, because the walk's
+ *                   size covers the padding (the census counts the whole
+ *                   mapping, as mp_.mmapped_mem does);
+ *   chunk_usable()  what malloc_usable_size() returns: chunk_end - mem,
+ *                   plus 8 for an arena chunk (the next chunk's prev_size
+ *                   field is the in-use chunk's last word, malloc.c
+ *                   musable);
+ *   chunk_size_for_request()  the chunk size malloc(N) gives (request2size).
+ * The padding of an mmapped chunk is not in struct chunk: it is the
+ * chunk's prev_size, read from the memory image (chunk_mmap_padding()).
  */
 #ifndef HEAPGRAB_HEAP_H
 #define HEAPGRAB_HEAP_H
 
 #include "util/compiler.h"
+
+struct target;
 
 enum chunk_state {
 	CHUNK_INUSE,		/* allocated by the program (or glibc's tcache struct) */
@@ -76,6 +111,60 @@ struct heap_walk {
 	uint64_t overhead;		/* sum of the arenas' overhead */
 	uint64_t system_bytes;		/* sum of the arenas' system_bytes */
 };
+
+/* x86-64 glibc (malloc.c): chunk2mem offset (2 * SIZE_SZ), MINSIZE,
+ * MALLOC_ALIGNMENT, and the usable word an arena chunk borrows from the
+ * next chunk's header (SIZE_SZ). */
+#define CHUNK_MEM_OFFSET	16
+#define CHUNK_MIN_SIZE		32
+#define CHUNK_ALIGN		16
+#define CHUNK_NEXT_PREV_SIZE	8
+
+static inline taddr_t chunk_mem(const struct chunk *c)
+{
+	return c->addr + CHUNK_MEM_OFFSET;
+}
+
+/*
+ * The memalign padding before mmapped chunk C (its prev_size, read from
+ * IMAGE), or 0: for arena chunks, when the word cannot be read, or when
+ * it is not below the walk's size (hostile input: then the chunk is taken
+ * to start its mapping). Arena chunks never read the image.
+ */
+uint64_t chunk_read_mmap_padding(const struct chunk *c, struct target *image);
+
+static inline uint64_t chunk_mmap_padding(const struct chunk *c, struct target *image)
+{
+	return c->state == CHUNK_MMAPPED ? chunk_read_mmap_padding(c, image) : 0;
+}
+
+/* The end of C's own bytes (see the top); PAD from chunk_mmap_padding(). */
+static inline taddr_t chunk_end(const struct chunk *c, uint64_t pad)
+{
+	if (c->state == CHUNK_MMAPPED && pad < c->size)
+		return c->addr + (c->size - pad);
+	return c->addr + c->size;
+}
+
+/* malloc_usable_size() of C: bytes from chunk_mem(C) on (0 for a chunk
+ * too small to have any, which only hostile input gives). */
+static inline uint64_t chunk_usable(const struct chunk *c, uint64_t pad)
+{
+	taddr_t end = chunk_end(c, pad), mem = chunk_mem(c);
+
+	if (c->state != CHUNK_MMAPPED)
+		end += CHUNK_NEXT_PREV_SIZE;
+	return end > mem ? end - mem : 0;
+}
+
+/* The chunk size malloc(N) returns (malloc.c request2size: N plus the
+ * size field, rounded up to CHUNK_ALIGN, at least CHUNK_MIN_SIZE). */
+static inline uint64_t chunk_size_for_request(uint64_t n)
+{
+	uint64_t c = (n + 8 + CHUNK_ALIGN - 1) & ~(uint64_t)(CHUNK_ALIGN - 1);
+
+	return c < CHUNK_MIN_SIZE ? CHUNK_MIN_SIZE : c;
+}
 
 void heap_walk_init(struct heap_walk *w);
 void heap_walk_release(struct heap_walk *w);

@@ -272,7 +272,7 @@ int inject_libc_find(struct target *t, struct strbuf *why, struct inject_libc *r
 		free(host);
 		return err == -ENOENT ? -HG_E_FILE_NOT_FOUND : err;
 	}
-	err = libc_file_analyze_mem(file, len, &fi);
+	err = libc_file_analyze_mem(file, len, NULL, &fi);
 	if (err < 0) {
 		if (why)
 			strbuf_addf(why, "cannot analyse libc '%s': %s", host, hg_strerror(err));

@@ -16,7 +16,7 @@
 #include "analysis/dominator.h"
 #include "analysis/graph.h"
 #include "analysis/leaks.h"
-#include "analysis/roots.h"
+#include "roots/roots.h"
 #include "analysis/why.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"

@@ -211,6 +211,28 @@ struct memimage *memimage_of(struct target *t)
 	return t && t->ops == &memimage_ops ? t->priv : NULL;
 }
 
+taddr_t target_next_held(struct target *t, taddr_t addr)
+{
+	const struct memimage *m = memimage_of(t);
+	size_t lo = 0, hi;
+
+	if (!m)
+		return addr;
+	/* the first segment that ends above addr */
+	hi = m->nr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->segs[mid].start + m->segs[mid].len <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->nr)
+		return UINT64_MAX;
+	return MAX(addr, m->segs[lo].start);
+}
+
 struct target *memimage_new(void)
 {
 	struct target *t = xcalloc(1, sizeof(*t));

@@ -154,6 +154,14 @@ const void *memimage_segment(const struct memimage *m, size_t i, taddr_t *ret_st
 			     size_t *ret_len);
 /* The image behind a memimage target, NULL for other backends. */
 struct memimage *memimage_of(struct target *t);
+/*
+ * The lowest address >= ADDR whose byte T may hold: ADDR itself when T is
+ * not a memimage or holds it, else the start of the next segment, or
+ * UINT64_MAX when no segment lies above. Lets a scan over a region the
+ * image holds little of (a hostile or sparse mapping) skip the holes in
+ * one step instead of page by page.
+ */
+taddr_t target_next_held(struct target *t, taddr_t addr);
 void memimage_destroy(struct memimage *m);
 
 #endif /* HEAPGRAB_TARGET_H */

@@ -1,9 +1,11 @@
 /*
- * unwind.h - stack frames of a live target's threads, unwound with
- * libunwind-ptrace while they are stopped (--unwinder=libunwind).
+ * unwind.h - stack frames of a target's threads (struct unwound), and the
+ * libunwind-ptrace unwinder that reads them from a live, stopped target
+ * (--unwinder=libunwind).
  *
- * heapgrab's default unwinder is libdw's, run after detach on the frozen
- * image (typing/frames.c), which serves live, fork and core targets alike.
+ * struct unwound is what every unwinder of roots/unwind.h produces; the
+ * default one is libdw's, run after detach on the frozen image
+ * (roots/unwind.c), which serves live, fork and core targets alike.
  * libunwind-ptrace needs the threads stopped under ptrace, so this one
  * runs during the pause and lengthens it (about 2 ms per thread here);
  * it is there to cross-check libdw (tests/live-types.sh compares them).

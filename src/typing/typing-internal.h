@@ -1,27 +1,63 @@
 /*
- * typing-internal.h - state shared by the typing engine (typing.c) and
- * its root finders (roots.c, frames.c). Not for other layers.
+ * typing-internal.h - the state the typing engine and its rules share.
+ * Not for other layers.
+ *
+ * The files of typing/, each a set of rules with its own essay:
+ *   engine.c   the chunk index, the worklist, ranks and conflicts, the
+ *              core rule (a pointer to a chunk's start or inside it),
+ *              scanning objects and roots;
+ *   headers.c  header structs: discriminators, allocator prefixes,
+ *              naming by a type object's symbol;
+ *   cxx.c      C++: vtables, libstdc++ container node types;
+ *   shape.c    typing by shape (inferred);
+ *   result.c   the result: names, pointer layouts, members, owners,
+ *              --explain-types;
+ *   typing.c   typing_run(): the passes in order, roots from roots/.
+ * A new rule goes in its own file, is called from the pass or the rule
+ * it refines, and gets a test that shows it typing and one that shows it
+ * declining (tests/unit/t-typing.c).
  */
 #ifndef HEAPGRAB_TYPING_INTERNAL_H
 #define HEAPGRAB_TYPING_INTERNAL_H
 
 #include "typing/typing.h"
-#include "typing/types.h"
+#include "debuginfo/types.h"
 
 struct modset;
+struct root;
 
-/* typer.from[] values at or above this name a root, not a chunk */
-#define TYPER_ROOT_BASE (UINT32_MAX - (1u << 24))
+/*
+ * Ranks: when two types reach one chunk, the higher rank wins; at equal
+ * rank the larger type, at equal size the first (engine.c).
+ */
+#define RANK_SHAPE	0	/* typed by shape (inferred) */
+#define RANK_INTERIOR	1	/* an interior pointer, an allocator prefix */
+#define RANK_WEAK	2	/* a union alternative, a header resolution */
+#define RANK_POINTER	3	/* a pointer to the start, from a member or a root */
+#define RANK_VTABLE	4	/* the chunk's own vtable pointer */
 
-#define TYPER_CONFLICT_EXAMPLES TYPING_CONFLICT_EXAMPLES
-
-struct embed_list {
-	uint32_t *types;
-	size_t nr, alloc;
+/* Where a chunk's type came from. */
+enum typed_from {
+	TYPED_FROM_CHUNK,	/* a pointer in another chunk: index = walk index */
+	TYPED_FROM_ROOT,	/* a root: index into typer.roots */
+	TYPED_FROM_VTABLE,	/* its own first word, a vtable pointer */
+	TYPED_FROM_SHAPE,	/* shape inference */
 };
 
+struct typed_origin {
+	uint32_t index;
+	uint8_t kind;		/* enum typed_from */
+};
+
+static inline struct typed_origin from_chunk(uint32_t i)
+{
+	return (struct typed_origin){ .index = i, .kind = TYPED_FROM_CHUNK };
+}
+
+/* A chunk waiting for the header resolution (headers.c). */
 struct deferred {
-	uint32_t chunk, head, from, member;
+	uint32_t chunk, head, member;
+	struct typed_origin from;
 	uint32_t prefix;	/* the object starts this far into the chunk */
 };
 
@@ -38,7 +74,7 @@ struct typer {
 	struct target *image;
 	const struct heap_walk *walk;
 	const struct typing_opts *opts;
-	struct modset *ms;
+	struct modset *ms;		/* NULL: types and roots came from the caller */
 	struct ty_table tt;
 
 	/* live chunks (in use, mmapped) sorted by address */
@@ -50,7 +86,8 @@ struct typer {
 	uint32_t *type;		/* TY_NONE = untyped */
 	uint8_t *rank, *array, *inferred, *in_queue;
 	uint8_t *prefix;	/* bytes before the object (header with prefix) */
-	uint32_t *from;		/* chunk index, or TYPER_ROOT_BASE + root */
+	uint32_t *from;		/* typed_origin.index */
+	uint8_t *from_kind;	/* typed_origin.kind */
 	uint32_t *member;	/* member name (tt.strs) or TY_NONE */
 
 	uint32_t *queue;
@@ -59,15 +96,12 @@ struct typer {
 	struct deferred *deferred;
 	size_t nr_deferred, alloc_deferred;
 
-	/* embed index: (type, offset) -> structs embedding it there */
-	void *embed_index;
-
 	uint32_t malloc_chunk;		/* glibc's struct malloc_chunk, or TY_NONE */
 
 	struct vtable_sym *vtables;
 	size_t nr_vtables;
 
-	/* root names, for --explain-types */
+	/* root names, for --explain-types and typing_owner() */
 	char **roots;
 	size_t nr_roots, alloc_roots;
 
@@ -75,31 +109,100 @@ struct typer {
 	size_t buf_len;
 
 	uint64_t conflicts;
-	char *conflict_examples[TYPER_CONFLICT_EXAMPLES];
+	char *conflict_examples[TYPING_CONFLICT_EXAMPLES];
 	size_t nr_conflict_examples;
 };
 
+/* ---- engine.c ---- */
+
+/* Set up TY for WALK in IMAGE (the per-chunk arrays and the live index);
+ * the type table starts empty. */
+void typer_init(struct typer *ty, struct target *image, const struct heap_walk *walk,
+		const struct typing_opts *opts);
+void typer_release(struct typer *ty);
+
+/* The live chunk whose user area holds V, and V's offset in it; UINT32_MAX. */
 uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off);
+/* Chunk I's user area [*start, *start + *len) (heap/heap.h geometry:
+ * malloc_usable_size()). Inline: every pointer typing follows asks. */
+static inline void typer_user_area(const struct typer *ty, uint32_t i, taddr_t *start,
+				   uint64_t *len)
+{
+	const struct chunk *c = &ty->walk->chunks[i];
+
+	*start = chunk_mem(c);
+	*len = chunk_usable(c, chunk_mmap_padding(c, ty->image));
+}
+
+static inline uint64_t typer_usable(const struct typer *ty, uint32_t i)
+{
+	taddr_t s;
+	uint64_t len;
+
+	typer_user_area(ty, i, &s, &len);
+	return len;
+}
+/* LEN bytes at ADDR: a pointer into the image when it holds them, else a
+ * copy in ty->buf (valid until the next call); NULL when unreadable. */
 const uint8_t *typer_mem(struct typer *ty, taddr_t addr, uint64_t len);
-void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank, uint32_t from,
-		  uint32_t member);
+/* The WIDTH-byte word at OFF of chunk I's user area (0 when out of range). */
+uint64_t typer_word(struct typer *ty, uint32_t i, uint64_t off, unsigned width);
+/* The element type a pointer of pointee P types: arrays stand for their
+ * elements; opaque and function types type nothing (TY_NONE). */
+uint32_t typer_elem(struct typer *ty, uint32_t p);
+
+/* Give chunk I type T (an array of T when ARRAY) at RANK, for an object
+ * PREFIX bytes into the chunk; FROM and MEMBER say where the pointer was.
+ * Settles conflicts and queues the chunk to be scanned. */
+void typer_set_type(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_t rank,
+		    struct typed_origin from, uint32_t member, uint32_t prefix);
+/* The structs embedding M at OFF that fit chunk I (EXACT: whose malloc
+ * size is the chunk's); how many, the first in *RET, up to MAX in CANDS. */
+unsigned typer_embedders_fitting(struct typer *ty, uint32_t m, uint64_t off, uint32_t i,
+				 bool exact, uint32_t *ret, uint32_t *cands, unsigned max);
+/* The pointer value V of pointee type POINTEE, read at RANK. */
+void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank,
+		  struct typed_origin from, uint32_t member);
+/* Follow the pointers of an object of type T whose bytes are P (LEN). */
 void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t len,
-		       uint32_t from, int depth);
-void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, uint32_t from,
+		       struct typed_origin from, int depth);
+/* Scan the typed root R (its bytes read from the image, or its value). */
+void typer_scan_root(struct typer *ty, const struct root *r);
+/* Scan the queued chunks until the queue is empty. */
+void typer_drain(struct typer *ty);
+
+/* ---- headers.c ---- */
+
+/* A pointer to the start of chunk I typed T, a struct other structs begin
+ * with: true when the header rule took the chunk (typed or deferred). */
+bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_origin from,
+			uint32_t member);
+/* A pointer to struct T OFF bytes into untyped chunk I: true when the
+ * allocator-prefix rule took it. */
+bool typer_prefix(struct typer *ty, uint32_t i, uint32_t t, uint64_t off,
+		  struct typed_origin from, uint32_t member);
+void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, struct typed_origin from,
 			uint32_t member, uint32_t prefix);
+/* Resolve the deferred chunks, in rounds, until none is left (at most 16). */
+void typer_resolve_headers(struct typer *ty);
 
-/* roots.c */
-void typer_index_modules(struct typer *ty);
-void typer_load_vtables(struct typer *ty);
-uint32_t typer_vtable_class(struct typer *ty, taddr_t v);
-struct embed_list *typer_embedders(struct typer *ty, uint32_t type, uint64_t off);
-void typer_scan_globals(struct typer *ty);
-void typer_scan_tls(struct typer *ty);
-uint32_t typer_add_root(struct typer *ty, const char *name);
-const char *typer_root_name(struct typer *ty, uint32_t root);
-void typer_free(struct typer *ty);
+/* ---- cxx.c ---- */
 
-/* frames.c */
-void typer_scan_frames(struct typer *ty);
+/* Point the container links of libstdc++'s types at their node types. */
+void typer_retype_containers(struct typer *ty);
+/* Type every live chunk whose first word points into a vtable (needs the
+ * modset's symbols; nothing without). */
+void typer_type_by_vtables(struct typer *ty);
+void typer_free_vtables(struct typer *ty);
+
+/* ---- shape.c ---- */
+
+void typer_type_by_shape(struct typer *ty);
+
+/* ---- result.c ---- */
+
+/* The result of a finished typer; takes what it keeps (the type table,
+ * the per-chunk arrays for typing_member_name and typing_owner). */
+void typer_result(struct typer *ty, struct typing_result *r);
 
 #endif /* HEAPGRAB_TYPING_INTERNAL_H */

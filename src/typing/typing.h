@@ -3,10 +3,12 @@
  *
  * Input: a walked heap and the memory image it was walked in (a frozen copy
  * of a live process, a core, or a snapshot saved with --contents). Output:
- * a struct snapshot_types (snapshot/snapshot.h), one type per chunk, plus
- * statistics for the report. Typing reads only the image and the modules'
- * files; it never touches a live process (for live targets it runs after
- * detach).
+ * one type per chunk (the snapshot keeps them: snapshot/snapshot.h), the
+ * conflicts, pointer layouts, and how each chunk got its type. Typing
+ * reads only the image and the modules' files; it never touches a live
+ * process (for live targets it runs after detach). Its roots come from
+ * the roots layer (roots/roots.h), its types from debuginfo/types.h; the
+ * engine and its rules are described in typing/typing-internal.h.
  *
  * Ownership: typing_result_free() frees the result and whatever arrays the
  * caller did not take.
@@ -17,7 +19,9 @@
 #include "heap/heap.h"
 
 struct diag_sink;
+struct root_list;
 struct target;
+struct ty_table;
 
 /* Per-chunk type index meaning "no type", and the per-chunk flags; the
  * snapshot layer keeps the same values (snapshot/snapshot.h). */
@@ -81,11 +85,24 @@ struct typing_result {
  * Type the live chunks of WALK, reading memory from IMAGE (regions,
  * threads, module paths and the target's root come from it too). Returns 0
  * or a negative error; a target with no DWARF at all is not an error (every
- * chunk stays untyped, stats say why).
+ * chunk stays untyped, a note to DIAG says why).
  */
 MUST_CHECK int typing_run(struct target *image, const struct heap_walk *walk,
 			  const struct typing_opts *opts, struct diag_sink *diag,
 			  struct typing_result **ret);
+
+/*
+ * The engine alone, on types and roots the caller made (unit tests and
+ * fuzzers describe their types without DWARF): TT's types are taken over
+ * (the result keeps them; *TT is left empty, ty_table_free() accepts it),
+ * GROUPS[0..NR_GROUPS) of typed roots are scanned in order, the worklist
+ * drained after each group; then header resolution, shapes and the result
+ * as in typing_run(). No modules: no vtables, no symbols, no frames.
+ */
+MUST_CHECK int typing_run_roots(struct target *image, const struct heap_walk *walk,
+				struct ty_table *tt, const struct root_list *groups,
+				size_t nr_groups, const struct typing_opts *opts,
+				struct typing_result **ret);
 void typing_result_free(struct typing_result *r);
 
 /*

@@ -19,7 +19,7 @@
 #include "analysis/dominator.h"
 #include "analysis/graph.h"
 #include "analysis/leaks.h"
-#include "analysis/roots.h"
+#include "roots/roots.h"
 #include "analysis/why.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
@@ -100,7 +100,7 @@ static struct graph_hooks hooks_for(struct snapshot *s)
 {
 	struct graph_hooks h = { 0 };
 
-	h.namer = root_namer_default(s, NULL);
+	h.roots = roots_open(s->image, NULL);
 	return h;
 }
 
@@ -214,7 +214,7 @@ static void part1(void)
 	ok(why_explain(&g, fr, &w) == -ENOENT, "why of a free chunk: not a live chunk");
 	leaks_release(&r);
 	heap_graph_release(&g);
-	root_namer_free(h.namer);
+	roots_close(h.roots);
 	snapshot_free(f.s);
 }
 
@@ -350,7 +350,7 @@ static int random_graph(unsigned n, unsigned edges, unsigned nroots)
 	leaks_release(&lr);
 	retained_release(&ret);
 	heap_graph_release(&g);
-	root_namer_free(h.namer);
+	roots_close(h.roots);
 	snapshot_free(f.s);
 	return bad;
 }

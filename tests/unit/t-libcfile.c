@@ -27,6 +27,7 @@
  */
 #include "config.h"
 #include "debuginfo/libcfile.h"
+#include "heap/glibc-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,9 @@
 #include <libelf.h>
 
 #include "util/errors.h"
+
+/* main_arena's and mp_'s patterns come from the heap layer */
+#define PAT glibc_libc_patterns()
 
 /* ---- a tiny TAP emitter (plan printed at the end) ---- */
 
@@ -280,7 +284,7 @@ static void check_libc(const char *path, bool running)
 	int err;
 
 	diag("analysing %s", path);
-	err = libc_file_analyze(path, &f);
+	err = libc_file_analyze(path, PAT, &f);
 	if (!ok(err == 0, "%s: analysed (%s)", path, hg_strerror(err)))
 		return;
 	diag("build-id %s, version %s, debuglink %d", f.build_id, f.version,
@@ -413,7 +417,7 @@ static int analyze_bytes(const uint8_t *buf, size_t size)
 {
 	struct libc_file_info f;
 
-	return libc_file_analyze_mem(buf, size, &f);
+	return libc_file_analyze_mem(buf, size, PAT, &f);
 }
 
 static bool write_temp(const char *tmpl_dir, const void *buf, size_t size,
@@ -443,12 +447,12 @@ static void check_errors(const char *libc)
 	char path[4096];
 	int err;
 
-	err = libc_file_analyze("/nonexistent/dir/libc.so.6", &f);
+	err = libc_file_analyze("/nonexistent/dir/libc.so.6", PAT, &f);
 	ok(err == -ENOENT, "missing file: %s", hg_strerror(err));
-	err = libc_file_analyze("/", &f);
+	err = libc_file_analyze("/", PAT, &f);
 	ok(err == -EISDIR, "directory: %s", hg_strerror(err));
 	if (write_temp(tmp, "", 0, path, sizeof(path))) {
-		err = libc_file_analyze(path, &f);
+		err = libc_file_analyze(path, PAT, &f);
 		ok(err == -HG_E_BAD_ELF, "empty file: %s", hg_strerror(err));
 		unlink(path);
 	} else {
@@ -471,7 +475,7 @@ static void check_errors(const char *libc)
 	free(garbage);
 
 	if (access("/usr/lib32/libc.so.6", R_OK) == 0) {
-		err = libc_file_analyze("/usr/lib32/libc.so.6", &f);
+		err = libc_file_analyze("/usr/lib32/libc.so.6", PAT, &f);
 		ok(err == -HG_E_UNSUPPORTED, "i386 libc: %s",
 		   hg_strerror(err));
 	}
@@ -494,7 +498,7 @@ static void check_errors(const char *libc)
 	}
 	/* The path API on a truncated copy, too. */
 	if (write_temp(tmp, img, size / 3, path, sizeof(path))) {
-		err = libc_file_analyze(path, &f);
+		err = libc_file_analyze(path, PAT, &f);
 		ok(err == -HG_E_BAD_ELF, "truncated file on disk: %s",
 		   hg_strerror(err));
 		unlink(path);
@@ -570,7 +574,7 @@ static void check_errors(const char *libc)
 		if (!rng_state)		/* xorshift's one bad state */
 			rng_state = 1;
 		diag("mutation seed %#" PRIx64, rng_state);
-		if (libc_file_analyze_mem(img, size, &pristine))
+		if (libc_file_analyze_mem(img, size, PAT, &pristine))
 			memset(&pristine, 0, sizeof(pristine));
 		/* Code and data the recipes read (file offset == link-time
 		 * address for the usual libc layout; only a hint here). */
@@ -657,14 +661,35 @@ static void check_readonly(const char *libc)
 		skip("mmap failed", "read-only buffer");
 		return;
 	}
-	e1 = libc_file_analyze_mem(map, (size_t)st.st_size, &a);
-	e2 = libc_file_analyze(libc, &b);
+	e1 = libc_file_analyze_mem(map, (size_t)st.st_size, PAT, &a);
+	e2 = libc_file_analyze(libc, PAT, &b);
 	ok(e1 == 0 && e2 == 0 && a.main_arena_data == b.main_arena_data &&
 	   a.mp_data == b.mp_data && a.tcache_got == b.tcache_got &&
 	   a.alloc_lo == b.alloc_lo && a.alloc_hi == b.alloc_hi &&
 	   strcmp(a.build_id, b.build_id) == 0,
 	   "analysis of a PROT_READ mapping equals the file analysis");
 	munmap(map, (size_t)st.st_size);
+}
+
+/* Without the heap layer's patterns the file analysis knows no struct
+ * layout: (a), (c) and the mp_ half of (b) find nothing, the rest is the
+ * same (what inject/ asks for). */
+static void check_no_patterns(const char *libc)
+{
+	struct libc_file_info a, b;
+
+	if (libc_file_analyze(libc, NULL, &a) || libc_file_analyze(libc, PAT, &b)) {
+		skip("cannot analyse libc", "no patterns");
+		return;
+	}
+	ok(!a.main_arena_lea && !a.main_arena_data && !a.mp_data && !a.mp_tcache_bins &&
+	   !a.arena_size && !a.mp_size,
+	   "without patterns: no main_arena or mp_ (recipes a, c and mp_ of b skipped)");
+	ok(b.main_arena_data && b.mp_data && b.mp_tcache_bins &&
+	   !strcmp(a.version, b.version) && a.tcache_got == b.tcache_got &&
+	   a.sym_malloc_trim == b.sym_malloc_trim && a.alloc_lo == b.alloc_lo &&
+	   a.alloc_hi == b.alloc_hi,
+	   "without patterns: version, tcache GOT slot, symbols and code range unchanged");
 }
 
 /* The file that holds gnu_get_libc_version in this process. */
@@ -702,6 +727,7 @@ int main(void)
 
 	check_libc(libc, true);
 	check_readonly(libc);
+	check_no_patterns(libc);
 	check_errors(libc);
 
 	if (extra && *extra) {

@@ -1,5 +1,5 @@
 /*
- * types.h - the type table typing works with, converted from DWARF.
+ * types.h - the flat type table converted from DWARF (typing's vocabulary).
  *
  * DWARF describes every type once per compilation unit; typing needs one
  * entry per source type, with what matters for following pointers: the
@@ -10,10 +10,18 @@
  * entries with the same name, kind and size (the same struct seen from two
  * CUs).
  *
- * Ownership: ty_table_free() releases every type and string.
+ * The same table can be built by hand (ty_new, ty_add_slot, ty_add_embed:
+ * unit tests and fuzzers describe their types without DWARF).
+ *
+ * The embed index answers "which structs hold an M at offset o" (interior
+ * pointers, header structs): ty_index_embeds() builds it over the types
+ * the table holds at that moment, ty_embedders() looks it up.
+ *
+ * Ownership: ty_table_free() releases every type, string and index.
+ * Pointers from ty_get() stay valid until the next type is added.
  */
-#ifndef HEAPGRAB_TYPING_TYPES_H
-#define HEAPGRAB_TYPING_TYPES_H
+#ifndef HEAPGRAB_DEBUGINFO_TYPES_H
+#define HEAPGRAB_DEBUGINFO_TYPES_H
 
 #include "util/compiler.h"
 
@@ -57,6 +65,7 @@ struct ty {
 	bool vptr;		/* C++ class with a vtable pointer at 0 */
 	bool flex;		/* ends in a flexible array member */
 	bool truncated;		/* more pointers than TY_MAX_SLOTS */
+	bool embedded;		/* in the embed index: some struct holds it */
 	uint32_t pointee;	/* TY_PTR: target type (TY_NONE: void, fn) */
 	uint32_t elem;		/* TY_ARRAY: element type */
 	uint64_t count;		/* TY_ARRAY: elements (0: unknown) */
@@ -117,9 +126,41 @@ uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name);
 /* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);
 
+/* The type of the variable, parameter or member DIE (its DW_AT_type,
+ * through abstract origins), or TY_NONE. */
+uint32_t ty_of_typed_die(struct ty_table *tt, Dwarf_Die *die);
+
+/* ---- building types by hand ---- */
+
+/* A new type NAME of KIND and SIZE with nothing in it yet (pointee, elem
+ * and flex_elem TY_NONE); its id. Never merged with another. */
+uint32_t ty_new(struct ty_table *tt, const char *name, enum ty_kind kind, uint64_t size);
+/* Pointers of pointee POINTEE at OFF, OFF + STRIDE, ... (COUNT of them)
+ * in type ID, read from member MEMBER; beyond TY_MAX_SLOTS the type is
+ * marked truncated instead. */
+void ty_add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
+		 uint32_t stride, uint32_t pointee, const char *member, uint8_t flags);
+/* Type ID holds a struct or union TYPE at OFF. */
+void ty_add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type);
+/* Bytes [OFF, OFF + LEN) of type ID never hold a pointer. */
+void ty_add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len);
+
+/* ---- the embed index ---- */
+
+struct ty_list {
+	uint32_t *types;
+	size_t nr, alloc;
+};
+
+/* Index every complete struct and union of the table by what it embeds
+ * where (directly or nested). Types added later are not in the index. */
+void ty_index_embeds(struct ty_table *tt);
+/* The structs that hold a TYPE at OFF (offsets below 2^24), or NULL. */
+const struct ty_list *ty_embedders(const struct ty_table *tt, uint32_t type, uint64_t off);
+
 static inline struct ty *ty_get(struct ty_table *tt, uint32_t id)
 {
 	return &tt->types[id];
 }
 
-#endif /* HEAPGRAB_TYPING_TYPES_H */
+#endif /* HEAPGRAB_DEBUGINFO_TYPES_H */

@@ -1,7 +1,8 @@
 /*
- * roots.c - the root ranges of a snapshot's image, and the default namer.
+ * regions.c - the roots of a memory image for the conservative scan: what
+ * to scan, and which root a word belongs to.
  *
- * What is scanned (root_ranges): every private writable region of the
+ * What is scanned (roots_ranges): every private writable region of the
  * image, minus
  *  - the malloc heaps: the chunks of every arena (contiguous chunks make
  *    one interval per heap) and the mapping of every mmapped chunk. The
@@ -21,18 +22,18 @@
  * exited threads (nptl/nptl-stack.c, up to 40 MiB) is scanned as an
  * anonymous mapping; stale pointers there can hide leaks.
  *
- * How words are named (the default namer), in this order of precedence:
+ * Which root a word belongs to (roots_locate), in this order of
+ * precedence (the names are root_name()'s):
  *  1. registers: "thread TID register NAME";
  *  2. a thread's TLS window: from the thread pointer (fs_base) down by the
  *     static TLS size (the PT_TLS blocks of every module plus glibc's
- *     surplus, elf/dl-tls.c, at most TLS_SURPLUS) and up by the thread
- *     descriptor (struct pthread: 2368 bytes in glibc 2.36, TCB_WINDOW).
- *     The executable's TLS variables are named from its symbols: glibc
- *     x86-64 puts the executable's block first below the thread pointer at
- *     roundup(p_memsz, p_align) (elf/dl-tls.c _dl_determine_tlsoffset,
- *     TLS_TCB_AT_TP, module id 1). The word at fs_base + 8 is the DTV
- *     pointer, which points at dtv[1], 16 bytes into its chunk
- *     (sysdeps/x86_64/nptl/tls.h INSTALL_DTV): bias 16;
+ *     surplus, TLS_SURPLUS) and up by the thread descriptor (TCB_WINDOW),
+ *     in the model of roots/tls.c. The executable's TLS variables are
+ *     named from its symbols, its block placed by tls_exe_offset(). (The
+ *     other modules' blocks are known to roots/tls.c when ld.so's DWARF
+ *     is there; naming their symbols too would change the outputs:
+ *     NEEDSWORK.) The word at fs_base + 8 is the DTV pointer, which points
+ *     at dtv[1], 16 bytes into its chunk: bias 16;
  *  3. a thread's live stack: "thread TID stack";
  *  4. a module's writable segments, the file-backed rw mappings of an ELF
  *     file and the anonymous mapping right after one (.bss): the symbol
@@ -44,22 +45,16 @@
  * never whether it is scanned.
  */
 #include "config.h"
-#include "analysis/roots.h"
+#include "roots/roots.h"
+#include "roots/roots-internal.h"
 #include "debuginfo/module.h"
 #include "heap/heap.h"
-#include "snapshot/snapshot.h"
 #include "target/target.h"
-#include "util/strbuf.h"
 #include "util/xalloc.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/user.h>
-
-#define RED_ZONE 128		/* x86-64 SysV ABI */
-#define TCB_WINDOW 2560		/* >= sizeof(struct pthread), 2368 in 2.36 */
-#define TLS_SURPLUS 2048	/* >= glibc's static TLS surplus (1664..1760) */
 
 /* ---- registers ---- */
 
@@ -144,12 +139,99 @@ static bool ordinary(const struct target_region *r)
 	       !strncmp(r->path, "[stack", 6) || !strncmp(r->path, "[anon:", 6);
 }
 
-void root_ranges(const struct snapshot *s, const struct root_range *heap, size_t nr_heap,
-		 struct root_range **ret, size_t *ret_nr)
+/* A few hundred intervals: insertion sort, then merge. */
+static void sort_merge(struct root_range *v, size_t *nr)
 {
-	const struct target *t = s->image;
-	struct range_list l = { 0 };
+	size_t o = 0;
 
+	for (size_t i = 1; i < *nr; i++) {
+		struct root_range x = v[i];
+		size_t k = i;
+
+		while (k > 0 && v[k - 1].start > x.start) {
+			v[k] = v[k - 1];
+			k--;
+		}
+		v[k] = x;
+	}
+	for (size_t i = 0; i < *nr; i++) {
+		if (o && v[i].start <= v[o - 1].end)
+			v[o - 1].end = MAX(v[o - 1].end, v[i].end);
+		else
+			v[o++] = v[i];
+	}
+	*nr = o;
+}
+
+/*
+ * The malloc heaps of W as sorted, non-overlapping intervals: runs of
+ * contiguous chunks (one per heap segment) and each mmapped chunk's
+ * whole mapping, padding included (heap/heap.h).
+ */
+static void heap_intervals(struct target *image, const struct heap_walk *w,
+			   struct root_range **ret, size_t *ret_nr)
+{
+	struct root_range *heap = NULL;
+	size_t nr = 0, alloc = 0;
+
+	for (size_t i = 0; i < w->nr_chunks; i++) {
+		const struct chunk *c = &w->chunks[i];
+		taddr_t s = c->addr, e = c->addr + c->size;
+
+		if (c->state == CHUNK_MMAPPED) {
+			s = c->addr - chunk_mmap_padding(c, image);
+			e = s + c->size;
+		} else if (nr && heap[nr - 1].end == s) {
+			heap[nr - 1].end = e;
+			continue;
+		}
+		ALLOC_GROW(heap, nr + 1, alloc);
+		heap[nr].start = s;
+		heap[nr].end = e;
+		nr++;
+	}
+	sort_merge(heap, &nr);
+	*ret = heap;
+	*ret_nr = nr;
+}
+
+/* ---- the image's modules and threads ---- */
+
+struct module {
+	char *path;			/* as the target sees it */
+	const char *base;		/* its basename, inside path */
+	taddr_t load;			/* start of the mapping at file offset 0 */
+	struct dbg_module *dbg;		/* NULL when the file cannot be read */
+	bool is_exe;
+	uint64_t tls_memsz, tls_align;	/* PT_TLS, 0 if none */
+};
+
+struct thread_info {
+	int tid;
+	taddr_t tp;			/* fs_base */
+	taddr_t tls_lo, tls_hi;		/* TLS window */
+	taddr_t stack_lo, stack_hi;	/* live stack, or 0, 0 */
+};
+
+struct roots {
+	struct target *image;
+	struct module *mods;
+	size_t nr_mods;
+	struct thread_info *threads;
+	size_t nr_threads;
+	/* region index -> module index, or -1 (for rw regions) */
+	long *region_mod;
+};
+
+void roots_ranges(struct roots *rs, const struct heap_walk *walk, struct root_range **ret,
+		  size_t *ret_nr)
+{
+	const struct target *t = rs->image;
+	struct range_list l = { 0 };
+	struct root_range *heap;
+	size_t nr_heap;
+
+	heap_intervals(rs->image, walk, &heap, &nr_heap);
 	for (size_t i = 0; t && i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		taddr_t start = r->start, a;
@@ -175,42 +257,9 @@ void root_ranges(const struct snapshot *s, const struct root_range *heap, size_t
 		if (a < r->end)
 			range_add(&l, a, r->end);
 	}
+	free(heap);
 	*ret = l.v;
 	*ret_nr = l.nr;
-}
-
-/* ---- the default namer ---- */
-
-struct module {
-	char *path;			/* as the target sees it */
-	const char *base;		/* its basename, inside path */
-	taddr_t load;			/* start of the mapping at file offset 0 */
-	struct dbg_module *dbg;		/* NULL when the file cannot be read */
-	bool is_exe;
-	uint64_t tls_memsz, tls_align;	/* PT_TLS, 0 if none */
-};
-
-struct thread_info {
-	int tid;
-	taddr_t tp;			/* fs_base */
-	taddr_t tls_lo, tls_hi;		/* TLS window */
-	taddr_t stack_lo, stack_hi;	/* live stack, or 0, 0 */
-};
-
-struct default_namer {
-	struct root_namer nm;
-	const struct snapshot *snap;
-	struct module *mods;
-	size_t nr_mods;
-	struct thread_info *threads;
-	size_t nr_threads;
-	/* region index -> module index, or -1 (for rw regions) */
-	long *region_mod;
-};
-
-static struct default_namer *DN(struct root_namer *nm)
-{
-	return (struct default_namer *)nm;
 }
 
 static const char *basename_of(const char *p)
@@ -220,10 +269,10 @@ static const char *basename_of(const char *p)
 	return s ? s + 1 : p;
 }
 
-static long find_module(struct default_namer *d, const char *path)
+static long find_module(struct roots *rs, const char *path)
 {
-	for (size_t i = 0; i < d->nr_mods; i++)
-		if (!strcmp(d->mods[i].path, path))
+	for (size_t i = 0; i < rs->nr_mods; i++)
+		if (!strcmp(rs->mods[i].path, path))
 			return (long)i;
 	return -1;
 }
@@ -231,11 +280,11 @@ static long find_module(struct default_namer *d, const char *path)
 /* Open every file-backed module once, at the start of its offset-0
  * mapping (dbg_module_open takes that as the module's start, for PIE and
  * fixed-address executables alike). */
-static void load_modules(struct default_namer *d, const struct root_namer_opts *o)
+static void load_modules(struct roots *rs, const struct roots_opts *o)
 {
-	const struct target *t = d->snap->image;
+	const struct target *t = rs->image;
 	size_t alloc = 0;
-	const char *exe = d->snap->meta.exe ? d->snap->meta.exe : t->exe;
+	const char *exe = o && o->exe ? o->exe : t->exe;
 	struct dbg_opts dopts = { .debug_dir = o ? o->debug_dir : NULL };
 
 	for (size_t i = 0; i < t->nr_regions; i++) {
@@ -244,10 +293,10 @@ static void load_modules(struct default_namer *d, const struct root_namer_opts *
 		char *host;
 
 		if (!r->path || r->path[0] != '/' || r->offset != 0 ||
-		    find_module(d, r->path) >= 0)
+		    find_module(rs, r->path) >= 0)
 			continue;
-		ALLOC_GROW(d->mods, d->nr_mods + 1, alloc);
-		m = &d->mods[d->nr_mods++];
+		ALLOC_GROW(rs->mods, rs->nr_mods + 1, alloc);
+		m = &rs->mods[rs->nr_mods++];
 		memset(m, 0, sizeof(*m));
 		m->path = xstrdup(r->path);
 		m->base = basename_of(m->path);
@@ -263,36 +312,37 @@ static void load_modules(struct default_namer *d, const struct root_namer_opts *
 	}
 	/* Writable regions of a module: its own rw mappings, and the
 	 * anonymous mapping that directly follows one (the rest of .bss). */
-	d->region_mod = xcalloc(t->nr_regions ? t->nr_regions : 1, sizeof(*d->region_mod));
+	rs->region_mod = xcalloc(t->nr_regions ? t->nr_regions : 1, sizeof(*rs->region_mod));
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		long k = -1;
 
 		if (r->path && r->path[0] == '/')
-			k = find_module(d, r->path);
+			k = find_module(rs, r->path);
 		else if (!r->path && i > 0 && t->regions[i - 1].end == r->start &&
 			 t->regions[i - 1].path && t->regions[i - 1].path[0] == '/' &&
 			 (t->regions[i - 1].prot & TARGET_PROT_WRITE))
-			k = find_module(d, t->regions[i - 1].path);
-		if (k >= 0 && !d->mods[k].dbg)
+			k = find_module(rs, t->regions[i - 1].path);
+		if (k >= 0 && !rs->mods[k].dbg)
 			k = -1;
-		d->region_mod[i] = k;
+		rs->region_mod[i] = k;
 	}
 }
 
-static void load_threads(struct default_namer *d)
+/* Each thread's TLS window (the static blocks below the thread pointer,
+ * the descriptor above) and live stack. */
+static void load_threads(struct roots *rs)
 {
-	const struct target *t = d->snap->image;
+	const struct target *t = rs->image;
 	uint64_t tls = TLS_SURPLUS;
 
-	for (size_t i = 0; i < d->nr_mods; i++)
-		if (d->mods[i].tls_memsz)
-			tls += (d->mods[i].tls_memsz + d->mods[i].tls_align - 1) &
-			       ~(d->mods[i].tls_align - 1);
-	d->threads = xcalloc(t->nr_threads ? t->nr_threads : 1, sizeof(*d->threads));
-	d->nr_threads = t->nr_threads;
+	for (size_t i = 0; i < rs->nr_mods; i++)
+		if (rs->mods[i].tls_memsz)
+			tls += tls_block_size(rs->mods[i].tls_memsz, rs->mods[i].tls_align);
+	rs->threads = xcalloc(t->nr_threads ? t->nr_threads : 1, sizeof(*rs->threads));
+	rs->nr_threads = t->nr_threads;
 	for (size_t i = 0; i < t->nr_threads; i++) {
-		struct thread_info *ti = &d->threads[i];
+		struct thread_info *ti = &rs->threads[i];
 		taddr_t sp = t->threads[i].regs.rsp;
 		const struct target_region *r = target_region_of(t, sp);
 
@@ -309,11 +359,13 @@ static void load_threads(struct default_namer *d)
 	}
 }
 
+/* ---- locating a word ---- */
+
 /* Clip [*lo, *hi) around A so that it overlaps no TLS window. */
-static void clip_windows(const struct default_namer *d, taddr_t a, taddr_t *lo, taddr_t *hi)
+static void clip_windows(const struct roots *rs, taddr_t a, taddr_t *lo, taddr_t *hi)
 {
-	for (size_t i = 0; i < d->nr_threads; i++) {
-		const struct thread_info *ti = &d->threads[i];
+	for (size_t i = 0; i < rs->nr_threads; i++) {
+		const struct thread_info *ti = &rs->threads[i];
 
 		if (ti->tls_lo == ti->tls_hi)
 			continue;
@@ -324,74 +376,74 @@ static void clip_windows(const struct default_namer *d, taddr_t a, taddr_t *lo, 
 	}
 }
 
-static bool name_tls(struct default_namer *d, taddr_t a, struct root_name *ret)
+static bool locate_tls(struct roots *rs, taddr_t a, struct root *ret)
 {
-	for (size_t i = 0; i < d->nr_threads; i++) {
-		const struct thread_info *ti = &d->threads[i];
+	for (size_t i = 0; i < rs->nr_threads; i++) {
+		const struct thread_info *ti = &rs->threads[i];
 
 		if (a < ti->tls_lo || a >= ti->tls_hi)
 			continue;
 		ret->kind = ROOT_TLS;
 		ret->tid = ti->tid;
-		strbuf_addf(ret->name, "thread %d TLS", ti->tid);
-		if (a == ti->tp + 8) {
-			/* tcbhead_t.dtv: the DTV pointer (see the top) */
-			strbuf_addstr(ret->name, " (dtv)");
-			ret->lo = a;
-			ret->hi = a + 8;
-			ret->bias = 16;
+		if (a == ti->tp + TLS_DTV_SLOT) {
+			/* tcbhead_t.dtv: the DTV pointer (roots-internal.h) */
+			ret->name = "dtv";
+			ret->start = a;
+			ret->end = a + 8;
+			ret->bias = TLS_DTV_BIAS;
 			return true;
 		}
-		ret->lo = ti->tls_lo;
-		ret->hi = ti->tls_hi;
+		ret->start = ti->tls_lo;
+		ret->end = ti->tls_hi;
 		if (a < ti->tp) {
 			/* the executable's block sits right below the thread
 			 * pointer; below it the other modules' blocks */
-			ret->hi = ti->tp;
-			for (size_t k = 0; k < d->nr_mods; k++) {
-				const struct module *m = &d->mods[k];
+			ret->end = ti->tp;
+			for (size_t k = 0; k < rs->nr_mods; k++) {
+				const struct module *m = &rs->mods[k];
 				uint64_t blk, off, in, size;
 				const char *sym;
 
 				if (!m->is_exe || !m->tls_memsz)
 					continue;
-				blk = (m->tls_memsz + m->tls_align - 1) & ~(m->tls_align - 1);
+				blk = tls_exe_offset(m->tls_memsz, m->tls_align);
 				if (ti->tp < blk)
 					break;
 				if (a < ti->tp - blk) {
-					ret->hi = ti->tp - blk;
+					ret->end = ti->tp - blk;
 					break;
 				}
 				off = a - (ti->tp - blk);
-				ret->lo = a;
-				ret->hi = a + 8;
+				ret->start = a;
+				ret->end = a + 8;
 				if (dbg_tls_symbol_at(m->dbg, off, &sym, &in, &size) == 0) {
-					strbuf_addf(ret->name, " %s (%s)", sym, m->base);
-					ret->lo = a - in;
-					ret->hi = MIN(ti->tp, a - in + size);
+					ret->what = ROOT_IS_SYMBOL;
+					ret->name = sym;
+					ret->module = m->base;
+					ret->start = a - in;
+					ret->end = MIN(ti->tp, a - in + size);
 				}
 				break;
 			}
 		} else {
-			ret->lo = ti->tp;
+			ret->start = ti->tp;
 		}
 		return true;
 	}
 	return false;
 }
 
-static bool name_stack(struct default_namer *d, taddr_t a, struct root_name *ret)
+static bool locate_stack(struct roots *rs, taddr_t a, struct root *ret)
 {
-	for (size_t i = 0; i < d->nr_threads; i++) {
-		const struct thread_info *ti = &d->threads[i];
+	for (size_t i = 0; i < rs->nr_threads; i++) {
+		const struct thread_info *ti = &rs->threads[i];
 
 		if (a < ti->stack_lo || a >= ti->stack_hi)
 			continue;
 		ret->kind = ROOT_STACK;
 		ret->tid = ti->tid;
-		strbuf_addf(ret->name, "thread %d stack", ti->tid);
-		ret->lo = ti->stack_lo;
-		ret->hi = ti->stack_hi;
+		ret->start = ti->stack_lo;
+		ret->end = ti->stack_hi;
 		return true;
 	}
 	return false;
@@ -400,111 +452,100 @@ static bool name_stack(struct default_namer *d, taddr_t a, struct root_name *ret
 /* A word in module M's writable mappings. False when it is in none of
  * M's sections: then it is in the anonymous mapping after .bss but past
  * its end (brk-style growth, ld.so's early allocations), not a global. */
-static bool name_module(struct module *m, const struct target_region *r, taddr_t a,
-			struct root_name *ret)
+static bool locate_module(struct module *m, const struct target_region *r, taddr_t a,
+			  struct root *ret)
 {
 	const char *sym, *sec = NULL;
 	uint64_t off, size;
 
 	if (dbg_section_at(m->dbg, a, &sec) < 0)
 		sec = NULL;
+	ret->kind = ROOT_GLOBAL;
+	ret->module = m->base;
+	ret->section = sec;
 	if (dbg_symbol_at(m->dbg, a, &sym, &off, &size) == 0) {
-		ret->kind = ROOT_GLOBAL;
-		strbuf_addf(ret->name, "global %s (%s, %s)", sym, m->base, sec ? sec : "data");
+		ret->what = ROOT_IS_SYMBOL;
+		ret->name = sym;
 		/* the symbol's extent, within the region */
-		ret->lo = MAX(a - off, r->start);
-		ret->hi = MIN(a - off + size, r->end);
+		ret->start = MAX(a - off, r->start);
+		ret->end = MIN(a - off + size, r->end);
 		return true;
 	}
 	if (!sec && !r->path)
 		return false;
-	ret->kind = ROOT_GLOBAL;
-	strbuf_addf(ret->name, "%s %s", m->base, sec ? sec : "data");
-	ret->lo = a;
-	ret->hi = a + 8;
+	ret->start = a;
+	ret->end = a + 8;
 	return true;
 }
 
-static void default_name(struct root_namer *nm, const struct root_word *w, struct root_name *ret)
+void roots_locate(struct roots *rs, const struct root_word *w, struct root *ret)
 {
-	struct default_namer *d = DN(nm);
-	const struct target *t = d->snap->image;
+	const struct target *t = rs->image;
 	const struct target_region *r;
 
-	ret->bias = 0;
-	ret->tid = 0;
+	memset(ret, 0, sizeof(*ret));
+	ret->what = ROOT_IS_REGION;
+	ret->type = ROOT_NO_TYPE;
 	if (w->reg >= 0) {
 		ret->kind = ROOT_REGISTER;
+		ret->what = ROOT_IS_REGISTER;
 		ret->tid = w->tid;
-		strbuf_addf(ret->name, "thread %d register %s", w->tid,
-			    root_register_name((unsigned)w->reg));
-		ret->lo = ret->hi = 0;
+		ret->name = root_register_name((unsigned)w->reg);
 		return;
 	}
-	if (name_tls(d, w->addr, ret))
+	if (locate_tls(rs, w->addr, ret))
 		return;
-	if (name_stack(d, w->addr, ret)) {
-		clip_windows(d, w->addr, &ret->lo, &ret->hi);
+	if (locate_stack(rs, w->addr, ret)) {
+		clip_windows(rs, w->addr, &ret->start, &ret->end);
 		return;
 	}
 	r = target_region_of(t, w->addr);
 	if (r) {
-		long k = d->region_mod[r - t->regions];
+		long k = rs->region_mod[r - t->regions];
 
-		if (k >= 0 && name_module(&d->mods[k], r, w->addr, ret))
+		if (k >= 0 && locate_module(&rs->mods[k], r, w->addr, ret))
 			return;
+		/* not a global after all */
+		ret->what = ROOT_IS_REGION;
+		ret->module = NULL;
+		ret->section = NULL;
 	}
 	ret->kind = ROOT_ANON;
-	if (r && r->path)
-		strbuf_addf(ret->name, "mapping %s 0x%" PRIx64 "-0x%" PRIx64, r->path,
-			    r->start, r->end);
-	else if (r)
-		strbuf_addf(ret->name, "anonymous mapping 0x%" PRIx64 "-0x%" PRIx64,
-			    r->start, r->end);
-	else
-		strbuf_addf(ret->name, "unmapped 0x%" PRIx64, w->addr);
-	ret->lo = r ? r->start : w->addr;
-	ret->hi = r ? r->end : w->addr + 8;
-	clip_windows(d, w->addr, &ret->lo, &ret->hi);
+	ret->region = r;
+	ret->start = r ? r->start : w->addr;
+	ret->end = r ? r->end : w->addr + 8;
+	clip_windows(rs, w->addr, &ret->start, &ret->end);
 	/* a live stack inside the same mapping is another root */
-	for (size_t i = 0; i < d->nr_threads; i++) {
-		const struct thread_info *ti = &d->threads[i];
+	for (size_t i = 0; i < rs->nr_threads; i++) {
+		const struct thread_info *ti = &rs->threads[i];
 
-		if (ti->stack_lo > w->addr && ti->stack_lo < ret->hi)
-			ret->hi = ti->stack_lo;
-		if (ti->stack_hi <= w->addr && ti->stack_hi > ret->lo)
-			ret->lo = ti->stack_hi;
+		if (ti->stack_lo > w->addr && ti->stack_lo < ret->end)
+			ret->end = ti->stack_lo;
+		if (ti->stack_hi <= w->addr && ti->stack_hi > ret->start)
+			ret->start = ti->stack_hi;
 	}
 }
 
-static void default_free(struct root_namer *nm)
+struct roots *roots_open(struct target *image, const struct roots_opts *opts)
 {
-	struct default_namer *d = DN(nm);
+	struct roots *rs = xcalloc(1, sizeof(*rs));
 
-	for (size_t i = 0; i < d->nr_mods; i++) {
-		dbg_module_free(d->mods[i].dbg);
-		free(d->mods[i].path);
+	rs->image = image;
+	load_modules(rs, opts);
+	load_threads(rs);
+	return rs;
+}
+
+void roots_close(struct roots *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nr_mods; i++) {
+		dbg_module_free(rs->mods[i].dbg);
+		free(rs->mods[i].path);
 	}
-	free(d->mods);
-	free(d->threads);
-	free(d->region_mod);
-	free(d);
-}
-
-struct root_namer *root_namer_default(const struct snapshot *s, const struct root_namer_opts *o)
-{
-	struct default_namer *d = xcalloc(1, sizeof(*d));
-
-	d->nm.name = default_name;
-	d->nm.free = default_free;
-	d->snap = s;
-	load_modules(d, o);
-	load_threads(d);
-	return &d->nm;
-}
-
-void root_namer_free(struct root_namer *nm)
-{
-	if (nm)
-		nm->free(nm);
+	free(rs->mods);
+	free(rs->threads);
+	free(rs->region_mod);
+	free(rs);
 }

@@ -24,107 +24,34 @@
  * the same kind, name and size are merged.
  */
 #include "config.h"
-#include "typing/types.h"
+#include "debuginfo/types.h"
 #include "util/strbuf.h"
-#include "util/u64map.h"
+#include "util/hashmap.h"
 #include "util/xalloc.h"
 
 #include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- small hash maps ---------------------------------------------------- */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h | 1;
-}
-
-/* String -> value, values are indexes into a side array. */
-struct strmap {
-	char **keys;
-	uint32_t *vals;
-	size_t nr, mask;
-};
-
-static bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
-{
-	if (!m->keys)
-		return false;
-	for (size_t i = hash_str(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->keys[i])
-			return false;
-		if (!strcmp(m->keys[i], key)) {
-			*val = m->vals[i];
-			return true;
-		}
-	}
-}
-
-static void strmap_put_owned(struct strmap *m, char *key, uint32_t val);
-
-static void strmap_grow(struct strmap *m)
-{
-	struct strmap n = { 0 };
-	size_t cap = m->keys ? 2 * (m->mask + 1) : 256;
-
-	n.keys = xcalloc(cap, sizeof(*n.keys));
-	n.vals = xcalloc(cap, sizeof(*n.vals));
-	n.mask = cap - 1;
-	for (size_t i = 0; m->keys && i <= m->mask; i++)
-		if (m->keys[i])
-			strmap_put_owned(&n, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = n;
-}
-
-/* Takes ownership of KEY; an existing key keeps its value. */
-static void strmap_put_owned(struct strmap *m, char *key, uint32_t val)
-{
-	if (!m->keys || 2 * (m->nr + 1) > m->mask + 1)
-		strmap_grow(m);
-	for (size_t i = hash_str(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->keys[i]) {
-			m->keys[i] = key;
-			m->vals[i] = val;
-			m->nr++;
-			return;
-		}
-		if (!strcmp(m->keys[i], key)) {
-			free(key);
-			return;
-		}
-	}
-}
-
-static void strmap_release(struct strmap *m)
-{
-	for (size_t i = 0; m->keys && i <= m->mask; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-}
-
 /* ---- table state ---------------------------------------------------------- */
 
 struct ty_priv {
-	struct u64map memo;		/* die key -> type id */
-	struct strmap by_name;		/* "kind:size:name" -> type id */
-	struct strmap plain_name;	/* name -> first type id with that name */
-	struct strmap defs;		/* name -> index into def_dies */
+	struct hashmap memo;		/* die key -> type id */
+	struct hashmap by_name;		/* "kind:size:name" -> type id */
+	struct hashmap plain_name;	/* name -> first type id with that name */
+	struct hashmap defs;		/* name -> index into def_dies */
 	Dwarf_Die *def_dies;
 	size_t nr_defs, alloc_defs;
-	struct u64map qual;		/* die key -> index into quals */
+	struct hashmap qual;		/* die key -> index into quals */
 	char **quals;
 	size_t nr_quals, alloc_quals;
 	/* Dwarf handles seen, for die keys: key = (dwarf index << 40) | off */
 	Dwarf **dwarfs;
 	size_t nr_dwarfs;
+	/* the embed index: (type + 1) << 24 | offset -> index into lists */
+	struct ty_list *lists;
+	size_t nr_lists, alloc_lists;
+	struct hashmap embeds;
 };
 
 static struct ty_priv *priv(struct ty_table *tt)
@@ -134,8 +61,16 @@ static struct ty_priv *priv(struct ty_table *tt)
 
 void ty_table_init(struct ty_table *tt)
 {
+	struct ty_priv *p = xcalloc(1, sizeof(*p));
+
 	memset(tt, 0, sizeof(*tt));
-	tt->priv = xcalloc(1, sizeof(struct ty_priv));
+	hashmap_init(&p->memo, HASHMAP_U64);
+	hashmap_init_owned(&p->by_name);
+	hashmap_init_owned(&p->plain_name);
+	hashmap_init_owned(&p->defs);
+	hashmap_init(&p->qual, HASHMAP_U64);
+	hashmap_init(&p->embeds, HASHMAP_U64);
+	tt->priv = p;
 }
 
 void ty_table_free(struct ty_table *tt)
@@ -155,16 +90,20 @@ void ty_table_free(struct ty_table *tt)
 		free(tt->strs[i]);
 	free(tt->strs);
 	if (p) {
-		u64map_release(&p->memo);
-		strmap_release(&p->by_name);
-		strmap_release(&p->plain_name);
-		strmap_release(&p->defs);
+		hashmap_release(&p->memo);
+		hashmap_release(&p->by_name);
+		hashmap_release(&p->plain_name);
+		hashmap_release(&p->defs);
 		free(p->def_dies);
-		u64map_release(&p->qual);
+		hashmap_release(&p->qual);
 		for (size_t i = 0; i < p->nr_quals; i++)
 			free(p->quals[i]);
 		free(p->quals);
 		free(p->dwarfs);
+		for (size_t i = 0; i < p->nr_lists; i++)
+			free(p->lists[i].types);
+		free(p->lists);
+		hashmap_release(&p->embeds);
 		free(p);
 	}
 	memset(tt, 0, sizeof(*tt));
@@ -197,8 +136,7 @@ static uint32_t add_str(struct ty_table *tt, const char *s)
 	return (uint32_t)tt->nr_strs++;
 }
 
-static uint32_t new_type(struct ty_table *tt, const char *name, enum ty_kind kind,
-			 uint64_t size)
+uint32_t ty_new(struct ty_table *tt, const char *name, enum ty_kind kind, uint64_t size)
 {
 	struct ty *t;
 	uint32_t id;
@@ -216,7 +154,8 @@ static uint32_t new_type(struct ty_table *tt, const char *name, enum ty_kind kin
 	t->pointee = TY_NONE;
 	t->elem = TY_NONE;
 	t->flex_elem = TY_NONE;
-	strmap_put_owned(&priv(tt)->plain_name, xstrdup(name), id);
+	/* the first type of a name keeps it */
+	(void)hashmap_add_str(&priv(tt)->plain_name, name, id, NULL);
 	return id;
 }
 
@@ -226,7 +165,7 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size)
 
 	if (id != TY_NONE)
 		return id;
-	id = new_type(tt, name, TY_STRUCT, size);
+	id = ty_new(tt, name, TY_STRUCT, size);
 	ty_get(tt, id)->complete = true;
 	return id;
 }
@@ -238,7 +177,7 @@ uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
 
 	if (id != TY_NONE)
 		return id;
-	id = new_type(tt, name, TY_STRUCT, ty_get(tt, t)->size);
+	id = ty_new(tt, name, TY_STRUCT, ty_get(tt, t)->size);
 	a = ty_get(tt, id);
 	o = ty_get(tt, t);
 	a->kind = o->kind;
@@ -272,9 +211,9 @@ uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name)
 
 uint32_t ty_by_name(struct ty_table *tt, const char *name)
 {
-	uint32_t id;
+	const uint64_t *id = hashmap_find_str(&priv(tt)->plain_name, name);
 
-	return strmap_get(&priv(tt)->plain_name, name, &id) ? id : TY_NONE;
+	return id ? (uint32_t)*id : TY_NONE;
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -312,13 +251,13 @@ static char *cxx_qualified(struct ty_table *tt, Dwarf_Die *die)
 	const char *n = dwarf_diename(die);
 	Dwarf_Die *scopes = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	uint32_t qi;
+	const uint64_t *qi;
 	int nr;
 
 	if (!n)
 		return NULL;
-	if (u64map_get(&p->qual, die_key(tt, die), &qi))
-		return xstrdup(p->quals[qi]);
+	if ((qi = hashmap_find_u64(&p->qual, die_key(tt, die))))
+		return xstrdup(p->quals[*qi]);
 	nr = dwarf_getscopes_die(die, &scopes);
 	for (int i = nr - 1; i >= 1; i--) {
 		int tag = dwarf_tag(&scopes[i]);
@@ -372,18 +311,15 @@ static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 static void register_def(struct ty_table *tt, Dwarf_Die *die, char *name)
 {
 	struct ty_priv *p = priv(tt);
-	uint32_t old;
+	bool added;
 
-	if (strmap_get(&p->defs, name, &old)) {
-		free(name);
+	/* the first definition of a name wins */
+	(void)hashmap_add_str(&p->defs, name, p->nr_defs, &added);
+	free(name);
+	if (!added)
 		return;
-	}
-	if (p->nr_defs == p->alloc_defs) {
-		p->alloc_defs = p->alloc_defs ? 2 * p->alloc_defs : 256;
-		p->def_dies = xrealloc(p->def_dies, p->alloc_defs * sizeof(*p->def_dies));
-	}
-	p->def_dies[p->nr_defs] = *die;
-	strmap_put_owned(&p->defs, name, (uint32_t)p->nr_defs++);
+	ALLOC_GROW(p->def_dies, p->nr_defs + 1, p->alloc_defs);
+	p->def_dies[p->nr_defs++] = *die;
 }
 
 void ty_register_definition(struct ty_table *tt, Dwarf_Die *die)
@@ -407,7 +343,7 @@ void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qnam
 		p->quals = xrealloc(p->quals, p->alloc_quals * sizeof(*p->quals));
 	}
 	p->quals[p->nr_quals] = xstrdup(qname);
-	u64map_put(&p->qual, die_key(tt, die), (uint32_t)p->nr_quals++);
+	hashmap_put_u64(&p->qual, die_key(tt, die), p->nr_quals++);
 }
 
 /* ---- conversion ----------------------------------------------------------- */
@@ -449,8 +385,8 @@ static bool peel(Dwarf_Die *die, Dwarf_Die *ret, const char **typedef_name)
 	return false;
 }
 
-static void add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
-		     uint32_t stride, uint32_t pointee, const char *member, uint8_t flags)
+void ty_add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t count,
+		 uint32_t stride, uint32_t pointee, const char *member, uint8_t flags)
 {
 	struct ty *t = ty_get(tt, id);
 
@@ -467,7 +403,7 @@ static void add_slot(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t co
 	};
 }
 
-static void add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
+void ty_add_embed(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t type)
 {
 	struct ty *t = ty_get(tt, id);
 
@@ -483,7 +419,7 @@ static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die);
 
 #define TY_MAX_NONPTR 4096u
 
-static void add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len)
+void ty_add_nonptr(struct ty_table *tt, uint32_t id, uint64_t off, uint64_t len)
 {
 	struct ty *t = ty_get(tt, id);
 
@@ -526,11 +462,11 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 	/* embeds of the first elements only: interior pointers into long
 	 * arrays of structs inside a struct are rare */
 	for (uint64_t k = 0; k < repeat && k < 64; k++) {
-		add_embed(tt, id, off + k * esize, sub);
+		ty_add_embed(tt, id, off + k * esize, sub);
 		for (uint32_t i = 0; i < ne; i++) {
 			struct ty_embed e = ty_get(tt, sub)->embeds[i];
 
-			add_embed(tt, id, off + k * esize + e.off, e.type);
+			ty_add_embed(tt, id, off + k * esize + e.off, e.type);
 		}
 	}
 	/* what cannot hold a pointer in SUB cannot in its copies either; a
@@ -540,7 +476,7 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 			for (uint32_t i = 0; i < ty_get(tt, sub)->nr_nonptr; i++) {
 				struct ty_range r = ty_get(tt, sub)->nonptr[i];
 
-				add_nonptr(tt, id, off + k * esize + r.off, r.len);
+				ty_add_nonptr(tt, id, off + k * esize + r.off, r.len);
 			}
 	for (uint32_t i = 0; i < nr; i++) {
 		struct ty_slot s = ty_get(tt, sub)->slots[i];
@@ -548,7 +484,7 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 		strbuf_reset(&sb);
 		strbuf_addf(&sb, "%s%s", prefix, tt->strs[s.member]);
 		if (repeat <= 1 || s.count == 1) {
-			add_slot(tt, id, off + s.off, repeat > 1 ? (uint32_t)repeat : s.count,
+			ty_add_slot(tt, id, off + s.off, repeat > 1 ? (uint32_t)repeat : s.count,
 				 repeat > 1 ? (uint32_t)esize : s.stride, s.pointee, sb.buf,
 				 s.flags | flags);
 			if (ty_get(tt, id)->nr_slots)
@@ -556,7 +492,7 @@ static void copy_in_n(struct ty_table *tt, uint32_t id, uint32_t sub, uint64_t o
 			continue;
 		}
 		for (uint64_t k = 0; k < repeat; k++) {
-			add_slot(tt, id, off + k * esize + s.off, s.count, s.stride, s.pointee,
+			ty_add_slot(tt, id, off + k * esize + s.off, s.count, s.stride, s.pointee,
 				 sb.buf, s.flags | flags);
 			ty_get(tt, id)->slots[ty_get(tt, id)->nr_slots - 1].alt = s.alt;
 		}
@@ -613,7 +549,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 		Dwarf_Word size;
 
 		if (dwarf_aggregate_size(&t, &size) == 0)
-			add_nonptr(tt, id, off, size);
+			ty_add_nonptr(tt, id, off, size);
 		return;
 	}
 	if (tag == DW_TAG_pointer_type || tag == DW_TAG_reference_type ||
@@ -625,7 +561,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 			return;			/* void * */
 		pointee = ty_of_die(tt, &pt);
 		if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER)
-			add_slot(tt, id, off, 1, 8, pointee, path, flags);
+			ty_add_slot(tt, id, off, 1, 8, pointee, path, flags);
 	} else if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
 		   tag == DW_TAG_union_type) {
 		uint32_t sub = ty_of_die(tt, &t);
@@ -645,7 +581,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 			Dwarf_Word esz;
 
 			if (dwarf_aggregate_size(&pe, &esz) == 0)
-				add_nonptr(tt, id, off, count * esz);
+				ty_add_nonptr(tt, id, off, count * esz);
 			return;
 		}
 		elem = ty_of_die(tt, &pe);
@@ -666,7 +602,7 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 			if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER) {
 				strbuf_addf(&sb, "%s[]", path);
-				add_slot(tt, id, off, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
+				ty_add_slot(tt, id, off, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count,
 					 8, pointee, sb.buf, flags);
 			}
 		} else if ((ty_get(tt, elem)->kind == TY_STRUCT ||
@@ -777,16 +713,19 @@ static uint32_t intern(struct ty_table *tt, const char *name, enum ty_kind kind,
 {
 	struct ty_priv *p = priv(tt);
 	struct strbuf key = STRBUF_INIT;
+	const uint64_t *found;
 	uint32_t id;
 
 	strbuf_addf(&key, "%d:%llu:%s", (int)kind, (unsigned long long)size, name);
-	if (strmap_get(&p->by_name, key.buf, &id)) {
+	found = hashmap_find_str(&p->by_name, key.buf);
+	if (found) {
 		strbuf_release(&key);
 		*created = false;
-		return id;
+		return (uint32_t)*found;
 	}
-	id = new_type(tt, name, kind, size);
-	strmap_put_owned(&p->by_name, strbuf_detach(&key, NULL), id);
+	id = ty_new(tt, name, kind, size);
+	hashmap_put_str(&p->by_name, key.buf, id);
+	strbuf_release(&key);
 	*created = true;
 	return id;
 }
@@ -804,8 +743,12 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 	if (!peel(die, &t, &tdname))
 		return TY_NONE;
 	key = die_key(tt, &t);
-	if (u64map_get(&p->memo, key, &id))
-		return id;
+	{
+		const uint64_t *memo = hashmap_find_u64(&p->memo, key);
+
+		if (memo)
+			return (uint32_t)*memo;
+	}
 	tag = dwarf_tag(&t);
 	switch (tag) {
 	case DW_TAG_base_type:
@@ -826,8 +769,8 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		struct strbuf sb = STRBUF_INIT;
 
 		/* memo first: struct s { struct s *self; } reaches this again */
-		id = new_type(tt, "void *", TY_PTR, 8);
-		u64map_put(&p->memo, key, id);
+		id = ty_new(tt, "void *", TY_PTR, 8);
+		hashmap_put_u64(&p->memo, key, id);
 		if (die_type(&t, &pt))
 			pointee = ty_of_die(tt, &pt);
 		ty_get(tt, id)->pointee = pointee;
@@ -845,7 +788,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		if (!die_type(&t, &et) || (elem = ty_of_die(tt, &et)) == TY_NONE)
 			return TY_NONE;
 		strbuf_addf(&sb, "%s[]", ty_get(tt, elem)->name);
-		id = new_type(tt, sb.buf, TY_ARRAY, die_size(&t));
+		id = ty_new(tt, sb.buf, TY_ARRAY, die_size(&t));
 		strbuf_release(&sb);
 		ty_get(tt, id)->elem = elem;
 		ty_get(tt, id)->count = array_count(&t);
@@ -859,16 +802,18 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		enum ty_kind kind = tag == DW_TAG_union_type ? TY_UNION : TY_STRUCT;
 
 		if (dwarf_hasattr(&t, DW_AT_declaration)) {
-			uint32_t di;
+			const uint64_t *di = name ? hashmap_find_str(&p->defs, name) : NULL;
 
-			if (name && strmap_get(&p->defs, name, &di)) {
+			if (di) {
+				Dwarf_Die def = p->def_dies[*di];
+
 				free(name);
-				id = ty_of_die(tt, &p->def_dies[di]);
-				u64map_put(&p->memo, key, id);
+				id = ty_of_die(tt, &def);
+				hashmap_put_u64(&p->memo, key, id);
 				return id;
 			}
 			/* opaque: never types a chunk */
-			id = new_type(tt, name ? name : "(opaque)", TY_OTHER, 0);
+			id = ty_new(tt, name ? name : "(opaque)", TY_OTHER, 0);
 			free(name);
 			break;
 		}
@@ -883,16 +828,87 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 		}
 		id = intern(tt, name, kind, die_size(&t), &created);
 		free(name);
-		u64map_put(&p->memo, key, id);
+		hashmap_put_u64(&p->memo, key, id);
 		if (created)
 			fill_aggregate(tt, id, &t);
 		return id;
 	}
 	default:
 		/* subroutine types, unspecified (nullptr_t), ptr-to-member */
-		id = new_type(tt, "(other)", TY_OTHER, 0);
+		id = ty_new(tt, "(other)", TY_OTHER, 0);
 		break;
 	}
-	u64map_put(&p->memo, key, id);
+	hashmap_put_u64(&p->memo, key, id);
 	return id;
+}
+
+uint32_t ty_of_typed_die(struct ty_table *tt, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die td;
+
+	if (!dwarf_attr_integrate(die, DW_AT_type, &a) || !dwarf_formref_die(&a, &td))
+		return TY_NONE;
+	return ty_of_die(tt, &td);
+}
+
+/* ---- the embed index ---------------------------------------------------------- */
+
+#define EMBED_MAX_OFF 0xffffffu		/* offsets kept in the key's low 24 bits */
+
+static uint64_t embed_key(uint32_t type, uint64_t off)
+{
+	return ((uint64_t)type + 1) << 24 | off;
+}
+
+static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner)
+{
+	struct ty_priv *p = priv(tt);
+	bool added;
+	uint64_t li;
+	struct ty_list *l;
+
+	if (off > EMBED_MAX_OFF)
+		return;
+	li = *hashmap_add_u64(&p->embeds, embed_key(m, off), p->nr_lists, &added);
+	if (added) {
+		ALLOC_GROW(p->lists, p->nr_lists + 1, p->alloc_lists);
+		memset(&p->lists[p->nr_lists++], 0, sizeof(*p->lists));
+	}
+	l = &p->lists[li];
+	ty_get(tt, m)->embedded = true;
+	for (size_t k = 0; k < l->nr; k++)
+		if (l->types[k] == owner)
+			return;
+	if (l->nr == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 4;
+		l->types = xrealloc(l->types, l->alloc * sizeof(*l->types));
+	}
+	l->types[l->nr++] = owner;
+}
+
+void ty_index_embeds(struct ty_table *tt)
+{
+	size_t done = tt->nr;
+
+	for (size_t id = 0; id < done; id++) {
+		struct ty *t = ty_get(tt, (uint32_t)id);
+
+		if ((t->kind != TY_STRUCT && t->kind != TY_UNION) || !t->complete)
+			continue;
+		for (uint32_t e = 0; e < t->nr_embeds; e++)
+			embed_add(tt, t->embeds[e].type, t->embeds[e].off, (uint32_t)id);
+	}
+}
+
+const struct ty_list *ty_embedders(const struct ty_table *tt, uint32_t type, uint64_t off)
+{
+	const struct ty_priv *p = tt->priv;
+	const uint64_t *li;
+
+	/* most types are nobody's member: no hashing for them */
+	if (off > EMBED_MAX_OFF || type >= tt->nr || !tt->types[type].embedded ||
+	    !(li = hashmap_find_u64(&p->embeds, embed_key(type, off))))
+		return NULL;
+	return &p->lists[*li];
 }

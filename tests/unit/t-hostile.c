@@ -1,0 +1,180 @@
+/*
+ * t-hostile.c - what the image fuzzer (tests/fuzz/fuzz-image.c) showed:
+ * one regression test per finding, each on a memimage shaped like the
+ * input that found it. A regression shows as a hang (ended by an alarm
+ * after 120 s), an abort, or a failed check.
+ *
+ *  1. A huge writable region the image holds almost nothing of (2^44
+ *     bytes, one page held): the walk's mmapped-chunk scan went page by
+ *     page (2^32 steps), and so did the heap graph's scan of root ranges.
+ *     Now both jump over holes to the next byte the image holds.
+ *  2. A mmapped chunk of 2^40 bytes (its header in a fully held megabyte
+ *     at the start of a huge region): the graph's page tables took an
+ *     entry per page (2^28 entries, 1 GiB of tables). Now nodes longer
+ *     than 16 MiB stay out of the tables and are found by a search of
+ *     their own.
+ *  3. The same chunk reached by a typed pointer, so typed as an array:
+ *     typing read the whole chunk at once, an allocation of its size
+ *     (xmalloc dies). Now chunks are read in windows.
+ */
+#include "config.h"
+#include "tap.h"
+#include "analysis/graph.h"
+#include "debuginfo/types.h"
+#include "heap/glibc-internal.h"
+#include "heap/glibc-walk.h"
+#include "heap/heap.h"
+#include "roots/roots.h"
+#include "snapshot/snapshot.h"
+#include "target/target.h"
+#include "typing/typing.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#define BIG	0x7f0000000000ull
+#define ARENA	0x7e0000000000ull
+
+/* A glibc 2.36 main arena and mp_ with nothing in them (the walk then
+ * only scans for mmapped chunks), and a global at ARENA + 0x1800 that
+ * holds GLOBAL. */
+static void empty_allocator(struct target *t, struct glibc_layout *l,
+			    struct glibc_walk_params *p, uint64_t global)
+{
+	unsigned char *a = xcalloc(1, 0x2000);
+	uint64_t self = ARENA;
+
+	if (glibc_layout_table(2, 36, l) < 0)
+		abort();
+	memcpy(a + l->ms_next, &self, 8);	/* a ring of one arena */
+	memcpy(a + 0x1800, &global, 8);
+	memimage_add(t, ARENA, a, 0x2000, false);
+	*p = (struct glibc_walk_params){ .l = l, .main_arena = ARENA, .mp = ARENA + 0x1000 };
+}
+
+static void huge_hole(void)
+{
+	struct target *t = memimage_new();
+	struct glibc_layout l;
+	struct glibc_walk_params p;
+	struct heap_walk w;
+	struct target_region *regs = xcalloc(2, sizeof(*regs));
+	unsigned char *page = xcalloc(1, 4096);
+	struct snapshot s;
+	struct heap_graph g;
+	struct graph_hooks hooks = { 0 };
+	int err;
+
+	empty_allocator(t, &l, &p, 0);
+	regs[0] = t->regions[0];
+	t->regions[0].path = NULL;
+	regs[1] = (struct target_region){
+		.start = BIG, .end = BIG + (1ull << 44),
+		.prot = TARGET_PROT_READ | TARGET_PROT_WRITE,
+	};
+	target_set_regions(t, regs, 2);
+	memimage_put(memimage_of(t), BIG, page, 4096);
+	heap_walk_init(&w);
+	err = glibc_walk_heap(&p, t, NULL, &w);
+	ok(err == 0 && w.totals[CHUNK_MMAPPED].count == 0,
+	   "walk over a 16 TiB region holding one page: done, no chunk");
+	/* the graph scans the same region as a root range */
+	memset(&s, 0, sizeof(s));
+	s.walk = w;
+	s.image = t;
+	hooks.roots = roots_open(t, NULL);
+	err = heap_graph_build(&g, &s, &hooks, NULL);
+	ok(err == 0 && g.unreadable_root_bytes >= (1ull << 44) - 4096 && g.root_words == 512 + 1024,
+	   "graph scan of the same region: its holes counted, its held words scanned");
+	if (err == 0)
+		heap_graph_release(&g);
+	roots_close(hooks.roots);
+	heap_walk_release(&w);
+	target_close(t);
+}
+
+static void huge_chunk(void)
+{
+	const uint64_t size = 1ull << 40, held = (1u << 20) + 8192;
+	struct target *t = memimage_new();
+	struct glibc_layout l;
+	struct glibc_walk_params p;
+	struct heap_walk w;
+	struct target_region *regs = xcalloc(2, sizeof(*regs));
+	unsigned char *bytes = xcalloc(1, held);
+	uint64_t hdr[2] = { 0, size | 2 };
+	struct snapshot s;
+	struct heap_graph g;
+	struct graph_hooks hooks = { 0 };
+	struct ty_table tt;
+	struct root_list roots = { 0 };
+	struct typing_result *r = NULL;
+	uint32_t node, pnode;
+	struct root root = {
+		.kind = ROOT_GLOBAL, .what = ROOT_IS_VARIABLE, .name = "g", .module = "t",
+		.start = ARENA + 0x1800, .end = ARENA + 0x1808,
+	};
+	int err;
+
+	empty_allocator(t, &l, &p, BIG + 16);
+	regs[0] = t->regions[0];
+	t->regions[0].path = NULL;
+	regs[1] = (struct target_region){
+		.start = BIG, .end = BIG + size,
+		.prot = TARGET_PROT_READ | TARGET_PROT_WRITE,
+	};
+	target_set_regions(t, regs, 2);
+	memcpy(bytes, hdr, sizeof(hdr));
+	memimage_put(memimage_of(t), BIG, bytes, held);
+	heap_walk_init(&w);
+	err = glibc_walk_heap(&p, t, NULL, &w);
+	ok(err == 0 && w.totals[CHUNK_MMAPPED].count == 1 &&
+	   w.totals[CHUNK_MMAPPED].bytes == size, "a 1 TiB mmapped chunk is walked");
+
+	/* typing: a global struct node * points at it, so it is node[] */
+	ty_table_init(&tt);
+	node = ty_new(&tt, "struct node", TY_STRUCT, 16);
+	ty_get(&tt, node)->complete = true;
+	ty_add_slot(&tt, node, 0, 1, 8, node, ".next", 0);
+	pnode = ty_new(&tt, "struct node *", TY_PTR, 8);
+	ty_get(&tt, pnode)->pointee = node;
+	root.type = pnode;
+	root_list_add(&roots, &root);
+	err = typing_run_roots(t, &w, &tt, &roots, 1, NULL, &r);
+	ok(err == 0 && r->of_chunk[0] != TYPING_UNTYPED &&
+	   !strcmp(r->names[r->of_chunk[0]], "struct node[]"),
+	   "typing it as an array reads it in windows (no allocation of its size)");
+
+	memset(&s, 0, sizeof(s));
+	s.walk = w;
+	s.image = t;
+	s.typing = r;
+	hooks.roots = roots_open(t, NULL);
+	err = heap_graph_build(&g, &s, &hooks, NULL);
+	ok(err == 0 && g.nr_nodes == 1 && g.nr_pages_tables == 0 && g.nr_big == 1,
+	   "the graph keeps the 1 TiB node out of its page tables");
+	ok(err == 0 && heap_graph_lookup(&g, BIG + size - 8) == 0 &&
+	   heap_graph_lookup(&g, BIG + 16) == 0 && heap_graph_lookup(&g, BIG + size) == GRAPH_NONE,
+	   "and still finds it: its first and last word, not past its end");
+	if (err == 0)
+		heap_graph_release(&g);
+	roots_close(hooks.roots);
+	typing_result_free(r);
+	root_list_release(&roots);
+	ty_table_free(&tt);
+	heap_walk_release(&w);
+	target_close(t);
+}
+
+int main(void)
+{
+	/* a regression is a hang: end it as a failure */
+	alarm(120);
+	plan(6);
+	huge_hole();
+	huge_chunk();
+	return done();
+}
