@@ -25,7 +25,9 @@ static const struct command *const commands[] = {
 	&command_leaks,
 	&command_why,
 	&command_top,
+	&command_serve,
 	&command_trim,
+	&command_rss,
 };
 
 /* "Common options" of --help: the shared rows (cmd/cmd.h), with their

@@ -33,6 +33,8 @@ Usage:
   check-formats.py pty [VAR=VALUE...] CMD ARG...  run CMD with stdin, stdout
                    and stderr on a new pseudo-terminal (TERM=xterm unless
                    given); print what it wrote; exit with its status
+  check-formats.py pty-probe      0 when a pseudo-terminal can be had here
+                   (the same fork as pty), else 1 and why not
 FORMAT is one of:
   pprof        a .pb.gz from heapgrab, decoded here (gzip + protobuf)
   go-raw       `go tool pprof -raw` output
@@ -539,6 +541,22 @@ def check_png(path):
         check("png %dx%d: not blank (%d distinct rows)" % (w, h, len(rows)), len(rows) > 50, True)
 
 
+def pty_probe():
+    """Fork on a new pseudo-terminal, as run_pty does: 0 when that works,
+    else 1 with the reason (no /dev/ptmx, /dev/pts not mounted, ...)."""
+    import pty
+    try:
+        pid, fd = pty.fork()
+    except OSError as e:
+        print("forkpty: %s" % e)
+        return 1
+    if pid == 0:
+        os._exit(0)
+    os.close(fd)
+    os.waitpid(pid, 0)
+    return 0
+
+
 def run_pty(args):
     import pty
     env = dict(os.environ, TERM="xterm")
@@ -574,6 +592,8 @@ def main():
     cmd = args.pop(0)
     if cmd == "pty":
         return run_pty(args)
+    if cmd == "pty-probe":
+        return pty_probe()
     if cmd == "dom":
         check_dom(*args)
         return 1 if bad else 0

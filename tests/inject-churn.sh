@@ -27,7 +27,7 @@ busy=0
 good=
 i=0
 while [ "$i" -lt "$loops" ]; do
-	HG_OUT=r$i.json HG_ERR=r$i.err run_hg attach --fork --verify "$FX_PID" --format json
+	HG_OUT=r$i.json HG_ERR=r$i.err run_hg attach --fork --verify "$FX_PID" --format json --no-types
 	case $hg_rc in
 	0)	HG_ERR=r$i.err expect_empty "r$i.err" "stderr of attach --fork $i"
 		"$PYTHON3" - "r$i.json" <<'EOF' || fail_ "attach --fork $i: mallinfo2 disagrees"

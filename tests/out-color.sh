@@ -6,7 +6,8 @@
 #    numbers equal the JSON's (tests/check-text.py);
 #  - auto: colour on a terminal (a pty), none into a pipe or file, none
 #    with NO_COLOR set (https://no-color.org) or TERM=dumb; an explicit
-#    --color=always wins over NO_COLOR;
+#    --color=always wins over NO_COLOR; the terminal checks come last and
+#    skip (77) where no pseudo-terminal can be opened;
 #  - the diff's growth line is red, a shrink line green.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
@@ -17,7 +18,6 @@ require_ptrace_
 ESC=$(printf '\033')
 strip_() { sed "s/$ESC\\[[0-9;]*m//g" "$1"; }
 has_esc_() { grep -q "$ESC\\[" "$1"; }
-pty_() { "$PYTHON3" "$srcdir/check-formats.py" pty "$@"; }
 
 out_live_hook() {
 	HG_OUT=watch.txt run_hg watch "$SG_PID" --interval 100ms --count 2 --color=always
@@ -62,6 +62,14 @@ grep -q "^${ESC}\\[32m-500 chunks of 208 bytes, " shrink.txt || {
 	fail_ "the shrink line is not green"
 }
 
+NO_COLOR=1
+export NO_COLOR
+HG_OUT=always.txt run_hg show new.hgs --color=always
+unset NO_COLOR
+has_esc_ always.txt || fail_ "--color=always with NO_COLOR=1: no colour"
+
+# auto on a terminal: last, it needs a pseudo-terminal (skip without one)
+require_pty_
 pty_ "$HG" show new.hgs > tty.txt || fail_ "show on a terminal failed"
 has_esc_ tty.txt || fail_ "show on a terminal: no colour (auto)"
 pty_ NO_COLOR=1 "$HG" show new.hgs > tty.txt || fail_ "show on a terminal failed"
@@ -70,8 +78,3 @@ pty_ TERM=dumb "$HG" show new.hgs > tty.txt || fail_ "show on a terminal failed"
 ! has_esc_ tty.txt || fail_ "TERM=dumb on a terminal: colour"
 pty_ "$HG" show new.hgs --color=never > tty.txt || fail_ "show on a terminal failed"
 ! has_esc_ tty.txt || fail_ "--color=never on a terminal: colour"
-NO_COLOR=1
-export NO_COLOR
-HG_OUT=always.txt run_hg show new.hgs --color=always
-unset NO_COLOR
-has_esc_ always.txt || fail_ "--color=always with NO_COLOR=1: no colour"

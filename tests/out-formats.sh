@@ -100,18 +100,6 @@ all_formats core core $CORE_ARGS "$CORE"
 census_formats core
 
 # ---- the command line ------------------------------------------------------------------
-rc=0
-"$PYTHON3" "$srcdir/check-formats.py" pty "$HG" show old.hgs --format pprof > tty.out 2>&1 ||
-	rc=$?
-[ "$rc" -eq 64 ] || fail_ "pprof to a terminal: exit status $rc, want 64"
-if [ "$(wc -l < tty.out)" -ne 1 ] || ! grep -q '^heapgrab: pprof output is binary' tty.out; then
-	cat -v tty.out >&2
-	fail_ "pprof to a terminal: not one error line"
-fi
-if od -An -tx1 tty.out | grep -q '1f 8b'; then
-	fail_ "pprof to a terminal: gzip bytes were written"
-fi
-
 for bad in "show old.hgs --value count" "show old.hgs --format json --value count" \
 	"show old.hgs --format folded --value lines" "show old.hgs --format svg" \
 	"show old.hgs --color sometimes" "diff old.hgs new.hgs --format xml" \
@@ -128,3 +116,18 @@ grep -q "unknown format 'svg' (text, json, pprof, folded, csv, html)" hg.err ||
 run_hg watch 1 --format csv
 grep -q "unknown format 'csv' (text, html)" hg.err ||
 	fail_ "watch's unknown-format message does not list its formats: $(cat hg.err)"
+
+# pprof to a terminal: last, it needs a pseudo-terminal (skip without one)
+require_pty_
+rc=0
+pty_ "$HG" show old.hgs --format pprof > tty.out 2>&1 ||
+	rc=$?
+[ "$rc" -eq 64 ] || fail_ "pprof to a terminal: exit status $rc, want 64"
+if [ "$(wc -l < tty.out)" -ne 1 ] || ! grep -q '^heapgrab: pprof output is binary' tty.out; then
+	cat -v tty.out >&2
+	fail_ "pprof to a terminal: not one error line"
+fi
+if od -An -tx1 tty.out | grep -q '1f 8b'; then
+	fail_ "pprof to a terminal: gzip bytes were written"
+fi
+

@@ -21,6 +21,13 @@
 #                      (77) otherwise, and when WHAT is not installed.
 #   check_formats ARGS tests/check-formats.py ARGS, failing the test with
 #                      its report when anything disagrees.
+#   require_pty_       skip (77) unless a pseudo-terminal can really be
+#                      opened here (check-formats.py pty-probe forks on
+#                      one, as pty_ does); the message says why not (a
+#                      container without /dev/pts, no /dev/ptmx ...).
+#   pty_ [VAR=VAL]... CMD ARGS
+#                      run CMD on a pseudo-terminal (stdin, stdout and
+#                      stderr), print what it wrote, return its status.
 
 SG_PID=
 
@@ -86,6 +93,13 @@ require_viewer_() {
 		skip_ "slow viewer test: runs with HG_VIEWER_TESTS=1 (scripts/quickstart's gcc stage sets it)"
 	command -v "$1" > /dev/null 2>&1 || skip_ "$1 not installed"
 }
+
+require_pty_() {
+	rp_why_=$("$PYTHON3" "$srcdir/check-formats.py" pty-probe 2>&1) ||
+		skip_ "no pseudo-terminal can be opened here: $rp_why_"
+}
+
+pty_() { "$PYTHON3" "$srcdir/check-formats.py" pty "$@"; }
 
 check_formats() {
 	"$PYTHON3" "$srcdir/check-formats.py" "$@" > formats.log 2>&1 || {

@@ -9,9 +9,11 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "analysis/verify.h"
 #include "inject/inject.h"
 #include "output/census-out.h"
+#include "output/rss-out.h"
 #include "output/verify-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
@@ -53,6 +55,7 @@ static const struct cmd_option attach_options[] = {
 	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
 	OPT_FORK(&cl.sopts.mode),
 	OPT_BOOL(0, "verify", &cl.verify),
+	OPT_RSS(&cl.sopts),
 	OPT_VERBOSE(),
 	OPT_END(),
 };
@@ -119,9 +122,10 @@ static int cmd_attach(int argc, char **argv)
 	struct census census;
 	struct inject_mallinfo mallinfo;
 	struct verify verify;
+	struct rss_report report;
 	const char *output;
 	unsigned long pid;
-	bool quiet, want_verify;
+	bool quiet, want_verify, have_rss = false;
 	int status, emitted = 0;
 
 	out_opts_init(&cl.oo);
@@ -138,11 +142,8 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error(argc == 0 ? "attach needs a PID" : "attach takes one PID");
 	if (parse_number(argv[0], INT_MAX, &pid) < 0 || !pid)
 		return usage_error("'%s' is not a process id", argv[0]);
-	if (quiet && !output)
-		return usage_error("--quiet needs -o FILE (there would be no output at all)");
-	if (sopts.keep_image && !output)
-		return usage_error("--contents needs -o FILE (the image is saved there)");
-	if (!quiet && (status = out_opts_check(&oo)))
+	if ((status = snapshot_file_opts_check(output, quiet, sopts.keep_image)) ||
+	    (!quiet && (status = out_opts_check(&oo))))
 		return status;
 
 	if (want_verify)
@@ -158,11 +159,18 @@ static int cmd_attach(int argc, char **argv)
 	census_build(snap, &census);
 	if (want_verify)
 		verify_build(snap, &census, &mallinfo, &verify);
+	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
+		have_rss = true;
+		rss_warn_missing(&report, (int)pid, &diag);
+		oo.rss = &report;
+	}
 	copts.warnings = diag.nr_warnings;
 	copts.addresses = hg_verbose > 0;
 	copts.color = out_color(&oo);
 	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
+		if (have_rss)
+			rss_out_json_append(&out, &report);
 		if (want_verify)
 			verify_out_json_append(&out, &verify);
 	} else if (oo.format != FORMAT_TEXT) {
@@ -170,6 +178,13 @@ static int cmd_attach(int argc, char **argv)
 	} else {
 		census_out_text(&out, snap, &census, &copts);
 		census_out_explain(&out, snap, &census, copts.top ? copts.top : 20);
+		if (have_rss) {
+			struct rss_out_opts ro = { .top = copts.top, .addresses = hg_verbose > 0,
+						   .color = copts.color };
+
+			strbuf_addstr(&out, "\nresident memory: ");
+			rss_out_text(&out, snap, &report, &ro);
+		}
 		if (want_verify)
 			verify_out_text(&out, &verify);
 		if (stats.forked) {
@@ -187,6 +202,8 @@ static int cmd_attach(int argc, char **argv)
 				    "round%s, copy %.1f ms of ", stats.pause_ms, stats.stop_ms,
 				    stats.rounds, stats.rounds == 1 ? "" : "s", stats.copy_ms);
 			fmt_bytes(&out, stats.copied_bytes);
+			if (have_rss)
+				strbuf_addf(&out, ", pagemap %.1f ms", stats.residency_ms);
 			strbuf_addf(&out, "); walk %.1f ms", stats.walk_ms);
 		}
 		if (snap->types)
@@ -210,6 +227,8 @@ static int cmd_attach(int argc, char **argv)
 		status = EXIT_WARNINGS;
 	strbuf_release(&out);
 	census_release(&census);
+	if (have_rss)
+		rss_release(&report);
 	snapshot_free(snap);
 	return status;
 }

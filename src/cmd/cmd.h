@@ -11,12 +11,14 @@
  *   1. write src/cmd/frob.c: the parsed values in a static struct, the
  *      table, the command, and the function:
  *
+ *        static int cmd_frob(int argc, char **argv);
  *        static struct { struct out_opts oo; struct snapshot_opts sopts;
- *                        struct typing_opts topts; } a;
+ *                        struct typing_opts topts; } cl = {
+ *                .sopts = { .types = true, .typing = &cl.topts } };
  *        static const struct cmd_option frob_options[] = {
- *                OPT_GROUP_OUTPUT(&a.oo, FORMATS_TEXT_JSON),
- *                OPT_GROUP_TARGET(&a.sopts),
- *                OPT_GROUP_TYPING(&a.sopts, &a.topts, true),
+ *                OPT_GROUP_OUTPUT(&cl.oo, FORMATS_TEXT_JSON),
+ *                OPT_GROUP_TARGET(&cl.sopts),
+ *                OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
  *                OPT_VERBOSE(),
  *                OPT_END(),
  *        };
@@ -39,8 +41,8 @@
  *      with the synopsis `heapgrab frob --help` prints: cli-manpage.sh
  *      compares them) and tests/cli-*.sh (usage and exit codes).
  * Adding an option is one row in the command's table: a shared one from
- * below (OPT_RETRIES(&a.sopts.max_rounds)) or its own (OPT_UINT("count",
- * &a.count, "N", 1, UINT_MAX, "a positive number")).
+ * below (OPT_RETRIES(&cl.sopts.max_rounds)) or its own (OPT_UINT("count",
+ * &cl.count, "N", 1, UINT_MAX, "a positive number")).
  */
 #ifndef HEAPGRAB_CMD_H
 #define HEAPGRAB_CMD_H
@@ -64,11 +66,13 @@ extern const struct command command_attach;
 extern const struct command command_core;
 extern const struct command command_diff;
 extern const struct command command_leaks;
+extern const struct command command_serve;
 extern const struct command command_show;
 extern const struct command command_top;
 extern const struct command command_trim;
 extern const struct command command_watch;
 extern const struct command command_why;
+extern const struct command command_rss;
 
 /*
  * Snapshot sources shared by attach, core, diff and watch. Each prints its
@@ -85,6 +89,17 @@ int load_snapshot(const char *path, struct snapshot **ret_snap,
 		  struct snapshot_file_info *ret_info);
 /* Write S to PATH (mode 0600): 0 or an exit status after a message. */
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path);
+/*
+ * The RSS accounting's snapshot (cmd/rss.c): attach_snapshot() with
+ * sopts->residency, or, for a process whose malloc cannot be walked, the
+ * residency alone (a warning says so). rss_warn_missing() warns about
+ * every residency source that could not be read.
+ */
+int rss_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
+		 struct diag_sink *diag, struct snapshot **ret_snap,
+		 struct snapshot_live_stats *stats);
+struct rss_report;
+void rss_warn_missing(const struct rss_report *r, int pid, struct diag_sink *diag);
 
 /*
  * leaks, why and top (cmd/source.c): options they share, and a snapshot
@@ -139,6 +154,9 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 /* -v: "WHAT: N ms in all" since image_graph_open() started. */
 void image_graph_done(const struct image_graph *ig, const char *what);
 void image_graph_close(struct image_graph *ig);
+/* "10s", "500ms", "2m", "1h", "10" (seconds) -> milliseconds; -1 when
+ * invalid (cmd/watch.c; also serve's --min-interval). */
+long long parse_duration(const char *s);
 /* HEAPGRAB_INJECT_TID from the environment: the thread tests want code
  * injected into (snapshot_opts.inject_tid); 0 when unset. */
 int inject_tid_from_env(void);
@@ -182,6 +200,9 @@ struct out_opts {
 	int color;		/* enum color_mode */
 	int value;		/* enum folded_value (output/folded.h) */
 	bool value_set;		/* --value was given */
+	/* --format html: the resident memory section (analysis/rss.h), or
+	 * NULL (attach --rss, show of a snapshot with residency) */
+	const struct rss_report *rss;
 };
 
 /*
@@ -228,7 +249,12 @@ int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot
 #define OPT_RETRIES(v)	OPT_UINT("retries", v, "N", 1, 1000000, "a positive number")
 #define OPT_FORK(v) \
 	OPT_CALLBACK_F(0, "fork", v, "auto", opt_fork_cb, 0, OPTF_OPTARG)
-/* attach and core: -o FILE [--quiet] [--contents] */
+/* attach, core, watch, diff: the RSS accounting too (struct snapshot_opts *) */
+#define OPT_RSS(sopts)	OPT_BOOL(0, "rss", &(sopts)->residency)
+/* attach and core: -o FILE [--quiet] [--contents]; after parsing,
+ * snapshot_file_opts_check() (cmd/common.c): 0, or EXIT_USAGE when
+ * --quiet or --contents came without -o. */
+int snapshot_file_opts_check(const char *output, bool quiet, bool contents);
 #define OPT_SNAPSHOT_FILE(v) \
 	{ .type = OPTION_STRING, .short_name = 'o', .long_name = "output", .value = (v), \
 	  .argh = "FILE", .flags = OPTF_LONG_ALIAS, .complete = "@file", \

@@ -112,6 +112,15 @@ void install_detach_handlers(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+int snapshot_file_opts_check(const char *output, bool quiet, bool contents)
+{
+	if (quiet && !output)
+		return usage_error("--quiet needs -o FILE (there would be no output at all)");
+	if (contents && !output)
+		return usage_error("--contents needs -o FILE (the image is saved there)");
+	return 0;
+}
+
 int opt_unwinder_cb(const struct cmd_option *row, const char *arg)
 {
 	struct typing_opts *to = row->value;

@@ -15,8 +15,10 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "heap/glibc.h"
 #include "output/census-out.h"
+#include "output/rss-out.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
 #include "target/core.h"
@@ -54,6 +56,7 @@ static const struct cmd_option core_options[] = {
 	OPT_QUIET(&cl.quiet),
 	OPT_CONTENTS(&cl.sopts.keep_image),
 	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, false),
+	OPT_RSS(&cl.sopts),
 	OPT_VERBOSE(),
 	OPT_END(),
 };
@@ -152,6 +155,8 @@ static int cmd_core(int argc, char **argv)
 	struct snapshot *snap = NULL;
 	struct diag_sink diag;
 	struct census census;
+	struct rss_report report;
+	bool have_rss = false;
 	const char *path, *output;
 	bool quiet;
 	int status, emitted = 0;
@@ -170,11 +175,8 @@ static int cmd_core(int argc, char **argv)
 		return usage_error(argc == 0 ? "core needs a core file" :
 				   "core takes one core file");
 	path = argv[0];
-	if (quiet && !output)
-		return usage_error("--quiet needs -o FILE (there would be no output at all)");
-	if (sopts.keep_image && !output)
-		return usage_error("--contents needs -o FILE (the image is saved there)");
-	if (!quiet && (status = out_opts_check(&oo)))
+	if ((status = snapshot_file_opts_check(output, quiet, sopts.keep_image)) ||
+	    (!quiet && (status = out_opts_check(&oo))))
 		return status;
 
 	cli_diag_init(&diag);
@@ -186,11 +188,25 @@ static int cmd_core(int argc, char **argv)
 	oopts.warnings = diag.nr_warnings;
 	oopts.addresses = hg_verbose > 0;
 	oopts.color = out_color(&oo);
-	if (oo.format == FORMAT_JSON)
+	/* --rss: a core has no residency; the section says so and gives the
+	 * allocator's own figures (thresholds, arenas, fragmentation) */
+	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
+		have_rss = true;
+		oo.rss = &report;
+	}
+	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &oopts);
-	else if (oo.format == FORMAT_TEXT) {
+		if (have_rss)
+			rss_out_json_append(&out, &report);
+	} else if (oo.format == FORMAT_TEXT) {
 		census_out_text(&out, snap, &census, &oopts);
 		census_out_explain(&out, snap, &census, oopts.top ? oopts.top : 20);
+		if (have_rss) {
+			struct rss_out_opts ro = { .top = oopts.top, .addresses = hg_verbose > 0 };
+
+			strbuf_addstr(&out, "\nresident memory: ");
+			rss_out_text(&out, snap, &report, &ro);
+		}
 	} else {
 		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
 	}
@@ -204,6 +220,8 @@ static int cmd_core(int argc, char **argv)
 		status = EXIT_WARNINGS;
 	strbuf_release(&out);
 	census_release(&census);
+	if (have_rss)
+		rss_release(&report);
 	snapshot_free(snap);
 	return status;
 }

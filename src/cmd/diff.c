@@ -16,7 +16,9 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/diff.h"
+#include "analysis/rss.h"
 #include "output/diff-out.h"
+#include "output/rss-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
 #include "target/core.h"
@@ -65,6 +67,7 @@ static const struct cmd_option diff_options[] = {
 	OPT_GROUP_DEBUGINFO(&cl.so.copts.exe, &cl.so.copts.sysroot, &cl.so.sopts.debug_dir,
 			    &cl.so.sopts.no_debug_info),
 	OPT_RETRIES(&cl.so.sopts.max_rounds),
+	OPT_RSS(&cl.so.sopts),
 	OPT_VERBOSE(),
 	OPT_END(),
 };
@@ -139,6 +142,8 @@ static int cmd_diff(int argc, char **argv)
 	struct snapshot *old = NULL, *new_ = NULL;
 	struct diag_sink diag;
 	struct diff d;
+	struct rss_report old_rss, new_rss;
+	bool have_rss = false;
 	unsigned old_warn = 0, new_warn = 0;
 	int status;
 
@@ -168,11 +173,22 @@ static int cmd_diff(int argc, char **argv)
 	diff_build(old, new_, &opts, &d);
 	dopts.color = out_color(&oo);
 	status = 0;
-	if (oo.format == FORMAT_JSON)
+	/* both with their residency: the resident figures side by side */
+	if (old->rss && new_->rss && rss_build(old, NULL, &old_rss) == 0) {
+		if (rss_build(new_, NULL, &new_rss) == 0)
+			have_rss = true;
+		else
+			rss_release(&old_rss);
+	}
+	if (oo.format == FORMAT_JSON) {
 		diff_out_json(&out, &d, &dopts);
-	else if (oo.format == FORMAT_TEXT)
+		if (have_rss)
+			rss_out_diff_json_append(&out, &old_rss, &new_rss);
+	} else if (oo.format == FORMAT_TEXT) {
 		diff_out_text(&out, old, new_, &d, &dopts);
-	else
+		if (have_rss)
+			rss_out_diff_text(&out, &old_rss, &new_rss);
+	} else
 		status = emit_diff(&out, old, new_, &d, &oo, dopts.old_taken, dopts.new_taken);
 	diff_release(&d);
 	if (status)
@@ -182,6 +198,10 @@ static int cmd_diff(int argc, char **argv)
 	if (!status && (old_warn || new_warn))
 		status = EXIT_WARNINGS;
 out:
+	if (have_rss) {
+		rss_release(&old_rss);
+		rss_release(&new_rss);
+	}
 	strbuf_release(&out);
 	snapshot_free(old);
 	snapshot_free(new_);

@@ -399,6 +399,7 @@ int emit_census(struct strbuf *out, const struct snapshot *s, const struct censu
 			.subtitle = sub.buf,
 			.profile = &p,
 			.census = c,
+			.rss = o->rss,
 		};
 
 		html_write(out, &r);

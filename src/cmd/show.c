@@ -16,9 +16,12 @@
 #include "config.h"
 #include "cmd/cmd.h"
 #include "analysis/census.h"
+#include "analysis/rss.h"
 #include "output/census-out.h"
+#include "output/rss-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 
@@ -59,24 +62,23 @@ const struct command command_show = {
 int save_snapshot(const struct snapshot *s, unsigned warnings, const char *path)
 {
 	struct snapshot_file_info info;
-	struct timespec t0, t1;
+	double t0, t1;
 	struct stat st;
 	int err;
 
 	snapshot_file_info_now(&info, warnings);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = monotonic_ms();
 	err = snapshot_write_file(s, &info, path);
 	if (err < 0) {
 		error_msg("cannot write snapshot '%s': %s", path, hg_strerror(err));
 		return EXIT_FAILURE_HG;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = monotonic_ms();
 	if (hg_verbose && stat(path, &st) == 0)
 		debug_msg("snapshot '%s': %zu chunks in %lld bytes (%.2f per chunk), written in "
 			  "%.1f ms", path, s->walk.nr_chunks, (long long)st.st_size,
 			  s->walk.nr_chunks ? (double)st.st_size / (double)s->walk.nr_chunks : 0.0,
-			  (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+			  t1 - t0);
 	return 0;
 }
 
@@ -107,6 +109,8 @@ static int cmd_show(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	struct snapshot *snap = NULL;
 	struct census census;
+	struct rss_report report;
+	bool have_rss = false;
 	int status;
 
 	out_opts_init(&cl.oo);
@@ -128,8 +132,16 @@ static int cmd_show(int argc, char **argv)
 	copts.warnings = info.warnings;
 	copts.addresses = hg_verbose > 0;
 	copts.color = out_color(&oo);
+	/* a snapshot saved with its residency (attach --rss -o, rss -o) shows
+	 * it as attach did */
+	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
+		have_rss = true;
+		oo.rss = &report;
+	}
 	if (oo.format == FORMAT_JSON) {
 		census_out_json(&out, snap, &census, &copts);
+		if (have_rss)
+			rss_out_json_append(&out, &report);
 	} else if (oo.format != FORMAT_TEXT) {
 		status = emit_census(&out, snap, &census, &oo, info.taken);
 		if (status)
@@ -142,6 +154,13 @@ static int cmd_show(int argc, char **argv)
 		if (localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 		census_out_text(&out, snap, &census, &copts);
+		if (have_rss) {
+			struct rss_out_opts ro = { .top = copts.top, .addresses = hg_verbose > 0,
+						   .color = copts.color };
+
+			strbuf_addstr(&out, "\nresident memory: ");
+			rss_out_text(&out, snap, &report, &ro);
+		}
 		strbuf_addf(&out, "\nsnapshot taken %s by heapgrab %s (file format %u.%u)",
 			    when, info.version[0] ? info.version : "?", info.major, info.minor);
 		if (info.warnings)
@@ -155,6 +174,8 @@ static int cmd_show(int argc, char **argv)
 out:
 	strbuf_release(&out);
 	census_release(&census);
+	if (have_rss)
+		rss_release(&report);
 	snapshot_free(snap);
 	return status;
 }

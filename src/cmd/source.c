@@ -25,6 +25,7 @@
 #include "snapshot/snapshot.h"
 #include "target/core.h"
 #include "typing/typing.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/xalloc.h"
@@ -122,14 +123,6 @@ int image_cmd_parse(const struct command *cmd, int argc, char **argv, struct ima
 	return -1;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /*
  * graph_hooks.layout: the pointer words of a chunk from its type, when this
  * run typed the snapshot (typing_result.layouts: exact types only, never
@@ -172,11 +165,11 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 	int status, err;
 
 	memset(ig, 0, sizeof(*ig));
-	ig->start_ms = now_ms();
+	ig->start_ms = monotonic_ms();
 	status = image_snapshot(arg, ic, diag, &ig->snap, &ig->warnings, &sysroot);
 	if (status)
 		return status;
-	t0 = now_ms();
+	t0 = monotonic_ms();
 	debug_msg("snapshot taken in %.1f ms", t0 - ig->start_ms);
 	ropts.sysroot = sysroot;
 	ropts.exe = ig->snap->meta.exe;
@@ -187,7 +180,7 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 	ig->graph = xcalloc(1, sizeof(*ig->graph));
 	err = heap_graph_build(ig->graph, ig->snap, &hooks, diag);
 	free(sysroot);
-	t1 = now_ms();
+	t1 = monotonic_ms();
 	if (err < 0) {
 		error_msg("'%s': cannot build the heap graph: %s", arg, hg_strerror(err));
 		return EXIT_FAILURE_HG;
@@ -202,7 +195,7 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 
 void image_graph_done(const struct image_graph *ig, const char *what)
 {
-	debug_msg("%s: %.1f ms in all", what, now_ms() - ig->start_ms);
+	debug_msg("%s: %.1f ms in all", what, monotonic_ms() - ig->start_ms);
 }
 
 void image_graph_close(struct image_graph *ig)

@@ -14,6 +14,7 @@
 #include "analysis/dominator.h"
 #include "analysis/graph.h"
 #include "output/leaks-out.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -51,7 +52,7 @@ static int cmd_top(int argc, char **argv)
 	struct image_graph ig;
 	struct retained r;
 	struct diag_sink diag;
-	struct timespec t0, t1;
+	double t0;
 	int status;
 
 	status = image_cmd_parse(&command_top, argc, argv, &ic);
@@ -65,11 +66,9 @@ static int cmd_top(int argc, char **argv)
 	status = image_graph_open(ic.args[0], &ic, &diag, &ig);
 	if (status)
 		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = monotonic_ms();
 	retained_compute(ig.graph, &r);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	debug_msg("dominators: %.1f ms", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-		  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	debug_msg("dominators: %.1f ms", monotonic_ms() - t0);
 	oopts.top = ic.top;
 	oopts.addresses = hg_verbose > 0;
 	if (ic.format == FORMAT_JSON)

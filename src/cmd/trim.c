@@ -10,11 +10,18 @@
  * memory was free, only held; if it does not, it is in use.
  *
  * How: the target is stopped and every thread brought out of the
- * allocator (snapshot_run_stopped(), the attach consistency loop), then
+ * allocator (snapshot_take_live(), the attach consistency loop, which also
+ * copies the heap for the prediction below), then
  * one thread runs injected calls (src/inject/, the save/restore protocol):
  * mallinfo2(), malloc_trim(PAD), mallinfo2() again. RSS comes from
  * /proc/PID/statm before and after the trim. The other threads stay
  * stopped for the whole time, so the pause is the trim's duration.
+ *
+ * The prediction (doc/glibc-malloc.md §14): the same stop first takes a
+ * snapshot with its residency (the copy, pagemap), and analysis/rss.c
+ * replays malloc_trim on it the way the target's glibc does; the text and
+ * the JSON put predicted and actual side by side. --dry-run stops there:
+ * the snapshot and the prediction, nothing injected, the target untouched.
  *
  * Exit status: 0; 2 when it could not be done (the target's libc has no
  * malloc_trim, a seccomp filter, the call crashed or timed out: the
@@ -23,11 +30,14 @@
  */
 #include "config.h"
 #include "cmd/cmd.h"
+#include "analysis/rss.h"
 #include "inject/inject.h"
 #include "output/census-out.h"
 #include "output/json-writer.h"
+#include "output/rss-out.h"
 #include "snapshot/snapshot.h"
 #include "target/target.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -51,12 +61,14 @@ static struct {
 	int format;
 	uint64_t pad;
 	unsigned timeout_s;
+	bool dry_run;
 } cl = { .timeout_s = DEFAULT_TIMEOUT_S };
 
 static const struct cmd_option trim_options[] = {
 	OPT_FORMAT(&cl.format, FORMATS_TEXT_JSON),
 	OPT_U64("pad", &cl.pad, "BYTES", 0, ULONG_MAX, "a number of bytes"),
 	OPT_UINT("timeout", &cl.timeout_s, "SECONDS", 1, 3600, "1 to 3600 seconds"),
+	OPT_BOOL(0, "dry-run", &cl.dry_run),
 	OPT_RETRIES(&cl.sopts.max_rounds),
 	OPT_DEBUG_DIR(&cl.sopts.debug_dir),
 	OPT_NO_DEBUG_INFO(&cl.sopts.no_debug_info),
@@ -89,15 +101,9 @@ struct trim {
 	double call_ms;			/* malloc_trim() alone */
 	struct trim_side before, after;
 	char glibc[16];
+	bool dry_run;
+	struct rss_report pred;		/* the prediction */
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int read_rss(int pid, uint64_t *ret)
 {
@@ -134,6 +140,18 @@ static int trim_prepare(struct target *t, void *arg)
 	return err;
 }
 
+/* The same stop, after the copy the prediction is made from: prepare the
+ * injection (libc's addresses; the reads go to the stopped process), then
+ * measure, trim, measure. */
+static int trim_stopped(struct target *t, void *arg);
+
+static int trim_in_snapshot(struct target *t, void *arg)
+{
+	int err = trim_prepare(t, arg);
+
+	return err < 0 ? err : trim_stopped(t, arg);
+}
+
 /* Stopped and quiescent: measure, trim, measure. */
 static int trim_stopped(struct target *t, void *arg)
 {
@@ -150,9 +168,9 @@ static int trim_stopped(struct target *t, void *arg)
 		err = inject_mallinfo(t, (size_t)i, &tr->lc, &tr->before.mi, &tr->why);
 	if (err < 0)
 		return err;
-	t0 = now_ms();
+	t0 = monotonic_ms();
 	err = inject_malloc_trim(t, (size_t)i, &tr->lc, tr->pad, tr->timeout_ms, &tr->why);
-	tr->call_ms = now_ms() - t0;
+	tr->call_ms = monotonic_ms() - t0;
 	if (err < 0)
 		return err;
 	err = read_rss(t->pid, &tr->after.rss);
@@ -164,16 +182,11 @@ static int trim_stopped(struct target *t, void *arg)
 static void side_json(struct json_writer *jw, const struct trim_side *s)
 {
 	jw_object_begin(jw);
-	jw_key(jw, "rss_bytes");
-	jw_uint(jw, s->rss);
-	jw_key(jw, "arena_bytes");
-	jw_uint(jw, s->mi.arena);
-	jw_key(jw, "free_bytes");
-	jw_uint(jw, s->mi.fordblks);
-	jw_key(jw, "in_use_bytes");
-	jw_uint(jw, s->mi.uordblks);
-	jw_key(jw, "mmapped_bytes");
-	jw_uint(jw, s->mi.hblkhd);
+	jw_object_uint(jw, "rss_bytes", s->rss);
+	jw_object_uint(jw, "arena_bytes", s->mi.arena);
+	jw_object_uint(jw, "free_bytes", s->mi.fordblks);
+	jw_object_uint(jw, "in_use_bytes", s->mi.uordblks);
+	jw_object_uint(jw, "mmapped_bytes", s->mi.hblkhd);
 	jw_object_end(jw);
 }
 
@@ -182,31 +195,36 @@ static void trim_json(struct strbuf *sb, const struct trim *tr, const char *exe)
 	struct json_writer jw = JSON_WRITER_INIT(sb);
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
+	jw_object_uint(&jw, "heapgrab", 1);
 	jw_key(&jw, "target");
 	jw_object_begin(&jw);
-	jw_key(&jw, "pid");
-	jw_int(&jw, tr->pid);
-	jw_key(&jw, "exe");
-	jw_string(&jw, exe);
-	jw_key(&jw, "glibc");
-	jw_string(&jw, tr->glibc);
+	jw_object_int(&jw, "pid", tr->pid);
+	jw_object_string(&jw, "exe", exe);
+	jw_object_string(&jw, "glibc", tr->glibc);
 	jw_object_end(&jw);
 	jw_key(&jw, "trim");
 	jw_object_begin(&jw);
-	jw_key(&jw, "pad");
-	jw_uint(&jw, tr->pad);
-	jw_key(&jw, "thread");
-	jw_int(&jw, tr->tid);
-	jw_key(&jw, "statistics");
-	jw_string(&jw, tr->before.mi.function);
-	jw_key(&jw, "before");
-	side_json(&jw, &tr->before);
-	jw_key(&jw, "after");
-	side_json(&jw, &tr->after);
-	jw_key(&jw, "released_bytes");
-	jw_uint(&jw, tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0);
+	jw_object_uint(&jw, "pad", tr->pad);
+	if (tr->dry_run) {
+		jw_object_null(&jw, "thread");
+		jw_object_null(&jw, "statistics");
+		jw_object_null(&jw, "before");
+		jw_object_null(&jw, "after");
+		jw_object_null(&jw, "released_bytes");
+	} else {
+		jw_object_int(&jw, "thread", tr->tid);
+		jw_object_string(&jw, "statistics", tr->before.mi.function);
+		jw_key(&jw, "before");
+		side_json(&jw, &tr->before);
+		jw_key(&jw, "after");
+		side_json(&jw, &tr->after);
+		jw_object_uint(&jw, "released_bytes",
+			       tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0);
+	}
+	jw_object_bool(&jw, "dry_run", tr->dry_run);
+	jw_object_uint(&jw, "predicted_bytes", tr->pred.releasable);
+	jw_key(&jw, "rss");
+	rss_out_json(&jw, &tr->pred);
 	jw_object_end(&jw);
 	jw_object_end(&jw);
 	strbuf_addch(sb, '\n');
@@ -228,6 +246,29 @@ static void row(struct strbuf *sb, const char *name, uint64_t a, uint64_t b)
 	strbuf_release(&x);
 	strbuf_release(&y);
 	strbuf_release(&d);
+}
+
+/* Predicted and actual side by side (actual: RSS before - after). */
+static void prediction_text(struct strbuf *sb, const struct trim *tr)
+{
+	uint64_t released = tr->before.rss > tr->after.rss ? tr->before.rss - tr->after.rss : 0;
+	int64_t d = (int64_t)(released - tr->pred.releasable);
+
+	strbuf_addstr(sb, "\npredicted (heapgrab's replay of this glibc's malloc_trim) ");
+	fmt_bytes(sb, tr->pred.releasable);
+	strbuf_addstr(sb, ", actual ");
+	fmt_bytes(sb, released);
+	strbuf_addf(sb, ": %+" PRId64 " bytes", d);
+	if (tr->pred.releasable)
+		strbuf_addf(sb, " (%+.2f%%)", 100.0 * (double)d / (double)tr->pred.releasable);
+	strbuf_addch(sb, '\n');
+}
+
+static void dry_run_text(struct strbuf *sb, const struct trim *tr, const char *exe)
+{
+	strbuf_addf(sb, "process %d (%s), glibc %s: dry run, nothing was done\n", tr->pid, exe,
+		    tr->pred.glibc);
+	rss_out_trim_text(sb, &tr->pred);
 }
 
 static void trim_text(struct strbuf *sb, const struct trim *tr, const char *exe)
@@ -256,11 +297,13 @@ static void trim_text(struct strbuf *sb, const struct trim *tr, const char *exe)
 		strbuf_addstr(sb, " its arenas held free");
 	}
 	strbuf_addstr(sb, "\n");
+	prediction_text(sb, tr);
 }
 
 static int cmd_trim(int argc, char **argv)
 {
 	struct snapshot_opts sopts;
+	struct snapshot *snap = NULL;
 	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
 	struct diag_sink diag;
 	struct trim tr;
@@ -279,6 +322,7 @@ static int cmd_trim(int argc, char **argv)
 	memset(&tr, 0, sizeof(tr));
 	tr.pad = cl.pad;
 	tr.timeout_ms = cl.timeout_s * 1000u;
+	tr.dry_run = cl.dry_run;
 	if (argc != 1)
 		return usage_error(argc == 0 ? "trim needs a PID" : "trim takes one PID");
 	if (parse_number(argv[0], INT_MAX, &pid) < 0 || !pid)
@@ -289,7 +333,21 @@ static int cmd_trim(int argc, char **argv)
 	strbuf_init(&tr.why, 0);
 	cli_diag_init(&diag);
 	install_detach_handlers();
-	err = snapshot_run_stopped(tr.pid, &sopts, &diag, &why, trim_prepare, trim_stopped, &tr);
+	sopts.residency = true;
+	if (!tr.dry_run) {
+		sopts.stopped_fn = trim_in_snapshot;
+		sopts.stopped_arg = &tr;
+	}
+	err = snapshot_take_live(tr.pid, &sopts, &diag, &why, &snap, NULL);
+	if (err == 0) {
+		struct rss_opts ro = { .pad = tr.pad };
+
+		if (rss_build(snap, &ro, &tr.pred) < 0)
+			BUG("trim: snapshot without residency");
+		rss_warn_missing(&tr.pred, tr.pid, &diag);
+		if (!tr.glibc[0])
+			snprintf(tr.glibc, sizeof(tr.glibc), "%s", snap->meta.glibc);
+	}
 	if (err < 0) {
 		const char *detail = why.len ? why.buf : tr.why.len ? tr.why.buf : NULL;
 
@@ -309,6 +367,8 @@ static int cmd_trim(int argc, char **argv)
 	exe[n > 0 ? n : 0] = '\0';
 	if (format == FORMAT_JSON)
 		trim_json(&out, &tr, exe);
+	else if (tr.dry_run)
+		dry_run_text(&out, &tr, exe);
 	else
 		trim_text(&out, &tr, exe);
 	if (write_stdout(&out))
@@ -317,6 +377,8 @@ static int cmd_trim(int argc, char **argv)
 	if (!status && diag.nr_warnings)
 		status = EXIT_WARNINGS;
 out:
+	rss_release(&tr.pred);
+	snapshot_free(snap);
 	strbuf_release(&out);
 	strbuf_release(&why);
 	strbuf_release(&tr.why);

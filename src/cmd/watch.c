@@ -44,11 +44,14 @@
 #include "analysis/census.h"
 #include "analysis/diff.h"
 #include "analysis/profile.h"
+#include "analysis/rss.h"
 #include "output/census-out.h"
 #include "output/diff-out.h"
 #include "output/html.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -108,16 +111,8 @@ static void on_int(int sig)
 	sigaction(SIGINT, &saved_int, NULL);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "10s", "500ms", "2m", "1h", "10" -> milliseconds; -1 when invalid. */
-static long long parse_duration(const char *s)
+long long parse_duration(const char *s)
 {
 	char *end;
 	double v;
@@ -185,6 +180,7 @@ static const struct cmd_option watch_options[] = {
 	OPT_BREAK(),
 	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
 	OPT_FORK(&cl.sopts.mode),
+	OPT_RSS(&cl.sopts),
 	OPT_VERBOSE(),
 	OPT_END(),
 };
@@ -319,14 +315,6 @@ out:
 	free(sus);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keep the current state (w->now, the stats' last_count) as a point. */
 static void history_push(struct watch *w, unsigned idx)
 {
@@ -352,7 +340,7 @@ static void history_add(struct watch *w, unsigned idx, uint64_t live_count,
 {
 	if (!w->keep_history)
 		return;
-	w->now = (struct html_point){ now_ms(), live_count, live_bytes };
+	w->now = (struct html_point){ wall_clock_ms(), live_count, live_bytes };
 	if (idx % w->stride == 0)
 		history_push(w, idx);
 }
@@ -457,13 +445,47 @@ static void growth_line(struct strbuf *sb, unsigned idx, const struct diff *d, b
 	strbuf_addch(sb, '\n');
 }
 
+/*
+ * --rss: "; RSS 1.0 GiB (+2.0 MiB), free 900.1 MiB, a trim returns
+ * 890.0 MiB" after an interval's line (its newline taken off), from S's
+ * residency. *LAST holds the previous RSS (0: none yet).
+ */
+static void rss_part(struct strbuf *sb, struct snapshot *s, uint64_t *last)
+{
+	struct rss_report r;
+
+	if (!s->rss || rss_build(s, NULL, &r) < 0)
+		return;
+	if (sb->len && sb->buf[sb->len - 1] == '\n')
+		sb->buf[--sb->len] = '\0';
+	strbuf_addstr(sb, "; RSS ");
+	if (r.has_kernel_rss) {
+		fmt_bytes(sb, r.kernel_rss);
+		if (*last) {
+			strbuf_addstr(sb, " (");
+			fmt_signed_bytes(sb, (int64_t)(r.kernel_rss - *last));
+			strbuf_addch(sb, ')');
+		}
+		*last = r.kernel_rss;
+	} else {
+		strbuf_addch(sb, '?');
+	}
+	if (r.live && r.pagemap && !r.unsplit) {
+		strbuf_addstr(sb, ", free ");
+		fmt_bytes(sb, r.free_resident);
+		strbuf_addstr(sb, ", a trim returns ");
+		fmt_bytes(sb, r.releasable);
+	}
+	strbuf_addch(sb, '\n');
+	rss_release(&r);
+}
+
 /* Sleep until DEADLINE (monotonic seconds) or a stop request; counts down
  * on stderr when it is a terminal. */
 static void wait_until(double deadline, unsigned next_idx, bool tty)
 {
 	while (!stop_requested) {
-		double left = deadline - now_s();
-		struct timespec ts;
+		double left = deadline - monotonic_ms() / 1e3;
 
 		if (left <= 0)
 			break;
@@ -472,9 +494,7 @@ static void wait_until(double deadline, unsigned next_idx, bool tty)
 				next_idx, left + 0.49);
 		if (left > 1)
 			left = 1;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);	/* EINTR: the loop checks the flag */
+		sleep_us((unsigned long)(left * 1e6));	/* EINTR: the loop checks the flag */
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -515,6 +535,7 @@ static int cmd_watch(int argc, char **argv)
 	bool tty = isatty(STDERR_FILENO), html, color;
 	struct out_opts oo;
 	double start, last;
+	uint64_t last_rss = 0;
 	int status = 0;
 	char *end;
 
@@ -556,7 +577,7 @@ static int cmd_watch(int argc, char **argv)
 	sigfillset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &saved_int);
 
-	start = last = now_s();
+	start = last = monotonic_ms() / 1e3;
 	status = attach_snapshot(pid, &sopts, &diag, &prev, NULL);
 	if (status)
 		goto out;
@@ -580,6 +601,7 @@ static int cmd_watch(int argc, char **argv)
 		strbuf_addstr(&out, " in ");
 		fmt_thousands(&out, n);
 		strbuf_addstr(&out, " chunks\n");
+		rss_part(&out, prev, &last_rss);
 	}
 	if ((status = write_lines(&out, html)))
 		goto out;
@@ -597,7 +619,7 @@ static int cmd_watch(int argc, char **argv)
 			status = EXIT_WARNINGS;	/* the report covers what was taken */
 			break;
 		}
-		last = now_s();
+		last = monotonic_ms() / 1e3;
 		if (dir && (status = save_in_dir(dir, pid, idx, cur,
 						 diag.nr_warnings - warn_before))) {
 			snapshot_free(cur);
@@ -608,6 +630,7 @@ static int cmd_watch(int argc, char **argv)
 		history_add(&w, idx, d.live.count, d.live.bytes);
 		last_idx = idx;
 		growth_line(&out, idx, &d, color);
+		rss_part(&out, cur, &last_rss);
 		diff_release(&d);
 		snapshot_free(prev);
 		prev = cur;

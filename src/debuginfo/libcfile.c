@@ -84,7 +84,9 @@
 #include <gelf.h>
 #include <libelf.h>
 
+#include "util/elf-note.h"
 #include "util/errors.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #ifndef SHT_RELR
@@ -155,22 +157,6 @@ struct lf {
 static bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
 }
 
 /* The PT_LOAD holding [vaddr, vaddr + len) in memory (FILE_ONLY: in its
@@ -360,31 +346,18 @@ static void find_build_id(struct lf *lf, Elf *elf)
 		return;
 	for (i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
-		uint64_t pos, align;
+		const unsigned char *id;
+		size_t n;
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
 			continue;
 		/* gABI: 4-byte padding; .note.gnu.property uses 8. */
-		align = ph.p_align == 8 ? 8 : 4;
-		pos = 0;
-		while (ph.p_filesz - pos >= 12) {
-			const uint8_t *n = lf->buf + ph.p_offset + pos;
-			uint64_t namesz = rd32(n), descsz = rd32(n + 4);
-			uint32_t type = rd32(n + 8);
-			uint64_t namepad = (namesz + align - 1) & ~(align - 1);
-			uint64_t descpad = (descsz + align - 1) & ~(align - 1);
-			uint64_t left = ph.p_filesz - pos - 12;
-
-			if (namepad > left || descpad > left - namepad)
-				break;
-			if (type == NT_GNU_BUILD_ID && namesz == 4 &&
-			    memcmp(n + 12, "GNU", 4) == 0 && descsz > 0) {
-				if (descsz <= 20)
-					hex_build_id(n + 12 + namepad, descsz,
-						     lf->info->build_id);
-				return;
-			}
-			pos += 12 + namepad + descpad;
+		n = elf_notes_build_id(lf->buf + ph.p_offset, ph.p_filesz,
+				       ph.p_align == 8 ? 8 : 4, &id);
+		if (n) {
+			if (n <= 20)
+				hex_build_id(id, n, lf->info->build_id);
+			return;
 		}
 	}
 }
@@ -608,7 +581,7 @@ static void for_each_relative(struct lf *lf, relative_fn fn, void *ctx)
 		bool have_base = false;
 
 		for (i = 0; i < lf->relr[k].n; i++) {
-			uint64_t e = rd64(lf->relr[k].p + 8 * i);
+			uint64_t e = get_le64(lf->relr[k].p + 8 * i);
 			const uint8_t *p;
 			unsigned bit;
 
@@ -616,7 +589,7 @@ static void for_each_relative(struct lf *lf, relative_fn fn, void *ctx)
 				where = e;
 				have_base = true;
 				p = vptr(lf, where, 8, 0);
-				if (p && !fn(lf, where, rd64(p), ctx))
+				if (p && !fn(lf, where, get_le64(p), ctx))
 					return;
 				where += 8;
 				continue;
@@ -629,7 +602,7 @@ static void for_each_relative(struct lf *lf, relative_fn fn, void *ctx)
 				if (!((e >> bit) & 1))
 					continue;
 				p = vptr(lf, w, 8, 0);
-				if (p && !fn(lf, w, rd64(p), ctx))
+				if (p && !fn(lf, w, get_le64(p), ctx))
 					return;
 			}
 			where += 63 * 8;
@@ -972,7 +945,7 @@ static void recipe_malloc(struct lf *lf, const struct lf_symval *sv)
 			if (m && m->size == 8 && rip_operand(in, m, &t)) {
 				const uint8_t *p = vptr(lf, t, 8, PF_W);
 
-				if (p && rd64(p) == lf->pat->tcache_bins_value) {
+				if (p && get_le64(p) == lf->pat->tcache_bins_value) {
 					if (!cmp_any)
 						cmp_any = t;
 					if (!cmp_after &&
@@ -1036,7 +1009,7 @@ static bool pattern_matches(const struct libc_data_pattern *pat, const uint8_t *
 		}
 		if (pat->self_ptr != LIBC_NO_SELF_PTR && i == pat->self_ptr) {
 			/* the addend in place (RELR, and ld.bfd for RELA) or 0 */
-			if (rd64(p + i) != addr && rd64(p + i) != 0)
+			if (get_le64(p + i) != addr && get_le64(p + i) != 0)
 				return false;
 			i += 8;
 			continue;

@@ -40,6 +40,11 @@ struct glibc_layout {
 	/* struct malloc_par (mp_) */
 	uint64_t mp_n_mmaps, mp_mmapped_mem, mp_sbrk_base;
 	uint64_t mp_tcache_bins, mp_tcache_count, mp_hp_pagesize, mp_size;
+	/* the thresholds (residency accounting, trim model); the ints
+	 * n_mmaps_max and no_dyn_threshold are 4 bytes, the rest 8;
+	 * thp_pagesize is LAYOUT_ABSENT before 2.35 */
+	uint64_t mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_arena_test,
+		 mp_arena_max, mp_n_mmaps_max, mp_no_dyn_threshold, mp_thp_pagesize;
 	/* heap_info */
 	uint64_t hi_ar_ptr, hi_prev, hi_size, hi_sizeof;
 	/* tcache_perthread_struct */

@@ -84,6 +84,23 @@ int glibc_layout_table(unsigned major, unsigned minor, struct glibc_layout *l)
 		l->ms_size = 2200;
 	}
 
+	/* malloc.c struct malloc_par: the five size_t thresholds lead in
+	 * every release; 2.35 inserts thp_pagesize, hp_pagesize, hp_flags
+	 * before n_mmaps */
+	l->mp_trim_threshold = 0;
+	l->mp_top_pad = 8;
+	l->mp_mmap_threshold = 16;
+	l->mp_arena_test = 24;
+	l->mp_arena_max = 32;
+	if (minor <= 34) {
+		l->mp_thp_pagesize = LAYOUT_ABSENT;
+		l->mp_n_mmaps_max = 44;
+		l->mp_no_dyn_threshold = 52;
+	} else {
+		l->mp_thp_pagesize = 40;
+		l->mp_n_mmaps_max = 64;
+		l->mp_no_dyn_threshold = 72;
+	}
 	if (minor <= 34) {
 		l->mp_n_mmaps = 40;
 		l->mp_mmapped_mem = 56;
@@ -210,6 +227,17 @@ int glibc_layout_dwarf(struct dbg_module *m, struct glibc_layout *l)
 		return -ENOENT;
 	if (member(m, "malloc_par", "hp_pagesize", &d.mp_hp_pagesize))
 		d.mp_hp_pagesize = LAYOUT_ABSENT;
+	if (member(m, "malloc_par", "thp_pagesize", &d.mp_thp_pagesize))
+		d.mp_thp_pagesize = LAYOUT_ABSENT;
+	/* Thresholds: optional (the census does not need them). */
+	if (member(m, "malloc_par", "trim_threshold", &d.mp_trim_threshold) ||
+	    member(m, "malloc_par", "top_pad", &d.mp_top_pad) ||
+	    member(m, "malloc_par", "mmap_threshold", &d.mp_mmap_threshold) ||
+	    member(m, "malloc_par", "arena_test", &d.mp_arena_test) ||
+	    member(m, "malloc_par", "arena_max", &d.mp_arena_max) ||
+	    member(m, "malloc_par", "n_mmaps_max", &d.mp_n_mmaps_max) ||
+	    member(m, "malloc_par", "no_dyn_threshold", &d.mp_no_dyn_threshold))
+		d.mp_trim_threshold = LAYOUT_ABSENT;
 	if (dbg_struct_size(m, CU, "_heap_info", &d.hi_sizeof) ||
 	    member(m, "_heap_info", "ar_ptr", &d.hi_ar_ptr) ||
 	    member(m, "_heap_info", "prev", &d.hi_prev) ||

@@ -686,7 +686,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 {
 	struct arena_state *a = &k->ar[ai];
 	const struct target_region *r;
-	taddr_t start, end, stop;
+	taddr_t start, end, stop, range_start;
 	bool seen_top = false;
 	uint32_t nr = 0, flags;
 
@@ -695,6 +695,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 		return;		/* malloc never ran: nothing but an empty top */
 	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
 	a->structural += start - k->sbrk_base;
+	range_start = k->sbrk_base;
 	r = target_region_of(k->t, start);
 	end = r ? run_end(k->t, r) : start;
 	/* Bounded: each round accepts one segment of at least a page. */
@@ -704,6 +705,7 @@ static void walk_main(struct walker *k, uint32_t ai)
 
 		nr++;
 		add_excl(k, start, stop);
+		heap_walk_add_range(k->w, range_start, stop, ai, HEAP_RANGE_ARENA);
 		if (e == SEG_BROKEN)
 			break;
 		if (e == SEG_TOP)
@@ -721,12 +723,33 @@ static void walk_main(struct walker *k, uint32_t ai)
 		 * with sbrk by the program itself; sysmalloc counted them in
 		 * system_mem. (Not so once NONCONTIGUOUS_BIT is set: then
 		 * neighbouring segments are separate mmaps.) */
-		if (!(flags & NONCONTIGUOUS_BIT) && next_start >= stop && next_start < end)
+		range_start = next_start;
+		if (!(flags & NONCONTIGUOUS_BIT) && next_start >= stop && next_start < end) {
 			a->structural += next_start - stop;
+			range_start = stop;
+		}
 		start = next_start;
 		end = next_end;
 	}
 	k->w->arenas[ai].nr_heaps = nr;
+}
+
+/*
+ * The writable bytes of the heap at H past heap_info.size: shrink_heap
+ * (arena.c) gives them back with MADV_DONTNEED but keeps them mapped
+ * read-write (mprotect_size), so they belong to no chunk and to no
+ * system_mem, yet they are the arena's.
+ */
+static void heap_slack(struct walker *k, uint32_t ai, taddr_t h, uint64_t size)
+{
+	const struct target_region *r = target_region_of(k->t, h);
+	taddr_t e;
+
+	if (!r || !heap_memory(r))
+		return;
+	e = MIN(run_end(k->t, r), h + k->heap_max);
+	if (e > h + size)
+		heap_walk_add_range(k->w, h + size, e, ai, HEAP_RANGE_SLACK);
 }
 
 /*
@@ -826,6 +849,8 @@ static void plan_non_main_tasks(struct walker *k, uint32_t ai, struct seg_tasks 
 		add_excl(k, h, h + k->heap_max);
 		t = new_task(ts, ai);
 		t->walk = true;
+		heap_walk_add_range(k->w, h, h + size, ai, HEAP_RANGE_ARENA);
+		heap_slack(k, ai, h, size);
 		if (h + l->hi_sizeof == a->addr)
 			t->first = (a->addr + l->ms_size + MALLOC_ALIGNMENT - 1) &
 				   ~(taddr_t)(MALLOC_ALIGNMENT - 1);
@@ -1037,10 +1062,10 @@ static bool view_get16(void *ctx, taddr_t addr, uint64_t out[2])
 static void walk_found(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
 		       taddr_t read_end, void *ctx)
 {
-	(void)p;
 	(void)read_end;
 	(void)ctx;
 	heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
+	heap_walk_add_range(k->w, p, p + bytes, CHUNK_NO_ARENA, HEAP_RANGE_MMAPPED);
 }
 
 static void scan_region(struct walker *k, const struct target_region *r)
@@ -1136,6 +1161,13 @@ static void finish_arena(struct walker *k, uint32_t ai)
 	k->w->system_bytes += a->system_mem;
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct heap_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 		    struct diag_sink *diag, struct heap_walk *ret_walk)
 {
@@ -1178,6 +1210,9 @@ int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 		}
 	}
 	scan_mmapped(&k);
+	if (ret_walk->nr_ranges > 1)
+		qsort(ret_walk->ranges, ret_walk->nr_ranges, sizeof(*ret_walk->ranges),
+		      cmp_range);
 	for (uint32_t i = 0; i < k.nr_ar; i++)
 		finish_arena(&k, i);
 	err = 0;

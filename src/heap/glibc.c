@@ -657,3 +657,106 @@ int glibc_copy_plan(struct glibc *g, struct target *t, bool scan, struct glibc_p
 	glibc_get_walk_params(g, &p);
 	return glibc_walk_plan(&p, t, scan, ret_plan);
 }
+
+/* ---- parameters for the residency accounting and the trim model ---- */
+
+void glibc_params_release(struct glibc_params *p)
+{
+	if (!p)
+		return;
+	free(p->threads);
+	memset(p, 0, sizeof(*p));
+}
+
+static int read_u32(struct target *t, taddr_t addr, uint32_t *ret)
+{
+	return target_read(t, addr, ret, sizeof(*ret));
+}
+
+/*
+ * narenas_limit is a function-local static of arena.c's arena_get2(), so
+ * its symbol carries a compiler suffix ("narenas_limit.2" on Debian's
+ * 2.36): try the plain name and the suffixes a compiler gives.
+ */
+static bool find_narenas_limit(struct glibc *g, taddr_t *ret)
+{
+	char name[32];
+
+	if (dbg_symbol(g->dbg, "narenas_limit", ret, NULL, NULL) == 0)
+		return true;
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "narenas_limit.%d", i);
+		if (dbg_symbol(g->dbg, name, ret, NULL, NULL) == 0)
+			return true;
+	}
+	return false;
+}
+
+int glibc_read_params(struct glibc *g, struct target *t, struct diag_sink *diag,
+		      struct glibc_params *ret)
+{
+	const struct glibc_layout *l = &g->l;
+	struct glibc_params p;
+	taddr_t addr;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	p.major = l->major;
+	p.minor = l->minor;
+	if (l->mp_trim_threshold != LAYOUT_ABSENT) {
+		uint32_t n_mmaps_max = 0, no_dyn = 0;
+
+		if ((err = target_read_u64(t, g->mp + l->mp_trim_threshold, &p.trim_threshold)) ||
+		    (err = target_read_u64(t, g->mp + l->mp_top_pad, &p.top_pad)) ||
+		    (err = target_read_u64(t, g->mp + l->mp_mmap_threshold, &p.mmap_threshold)) ||
+		    (err = target_read_u64(t, g->mp + l->mp_arena_test, &p.arena_test)) ||
+		    (err = target_read_u64(t, g->mp + l->mp_arena_max, &p.arena_max)) ||
+		    (err = read_u32(t, g->mp + l->mp_n_mmaps_max, &n_mmaps_max)) ||
+		    (err = read_u32(t, g->mp + l->mp_no_dyn_threshold, &no_dyn)))
+			return err;
+		p.n_mmaps_max = (int32_t)n_mmaps_max;
+		p.no_dyn_threshold = no_dyn != 0;
+		p.have_thresholds = true;
+	}
+	if (l->mp_thp_pagesize != LAYOUT_ABSENT &&
+	    target_read_u64(t, g->mp + l->mp_thp_pagesize, &p.thp_pagesize) == 0)
+		p.have_thp = true;
+	if (g->dbg && dbg_symbol(g->dbg, "__curbrk", &addr, NULL, NULL) == 0 &&
+	    target_read_u64(t, addr, &p.curbrk) == 0)
+		p.have_curbrk = true;
+	if (g->dbg && find_narenas_limit(g, &addr) &&
+	    target_read_u64(t, addr, &p.narenas_limit) == 0)
+		p.have_narenas_limit = true;
+	p.threads = xcalloc(t->nr_threads + 1, sizeof(*p.threads));
+	p.nr_threads = t->nr_threads;
+	for (size_t i = 0; i < t->nr_threads; i++)
+		p.threads[i].tid = t->threads[i].tid;
+	{
+		taddr_t off = 0, slot = 0;
+		uint64_t tpoff;
+		bool tls = false;
+
+		/* thread_arena is a static TLS variable of libc, reached like
+		 * tcache through a GOT slot that ld.so fills with its
+		 * thread-pointer offset (doc/glibc-malloc.md §9). */
+		if (g->dbg && dbg_symbol(g->dbg, "thread_arena", &off, NULL, &tls) == 0 && tls &&
+		    dbg_tpoff_slot(g->dbg, off, &slot) == 0 &&
+		    target_read_u64(t, slot, &tpoff) == 0 && (int64_t)tpoff < 0 &&
+		    (int64_t)tpoff > -(1LL << 30)) {
+			p.have_thread_arenas = true;
+			for (size_t i = 0; i < t->nr_threads; i++) {
+				const struct user_regs_struct *r = &t->threads[i].regs;
+
+				if (!r->fs_base ||
+				    target_read_u64(t, r->fs_base + tpoff, &p.threads[i].arena) < 0) {
+					diag_report(diag, DIAG_NOTE,
+						    "thread %d: thread_arena unreadable",
+						    t->threads[i].tid);
+					p.threads[i].arena = 0;
+				}
+			}
+		}
+	}
+	*ret = p;
+	return 0;
+}

@@ -83,6 +83,43 @@ MUST_CHECK int glibc_copy_plan(struct glibc *g, struct target *t, bool scan,
 			       struct glibc_plan *ret_plan);
 void glibc_plan_release(struct glibc_plan *pl);
 
+/*
+ * What the residency accounting and the trim model need besides the walk
+ * (doc/glibc-malloc.md §14): mp_'s thresholds, the program break as sbrk(0)
+ * returns it (__curbrk), each thread's arena (the TLS variable
+ * thread_arena) and glibc's arena limit (narenas_limit). Read from the
+ * same image as the walk. The last three need libc's symbol table
+ * (__curbrk is exported; thread_arena and narenas_limit are local
+ * symbols of the debug file): without it their have_* stay false.
+ */
+struct glibc_thread_arena {
+	int tid;
+	taddr_t arena;			/* thread_arena; 0: none yet */
+};
+
+struct glibc_params {
+	unsigned major, minor;		/* glibc version */
+	bool have_thresholds;
+	uint64_t trim_threshold, top_pad, mmap_threshold, arena_test, arena_max;
+	int64_t n_mmaps_max;
+	bool no_dyn_threshold;		/* mallopt or a tunable fixed one of them */
+	bool have_thp;			/* 2.35+: mp_.thp_pagesize exists */
+	uint64_t thp_pagesize;
+	bool have_curbrk;
+	taddr_t curbrk;			/* __curbrk: what sbrk(0) returns */
+	bool have_narenas_limit;
+	uint64_t narenas_limit;		/* 0: not computed yet */
+	bool have_thread_arenas;
+	struct glibc_thread_arena *threads;	/* one per thread of the target */
+	size_t nr_threads;
+};
+
+/* Fill *RET (free with glibc_params_release()); 0 or a negative error
+ * when mp_ cannot be read at all. */
+MUST_CHECK int glibc_read_params(struct glibc *g, struct target *t, struct diag_sink *diag,
+				 struct glibc_params *ret);
+void glibc_params_release(struct glibc_params *p);
+
 /* Walk the heap. Non-fatal findings go to DIAG. Returns 0 or an error. */
 MUST_CHECK int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
 			  struct heap_walk *ret_walk);

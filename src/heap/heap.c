@@ -32,6 +32,7 @@ void heap_walk_release(struct heap_walk *w)
 {
 	free(w->chunks);
 	free(w->arenas);
+	free(w->ranges);
 	heap_walk_init(w);
 }
 
@@ -79,4 +80,19 @@ uint64_t chunk_read_mmap_padding(const struct chunk *c, struct target *image)
 	if (c->state != CHUNK_MMAPPED || !image || target_read_u64(image, c->addr, &pad) != 0)
 		return 0;
 	return pad < c->size ? pad : 0;
+}
+
+void heap_walk_add_range(struct heap_walk *w, taddr_t start, taddr_t end, uint32_t arena,
+			 enum heap_range_kind kind)
+{
+	struct heap_range *r;
+
+	if (end <= start)
+		return;
+	ALLOC_GROW(w->ranges, w->nr_ranges + 1, w->alloc_ranges);
+	r = &w->ranges[w->nr_ranges++];
+	r->start = start;
+	r->end = end;
+	r->arena = arena;
+	r->kind = (uint8_t)kind;
 }

@@ -102,6 +102,28 @@ struct heap_arena {
 	struct heap_count kinds[CHUNK_STATE__COUNT];
 };
 
+/*
+ * The memory a walk found the allocator using, for the residency
+ * accounting (analysis/rss.c) and the trim model (heap/glibc-trim.c):
+ *   HEAP_RANGE_ARENA  memory of arena ARENA: a main-arena segment (the
+ *                     first from sbrk_base), or a non-main heap from its
+ *                     heap_info to heap_info.size; every chunk of the
+ *                     arena lies in one, the rest is its overhead
+ *   HEAP_RANGE_SLACK  a non-main heap's mapped, writable bytes past
+ *                     heap_info.size (shrink_heap madvised them away;
+ *                     not in system_mem)
+ *   HEAP_RANGE_MMAPPED the whole mapping of an mmapped chunk (for a
+ *                     memalign'd one it starts before the chunk)
+ * Sorted by start address; ranges do not overlap.
+ */
+enum heap_range_kind { HEAP_RANGE_ARENA, HEAP_RANGE_SLACK, HEAP_RANGE_MMAPPED };
+
+struct heap_range {
+	taddr_t start, end;
+	uint32_t arena;			/* CHUNK_NO_ARENA for HEAP_RANGE_MMAPPED */
+	uint8_t kind;			/* enum heap_range_kind */
+};
+
 struct heap_walk {
 	struct chunk *chunks;		/* in walk order; top chunks included */
 	size_t nr_chunks, alloc_chunks;
@@ -110,6 +132,10 @@ struct heap_walk {
 	struct heap_count totals[CHUNK_STATE__COUNT];
 	uint64_t overhead;		/* sum of the arenas' overhead */
 	uint64_t system_bytes;		/* sum of the arenas' system_bytes */
+	/* the allocator's memory (see struct heap_range); not stored in the
+	 * CHUNKS of a snapshot file: empty for a file without residency */
+	struct heap_range *ranges;
+	size_t nr_ranges, alloc_ranges;
 };
 
 /* x86-64 glibc (malloc.c): chunk2mem offset (2 * SIZE_SZ), MINSIZE,
@@ -174,5 +200,8 @@ void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t ar
 /* Append SRC's chunks and add its totals and per-arena counts (SRC has
  * at most W's arenas); as heap_walk_add() of each of them in order. */
 void heap_walk_append(struct heap_walk *w, const struct heap_walk *src);
+/* Record a range of the allocator's memory (empty ranges are dropped). */
+void heap_walk_add_range(struct heap_walk *w, taddr_t start, taddr_t end, uint32_t arena,
+			 enum heap_range_kind kind);
 
 #endif /* HEAPGRAB_HEAP_H */

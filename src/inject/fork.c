@@ -50,6 +50,7 @@
 #include "inject/inject-internal.h"
 #include "target/ptrace.h"
 #include "target/target.h"
+#include "util/backoff.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -228,9 +229,7 @@ static int reap_once(struct target *t, int tid, int child, const struct inject_l
 
 static void reap_pause(void)
 {
-	struct timespec ts = { 0, 2000000 };
-
-	nanosleep(&ts, NULL);
+	sleep_us(2000);
 }
 
 /*
@@ -592,9 +591,7 @@ static bool none_traced_by(int pid, int tracer)
 
 static void rescue_sleep(void)
 {
-	struct timespec ts = { 0, 5000000 };
-
-	nanosleep(&ts, NULL);
+	sleep_us(5000);
 }
 
 /*

@@ -95,6 +95,8 @@
 #include "inject/inject.h"
 #include "inject/inject-internal.h"
 #include "target/target.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -201,20 +203,7 @@ _Static_assert(sizeof(struct k_rt_sigframe) == 440, "struct rt_sigframe is 440 b
 
 long inject_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void backoff(unsigned round)
-{
-	struct timespec ts = { 0, round < 2000 ? 20000 : 200000 };
-
-	if (round < 200)
-		sched_yield();
-	else
-		nanosleep(&ts, NULL);
+	return (long)monotonic_ms();
 }
 
 int inject_wait(int tid, long deadline, int *ret_status)
@@ -236,7 +225,7 @@ int inject_wait(int tid, long deadline, int *ret_status)
 		}
 		if (inject_now_ms() > deadline)
 			return -HG_E_TIMEOUT;
-		backoff(round++);
+		backoff_sleep(backoff_injected_call, round++);
 	}
 }
 

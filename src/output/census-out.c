@@ -10,6 +10,7 @@
 #include "output/census-out.h"
 #include "typing/typing.h"
 #include "output/json-writer.h"
+#include "output/table.h"
 #include "analysis/census.h"
 #include "snapshot/snapshot.h"
 #include "util/strbuf.h"
@@ -19,10 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const enum chunk_state json_kinds[] = {
-	CHUNK_INUSE, CHUNK_TCACHE, CHUNK_FASTBIN, CHUNK_BIN, CHUNK_TOP, CHUNK_MMAPPED,
-};
-
 void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 		     const struct census_out_opts *o)
 {
@@ -30,73 +27,49 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 	const struct heap_walk *w = &s->walk;
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
+	jw_object_uint(&jw, "heapgrab", 1);
 
 	jw_key(&jw, "target");
 	jw_object_begin(&jw);
-	jw_key(&jw, "pid");
-	jw_int(&jw, s->meta.pid);
-	jw_key(&jw, "exe");
-	jw_string(&jw, s->meta.exe ? s->meta.exe : "");
-	jw_key(&jw, "glibc");
-	jw_string(&jw, s->meta.glibc);
-	jw_key(&jw, "threads");
-	jw_uint(&jw, s->meta.nr_threads);
-	jw_key(&jw, "libc_symbols");
-	jw_string(&jw, s->meta.libc_symbols ? s->meta.libc_symbols : "");
-	jw_key(&jw, "memory");
-	jw_string(&jw, s->meta.memory ? s->meta.memory : "unknown");
+	jw_object_int(&jw, "pid", s->meta.pid);
+	jw_object_string(&jw, "exe", s->meta.exe ? s->meta.exe : "");
+	jw_object_string(&jw, "glibc", s->meta.glibc);
+	jw_object_uint(&jw, "threads", s->meta.nr_threads);
+	jw_object_string(&jw, "libc_symbols", s->meta.libc_symbols ? s->meta.libc_symbols : "");
+	jw_object_string(&jw, "memory", s->meta.memory ? s->meta.memory : "unknown");
 	jw_object_end(&jw);
 
 	jw_key(&jw, "arenas");
 	jw_array_begin(&jw);
 	for (size_t i = 0; i < w->nr_arenas; i++) {
 		jw_object_begin(&jw);
-		jw_key(&jw, "address");
-		jw_addr(&jw, w->arenas[i].addr);
-		jw_key(&jw, "main");
-		jw_bool(&jw, w->arenas[i].main);
-		jw_key(&jw, "heaps");
-		jw_uint(&jw, w->arenas[i].nr_heaps);
-		jw_key(&jw, "system_bytes");
-		jw_uint(&jw, w->arenas[i].system_bytes);
+		jw_object_addr(&jw, "address", w->arenas[i].addr);
+		jw_object_bool(&jw, "main", w->arenas[i].main);
+		jw_object_uint(&jw, "heaps", w->arenas[i].nr_heaps);
+		jw_object_uint(&jw, "system_bytes", w->arenas[i].system_bytes);
 		jw_object_end(&jw);
 	}
 	jw_array_end(&jw);
 
 	jw_key(&jw, "totals");
 	jw_object_begin(&jw);
-	for (size_t k = 0; k < ARRAY_SIZE(json_kinds); k++) {
-		const struct heap_count *h = &c->totals[json_kinds[k]];
+	for (size_t k = 0; k < ARRAY_SIZE(table_json_kinds); k++) {
+		const struct heap_count *h = &c->totals[table_json_kinds[k]];
 
-		jw_key(&jw, chunk_state_name(json_kinds[k]));
-		jw_object_begin(&jw);
-		jw_key(&jw, "count");
-		jw_uint(&jw, h->count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, h->bytes);
-		jw_object_end(&jw);
+		table_count_json(&jw, chunk_state_name(table_json_kinds[k]), h->count, h->bytes);
 	}
 	jw_key(&jw, "overhead");
-	jw_object_begin(&jw);
-	jw_key(&jw, "bytes");
-	jw_uint(&jw, c->overhead);
-	jw_object_end(&jw);
+	table_row_json(&jw, &(struct table_row){ .kind = ROW_TOTAL, .no_count = true,
+						  .bytes = c->overhead });
 	jw_object_end(&jw);
 
 	jw_key(&jw, "by_size");
 	jw_array_begin(&jw);
-	for (size_t i = 0; i < c->nr_by_size; i++) {
-		jw_object_begin(&jw);
-		jw_key(&jw, "size");
-		jw_uint(&jw, c->by_size[i].size);
-		jw_key(&jw, "count");
-		jw_uint(&jw, c->by_size[i].count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, c->by_size[i].bytes);
-		jw_object_end(&jw);
-	}
+	for (size_t i = 0; i < c->nr_by_size; i++)
+		table_row_json(&jw, &(struct table_row){ .kind = ROW_SIZE,
+							  .size = c->by_size[i].size,
+							  .count = c->by_size[i].count,
+							  .bytes = c->by_size[i].bytes });
 	jw_array_end(&jw);
 
 	jw_key(&jw, "by_type");
@@ -104,36 +77,15 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 	for (size_t i = 0; i < c->nr_by_type; i++) {
 		const struct census_type_row *r = &c->by_type[i];
 
-		jw_object_begin(&jw);
-		jw_key(&jw, "type");
-		jw_string(&jw, r->name);
-		jw_key(&jw, "count");
-		jw_uint(&jw, r->count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, r->bytes);
-		if (r->inferred) {
-			jw_key(&jw, "inferred");
-			jw_bool(&jw, true);
-		}
-		jw_object_end(&jw);
+		table_row_json(&jw, &(struct table_row){ .kind = ROW_TYPE, .type = r->name,
+							  .count = r->count, .bytes = r->bytes,
+							  .inferred = r->inferred });
 	}
 	jw_array_end(&jw);
 	census_out_typing_json(&jw, s, c);
-	jw_key(&jw, "warnings");
-	jw_uint(&jw, o ? o->warnings : 0);
+	jw_object_uint(&jw, "warnings", o ? o->warnings : 0);
 	jw_object_end(&jw);
 	strbuf_addch(sb, '\n');
-}
-
-static void count_json(struct json_writer *jw, const char *key, const struct heap_count *h)
-{
-	jw_key(jw, key);
-	jw_object_begin(jw);
-	jw_key(jw, "count");
-	jw_uint(jw, h->count);
-	jw_key(jw, "bytes");
-	jw_uint(jw, h->bytes);
-	jw_object_end(jw);
 }
 
 void census_out_typing_json(struct json_writer *jw, const struct snapshot *s,
@@ -141,13 +93,11 @@ void census_out_typing_json(struct json_writer *jw, const struct snapshot *s,
 {
 	jw_key(jw, "typing");
 	jw_object_begin(jw);
-	jw_key(jw, "typed");
-	jw_bool(jw, c->has_types);
-	count_json(jw, "exact", &c->typed);
-	count_json(jw, "inferred", &c->inferred);
-	count_json(jw, "untyped", &c->untyped);
-	jw_key(jw, "conflicts");
-	jw_uint(jw, s->types ? s->types->conflicts : 0);
+	jw_object_bool(jw, "typed", c->has_types);
+	table_count_json(jw, "exact", c->typed.count, c->typed.bytes);
+	table_count_json(jw, "inferred", c->inferred.count, c->inferred.bytes);
+	table_count_json(jw, "untyped", c->untyped.count, c->untyped.bytes);
+	jw_object_uint(jw, "conflicts", s->types ? s->types->conflicts : 0);
 	jw_key(jw, "modules_without_debug_info");
 	jw_array_begin(jw);
 	for (size_t i = 0; s->types && i < s->types->nr_no_dwarf; i++)
@@ -194,77 +144,13 @@ void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struc
 	}
 }
 
-void sgr(struct strbuf *sb, bool on, const char *code)
+/* The count and bytes cells ending a row of the type and size tables. */
+static void count_bytes_cells(struct strbuf *sb, uint64_t count, uint64_t bytes)
 {
-	if (on)
-		strbuf_addstr(sb, code);
-}
-
-void sgr_delta(struct strbuf *sb, bool on, int64_t v)
-{
-	if (on && v)
-		strbuf_addstr(sb, v > 0 ? SGR_RED : SGR_GREEN);
-}
-
-void sgr_end(struct strbuf *sb, bool on)
-{
-	if (on)
-		strbuf_addstr(sb, SGR_RESET);
-}
-
-void fmt_thousands(struct strbuf *sb, uint64_t v)
-{
-	char digits[32];
-	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
-
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			strbuf_addch(sb, ',');
-		strbuf_addch(sb, digits[i]);
-	}
-}
-
-void fmt_bytes(struct strbuf *sb, uint64_t v)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double d = (double)v;
-	int u = -1;
-
-	if (v < 1024) {
-		strbuf_addf(sb, "%" PRIu64 " B", v);
-		return;
-	}
-	while (d >= 1024 && u < (int)ARRAY_SIZE(units) - 1) {
-		d /= 1024;
-		u++;
-	}
-	strbuf_addf(sb, "%.1f %s", d, units[u]);
-}
-
-/* Append S padded on the left to WIDTH columns. */
-static void pad_left(struct strbuf *sb, const struct strbuf *s, size_t width)
-{
-	for (size_t i = s->len; i < width; i++)
-		strbuf_addch(sb, ' ');
-	strbuf_addstr(sb, s->buf);
-}
-
-static void num_cell(struct strbuf *sb, uint64_t v, size_t width)
-{
-	struct strbuf t = STRBUF_INIT;
-
-	fmt_thousands(&t, v);
-	pad_left(sb, &t, width);
-	strbuf_release(&t);
-}
-
-static void bytes_cell(struct strbuf *sb, uint64_t v, size_t width)
-{
-	struct strbuf t = STRBUF_INIT;
-
-	fmt_bytes(&t, v);
-	pad_left(sb, &t, width);
-	strbuf_release(&t);
+	table_num(sb, count, 14);
+	strbuf_addch(sb, ' ');
+	table_bytes(sb, bytes, 12);
+	strbuf_addch(sb, '\n');
 }
 
 static void percent(struct strbuf *sb, uint64_t part, uint64_t whole)
@@ -307,24 +193,10 @@ void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
 
 		strbuf_addf(sb, "%s%-*s ", r->inferred ? "~" : "",
 			    (int)(r->inferred ? width - 1 : width), r->name);
-		num_cell(sb, r->count, 14);
-		strbuf_addch(sb, ' ');
-		bytes_cell(sb, r->bytes, 12);
-		strbuf_addch(sb, '\n');
+		count_bytes_cells(sb, r->count, r->bytes);
 	}
-	if (c->nr_by_type > top)
-		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
-			    c->nr_by_type - top);
+	table_more(sb, c->nr_by_type, top);
 }
-
-static const char *const text_names[CHUNK_STATE__COUNT] = {
-	[CHUNK_INUSE] = "in use",
-	[CHUNK_TCACHE] = "free: tcache",
-	[CHUNK_FASTBIN] = "free: fastbins",
-	[CHUNK_BIN] = "free: bins",
-	[CHUNK_TOP] = "free: top",
-	[CHUNK_MMAPPED] = "mmapped",
-};
 
 void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 		     const struct census_out_opts *o)
@@ -354,23 +226,23 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 	sgr_end(sb, color);
 	strbuf_addch(sb, '\n');
 	for (int k = 0; k < CHUNK_STATE__COUNT; k++) {
-		strbuf_addf(sb, "%-16s ", text_names[k]);
-		num_cell(sb, c->totals[k].count, 14);
+		strbuf_addf(sb, "%-16s ", table_kind_name((enum chunk_state)k));
+		table_num(sb, c->totals[k].count, 14);
 		strbuf_addch(sb, ' ');
-		bytes_cell(sb, c->totals[k].bytes, 12);
+		table_bytes(sb, c->totals[k].bytes, 12);
 		strbuf_addch(sb, ' ');
-		num_cell(sb, c->totals[k].bytes, 16);
+		table_num(sb, c->totals[k].bytes, 16);
 		strbuf_addch(sb, '\n');
 	}
 	strbuf_addf(sb, "%-16s %14s ", "overhead", "-");
-	bytes_cell(sb, c->overhead, 12);
+	table_bytes(sb, c->overhead, 12);
 	strbuf_addch(sb, ' ');
-	num_cell(sb, c->overhead, 16);
+	table_num(sb, c->overhead, 16);
 	strbuf_addch(sb, '\n');
 	strbuf_addf(sb, "%-16s %14s ", "arena memory", "-");
-	bytes_cell(sb, c->system_bytes, 12);
+	table_bytes(sb, c->system_bytes, 12);
 	strbuf_addch(sb, ' ');
-	num_cell(sb, c->system_bytes, 16);
+	table_num(sb, c->system_bytes, 16);
 	strbuf_addch(sb, '\n');
 
 	strbuf_addch(sb, '\n');
@@ -388,11 +260,11 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 		else
 			strbuf_addf(sb, "  arena %-3zu", i);
 		strbuf_addf(sb, " %3u heap%s ", a->nr_heaps, a->nr_heaps == 1 ? " " : "s");
-		bytes_cell(sb, a->system_bytes, 12);
+		table_bytes(sb, a->system_bytes, 12);
 		strbuf_addstr(sb, "  in use ");
-		bytes_cell(sb, a->kinds[CHUNK_INUSE].bytes, 10);
+		table_bytes(sb, a->kinds[CHUNK_INUSE].bytes, 10);
 		strbuf_addstr(sb, "  free ");
-		bytes_cell(sb, a->kinds[CHUNK_TCACHE].bytes + a->kinds[CHUNK_FASTBIN].bytes +
+		table_bytes(sb, a->kinds[CHUNK_TCACHE].bytes + a->kinds[CHUNK_FASTBIN].bytes +
 			       a->kinds[CHUNK_BIN].bytes + a->kinds[CHUNK_TOP].bytes, 10);
 		strbuf_addch(sb, '\n');
 	}
@@ -407,14 +279,9 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 	sgr_end(sb, color);
 	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < c->nr_by_size && i < top; i++) {
-		num_cell(sb, c->by_size[i].size, 12);
+		table_num(sb, c->by_size[i].size, 12);
 		strbuf_addch(sb, ' ');
-		num_cell(sb, c->by_size[i].count, 14);
-		strbuf_addch(sb, ' ');
-		bytes_cell(sb, c->by_size[i].bytes, 12);
-		strbuf_addch(sb, '\n');
+		count_bytes_cells(sb, c->by_size[i].count, c->by_size[i].bytes);
 	}
-	if (c->nr_by_size > top)
-		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
-			    c->nr_by_size - top);
+	table_more(sb, c->nr_by_size, top);
 }

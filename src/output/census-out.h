@@ -8,6 +8,7 @@
 #ifndef HEAPGRAB_CENSUS_OUT_H
 #define HEAPGRAB_CENSUS_OUT_H
 
+#include "output/table.h"	/* fmt_bytes, sgr ... for the users of census-out */
 #include "util/compiler.h"
 
 struct strbuf;
@@ -41,26 +42,5 @@ void census_out_types_text(struct strbuf *sb, const struct snapshot *s,
  * typing_opts.explain. */
 void census_out_explain(struct strbuf *sb, const struct snapshot *s, const struct census *c,
 			unsigned top);
-
-/*
- * Colours in text output (--color): headings bold; in diffs growth red and
- * shrink green. Only SGR sequences ("\033[...m"), so stripping them gives
- * exactly the uncoloured text (tests/out-color.sh checks).
- */
-#define SGR_BOLD "\033[1m"
-#define SGR_RED "\033[31m"
-#define SGR_GREEN "\033[32m"
-#define SGR_RESET "\033[m"
-/* Append SGR when ON. */
-void sgr(struct strbuf *sb, bool on, const char *sgr);
-/* Red for V > 0, green for V < 0, nothing for 0 or when !ON. */
-void sgr_delta(struct strbuf *sb, bool on, int64_t v);
-/* Reset after sgr_delta()/sgr() (when ON and V != 0 / always). */
-void sgr_end(struct strbuf *sb, bool on);
-
-/* "1,234,567" */
-void fmt_thousands(struct strbuf *sb, uint64_t v);
-/* "1.2 MiB", "512 B" */
-void fmt_bytes(struct strbuf *sb, uint64_t v);
 
 #endif /* HEAPGRAB_CENSUS_OUT_H */

@@ -17,6 +17,7 @@
 #include "output/diff-out.h"
 #include "output/census-out.h"
 #include "output/json-writer.h"
+#include "output/table.h"
 #include "analysis/diff.h"
 #include "snapshot/snapshot.h"
 #include "util/strbuf.h"
@@ -26,26 +27,15 @@
 #include <string.h>
 #include <time.h>
 
-static const enum chunk_state json_kinds[] = {
-	CHUNK_INUSE, CHUNK_TCACHE, CHUNK_FASTBIN, CHUNK_BIN, CHUNK_TOP, CHUNK_MMAPPED,
-};
-
-static void json_value(struct json_writer *jw, const struct diff_value *v, bool counts)
+/* One diff_value as a JSON row (ROW_TYPE, ROW_SIZE or ROW_TOTAL). */
+static void json_value(struct json_writer *jw, struct table_row row, const struct diff_value *v)
 {
-	jw_object_begin(jw);
-	if (counts) {
-		jw_key(jw, "count_delta");
-		jw_int(jw, v->count_delta);
-	}
-	jw_key(jw, "bytes_delta");
-	jw_int(jw, v->bytes_delta);
-	if (counts) {
-		jw_key(jw, "count");
-		jw_uint(jw, v->count);
-	}
-	jw_key(jw, "bytes");
-	jw_uint(jw, v->bytes);
-	jw_object_end(jw);
+	row.delta = true;
+	row.count_delta = v->count_delta;
+	row.bytes_delta = v->bytes_delta;
+	row.count = v->count;
+	row.bytes = v->bytes;
+	table_row_json(jw, &row);
 }
 
 void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_out_opts *o)
@@ -53,16 +43,15 @@ void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_ou
 	struct json_writer jw = JSON_WRITER_INIT(sb);
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
+	jw_object_uint(&jw, "heapgrab", 1);
 	jw_key(&jw, "totals");
 	jw_object_begin(&jw);
-	for (size_t k = 0; k < ARRAY_SIZE(json_kinds); k++) {
-		jw_key(&jw, chunk_state_name(json_kinds[k]));
-		json_value(&jw, &d->totals[json_kinds[k]], true);
+	for (size_t k = 0; k < ARRAY_SIZE(table_json_kinds); k++) {
+		jw_key(&jw, chunk_state_name(table_json_kinds[k]));
+		json_value(&jw, (struct table_row){ .kind = ROW_TOTAL }, &d->totals[table_json_kinds[k]]);
 	}
 	jw_key(&jw, "overhead");
-	json_value(&jw, &d->overhead, false);
+	json_value(&jw, (struct table_row){ .kind = ROW_TOTAL, .no_count = true }, &d->overhead);
 	jw_object_end(&jw);
 
 	jw_key(&jw, "by_type");
@@ -70,22 +59,8 @@ void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_ou
 	for (size_t i = 0; i < d->nr_by_type; i++) {
 		const struct diff_type_row *r = &d->by_type[i];
 
-		jw_object_begin(&jw);
-		jw_key(&jw, "type");
-		jw_string(&jw, r->name);
-		jw_key(&jw, "count_delta");
-		jw_int(&jw, r->v.count_delta);
-		jw_key(&jw, "bytes_delta");
-		jw_int(&jw, r->v.bytes_delta);
-		jw_key(&jw, "count");
-		jw_uint(&jw, r->v.count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, r->v.bytes);
-		if (r->inferred) {
-			jw_key(&jw, "inferred");
-			jw_bool(&jw, true);
-		}
-		jw_object_end(&jw);
+		json_value(&jw, (struct table_row){ .kind = ROW_TYPE, .type = r->name,
+						    .inferred = r->inferred }, &r->v);
 	}
 	jw_array_end(&jw);
 
@@ -94,40 +69,23 @@ void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_ou
 	for (size_t i = 0; i < d->nr_by_size; i++) {
 		const struct diff_size_row *r = &d->by_size[i];
 
-		jw_object_begin(&jw);
-		jw_key(&jw, "size");
-		jw_uint(&jw, r->size);
-		jw_key(&jw, "count_delta");
-		jw_int(&jw, r->v.count_delta);
-		jw_key(&jw, "bytes_delta");
-		jw_int(&jw, r->v.bytes_delta);
-		jw_key(&jw, "count");
-		jw_uint(&jw, r->v.count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, r->v.bytes);
-		jw_object_end(&jw);
+		json_value(&jw, (struct table_row){ .kind = ROW_SIZE, .size = r->size }, &r->v);
 	}
 	jw_array_end(&jw);
 
 	if (o && o->list_new) {
 		jw_key(&jw, "new_chunks");
 		jw_object_begin(&jw);
-		jw_key(&jw, "count");
-		jw_uint(&jw, d->new_count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, d->new_bytes);
-		jw_key(&jw, "survived_count");
-		jw_uint(&jw, d->survived_count);
-		jw_key(&jw, "survived_bytes");
-		jw_uint(&jw, d->survived_bytes);
+		jw_object_uint(&jw, "count", d->new_count);
+		jw_object_uint(&jw, "bytes", d->new_bytes);
+		jw_object_uint(&jw, "survived_count", d->survived_count);
+		jw_object_uint(&jw, "survived_bytes", d->survived_bytes);
 		jw_key(&jw, "chunks");
 		jw_array_begin(&jw);
 		for (size_t i = 0; i < d->nr_new_chunks; i++) {
 			jw_object_begin(&jw);
-			jw_key(&jw, "address");
-			jw_addr(&jw, d->new_chunks[i].addr);
-			jw_key(&jw, "size");
-			jw_uint(&jw, d->new_chunks[i].size);
+			jw_object_addr(&jw, "address", d->new_chunks[i].addr);
+			jw_object_uint(&jw, "size", d->new_chunks[i].size);
 			jw_object_end(&jw);
 		}
 		jw_array_end(&jw);
@@ -135,24 +93,6 @@ void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_ou
 	}
 	jw_object_end(&jw);
 	strbuf_addch(sb, '\n');
-}
-
-void fmt_signed_thousands(struct strbuf *sb, int64_t v)
-{
-	if (v > 0)
-		strbuf_addch(sb, '+');
-	else if (v < 0)
-		strbuf_addch(sb, '-');
-	fmt_thousands(sb, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
-}
-
-void fmt_signed_bytes(struct strbuf *sb, int64_t v)
-{
-	if (v > 0)
-		strbuf_addch(sb, '+');
-	else if (v < 0)
-		strbuf_addch(sb, '-');
-	fmt_bytes(sb, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 }
 
 void fmt_clock(struct strbuf *sb, int64_t t, int64_t now)
@@ -172,52 +112,28 @@ void fmt_clock(struct strbuf *sb, int64_t t, int64_t now)
 	strbuf_addstr(sb, buf);
 }
 
-static void pad_left(struct strbuf *sb, const struct strbuf *s, size_t width)
+/* A cell of the diff's tables: a space, then the cell (table.h). */
+static void cell(struct strbuf *sb, enum table_cell kind, int64_t v, size_t width, bool color)
 {
-	for (size_t i = s->len; i < width; i++)
-		strbuf_addch(sb, ' ');
-	strbuf_addstr(sb, s->buf);
-}
-
-enum cell { CELL_NUM, CELL_SNUM, CELL_BYTES, CELL_SBYTES, CELL_DASH };
-
-static void cell(struct strbuf *sb, enum cell kind, int64_t v, size_t width, bool color)
-{
-	struct strbuf t = STRBUF_INIT;
-
-	switch (kind) {
-	case CELL_NUM:
-		fmt_thousands(&t, (uint64_t)v);
-		break;
-	case CELL_SNUM:
-		fmt_signed_thousands(&t, v);
-		break;
-	case CELL_BYTES:
-		fmt_bytes(&t, (uint64_t)v);
-		break;
-	case CELL_SBYTES:
-		fmt_signed_bytes(&t, v);
-		break;
-	case CELL_DASH:
-		strbuf_addch(&t, '-');
-		break;
-	}
 	strbuf_addch(sb, ' ');
-	color = color && (kind == CELL_SNUM || kind == CELL_SBYTES) && v;
-	sgr_delta(sb, color, v);
-	pad_left(sb, &t, width);
-	sgr_end(sb, color);
-	strbuf_release(&t);
+	table_cell(sb, kind, v, width, color);
 }
 
-static const char *const text_names[CHUNK_STATE__COUNT] = {
-	[CHUNK_INUSE] = "in use",
-	[CHUNK_TCACHE] = "free: tcache",
-	[CHUNK_FASTBIN] = "free: fastbins",
-	[CHUNK_BIN] = "free: bins",
-	[CHUNK_TOP] = "free: top",
-	[CHUNK_MMAPPED] = "mmapped",
-};
+/* "+3 WHAT, +1.5 KiB since 10:02 (now 7)": a row of the growth tables,
+ * red or green by its bytes when COLOR. */
+static void growth_row(struct strbuf *sb, const struct diff_value *v, const char *what,
+		       const char *since, bool color)
+{
+	sgr_delta(sb, color, v->bytes_delta);
+	fmt_signed_thousands(sb, v->count_delta);
+	strbuf_addf(sb, " %s, ", what);
+	fmt_signed_bytes(sb, v->bytes_delta);
+	strbuf_addf(sb, " %s (now ", since);
+	fmt_thousands(sb, v->count);
+	strbuf_addch(sb, ')');
+	sgr_end(sb, color && v->bytes_delta);
+	strbuf_addch(sb, '\n');
+}
 
 static void describe(struct strbuf *sb, const struct snapshot *s)
 {
@@ -231,7 +147,7 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 {
 	unsigned top = o && o->top ? o->top : 20;
 	int64_t ot = o ? o->old_taken : 0, nt = o ? o->new_taken : 0;
-	struct strbuf since = STRBUF_INIT;
+	struct strbuf since = STRBUF_INIT, what = STRBUF_INIT;
 	bool color = o && o->color;
 
 	strbuf_addstr(&since, "since ");
@@ -268,7 +184,7 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 	for (int k = 0; k < CHUNK_STATE__COUNT; k++) {
 		const struct diff_value *v = &d->totals[k];
 
-		strbuf_addf(sb, "%-16s", text_names[k]);
+		strbuf_addf(sb, "%-16s", table_kind_name((enum chunk_state)k));
 		cell(sb, CELL_SNUM, v->count_delta, 14, color);
 		cell(sb, CELL_SBYTES, v->bytes_delta, 12, color);
 		cell(sb, CELL_NUM, (int64_t)v->count, 14, color);
@@ -297,19 +213,11 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 		for (size_t i = 0; i < d->nr_by_type && i < top; i++) {
 			const struct diff_type_row *r = &d->by_type[i];
 
-			sgr_delta(sb, color, r->v.bytes_delta);
-			fmt_signed_thousands(sb, r->v.count_delta);
-			strbuf_addf(sb, " %s%s, ", r->inferred ? "~" : "", r->name);
-			fmt_signed_bytes(sb, r->v.bytes_delta);
-			strbuf_addf(sb, " %s (now ", since.buf);
-			fmt_thousands(sb, r->v.count);
-			strbuf_addch(sb, ')');
-			sgr_end(sb, color && r->v.bytes_delta);
-			strbuf_addch(sb, '\n');
+			strbuf_reset(&what);
+			strbuf_addf(&what, "%s%s", r->inferred ? "~" : "", r->name);
+			growth_row(sb, &r->v, what.buf, since.buf, color);
 		}
-		if (d->nr_by_type > top)
-			strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
-				    d->nr_by_type - top);
+		table_more(sb, d->nr_by_type, top);
 		if (!d->nr_by_type)
 			strbuf_addstr(sb, "no change\n");
 	} else if (o && o->by_type) {
@@ -325,22 +233,14 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 	for (size_t i = 0; i < d->nr_by_size && i < top; i++) {
 		const struct diff_size_row *r = &d->by_size[i];
 
-		sgr_delta(sb, color, r->v.bytes_delta);
-		fmt_signed_thousands(sb, r->v.count_delta);
-		strbuf_addf(sb, " chunk%s of ", r->v.count_delta == 1 ||
+		strbuf_reset(&what);
+		strbuf_addf(&what, "chunk%s of ", r->v.count_delta == 1 ||
 			    r->v.count_delta == -1 ? "" : "s");
-		fmt_thousands(sb, r->size);
-		strbuf_addstr(sb, " bytes, ");
-		fmt_signed_bytes(sb, r->v.bytes_delta);
-		strbuf_addf(sb, " %s (now ", since.buf);
-		fmt_thousands(sb, r->v.count);
-		strbuf_addch(sb, ')');
-		sgr_end(sb, color && r->v.bytes_delta);
-		strbuf_addch(sb, '\n');
+		fmt_thousands(&what, r->size);
+		strbuf_addstr(&what, " bytes");
+		growth_row(sb, &r->v, what.buf, since.buf, color);
 	}
-	if (d->nr_by_size > top)
-		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
-			    d->nr_by_size - top);
+	table_more(sb, d->nr_by_size, top);
 	if (!d->nr_by_size)
 		strbuf_addstr(sb, "no change\n");
 
@@ -364,4 +264,5 @@ void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct s
 				    d->new_count - d->nr_new_chunks);
 	}
 	strbuf_release(&since);
+	strbuf_release(&what);
 }

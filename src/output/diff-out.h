@@ -9,6 +9,7 @@
 #ifndef HEAPGRAB_DIFF_OUT_H
 #define HEAPGRAB_DIFF_OUT_H
 
+#include "output/table.h"	/* fmt_signed_bytes ... for the users of diff-out */
 #include "util/compiler.h"
 
 struct strbuf;
@@ -28,10 +29,6 @@ void diff_out_json(struct strbuf *sb, const struct diff *d, const struct diff_ou
 void diff_out_text(struct strbuf *sb, const struct snapshot *old, const struct snapshot *new_,
 		   const struct diff *d, const struct diff_out_opts *o);
 
-/* "+1,234", "-5", "0" */
-void fmt_signed_thousands(struct strbuf *sb, int64_t v);
-/* "+1.5 MiB", "-512 B", "0 B" */
-void fmt_signed_bytes(struct strbuf *sb, int64_t v);
 /* "10:02" today, "2024-05-01 10:02" otherwise (local time); "?" if 0. */
 void fmt_clock(struct strbuf *sb, int64_t t, int64_t now);
 

@@ -15,7 +15,8 @@
  *    "samples": [[[FRAME-ID, ...root first], count, bytes, old_count, old_bytes]],
  *    "series_title": STRING | null,
  *    "series": [{"label", "points": [[t_ms, count, bytes], ...]}],
- *    "live": {"label", "points"} | null}
+ *    "live": {"label", "points"} | null,
+ *    "rss": the "rss" object of doc/json-output.md | null}
  *
  * Rows come in the JSON output's orders (by_type: profile_by_type();
  * by_size: census or diff order), which the page shows first. The
@@ -29,6 +30,7 @@
 #include "config.h"
 #include "output/html.h"
 #include "output/json-writer.h"
+#include "output/rss-out.h"
 #include "analysis/census.h"
 #include "analysis/diff.h"
 #include "analysis/profile.h"
@@ -72,16 +74,14 @@ static void row(struct json_writer *jw, const char *name, const uint64_t *num_na
 			jw_int(jw, count_delta);
 		else
 			jw_string(jw, NULL);
-		jw_key(jw, "bytes_delta");
-		jw_int(jw, bytes_delta);
+		jw_object_int(jw, "bytes_delta", bytes_delta);
 	}
 	jw_key(jw, "count");
 	if (count)
 		jw_uint(jw, *count);
 	else
 		jw_string(jw, NULL);
-	jw_key(jw, "bytes");
-	jw_uint(jw, bytes);
+	jw_object_uint(jw, "bytes", bytes);
 	jw_object_end(jw);
 }
 
@@ -92,21 +92,15 @@ static void totals(struct json_writer *jw, const struct html_report *r)
 	jw_key(jw, "live_total");
 	jw_object_begin(jw);
 	if (diff) {
-		jw_key(jw, "count");
-		jw_uint(jw, r->diff->live.count);
-		jw_key(jw, "bytes");
-		jw_uint(jw, r->diff->live.bytes);
-		jw_key(jw, "count_delta");
-		jw_int(jw, r->diff->live.count_delta);
-		jw_key(jw, "bytes_delta");
-		jw_int(jw, r->diff->live.bytes_delta);
+		jw_object_uint(jw, "count", r->diff->live.count);
+		jw_object_uint(jw, "bytes", r->diff->live.bytes);
+		jw_object_int(jw, "count_delta", r->diff->live.count_delta);
+		jw_object_int(jw, "bytes_delta", r->diff->live.bytes_delta);
 	} else {
 		const struct heap_count *t = r->census->totals;
 
-		jw_key(jw, "count");
-		jw_uint(jw, t[CHUNK_INUSE].count + t[CHUNK_MMAPPED].count);
-		jw_key(jw, "bytes");
-		jw_uint(jw, t[CHUNK_INUSE].bytes + t[CHUNK_MMAPPED].bytes);
+		jw_object_uint(jw, "count", t[CHUNK_INUSE].count + t[CHUNK_MMAPPED].count);
+		jw_object_uint(jw, "bytes", t[CHUNK_INUSE].bytes + t[CHUNK_MMAPPED].bytes);
 	}
 	jw_object_end(jw);
 
@@ -200,8 +194,7 @@ static void profile_json(struct json_writer *jw, const struct profile *p)
 static void series_json(struct json_writer *jw, const struct html_series *s)
 {
 	jw_object_begin(jw);
-	jw_key(jw, "label");
-	jw_string(jw, s->label);
+	jw_object_string(jw, "label", s->label);
 	jw_key(jw, "points");
 	jw_array_begin(jw);
 	for (size_t i = 0; i < s->nr_points; i++) {
@@ -223,21 +216,15 @@ static void data_json(struct strbuf *sb, const struct html_report *r)
 	struct json_writer jw = JSON_WRITER_INIT(sb);
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
-	jw_key(&jw, "mode");
-	jw_string(&jw, modes[r->mode]);
-	jw_key(&jw, "title");
-	jw_string(&jw, r->title ? r->title : "heapgrab");
-	jw_key(&jw, "subtitle");
-	jw_string(&jw, r->subtitle ? r->subtitle : "");
-	jw_key(&jw, "version");
-	jw_string(&jw, PACKAGE_VERSION);
+	jw_object_uint(&jw, "heapgrab", 1);
+	jw_object_string(&jw, "mode", modes[r->mode]);
+	jw_object_string(&jw, "title", r->title ? r->title : "heapgrab");
+	jw_object_string(&jw, "subtitle", r->subtitle ? r->subtitle : "");
+	jw_object_string(&jw, "version", PACKAGE_VERSION);
 	totals(&jw, r);
 	rows(&jw, r);
 	profile_json(&jw, r->profile);
-	jw_key(&jw, "series_title");
-	jw_string(&jw, r->series_title);
+	jw_object_string(&jw, "series_title", r->series_title);
 	jw_key(&jw, "series");
 	jw_array_begin(&jw);
 	for (size_t i = 0; i < r->nr_series; i++)
@@ -246,6 +233,11 @@ static void data_json(struct strbuf *sb, const struct html_report *r)
 	jw_key(&jw, "live");
 	if (r->live)
 		series_json(&jw, r->live);
+	else
+		jw_string(&jw, NULL);
+	jw_key(&jw, "rss");
+	if (r->rss)
+		rss_out_json(&jw, r->rss);
 	else
 		jw_string(&jw, NULL);
 	jw_object_end(&jw);

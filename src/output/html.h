@@ -26,6 +26,7 @@ struct strbuf;
 struct census;
 struct diff;
 struct profile;
+struct rss_report;
 
 struct html_point {
 	int64_t t_ms;			/* unix time, milliseconds */
@@ -51,6 +52,9 @@ struct html_report {
 	size_t nr_series;
 	const char *series_title;	/* heading over the charts; NULL: default */
 	const struct html_series *live;	/* live total over time, or NULL */
+	/* the resident memory (analysis/rss.h), drawn as a stacked bar and
+	 * per arena; NULL: no such section */
+	const struct rss_report *rss;
 };
 
 void html_write(struct strbuf *sb, const struct html_report *r);

@@ -137,3 +137,39 @@ void jw_addr(struct json_writer *jw, taddr_t a)
 	pre_value(jw);
 	strbuf_addf(jw->sb, "\"0x%" PRIx64 "\"", a);
 }
+
+void jw_object_string(struct json_writer *jw, const char *key, const char *s)
+{
+	jw_key(jw, key);
+	jw_string(jw, s);
+}
+
+void jw_object_uint(struct json_writer *jw, const char *key, uint64_t v)
+{
+	jw_key(jw, key);
+	jw_uint(jw, v);
+}
+
+void jw_object_int(struct json_writer *jw, const char *key, int64_t v)
+{
+	jw_key(jw, key);
+	jw_int(jw, v);
+}
+
+void jw_object_bool(struct json_writer *jw, const char *key, bool v)
+{
+	jw_key(jw, key);
+	jw_bool(jw, v);
+}
+
+void jw_object_addr(struct json_writer *jw, const char *key, taddr_t a)
+{
+	jw_key(jw, key);
+	jw_addr(jw, a);
+}
+
+void jw_object_null(struct json_writer *jw, const char *key)
+{
+	jw_key(jw, key);
+	jw_string(jw, NULL);
+}

@@ -7,8 +7,13 @@
  *
  *   struct json_writer jw = JSON_WRITER_INIT(&sb);
  *   jw_object_begin(&jw);
- *   jw_key(&jw, "heapgrab"); jw_uint(&jw, 1);
+ *   jw_object_uint(&jw, "heapgrab", 1);
+ *   jw_key(&jw, "arenas"); jw_array_begin(&jw); ... jw_array_end(&jw);
  *   jw_object_end(&jw);
+ *
+ * jw_object_KIND(jw, key, v) is a member of the object being written (a
+ * key and its value); jw_KIND(jw, v) a value on its own: an array
+ * element, or the value after jw_key().
  */
 #ifndef HEAPGRAB_JSON_WRITER_H
 #define HEAPGRAB_JSON_WRITER_H
@@ -36,6 +41,14 @@ void jw_uint(struct json_writer *jw, uint64_t v);
 void jw_int(struct json_writer *jw, int64_t v);
 void jw_bool(struct json_writer *jw, bool v);
 void jw_addr(struct json_writer *jw, taddr_t a);	/* "0x..." string */
+
+/* KEY: V, in the object being written. */
+void jw_object_string(struct json_writer *jw, const char *key, const char *s);	/* NULL -> null */
+void jw_object_uint(struct json_writer *jw, const char *key, uint64_t v);
+void jw_object_int(struct json_writer *jw, const char *key, int64_t v);
+void jw_object_bool(struct json_writer *jw, const char *key, bool v);
+void jw_object_addr(struct json_writer *jw, const char *key, taddr_t a);
+void jw_object_null(struct json_writer *jw, const char *key);
 
 /* Append S to SB as a JSON string literal with quotes. */
 void json_escape(struct strbuf *sb, const char *s);

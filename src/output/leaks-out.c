@@ -13,6 +13,7 @@
 #include "output/leaks-out.h"
 #include "output/census-out.h"
 #include "output/json-writer.h"
+#include "output/table.h"
 #include "analysis/dominator.h"
 #include "analysis/graph.h"
 #include "analysis/leaks.h"
@@ -38,48 +39,6 @@ static const char *node_type(const struct heap_graph *g, uint32_t n)
 	return t ? t : "untyped";
 }
 
-static void json_count(struct json_writer *jw, const char *key, uint64_t count, uint64_t bytes)
-{
-	jw_key(jw, key);
-	jw_object_begin(jw);
-	jw_key(jw, "count");
-	jw_uint(jw, count);
-	jw_key(jw, "bytes");
-	jw_uint(jw, bytes);
-	jw_object_end(jw);
-}
-
-static void pad(struct strbuf *sb, const char *s, size_t width, bool left)
-{
-	size_t n = strlen(s);
-
-	if (!left)
-		for (size_t i = n; i < width; i++)
-			strbuf_addch(sb, ' ');
-	strbuf_addstr(sb, s);
-	if (left)
-		for (size_t i = n; i < width; i++)
-			strbuf_addch(sb, ' ');
-}
-
-static void num_cell(struct strbuf *sb, uint64_t v, size_t width)
-{
-	struct strbuf t = STRBUF_INIT;
-
-	fmt_thousands(&t, v);
-	pad(sb, t.buf, width, false);
-	strbuf_release(&t);
-}
-
-static void bytes_cell(struct strbuf *sb, uint64_t v, size_t width)
-{
-	struct strbuf t = STRBUF_INIT;
-
-	fmt_bytes(&t, v);
-	pad(sb, t.buf, width, false);
-	strbuf_release(&t);
-}
-
 static void header(struct strbuf *sb, const struct snapshot *s)
 {
 	strbuf_addf(sb, "process %d", s->meta.pid);
@@ -98,27 +57,18 @@ void leaks_out_json(struct strbuf *sb, const struct heap_graph *g, const struct 
 	size_t nex = o && o->top ? o->top : DEFAULT_EXAMPLES;
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
-	json_count(&jw, "leaked", r->leaked.count, r->leaked.bytes);
-	json_count(&jw, "leak_roots", r->leak_roots.count, r->leak_roots.bytes);
-	json_count(&jw, "possibly_leaked", r->possibly.count, r->possibly.bytes);
+	jw_object_uint(&jw, "heapgrab", 1);
+	table_count_json(&jw, "leaked", r->leaked.count, r->leaked.bytes);
+	table_count_json(&jw, "leak_roots", r->leak_roots.count, r->leak_roots.bytes);
+	table_count_json(&jw, "possibly_leaked", r->possibly.count, r->possibly.bytes);
 	jw_key(&jw, "by_type");
 	jw_array_begin(&jw);
-	for (size_t i = 0; i < r->nr_by_type; i++) {
-		jw_object_begin(&jw);
-		jw_key(&jw, "type");
-		jw_string(&jw, r->by_type[i].type);
-		jw_key(&jw, "count");
-		jw_uint(&jw, r->by_type[i].count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, r->by_type[i].bytes);
-		if (r->by_type[i].inferred) {
-			jw_key(&jw, "inferred");
-			jw_bool(&jw, true);
-		}
-		jw_object_end(&jw);
-	}
+	for (size_t i = 0; i < r->nr_by_type; i++)
+		table_row_json(&jw, &(struct table_row){ .kind = ROW_TYPE,
+							  .type = r->by_type[i].type,
+							  .count = r->by_type[i].count,
+							  .bytes = r->by_type[i].bytes,
+							  .inferred = r->by_type[i].inferred });
 	jw_array_end(&jw);
 	jw_key(&jw, "examples");
 	jw_array_begin(&jw);
@@ -126,12 +76,9 @@ void leaks_out_json(struct strbuf *sb, const struct heap_graph *g, const struct 
 		uint32_t n = r->heads[i];
 
 		jw_object_begin(&jw);
-		jw_key(&jw, "address");
-		jw_addr(&jw, g->start[n]);
-		jw_key(&jw, "size");
-		jw_uint(&jw, heap_graph_size(g, n));
-		jw_key(&jw, "type");
-		jw_string(&jw, node_type(g, n));
+		jw_object_addr(&jw, "address", g->start[n]);
+		jw_object_uint(&jw, "size", heap_graph_size(g, n));
+		jw_object_string(&jw, "type", node_type(g, n));
 		jw_object_end(&jw);
 	}
 	jw_array_end(&jw);
@@ -141,10 +88,10 @@ void leaks_out_json(struct strbuf *sb, const struct heap_graph *g, const struct 
 
 static void count_line(struct strbuf *sb, const char *what, const struct heap_count *c)
 {
-	pad(sb, what, 17, true);
-	num_cell(sb, c->count, 12);
+	table_pad(sb, what, 17, true);
+	table_num(sb, c->count, 12);
 	strbuf_addstr(sb, " chunks ");
-	bytes_cell(sb, c->bytes, 11);
+	table_bytes(sb, c->bytes, 11);
 }
 
 void leaks_out_text(struct strbuf *sb, const struct heap_graph *g, const struct leak_report *r,
@@ -170,14 +117,12 @@ void leaks_out_text(struct strbuf *sb, const struct heap_graph *g, const struct 
 		    r->nr_by_type, r->nr_by_type == 1 ? "" : "s");
 	strbuf_addf(sb, "%12s %12s  %s\n", "count", "bytes", "type");
 	for (size_t i = 0; i < r->nr_by_type && i < top; i++) {
-		num_cell(sb, r->by_type[i].count, 12);
+		table_num(sb, r->by_type[i].count, 12);
 		strbuf_addch(sb, ' ');
-		bytes_cell(sb, r->by_type[i].bytes, 12);
+		table_bytes(sb, r->by_type[i].bytes, 12);
 		strbuf_addf(sb, "  %s%s\n", r->by_type[i].inferred ? "~" : "", r->by_type[i].type);
 	}
-	if (r->nr_by_type > top)
-		strbuf_addf(sb, "(%zu more; --top N or --format json for all)\n",
-			    r->nr_by_type - top);
+	table_more(sb, r->nr_by_type, top);
 
 	strbuf_addf(sb, "\nlargest leak roots (heads of leaked structures; %zu of ",
 		    MIN(top, r->nr_heads));
@@ -187,7 +132,7 @@ void leaks_out_text(struct strbuf *sb, const struct heap_graph *g, const struct 
 	for (size_t i = 0; i < r->nr_heads && i < top; i++) {
 		uint32_t n = r->heads[i];
 
-		bytes_cell(sb, heap_graph_size(g, n), 12);
+		table_bytes(sb, heap_graph_size(g, n), 12);
 		strbuf_addf(sb, "  %s", node_type(g, n));
 		if (o && o->addresses)
 			strbuf_addf(sb, " @0x%" PRIx64, g->start[n]);
@@ -238,23 +183,16 @@ void why_out_json(struct strbuf *sb, const struct heap_graph *g, taddr_t addr,
 	uint32_t n = w->node;
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
-	jw_key(&jw, "address");
-	jw_addr(&jw, addr);
+	jw_object_uint(&jw, "heapgrab", 1);
+	jw_object_addr(&jw, "address", addr);
 	jw_key(&jw, "chunk");
 	jw_object_begin(&jw);
-	jw_key(&jw, "address");
-	jw_addr(&jw, g->start[n]);
-	jw_key(&jw, "size");
-	jw_uint(&jw, heap_graph_size(g, n));
-	jw_key(&jw, "type");
-	jw_string(&jw, node_type(g, n));
+	jw_object_addr(&jw, "address", g->start[n]);
+	jw_object_uint(&jw, "size", heap_graph_size(g, n));
+	jw_object_string(&jw, "type", node_type(g, n));
 	jw_object_end(&jw);
-	jw_key(&jw, "offset");
-	jw_int(&jw, (int64_t)(addr - g->start[n]));
-	jw_key(&jw, "state");
-	jw_string(&jw, state_name(w->state));
+	jw_object_int(&jw, "offset", (int64_t)(addr - g->start[n]));
+	jw_object_string(&jw, "state", state_name(w->state));
 	jw_key(&jw, "path");
 	jw_array_begin(&jw);
 	for (size_t i = 0; i < w->nr_path; i++) {
@@ -264,10 +202,8 @@ void why_out_json(struct strbuf *sb, const struct heap_graph *g, taddr_t addr,
 		if (st->node == GRAPH_NONE) {
 			const struct graph_root *r = &g->roots[st->root];
 
-			jw_key(&jw, "root");
-			jw_string(&jw, r->name);
-			jw_key(&jw, "kind");
-			jw_string(&jw, root_kind_name(r->kind));
+			jw_object_string(&jw, "root", r->name);
+			jw_object_string(&jw, "kind", root_kind_name(r->kind));
 			jw_key(&jw, "thread");
 			if (r->tid)
 				jw_int(&jw, r->tid);
@@ -282,14 +218,10 @@ void why_out_json(struct strbuf *sb, const struct heap_graph *g, taddr_t addr,
 			jw_string(&jw, r->kind == ROOT_REGISTER ?
 				  root_register_name((unsigned)st->slot) : NULL);
 		} else {
-			jw_key(&jw, "address");
-			jw_addr(&jw, g->start[st->node]);
-			jw_key(&jw, "size");
-			jw_uint(&jw, heap_graph_size(g, st->node));
-			jw_key(&jw, "type");
-			jw_string(&jw, node_type(g, st->node));
-			jw_key(&jw, "interior");
-			jw_bool(&jw, st->interior);
+			jw_object_addr(&jw, "address", g->start[st->node]);
+			jw_object_uint(&jw, "size", heap_graph_size(g, st->node));
+			jw_object_string(&jw, "type", node_type(g, st->node));
+			jw_object_bool(&jw, "interior", st->interior);
 			jw_key(&jw, "pointer_offset");
 			if (st->offset >= 0)
 				jw_uint(&jw, (uint64_t)st->offset);
@@ -309,12 +241,9 @@ void why_out_json(struct strbuf *sb, const struct heap_graph *g, taddr_t addr,
 		int64_t off = heap_graph_edge_offset(g, k, n);
 
 		jw_object_begin(&jw);
-		jw_key(&jw, "address");
-		jw_addr(&jw, g->start[k]);
-		jw_key(&jw, "size");
-		jw_uint(&jw, heap_graph_size(g, k));
-		jw_key(&jw, "type");
-		jw_string(&jw, node_type(g, k));
+		jw_object_addr(&jw, "address", g->start[k]);
+		jw_object_uint(&jw, "size", heap_graph_size(g, k));
+		jw_object_string(&jw, "type", node_type(g, k));
 		jw_key(&jw, "pointer_offset");
 		if (off >= 0)
 			jw_uint(&jw, (uint64_t)off);
@@ -511,24 +440,19 @@ void retained_out_json(struct strbuf *sb, const struct heap_graph *g, const stru
 
 	retained_view(g, r, top, &v);
 	jw_object_begin(&jw);
-	jw_key(&jw, "heapgrab");
-	jw_uint(&jw, 1);
-	json_count(&jw, "reachable", r->count[RETAINED_SUPER], r->bytes[RETAINED_SUPER]);
-	json_count(&jw, "shared", v.shared_count, v.shared_bytes);
+	jw_object_uint(&jw, "heapgrab", 1);
+	table_count_json(&jw, "reachable", r->count[RETAINED_SUPER], r->bytes[RETAINED_SUPER]);
+	table_count_json(&jw, "shared", v.shared_count, v.shared_bytes);
 	jw_key(&jw, "roots");
 	jw_array_begin(&jw);
 	for (size_t i = 0; i < v.nr_roots; i++) {
 		const struct graph_root *gr = &g->roots[v.roots[i].v - 1];
 
 		jw_object_begin(&jw);
-		jw_key(&jw, "root");
-		jw_string(&jw, gr->name);
-		jw_key(&jw, "kind");
-		jw_string(&jw, root_kind_name(gr->kind));
-		jw_key(&jw, "count");
-		jw_uint(&jw, v.roots[i].count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, v.roots[i].bytes);
+		jw_object_string(&jw, "root", gr->name);
+		jw_object_string(&jw, "kind", root_kind_name(gr->kind));
+		jw_object_uint(&jw, "count", v.roots[i].count);
+		jw_object_uint(&jw, "bytes", v.roots[i].bytes);
 		jw_object_end(&jw);
 	}
 	jw_array_end(&jw);
@@ -538,18 +462,12 @@ void retained_out_json(struct strbuf *sb, const struct heap_graph *g, const stru
 		uint32_t x = v.chunks[i].v, n = x - 1 - (uint32_t)g->nr_roots;
 
 		jw_object_begin(&jw);
-		jw_key(&jw, "address");
-		jw_addr(&jw, g->start[n]);
-		jw_key(&jw, "size");
-		jw_uint(&jw, heap_graph_size(g, n));
-		jw_key(&jw, "type");
-		jw_string(&jw, node_type(g, n));
-		jw_key(&jw, "count");
-		jw_uint(&jw, v.chunks[i].count);
-		jw_key(&jw, "bytes");
-		jw_uint(&jw, v.chunks[i].bytes);
-		jw_key(&jw, "held_by");
-		jw_string(&jw, held_by(g, r, x));
+		jw_object_addr(&jw, "address", g->start[n]);
+		jw_object_uint(&jw, "size", heap_graph_size(g, n));
+		jw_object_string(&jw, "type", node_type(g, n));
+		jw_object_uint(&jw, "count", v.chunks[i].count);
+		jw_object_uint(&jw, "bytes", v.chunks[i].bytes);
+		jw_object_string(&jw, "held_by", held_by(g, r, x));
 		jw_object_end(&jw);
 	}
 	jw_array_end(&jw);
@@ -581,9 +499,9 @@ void retained_out_text(struct strbuf *sb, const struct heap_graph *g, const stru
 		    v.nr_roots, v.roots_holding);
 	strbuf_addf(sb, "%12s %12s  %s\n", "retained", "chunks", "root");
 	for (size_t i = 0; i < v.nr_roots; i++) {
-		bytes_cell(sb, v.roots[i].bytes, 12);
+		table_bytes(sb, v.roots[i].bytes, 12);
 		strbuf_addch(sb, ' ');
-		num_cell(sb, v.roots[i].count, 12);
+		table_num(sb, v.roots[i].count, 12);
 		strbuf_addf(sb, "  %s\n", g->roots[v.roots[i].v - 1].name);
 	}
 
@@ -596,11 +514,11 @@ void retained_out_text(struct strbuf *sb, const struct heap_graph *g, const stru
 		uint32_t x = v.chunks[i].v, n = x - 1 - (uint32_t)g->nr_roots;
 		const char *by = held_by(g, r, x);
 
-		bytes_cell(sb, v.chunks[i].bytes, 12);
+		table_bytes(sb, v.chunks[i].bytes, 12);
 		strbuf_addch(sb, ' ');
-		num_cell(sb, v.chunks[i].count, 12);
+		table_num(sb, v.chunks[i].count, 12);
 		strbuf_addch(sb, ' ');
-		bytes_cell(sb, heap_graph_size(g, n), 10);
+		table_bytes(sb, heap_graph_size(g, n), 10);
 		strbuf_addf(sb, "  %s", node_type(g, n));
 		if (o && o->addresses)
 			strbuf_addf(sb, " @0x%" PRIx64, g->start[n]);

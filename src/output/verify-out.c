@@ -51,28 +51,21 @@ void verify_out_json(struct strbuf *sb, const struct verify *v)
 	struct json_writer jw = JSON_WRITER_INIT(sb);
 
 	jw_object_begin(&jw);
-	jw_key(&jw, "function");
-	jw_string(&jw, v->function);
+	jw_object_string(&jw, "function", v->function);
 	jw_key(&jw, "wraps32");
 	jw_bool(&jw, v->wraps32);
-	jw_key(&jw, "agree");
-	jw_bool(&jw, v->nr_disagree == 0);
+	jw_object_bool(&jw, "agree", v->nr_disagree == 0);
 	jw_key(&jw, "relations");
 	jw_array_begin(&jw);
 	for (size_t i = 0; i < v->nr; i++) {
 		const struct verify_relation *r = &v->rel[i];
 
 		jw_object_begin(&jw);
-		jw_key(&jw, "field");
-		jw_string(&jw, r->field);
-		jw_key(&jw, "terms");
-		jw_string(&jw, r->terms);
-		jw_key(&jw, "heapgrab");
-		jw_uint(&jw, r->heapgrab);
-		jw_key(&jw, "allocator");
-		jw_uint(&jw, r->allocator);
-		jw_key(&jw, "agree");
-		jw_bool(&jw, r->agree);
+		jw_object_string(&jw, "field", r->field);
+		jw_object_string(&jw, "terms", r->terms);
+		jw_object_uint(&jw, "heapgrab", r->heapgrab);
+		jw_object_uint(&jw, "allocator", r->allocator);
+		jw_object_bool(&jw, "agree", r->agree);
 		jw_object_end(&jw);
 	}
 	jw_array_end(&jw);

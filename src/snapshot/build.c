@@ -48,9 +48,12 @@
 #include "heap/glibc.h"
 #include "inject/inject.h"
 #include "target/ptrace.h"
+#include "target/residency.h"
 #include "target/target.h"
 #include "target/unwind.h"
 #include "typing/typing.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
@@ -66,21 +69,6 @@
  * couple of seconds for a target that allocates in a tight loop in many
  * threads (measured: 6 churning threads need tens of rounds). */
 #define DEFAULT_MAX_ROUNDS 2000
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void round_sleep(unsigned round)
-{
-	struct timespec ts = { 0, round < 50 ? 50000 : round < 500 ? 200000 : 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static void fill_meta(struct snapshot *s, struct target *t, const struct glibc *g)
 {
@@ -236,6 +224,76 @@ static int release_child(struct target *t, struct inject_child **child,
 	return err;
 }
 
+void snapshot_rss_free(struct snapshot_rss *r)
+{
+	if (!r)
+		return;
+	residency_release(&r->res);
+	glibc_params_release(&r->params);
+	free(r->threads);
+	free(r->tunables);
+	free(r->malloc_env);
+	free(r->no_malloc);
+	free(r);
+}
+
+/*
+ * The RSS accounting's inputs for S, walked from T with G: RES (the
+ * pagemap read in the stop; NULL for a core, which records no residency),
+ * then, the target running again, smaps and the environment (live), and
+ * from the image the allocator's parameters and each thread's arena.
+ * Returns 0 or -HG_E_TARGET_GONE.
+ */
+static int fill_rss(struct snapshot *s, struct target *t, struct glibc *g,
+		    struct residency *res, struct diag_sink *diag)
+{
+	struct snapshot_rss *r = xcalloc(1, sizeof(*r));
+	int err = 0;
+
+	if (res) {
+		r->res = *res;
+		memset(res, 0, sizeof(*res));
+		r->stop_ms = r->res.pagemap_ms;
+		err = residency_read_smaps(t->pid, &r->res);
+		if (err < 0)
+			goto fail;
+		residency_environ(t->pid, &r->tunables, &r->malloc_env);
+		r->online_cpus = residency_online_cpus();
+		r->affinity_cpus = residency_affinity_cpus(t->pid);
+	} else {
+		for (size_t i = 0; i < t->nr_regions; i++) {
+			const struct target_region *reg = &t->regions[i];
+			struct residency_map *m = residency_add_map(&r->res);
+
+			m->start = reg->start;
+			m->end = reg->end;
+			m->prot = reg->prot;
+			m->shared = reg->shared;
+			m->deleted = reg->deleted;
+			m->name = reg->path ? xstrdup(reg->path) : NULL;
+			m->flags = RESMAP_STOPPED;
+		}
+	}
+	if (g && glibc_read_params(g, t, diag, &r->params) < 0)
+		diag_report(diag, DIAG_WARNING, "cannot read malloc's parameters (mp_)");
+	r->have_thread_arenas = r->params.have_thread_arenas;
+	r->threads = xcalloc(t->nr_threads + 1, sizeof(*r->threads));
+	r->nr_threads = t->nr_threads;
+	for (size_t i = 0; i < t->nr_threads; i++) {
+		r->threads[i].tid = t->threads[i].tid;
+		r->threads[i].sp = t->threads[i].regs.rsp;
+		if (i < r->params.nr_threads)
+			r->threads[i].arena = r->params.threads[i].arena;
+	}
+	FREE_AND_NULL(r->params.threads);
+	r->params.nr_threads = 0;
+	s->rss = r;
+	return 0;
+fail:
+	snapshot_rss_free(r);
+	return err;
+}
+
 /* Stop T and bring every thread out of the allocator. */
 static int stop_quiescent(struct target *t, struct glibc *g, unsigned max_rounds,
 			  unsigned *ret_rounds)
@@ -267,7 +325,7 @@ static int stop_quiescent(struct target *t, struct glibc *g, unsigned max_rounds
 				busy[i] = true;
 		err = live_resume_some(t, busy);
 		if (err == 0) {
-			round_sleep(round);
+			backoff_sleep(backoff_consistency, round);
 			err = live_interrupt_some(t, busy);
 		}
 		free(busy);
@@ -329,10 +387,12 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	bool want_fork = mode != SNAPSHOT_COPY;
 	bool need_inject = want_fork || (opts && opts->mallinfo);
 	/* nothing but the census reads the copy: copy only what it reads */
-	bool census_only = !opts || (!opts->types && !opts->keep_image);
+	bool census_only = !opts || (!opts->types && !opts->keep_image && !opts->residency);
 	bool copy_under_stop = mode != SNAPSHOT_FORK;
 	struct strbuf iwhy = STRBUF_INIT;
 	struct inject_child *child = NULL;
+	struct residency res = { 0 };
+	bool want_res = opts && opts->residency;
 	struct inject_libc lc;
 	bool streaming = false;
 	double t0, t1, t2, t3;
@@ -379,15 +439,24 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		if (err < 0)
 			goto out;
 	}
-	t0 = now_ms();
+	t0 = monotonic_ms();
 	err = stop_quiescent(t, g, max_rounds, &st.rounds);
-	t1 = now_ms();
+	t1 = monotonic_ms();
 	st.stop_ms = t1 - t0;
 	if (err < 0)
 		goto out;
+	/* --rss: the residency of the instant the copy (or the fork) shows,
+	 * read before it (a copy maps the zero page into untouched pages) */
+	if (want_res) {
+		err = residency_read_pagemap(t, opts->pagemap_read, &res);
+		if (err < 0)
+			goto out;
+		st.residency_ms = monotonic_ms() - t1;
+		t1 = monotonic_ms();
+	}
 	if (want_fork) {
 		err = fork_under_stop(t, opts, &lc, &iwhy, &child);
-		st.fork_ms = now_ms() - t1;
+		st.fork_ms = monotonic_ms() - t1;
 		if (err < 0 && mode == SNAPSHOT_FORK_AUTO && err != -HG_E_TARGET_GONE) {
 			fork_fallback(&st, diag, &iwhy, err);
 			want_fork = false;
@@ -402,12 +471,14 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 
 		err = i < 0 ? i : inject_mallinfo(t, (size_t)i, &lc, opts->mallinfo, &iwhy);
 	}
+	if (err == 0 && opts && opts->stopped_fn)
+		err = opts->stopped_fn(t, opts->stopped_arg);
 	/* --unwinder=libunwind: libunwind-ptrace needs the threads stopped */
 	if (err == 0 && opts && opts->types && opts->typing &&
 	    opts->typing->unwinder == TYPING_UNWIND_LIBUNWIND && live_unwind(t, &frames) < 0)
 		diag_report(diag, DIAG_WARNING, "libunwind could not unwind the threads");
 	live_detach(t);
-	t2 = now_ms();
+	t2 = monotonic_ms();
 	st.copy_ms = t2 - t1 - st.fork_ms;
 	st.pause_ms = t2 - t0;
 	if (child && err == 0) {
@@ -426,7 +497,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	}
 	if (child && !streaming) {
 		err = release_child(t, &child, &lc, &iwhy, diag, err);
-		st.child_ms = now_ms() - t2;
+		st.child_ms = monotonic_ms() - t2;
 	}
 	if (!streaming)
 		inject_reaper_stop();
@@ -440,21 +511,26 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	}
 
 	s = xcalloc(1, sizeof(*s));
-	t3 = now_ms();
+	t3 = monotonic_ms();
 	err = glibc_walk(g, t, diag, &s->walk);
-	st.walk_ms = now_ms() - t3;
+	st.walk_ms = monotonic_ms() - t3;
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
 	s->meta.memory = st.memory;
-	t3 = now_ms();
+	if (want_res) {
+		err = fill_rss(s, t, g, &res, diag);
+		if (err < 0)
+			goto out;
+	}
+	t3 = monotonic_ms();
 	type_snapshot(s, t, opts, frames, diag);
-	st.typing_ms = now_ms() - t3;
+	st.typing_ms = monotonic_ms() - t3;
 	if (streaming) {
 		st.copied_bytes = live_stream_bytes(t);
 		live_read_from(t, 0);
 		err = release_child(t, &child, &lc, &iwhy, diag, 0);
-		st.child_ms = now_ms() - t2;
+		st.child_ms = monotonic_ms() - t2;
 		inject_reaper_stop();
 		err = 0;	/* the snapshot is whole: the reap's trouble was a warning */
 	}
@@ -474,6 +550,7 @@ out:
 		live_read_from(t, 0);
 		(void)release_child(t, &child, &lc, &iwhy, NULL, 0);
 	}
+	residency_release(&res);
 	unwound_free(frames);
 	inject_reaper_stop();
 	strbuf_release(&iwhy);
@@ -487,6 +564,44 @@ out:
 			strbuf_reset(why);
 		err = -HG_E_TARGET_GONE;
 	}
+	return err;
+}
+
+int snapshot_take_residency(int pid, const char *why_malloc, bool no_scan,
+			    struct diag_sink *diag, struct strbuf *why, struct snapshot **ret_snap)
+{
+	struct residency res = { 0 };
+	struct target *t = NULL;
+	struct snapshot *s = NULL;
+	int err;
+
+	(void)why;
+	err = target_live_open(pid, &t);
+	if (err < 0)
+		return err;
+	err = live_stop(t);
+	if (err == 0)
+		err = residency_read_pagemap(t, no_scan, &res);
+	live_detach(t);
+	if (err < 0)
+		goto out;
+	s = xcalloc(1, sizeof(*s));
+	heap_walk_init(&s->walk);
+	s->meta.pid = t->pid;
+	s->meta.exe = t->exe ? xstrdup(t->exe) : NULL;
+	s->meta.nr_threads = t->nr_threads;
+	err = fill_rss(s, t, NULL, &res, diag);
+	if (err < 0)
+		goto out;
+	s->rss->no_malloc = xstrdup(why_malloc ? why_malloc : "not walked");
+	*ret_snap = s;
+	s = NULL;
+out:
+	residency_release(&res);
+	snapshot_free(s);
+	target_close(t);
+	if (err < 0 && err != -HG_E_NO_PROCESS && live_process_exited(pid))
+		err = -HG_E_TARGET_GONE;
 	return err;
 }
 
@@ -627,6 +742,8 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 	}
 	fill_meta(s, t, g);
 	s->meta.memory = !strcmp(t->ops->name, "core") ? "core" : "image";
+	if (opts && opts->residency)
+		(void)fill_rss(s, t, g, NULL, diag);	/* a core: no residency */
 	glibc_free(g);
 	type_snapshot(s, t, opts, NULL, diag);
 	if (opts && opts->keep_image)
@@ -655,6 +772,7 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	snapshot_types_free(s->types);
+	snapshot_rss_free(s->rss);
 	typing_result_free(s->typing);
 	heap_walk_release(&s->walk);
 	target_close(s->image);

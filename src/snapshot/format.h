@@ -81,6 +81,7 @@
 #define SNAP_SEC_REGIONS	6	/* 1.1: the image's memory map */
 #define SNAP_SEC_THREADS	7	/* 1.1: the image's threads */
 #define SNAP_SEC_TYPES		8	/* 1.2: each chunk's type (optional) */
+#define SNAP_SEC_RSS		9	/* 1.3: residency, malloc's parameters (optional) */
 
 /* Chunk kinds as stored (enum chunk_state may change; these may not). */
 #define SNAP_KIND_INUSE		0
@@ -156,5 +157,52 @@
 #define SNAP_MEMORY_PIECE	(1u << 20)
 #define SNAP_MEMORY_PIECE_MIN	4096u
 #define SNAP_MEMORY_PIECE_MAX	(64u << 20)
+
+/*
+ * RSS (1.3, zstd; attach --rss, rss -o): what the RSS accounting needs
+ * beside the chunks (snapshot.h struct snapshot_rss). A 64-byte head
+ * (flags SNAP_RSSF_*, i32 pagemap error, i32 smaps error, u32 online
+ * CPUs, u32 affinity CPUs, u16 glibc major, u16 minor, u64 rollup Rss,
+ * u64 rollup Swap, u64 changed Rss, u64 __curbrk, u64 narenas_limit),
+ * 8 u64 parameters (trim_threshold, top_pad, mmap_threshold, arena_test,
+ * arena_max, n_mmaps_max as i64, thp_pagesize, 0), three strings
+ * (tunables, MALLOC_* lines, why malloc was not walked), then three
+ * tables, each u32 count + u32 record size: threads (i32 tid, u32 0,
+ * u64 sp, u64 thread_arena), the allocator's ranges (u64 start, u64 end,
+ * u32 arena or 0xffffffff, u32 kind: 0 arena, 1 slack, 2 mmapped), maps
+ * (u64 start, u64 end, u32 flags SNAP_RMAPF_*, u32 path length, u64 rss,
+ * swap, anonymous, resident pages, zero pages, swapped pages); then the
+ * maps' paths, then for each map with SNAP_RMAPF_PAGED its bits, one per
+ * page, in ceil(pages / 64) u64 words.
+ */
+#define SNAP_RSS_HEAD		64
+#define SNAP_RSS_PARAMS		8
+#define SNAP_RSS_THREAD_REC	24
+#define SNAP_RSS_RANGE_REC	24
+#define SNAP_RSS_MAP_REC	72
+#define SNAP_RSSF_LIVE		0x1
+#define SNAP_RSSF_PFN		0x2
+#define SNAP_RSSF_ROLLUP	0x4
+#define SNAP_RSSF_THRESHOLDS	0x8
+#define SNAP_RSSF_THP		0x10
+#define SNAP_RSSF_CURBRK	0x20
+#define SNAP_RSSF_NARENAS	0x40
+#define SNAP_RSSF_THREAD_ARENAS	0x80
+#define SNAP_RSSF_NO_DYN	0x100
+#define SNAP_RSSF_SCAN		0x200	/* pagemap read with PAGEMAP_SCAN */
+#define SNAP_RSSF_READ		0x400	/* pagemap read with read() */
+#define SNAP_RSSF_KNOWN		0x7ff
+#define SNAP_RMAPF_READ		0x1
+#define SNAP_RMAPF_WRITE	0x2
+#define SNAP_RMAPF_EXEC		0x4
+#define SNAP_RMAPF_SHARED	0x100
+#define SNAP_RMAPF_DELETED	0x200
+#define SNAP_RMAPF_PAGED	0x10000
+#define SNAP_RMAPF_SMAPS	0x20000
+#define SNAP_RMAPF_STOPPED	0x40000
+#define SNAP_RMAPF_KNOWN	0x70307
+/* A map's bits are read only up to this many pages (residency.c reads no
+ * more than 2^26 per mapping): a larger claim is a damaged file. */
+#define SNAP_RSS_MAX_PAGES	(1ULL << 26)
 
 #endif /* HEAPGRAB_SNAPSHOT_FORMAT_H */

@@ -28,8 +28,10 @@
 #include "snapshot/file.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
+#include "target/residency.h"
 #include "target/target.h"
 #include "util/errors.h"
+#include "util/le.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -80,22 +82,6 @@ struct cursor {
 	bool bad;
 };
 
-static uint16_t get_u16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
 static const unsigned char *take(struct cursor *c, size_t n)
 {
 	const unsigned char *p = c->p;
@@ -113,14 +99,14 @@ static uint32_t take_u32(struct cursor *c)
 {
 	const unsigned char *p = take(c, 4);
 
-	return p ? get_u32(p) : 0;
+	return p ? get_le32(p) : 0;
 }
 
 static uint64_t take_u64(struct cursor *c)
 {
 	const unsigned char *p = take(c, 8);
 
-	return p ? get_u64(p) : 0;
+	return p ? get_le64(p) : 0;
 }
 
 /* A malloc'd copy of a stored string; *RET NULL for an absent one. */
@@ -279,11 +265,11 @@ static int decode_chunks(struct cursor *c, struct heap_walk *w, struct strbuf *w
 
 	if (!head)
 		return bad(why, "chunk section is truncated");
-	n = get_u64(head);
+	n = get_le64(head);
 	shift = head[8];
-	lg = get_u64(head + 16);
-	ls = get_u64(head + 24);
-	lt = get_u64(head + 32);
+	lg = get_le64(head + 16);
+	ls = get_le64(head + 24);
+	lt = get_le64(head + 32);
 	if (shift != 0 && shift != 4)
 		return bad(why, "chunk section: unknown address unit");
 	if (lg > c->left || ls > c->left - lg || lt > c->left - lg - ls)
@@ -427,8 +413,8 @@ static int decode_memory(struct cursor *c, struct target *img, struct strbuf *wh
 
 	if (!head)
 		return bad(why, "memory section is truncated");
-	n = get_u64(head);
-	piece = get_u32(head + 8);
+	n = get_le64(head);
+	piece = get_le32(head + 8);
 	if (piece < SNAP_MEMORY_PIECE_MIN || piece > SNAP_MEMORY_PIECE_MAX ||
 	    (piece & (piece - 1)))
 		return bad(why, "memory section: bad piece size %u", piece);
@@ -436,7 +422,7 @@ static int decode_memory(struct cursor *c, struct target *img, struct strbuf *wh
 		return bad(why, "memory section: more segments than data");
 	segtab = take(c, (size_t)n * 16);
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t start = get_u64(segtab + i * 16), len = get_u64(segtab + i * 16 + 8);
+		uint64_t start = get_le64(segtab + i * 16), len = get_le64(segtab + i * 16 + 8);
 		const struct target_region *r = target_region_of(img, start);
 
 		if (!len || start + len < start || (i && start < prev_end) || !r ||
@@ -451,7 +437,7 @@ static int decode_memory(struct cursor *c, struct target *img, struct strbuf *wh
 	if (pieces > c->left / 4)
 		return bad(why, "memory section: more pieces than data");
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t start = get_u64(segtab + i * 16), len = get_u64(segtab + i * 16 + 8);
+		uint64_t start = get_le64(segtab + i * 16), len = get_le64(segtab + i * 16 + 8);
 		unsigned char *buf = xmalloc((size_t)len);
 
 		for (uint64_t off = 0; off < len; off += piece) {
@@ -595,9 +581,171 @@ static int decode_types(struct cursor *c, struct snapshot *s, struct strbuf *why
 	return 0;
 }
 
+/*
+ * RSS (1.3): the residency and malloc's parameters (format.h). Counts are
+ * bounded by the bytes left, maps must be sorted, not overlapping and
+ * small enough that their bits are there, every range must name an arena
+ * of ARENAS (or none, for an mmapped chunk), and each map's resident page
+ * count is recomputed from its bits rather than trusted.
+ */
+static int decode_rss(struct cursor *c, struct snapshot *s, struct strbuf *why)
+{
+	struct snapshot_rss *r = xcalloc(1, sizeof(*r));
+	struct glibc_params *p = &r->params;
+	uint32_t flags, ver, n, rec;
+	uint32_t *plen = NULL;
+
+	s->rss = r;		/* freed with the snapshot on any error */
+	flags = take_u32(c);
+	r->res.pagemap_err = (int)take_u32(c);
+	r->res.smaps_err = (int)take_u32(c);
+	r->online_cpus = take_u32(c);
+	r->affinity_cpus = take_u32(c);
+	ver = take_u32(c);
+	r->res.rollup_rss = take_u64(c);
+	r->res.rollup_swap = take_u64(c);
+	r->res.changed_rss = take_u64(c);
+	p->curbrk = take_u64(c);
+	p->narenas_limit = take_u64(c);
+	p->trim_threshold = take_u64(c);
+	p->top_pad = take_u64(c);
+	p->mmap_threshold = take_u64(c);
+	p->arena_test = take_u64(c);
+	p->arena_max = take_u64(c);
+	p->n_mmaps_max = (int64_t)take_u64(c);
+	p->thp_pagesize = take_u64(c);
+	(void)take_u64(c);
+	take_str(c, &r->tunables);
+	take_str(c, &r->malloc_env);
+	take_str(c, &r->no_malloc);
+	if (c->bad || (flags & ~(uint32_t)SNAP_RSSF_KNOWN))
+		return bad(why, "rss section: malformed head");
+	r->res.live = flags & SNAP_RSSF_LIVE;
+	r->res.pfn_visible = flags & SNAP_RSSF_PFN;
+	r->res.has_rollup = flags & SNAP_RSSF_ROLLUP;
+	p->have_thresholds = flags & SNAP_RSSF_THRESHOLDS;
+	p->have_thp = flags & SNAP_RSSF_THP;
+	p->have_curbrk = flags & SNAP_RSSF_CURBRK;
+	p->have_narenas_limit = flags & SNAP_RSSF_NARENAS;
+	r->have_thread_arenas = flags & SNAP_RSSF_THREAD_ARENAS;
+	p->have_thread_arenas = r->have_thread_arenas;
+	p->no_dyn_threshold = flags & SNAP_RSSF_NO_DYN;
+	r->res.method = flags & SNAP_RSSF_SCAN ? RESIDENCY_SCAN :
+			flags & SNAP_RSSF_READ ? RESIDENCY_READ : RESIDENCY_NONE;
+	p->major = ver & 0xffff;
+	p->minor = ver >> 16;
+
+	n = take_u32(c);
+	rec = take_u32(c);
+	if (c->bad || rec < SNAP_RSS_THREAD_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "rss section: malformed threads");
+	r->threads = xcalloc(n + 1, sizeof(*r->threads));
+	r->nr_threads = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor t = { .p = take(c, rec), .left = rec };
+
+		r->threads[i].tid = (int)take_u32(&t);
+		(void)take_u32(&t);
+		r->threads[i].sp = take_u64(&t);
+		r->threads[i].arena = take_u64(&t);
+	}
+
+	n = take_u32(c);
+	rec = take_u32(c);
+	if (c->bad || rec < SNAP_RSS_RANGE_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "rss section: malformed ranges");
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor t = { .p = take(c, rec), .left = rec };
+		taddr_t start = take_u64(&t), end = take_u64(&t);
+		uint32_t arena = take_u32(&t), kind = take_u32(&t);
+
+		if (start >= end || kind > HEAP_RANGE_MMAPPED ||
+		    (arena != CHUNK_NO_ARENA && arena >= s->walk.nr_arenas) ||
+		    (i && start < s->walk.ranges[i - 1].end))
+			return bad(why, "rss section: range %u is malformed", i);
+		heap_walk_add_range(&s->walk, start, end, arena, (enum heap_range_kind)kind);
+	}
+
+	n = take_u32(c);
+	rec = take_u32(c);
+	if (c->bad || rec < SNAP_RSS_MAP_REC || (uint64_t)n * rec > c->left)
+		return bad(why, "rss section: malformed maps");
+	plen = xcalloc(n + 1, sizeof(*plen));
+	for (uint32_t i = 0; i < n; i++) {
+		struct cursor t = { .p = take(c, rec), .left = rec };
+		struct residency_map *m = residency_add_map(&r->res);
+		uint32_t f;
+
+		m->start = take_u64(&t);
+		m->end = take_u64(&t);
+		f = take_u32(&t);
+		plen[i] = take_u32(&t);
+		m->rss = take_u64(&t);
+		m->swap = take_u64(&t);
+		m->anon = take_u64(&t);
+		m->resident_pages = take_u64(&t);
+		m->zero_pages = take_u64(&t);
+		m->swapped_pages = take_u64(&t);
+		m->prot = (f & SNAP_RMAPF_READ ? TARGET_PROT_READ : 0) |
+			  (f & SNAP_RMAPF_WRITE ? TARGET_PROT_WRITE : 0) |
+			  (f & SNAP_RMAPF_EXEC ? TARGET_PROT_EXEC : 0);
+		m->shared = f & SNAP_RMAPF_SHARED;
+		m->deleted = f & SNAP_RMAPF_DELETED;
+		m->flags = (f & SNAP_RMAPF_PAGED ? RESMAP_PAGED : 0) |
+			   (f & SNAP_RMAPF_SMAPS ? RESMAP_SMAPS : 0) |
+			   (f & SNAP_RMAPF_STOPPED ? RESMAP_STOPPED : 0);
+		if (f & ~(uint32_t)SNAP_RMAPF_KNOWN || m->start >= m->end ||
+		    (m->start | m->end) % RESIDENCY_PAGE ||
+		    (i && m->start < r->res.maps[i - 1].end) ||
+		    ((m->flags & RESMAP_PAGED) &&
+		     (m->end - m->start) / RESIDENCY_PAGE > SNAP_RSS_MAX_PAGES)) {
+			free(plen);
+			return bad(why, "rss section: map %u is malformed", i);
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const unsigned char *q;
+
+		if (plen[i] == SNAP_STR_NULL)
+			continue;
+		q = take(c, plen[i]);
+		if (!q || memchr(q, '\0', plen[i])) {
+			free(plen);
+			return bad(why, "rss section: map %u: bad path", i);
+		}
+		r->res.maps[i].name = xstrndup((const char *)q, plen[i]);
+	}
+	free(plen);
+	for (uint32_t i = 0; i < n; i++) {
+		struct residency_map *m = &r->res.maps[i];
+		uint64_t pages = (m->end - m->start) / RESIDENCY_PAGE, words = (pages + 63) / 64;
+		uint64_t set = 0;
+
+		if (!(m->flags & RESMAP_PAGED))
+			continue;
+		if (words > c->left / 8)
+			return bad(why, "rss section: map %u: bits missing", i);
+		m->bits = xcalloc(words + 1, sizeof(*m->bits));
+		for (uint64_t k = 0; k < words; k++) {
+			m->bits[k] = take_u64(c);
+			if (k == words - 1 && pages % 64)
+				m->bits[k] &= (1ULL << (pages % 64)) - 1;
+			set += (uint64_t)__builtin_popcountll(m->bits[k]);
+		}
+		if (set != m->resident_pages)
+			return bad(why, "rss section: map %u: %llu pages resident, bits say %llu",
+				   i, (unsigned long long)m->resident_pages,
+				   (unsigned long long)set);
+	}
+	if (c->left)
+		return bad(why, "rss section: %zu trailing bytes", c->left);
+	return 0;
+}
+
 static const uint32_t required[] = {
 	SNAP_SEC_META, SNAP_SEC_ARENAS, SNAP_SEC_TOTALS, SNAP_SEC_CHUNKS,
 	SNAP_SEC_REGIONS, SNAP_SEC_THREADS, SNAP_SEC_MEMORY, SNAP_SEC_TYPES,
+	SNAP_SEC_RSS,
 };
 #define NR_REQUIRED 4
 #define NR_IMAGE 3
@@ -620,8 +768,8 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	if (len < SNAP_HDR_SIZE)
 		return bad(why, "truncated (%zu bytes, the header alone is %d)", len,
 			   SNAP_HDR_SIZE);
-	info.major = get_u16(f + SNAP_HDR_OFF_MAJOR);
-	info.minor = get_u16(f + SNAP_HDR_OFF_MINOR);
+	info.major = get_le16(f + SNAP_HDR_OFF_MAJOR);
+	info.minor = get_le16(f + SNAP_HDR_OFF_MINOR);
 	/* The version is checked before the CRC: a newer major may have
 	 * changed the header itself, and deserves the clearer message. */
 	if (info.major > SNAP_MAJOR) {
@@ -631,15 +779,15 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 				    SNAP_MAJOR);
 		return -HG_E_UNSUPPORTED;
 	}
-	if (get_u32(f + SNAP_HDR_OFF_HDR_CRC) !=
+	if (get_le32(f + SNAP_HDR_OFF_HDR_CRC) !=
 	    (uint32_t)crc32(crc32(0, Z_NULL, 0), f, SNAP_HDR_OFF_HDR_CRC) && !FUZZING)
 		return bad(why, "header checksum mismatch");
 	if (info.major < 1)
 		return bad(why, "format version %u.%u was never written", info.major, info.minor);
-	hdr_size = get_u32(f + SNAP_HDR_OFF_HDR_SIZE);
-	nr = get_u32(f + SNAP_HDR_OFF_NR_SECT);
-	ent_size = get_u32(f + SNAP_HDR_OFF_ENT_SIZE);
-	file_size = get_u64(f + SNAP_HDR_OFF_FILE_SIZE);
+	hdr_size = get_le32(f + SNAP_HDR_OFF_HDR_SIZE);
+	nr = get_le32(f + SNAP_HDR_OFF_NR_SECT);
+	ent_size = get_le32(f + SNAP_HDR_OFF_ENT_SIZE);
+	file_size = get_le64(f + SNAP_HDR_OFF_FILE_SIZE);
 	if (file_size > len)
 		return bad(why, "truncated (%zu of %llu bytes)", len,
 			   (unsigned long long)file_size);
@@ -650,7 +798,7 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	    ent_size > 4096 || nr > SNAP_MAX_SECTIONS ||
 	    (uint64_t)nr * ent_size > len - hdr_size)
 		return bad(why, "malformed header");
-	if (get_u32(f + SNAP_HDR_OFF_TABLE_CRC) !=
+	if (get_le32(f + SNAP_HDR_OFF_TABLE_CRC) !=
 	    (uint32_t)crc32(crc32(0, Z_NULL, 0), f + hdr_size, (uInt)(nr * ent_size)) &&
 	    !FUZZING)
 		return bad(why, "section table checksum mismatch");
@@ -658,12 +806,12 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 	for (uint32_t i = 0; i < nr; i++) {
 		const unsigned char *t = f + hdr_size + (size_t)i * ent_size;
 		struct entry e = {
-			.id = get_u32(t + SNAP_ENT_OFF_ID),
-			.flags = get_u32(t + SNAP_ENT_OFF_FLAGS),
-			.off = get_u64(t + SNAP_ENT_OFF_OFFSET),
-			.stored = get_u64(t + SNAP_ENT_OFF_STORED),
-			.raw = get_u64(t + SNAP_ENT_OFF_RAW),
-			.crc = get_u32(t + SNAP_ENT_OFF_CRC),
+			.id = get_le32(t + SNAP_ENT_OFF_ID),
+			.flags = get_le32(t + SNAP_ENT_OFF_FLAGS),
+			.off = get_le64(t + SNAP_ENT_OFF_OFFSET),
+			.stored = get_le64(t + SNAP_ENT_OFF_STORED),
+			.raw = get_le64(t + SNAP_ENT_OFF_RAW),
+			.crc = get_le32(t + SNAP_ENT_OFF_CRC),
 		};
 		size_t k;
 
@@ -730,6 +878,9 @@ int snapshot_decode(const void *buf, size_t len, struct strbuf *why,
 			break;
 		case SNAP_SEC_TYPES:
 			err = decode_types(&c, s, why);
+			break;
+		case SNAP_SEC_RSS:
+			err = decode_rss(&c, s, why);
 			break;
 		}
 		free(owned);

@@ -12,10 +12,13 @@
 #ifndef HEAPGRAB_SNAPSHOT_H
 #define HEAPGRAB_SNAPSHOT_H
 
+#include "heap/glibc.h"
 #include "heap/heap.h"
+#include "target/residency.h"
 
 struct diag_sink;
 struct inject_mallinfo;
+struct snapshot;
 struct strbuf;
 struct target;
 struct typing_opts;
@@ -57,6 +60,50 @@ struct snapshot_types {
 	size_t nr_no_dwarf;
 };
 
+/*
+ * What the RSS accounting (analysis/rss.c) needs beside the walk: the
+ * residency (target/residency.h; res.live is false for a core, which
+ * records none), the allocator's parameters, and each thread's stack
+ * pointer and arena. Present when taken with snapshot_opts.residency or
+ * loaded from a file that stored it; the walk's ranges (heap_walk.ranges)
+ * come with it.
+ */
+struct snapshot_thread {
+	int tid;
+	taddr_t sp;			/* stack pointer at the stop */
+	taddr_t arena;			/* thread_arena; 0: none yet */
+};
+
+struct snapshot_rss {
+	struct residency res;
+	struct glibc_params params;	/* params.threads unused: see threads */
+	struct snapshot_thread *threads;
+	size_t nr_threads;
+	bool have_thread_arenas;	/* thread_arena was found */
+	/* the target's environment when it started (/proc/PID/environ) */
+	char *tunables;			/* GLIBC_TUNABLES's value, or NULL */
+	char *malloc_env;		/* "MALLOC_ARENA_MAX=2\n..." lines, or NULL */
+	unsigned online_cpus;		/* CPUs online (0: unknown) */
+	unsigned affinity_cpus;		/* CPUs in the target's affinity mask (0: unknown) */
+	char *no_malloc;		/* malloc was not walked: why (else NULL) */
+	double stop_ms;			/* pagemap read in the stop */
+};
+
+void snapshot_rss_free(struct snapshot_rss *r);
+
+/*
+ * For a process whose malloc heapgrab cannot walk (not glibc's, a static
+ * binary): a snapshot with no arenas and no chunks, only the RSS
+ * accounting's inputs, so that the memory outside malloc is still
+ * accounted. The threads are stopped for their stack pointers and the
+ * pagemap (no consistency loop: there is no heap to copy). WHY_MALLOC
+ * says why malloc is not walked (kept in snapshot.rss->no_malloc);
+ * NO_SCAN as snapshot_opts.pagemap_read.
+ */
+MUST_CHECK int snapshot_take_residency(int pid, const char *why_malloc, bool no_scan,
+				       struct diag_sink *diag, struct strbuf *why,
+				       struct snapshot **ret_snap);
+
 struct snapshot {
 	struct snapshot_meta meta;
 	struct heap_walk walk;
@@ -68,6 +115,8 @@ struct snapshot {
 	struct snapshot_types *types;
 	/* What typing did (not stored in files; NULL when not typed here). */
 	struct typing_result *typing;
+	/* NULL unless taken with snapshot_opts.residency (or loaded so). */
+	struct snapshot_rss *rss;
 };
 
 /* Type name of walk.chunks[I], or NULL when untyped (or no types). */
@@ -116,6 +165,18 @@ struct snapshot_opts {
 	struct inject_mallinfo *mallinfo;
 	/* thread to inject into (tests); 0: heapgrab picks one */
 	int inject_tid;
+	/* the RSS accounting's inputs (snapshot.rss): pagemap in the stop,
+	 * smaps and the environment after it (live); the parameters only for
+	 * a core */
+	bool residency;
+	/* read pagemap with read(), never the PAGEMAP_SCAN ioctl (tests) */
+	bool pagemap_read;
+	/* live only: run FN(T, ARG) while the target is stopped, quiescent
+	 * and copied (after --verify's call), before the detach; its error
+	 * ends the snapshot. `heapgrab trim` calls malloc_trim there, so
+	 * that the prediction and the trim see the same heap. */
+	int (*stopped_fn)(struct target *t, void *arg);
+	void *stopped_arg;
 };
 
 struct snapshot_live_stats {
@@ -131,6 +192,7 @@ struct snapshot_live_stats {
 	double child_ms;		/* the frozen child's life: the copy from it */
 	char fallback[256];		/* SNAPSHOT_FORK_AUTO copied instead: why */
 	const char *memory;		/* snapshot_meta.memory */
+	double residency_ms;		/* pagemap read in the stop (--rss) */
 };
 
 /*

@@ -28,7 +28,9 @@
 #include "snapshot/file.h"
 #include "snapshot/format.h"
 #include "snapshot/snapshot.h"
+#include "target/residency.h"
 #include "target/target.h"
+#include "util/le.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -68,29 +70,11 @@ static const enum chunk_state disk_kinds[SNAP_NR_KINDS] = {
 	CHUNK_INUSE, CHUNK_TCACHE, CHUNK_FASTBIN, CHUNK_BIN, CHUNK_TOP, CHUNK_MMAPPED,
 };
 
-static void put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void add_u32(struct strbuf *sb, uint32_t v)
 {
 	unsigned char b[4];
 
-	put_u32(b, v);
+	put_le32(b, v);
 	strbuf_add(sb, b, sizeof(b));
 }
 
@@ -98,7 +82,7 @@ static void add_u64(struct strbuf *sb, uint64_t v)
 {
 	unsigned char b[8];
 
-	put_u64(b, v);
+	put_le64(b, v);
 	strbuf_add(sb, b, sizeof(b));
 }
 
@@ -337,11 +321,11 @@ static void encode_chunks(struct strbuf *sb, const struct heap_walk *w, const si
 		prev_end = c->addr + c->size;
 	}
 	memset(head, 0, sizeof(head));
-	put_u64(head, n);
+	put_le64(head, n);
 	head[8] = (unsigned char)shift;
-	put_u64(head + 16, (uint64_t)(pg - gaps));
-	put_u64(head + 24, (uint64_t)(ps - sizes));
-	put_u64(head + 32, (uint64_t)(pt - tags));
+	put_le64(head + 16, (uint64_t)(pg - gaps));
+	put_le64(head + 24, (uint64_t)(ps - sizes));
+	put_le64(head + 32, (uint64_t)(pt - tags));
 	strbuf_grow(sb, sizeof(head) + (size_t)(pg - gaps) + (size_t)(ps - sizes) +
 		    (size_t)(pt - tags));
 	strbuf_add(sb, head, sizeof(head));
@@ -378,6 +362,106 @@ static void encode_types(struct strbuf *sb, const struct snapshot *s, const size
 	}
 	strbuf_add(sb, buf, (size_t)(p - buf));
 	free(buf);
+}
+
+static uint32_t rss_flags(const struct snapshot_rss *r)
+{
+	const struct glibc_params *p = &r->params;
+
+	return (r->res.live ? SNAP_RSSF_LIVE : 0) | (r->res.pfn_visible ? SNAP_RSSF_PFN : 0) |
+	       (r->res.has_rollup ? SNAP_RSSF_ROLLUP : 0) |
+	       (p->have_thresholds ? SNAP_RSSF_THRESHOLDS : 0) |
+	       (p->have_thp ? SNAP_RSSF_THP : 0) | (p->have_curbrk ? SNAP_RSSF_CURBRK : 0) |
+	       (p->have_narenas_limit ? SNAP_RSSF_NARENAS : 0) |
+	       (r->have_thread_arenas ? SNAP_RSSF_THREAD_ARENAS : 0) |
+	       (p->no_dyn_threshold ? SNAP_RSSF_NO_DYN : 0) |
+	       (r->res.method == RESIDENCY_SCAN ? SNAP_RSSF_SCAN : 0) |
+	       (r->res.method == RESIDENCY_READ ? SNAP_RSSF_READ : 0);
+}
+
+/* RSS (1.3): see format.h. */
+static void encode_rss(struct strbuf *sb, const struct snapshot *s)
+{
+	const struct snapshot_rss *r = s->rss;
+	const struct glibc_params *p = &r->params;
+	const struct heap_walk *w = &s->walk;
+
+	add_u32(sb, rss_flags(r));
+	add_u32(sb, (uint32_t)r->res.pagemap_err);
+	add_u32(sb, (uint32_t)r->res.smaps_err);
+	add_u32(sb, r->online_cpus);
+	add_u32(sb, r->affinity_cpus);
+	add_u32(sb, (uint32_t)(p->major & 0xffff) | (uint32_t)(p->minor & 0xffff) << 16);
+	add_u64(sb, r->res.rollup_rss);
+	add_u64(sb, r->res.rollup_swap);
+	add_u64(sb, r->res.changed_rss);
+	add_u64(sb, p->curbrk);
+	add_u64(sb, p->narenas_limit);
+	add_u64(sb, p->trim_threshold);
+	add_u64(sb, p->top_pad);
+	add_u64(sb, p->mmap_threshold);
+	add_u64(sb, p->arena_test);
+	add_u64(sb, p->arena_max);
+	add_u64(sb, (uint64_t)p->n_mmaps_max);
+	add_u64(sb, p->thp_pagesize);
+	add_u64(sb, 0);
+	add_str(sb, r->tunables);
+	add_str(sb, r->malloc_env);
+	add_str(sb, r->no_malloc);
+	add_u32(sb, (uint32_t)r->nr_threads);
+	add_u32(sb, SNAP_RSS_THREAD_REC);
+	for (size_t i = 0; i < r->nr_threads; i++) {
+		add_u32(sb, (uint32_t)r->threads[i].tid);
+		add_u32(sb, 0);
+		add_u64(sb, r->threads[i].sp);
+		add_u64(sb, r->threads[i].arena);
+	}
+	add_u32(sb, (uint32_t)w->nr_ranges);
+	add_u32(sb, SNAP_RSS_RANGE_REC);
+	for (size_t i = 0; i < w->nr_ranges; i++) {
+		add_u64(sb, w->ranges[i].start);
+		add_u64(sb, w->ranges[i].end);
+		add_u32(sb, w->ranges[i].arena);
+		add_u32(sb, w->ranges[i].kind);
+	}
+	add_u32(sb, (uint32_t)r->res.nr_maps);
+	add_u32(sb, SNAP_RSS_MAP_REC);
+	for (size_t i = 0; i < r->res.nr_maps; i++) {
+		const struct residency_map *m = &r->res.maps[i];
+		uint32_t flags = (m->prot & TARGET_PROT_READ ? SNAP_RMAPF_READ : 0) |
+				 (m->prot & TARGET_PROT_WRITE ? SNAP_RMAPF_WRITE : 0) |
+				 (m->prot & TARGET_PROT_EXEC ? SNAP_RMAPF_EXEC : 0) |
+				 (m->shared ? SNAP_RMAPF_SHARED : 0) |
+				 (m->deleted ? SNAP_RMAPF_DELETED : 0) |
+				 (m->flags & RESMAP_PAGED ? SNAP_RMAPF_PAGED : 0) |
+				 (m->flags & RESMAP_SMAPS ? SNAP_RMAPF_SMAPS : 0) |
+				 (m->flags & RESMAP_STOPPED ? SNAP_RMAPF_STOPPED : 0);
+		size_t n = m->name ? strlen(m->name) : 0;
+
+		add_u64(sb, m->start);
+		add_u64(sb, m->end);
+		add_u32(sb, flags);
+		add_u32(sb, m->name ? (uint32_t)MIN(n, (size_t)SNAP_STR_NULL - 1) : SNAP_STR_NULL);
+		add_u64(sb, m->rss);
+		add_u64(sb, m->swap);
+		add_u64(sb, m->anon);
+		add_u64(sb, m->resident_pages);
+		add_u64(sb, m->zero_pages);
+		add_u64(sb, m->swapped_pages);
+	}
+	for (size_t i = 0; i < r->res.nr_maps; i++)
+		if (r->res.maps[i].name)
+			strbuf_add(sb, r->res.maps[i].name,
+				   MIN(strlen(r->res.maps[i].name), (size_t)SNAP_STR_NULL - 1));
+	for (size_t i = 0; i < r->res.nr_maps; i++) {
+		const struct residency_map *m = &r->res.maps[i];
+		uint64_t words = ((m->end - m->start) / RESIDENCY_PAGE + 63) / 64;
+
+		if (!(m->flags & RESMAP_PAGED))
+			continue;
+		for (uint64_t k = 0; k < words; k++)
+			add_u64(sb, m->bits[k]);
+	}
 }
 
 static void encode_regions(struct strbuf *sb, const struct target *img)
@@ -460,10 +544,10 @@ static void encode_memory(struct strbuf *sb, const struct memimage *m)
 			if (ZSTD_isError(z)) {
 				/* only without memory for zstd's state: store */
 				memcpy(sb->buf + at + 4, data + off, n);
-				put_u32((unsigned char *)sb->buf + at, (uint32_t)n | SNAP_PIECE_RAW);
+				put_le32((unsigned char *)sb->buf + at, (uint32_t)n | SNAP_PIECE_RAW);
 				z = n;
 			} else {
-				put_u32((unsigned char *)sb->buf + at, (uint32_t)z);
+				put_le32((unsigned char *)sb->buf + at, (uint32_t)z);
 			}
 			sb->len = at + 4 + z;
 			sb->buf[sb->len] = '\0';
@@ -517,7 +601,7 @@ static void compress_section(struct section *sec)
 void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *info,
 		     struct strbuf *out)
 {
-	struct section secs[8] = {
+	struct section secs[9] = {
 		{ .id = SNAP_SEC_META, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_ARENAS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_TOTALS, .data = STRBUF_INIT },
@@ -526,6 +610,7 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 		{ .id = SNAP_SEC_THREADS, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_MEMORY, .data = STRBUF_INIT },
 		{ .id = SNAP_SEC_TYPES, .data = STRBUF_INIT },
+		{ .id = SNAP_SEC_RSS, .data = STRBUF_INIT },
 	};
 	const struct memimage *mem = memimage_of(s->image);
 	size_t nr = mem ? 7 : 4, base = out->len;
@@ -551,13 +636,20 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 		secs[nr++] = t;
 	}
 	free(order);
+	if (s->rss) {
+		struct section t = secs[8];
+
+		encode_rss(&t.data, s);
+		secs[nr++] = t;
+	}
 	for (size_t i = 0; i < nr; i++)
 		secs[i].raw_size = secs[i].data.len;
 	compress_section(&secs[3]);
 	if (mem)
 		compress_section(&secs[4]);
-	if (s->types)
-		compress_section(&secs[nr - 1]);
+	for (size_t i = 0; i < nr; i++)
+		if (secs[i].id == SNAP_SEC_TYPES || secs[i].id == SNAP_SEC_RSS)
+			compress_section(&secs[i]);
 
 	off = SNAP_HDR_SIZE + nr * SNAP_ENT_SIZE;
 	memset(hdr, 0, sizeof(hdr));
@@ -565,12 +657,12 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 	crc = crc32(0, Z_NULL, 0);
 	for (size_t i = 0; i < nr; i++) {
 		memset(ent, 0, sizeof(ent));
-		put_u32(ent + SNAP_ENT_OFF_ID, secs[i].id);
-		put_u32(ent + SNAP_ENT_OFF_FLAGS, secs[i].flags);
-		put_u64(ent + SNAP_ENT_OFF_OFFSET, off);
-		put_u64(ent + SNAP_ENT_OFF_STORED, secs[i].data.len);
-		put_u64(ent + SNAP_ENT_OFF_RAW, secs[i].raw_size);
-		put_u32(ent + SNAP_ENT_OFF_CRC, crc_all(secs[i].data.buf, secs[i].data.len));
+		put_le32(ent + SNAP_ENT_OFF_ID, secs[i].id);
+		put_le32(ent + SNAP_ENT_OFF_FLAGS, secs[i].flags);
+		put_le64(ent + SNAP_ENT_OFF_OFFSET, off);
+		put_le64(ent + SNAP_ENT_OFF_STORED, secs[i].data.len);
+		put_le64(ent + SNAP_ENT_OFF_RAW, secs[i].raw_size);
+		put_le32(ent + SNAP_ENT_OFF_CRC, crc_all(secs[i].data.buf, secs[i].data.len));
 		off += secs[i].data.len;
 		crc = crc32(crc, ent, sizeof(ent));
 		strbuf_add(out, ent, sizeof(ent));
@@ -581,14 +673,14 @@ void snapshot_encode(const struct snapshot *s, const struct snapshot_file_info *
 	}
 
 	memcpy(hdr + SNAP_HDR_OFF_MAGIC, SNAP_MAGIC, SNAP_MAGIC_LEN);
-	put_u16(hdr + SNAP_HDR_OFF_MAJOR, SNAP_MAJOR);
-	put_u16(hdr + SNAP_HDR_OFF_MINOR, SNAP_MINOR);
-	put_u32(hdr + SNAP_HDR_OFF_HDR_SIZE, SNAP_HDR_SIZE);
-	put_u32(hdr + SNAP_HDR_OFF_NR_SECT, (uint32_t)nr);
-	put_u32(hdr + SNAP_HDR_OFF_ENT_SIZE, SNAP_ENT_SIZE);
-	put_u64(hdr + SNAP_HDR_OFF_FILE_SIZE, off);
-	put_u32(hdr + SNAP_HDR_OFF_TABLE_CRC, (uint32_t)crc);
-	put_u32(hdr + SNAP_HDR_OFF_HDR_CRC,
+	put_le16(hdr + SNAP_HDR_OFF_MAJOR, SNAP_MAJOR);
+	put_le16(hdr + SNAP_HDR_OFF_MINOR, SNAP_MINOR);
+	put_le32(hdr + SNAP_HDR_OFF_HDR_SIZE, SNAP_HDR_SIZE);
+	put_le32(hdr + SNAP_HDR_OFF_NR_SECT, (uint32_t)nr);
+	put_le32(hdr + SNAP_HDR_OFF_ENT_SIZE, SNAP_ENT_SIZE);
+	put_le64(hdr + SNAP_HDR_OFF_FILE_SIZE, off);
+	put_le32(hdr + SNAP_HDR_OFF_TABLE_CRC, (uint32_t)crc);
+	put_le32(hdr + SNAP_HDR_OFF_HDR_CRC,
 		(uint32_t)crc32(crc32(0, Z_NULL, 0), hdr, SNAP_HDR_OFF_HDR_CRC));
 	memcpy(out->buf + base, hdr, sizeof(hdr));
 }

@@ -66,7 +66,9 @@
 #include "config.h"
 #include "target/core.h"
 #include "target/target.h"
+#include "util/elf-note.h"
 #include "util/errors.h"
+#include "util/le.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -278,74 +280,10 @@ add_problem(struct core *c, enum core_problem_kind kind, int err,
 
 /* ---- small readers for untrusted bytes ---- */
 
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* True if [off, off + len) lies inside an object of SIZE bytes. */
 static bool in_bounds(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
-}
-
-/*
- * One ELF note from BUF[*POS..SIZE). Fills the out parameters, advances
- * *POS and returns 1; returns 0 at the end, -1 when the note is malformed
- * (the rest of the buffer cannot be trusted). ALIGN is 4 or 8.
- */
-struct note {
-	uint32_t type;
-	const char *name;	/* not necessarily NUL-terminated */
-	size_t namesz;
-	const unsigned char *desc;
-	size_t descsz;
-};
-
-static int note_next(const unsigned char *buf, size_t size, size_t *pos,
-		     size_t align, struct note *n)
-{
-	uint64_t namesz, descsz, name_off, desc_off, end;
-
-	if (*pos >= size || size - *pos < 12)
-		return *pos >= size ? 0 : -1;
-	namesz = get_u32(buf + *pos);
-	descsz = get_u32(buf + *pos + 4);
-	n->type = get_u32(buf + *pos + 8);
-	name_off = *pos + 12;
-	if (!in_bounds(name_off, namesz, size))
-		return -1;
-	desc_off = (name_off + namesz + align - 1) & ~(uint64_t)(align - 1);
-	if (!in_bounds(desc_off, descsz, size))
-		return -1;
-	n->name = (const char *)buf + name_off;
-	n->namesz = namesz;
-	n->desc = buf + desc_off;
-	n->descsz = descsz;
-	end = (desc_off + descsz + align - 1) & ~(uint64_t)(align - 1);
-	*pos = end < size ? end : size;
-	return 1;
-}
-
-static bool note_named(const struct note *n, const char *name)
-{
-	size_t len = strlen(name);
-
-	/* namesz counts the NUL; tolerate writers that leave it out. */
-	return (n->namesz == len + 1 || n->namesz == len) &&
-	       !memcmp(n->name, name, len) &&
-	       (n->namesz == len || n->name[len] == '\0');
 }
 
 /* ---- GNU build-id of an ELF image reached through a reader ---- */
@@ -375,9 +313,9 @@ static int image_build_id(image_read_fn rd, void *ctx,
 	 * anyway, and no shared object has that many segments. */
 	for (unsigned i = 0; i < eh.e_phnum && eh.e_phnum != PN_XNUM; i++) {
 		Elf64_Phdr ph;
+		const unsigned char *desc;
 		unsigned char *buf;
-		size_t pos = 0;
-		struct note n;
+		size_t n;
 		uint64_t off = eh.e_phoff + (uint64_t)i * sizeof(ph);
 
 		if (off < eh.e_phoff || rd(ctx, off, &ph, sizeof(ph)) < 0)
@@ -390,14 +328,10 @@ static int image_build_id(image_read_fn rd, void *ctx,
 			free(buf);
 			continue;
 		}
-		while (note_next(buf, ph.p_filesz, &pos,
-				 ph.p_align == 8 ? 8 : 4, &n) > 0) {
-			if (n.type == NT_GNU_BUILD_ID && note_named(&n, "GNU") &&
-			    n.descsz > 0 && n.descsz <= BUILD_ID_MAX) {
-				memcpy(id, n.desc, n.descsz);
-				found = (int)n.descsz;
-				break;
-			}
+		n = elf_notes_build_id(buf, ph.p_filesz, ph.p_align == 8 ? 8 : 4, &desc);
+		if (n > 0 && n <= BUILD_ID_MAX) {
+			memcpy(id, desc, n);
+			found = (int)n;
 		}
 		free(buf);
 		if (found)
@@ -894,7 +828,7 @@ static void bad_note(struct parse *p, const char *what, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-static void parse_prstatus(struct parse *p, const struct note *n)
+static void parse_prstatus(struct parse *p, const struct elf_note *n)
 {
 	struct target *t = p->t;
 	struct target_thread *th;
@@ -905,11 +839,11 @@ static void parse_prstatus(struct parse *p, const struct note *n)
 	}
 	ALLOC_GROW(t->threads, t->nr_threads + 1, p->alloc_threads);
 	th = &t->threads[t->nr_threads++];
-	th->tid = (int)get_u32(n->desc + PRSTATUS_PID_OFF);
+	th->tid = (int)get_le32(n->desc + PRSTATUS_PID_OFF);
 	memcpy(&th->regs, n->desc + PRSTATUS_REG_OFF, sizeof(th->regs));
 }
 
-static void parse_prpsinfo(struct parse *p, const struct note *n)
+static void parse_prpsinfo(struct parse *p, const struct elf_note *n)
 {
 	if (p->have_prpsinfo)
 		return;
@@ -918,10 +852,10 @@ static void parse_prpsinfo(struct parse *p, const struct note *n)
 		return;
 	}
 	p->have_prpsinfo = true;
-	p->prpsinfo_pid = (int)get_u32(n->desc + PRPSINFO_PID_OFF);
+	p->prpsinfo_pid = (int)get_le32(n->desc + PRPSINFO_PID_OFF);
 }
 
-static void parse_auxv(struct parse *p, const struct note *n)
+static void parse_auxv(struct parse *p, const struct elf_note *n)
 {
 	struct target *t = p->t;
 	size_t nr = n->descsz / 16;
@@ -931,17 +865,17 @@ static void parse_auxv(struct parse *p, const struct note *n)
 	p->have_auxv = true;
 	t->auxv = xmalloc(st_mult(nr ? nr : 1, 16));
 	for (size_t i = 0; i < nr; i++) {
-		uint64_t type = get_u64(n->desc + 16 * i);
+		uint64_t type = get_le64(n->desc + 16 * i);
 
 		if (type == AT_NULL)
 			break;
 		t->auxv[2 * i] = type;
-		t->auxv[2 * i + 1] = get_u64(n->desc + 16 * i + 8);
+		t->auxv[2 * i + 1] = get_le64(n->desc + 16 * i + 8);
 		t->nr_auxv++;
 	}
 }
 
-static void parse_file(struct parse *p, const struct note *n)
+static void parse_file(struct parse *p, const struct elf_note *n)
 {
 	static const char deleted[] = " (deleted)";
 	const size_t dlen = sizeof(deleted) - 1;
@@ -955,8 +889,8 @@ static void parse_file(struct parse *p, const struct note *n)
 		bad_note(p, "NT_FILE", "%zu bytes", n->descsz);
 		return;
 	}
-	count = get_u64(n->desc);
-	page_size = get_u64(n->desc + 8);
+	count = get_le64(n->desc);
+	page_size = get_le64(n->desc + 8);
 	if (count > (n->descsz - 16) / 24) {
 		bad_note(p, "NT_FILE", "%llu entries do not fit in %zu bytes",
 			 (unsigned long long)count, n->descsz);
@@ -969,7 +903,7 @@ static void parse_file(struct parse *p, const struct note *n)
 		const unsigned char *e = n->desc + 16 + i * 24;
 		struct raw_fmap *r = &p->raw[p->nr_raw];
 		const char *nul = memchr(names, '\0', (size_t)(end - names));
-		uint64_t pgoff = get_u64(e + 16);
+		uint64_t pgoff = get_le64(e + 16);
 
 		memset(r, 0, sizeof(*r));	/* may hold a skipped entry */
 		if (!nul) {
@@ -978,8 +912,8 @@ static void parse_file(struct parse *p, const struct note *n)
 				 (unsigned long long)count);
 			break;
 		}
-		r->start = get_u64(e);
-		r->end = get_u64(e + 8);
+		r->start = get_le64(e);
+		r->end = get_le64(e + 8);
 		r->path = names;
 		r->path_len = (size_t)(nul - names);
 		names = nul + 1;
@@ -1010,11 +944,11 @@ static int parse_notes(struct parse *p, const GElf_Phdr *ph)
 	size_t pos = 0, size = ph->p_filesz;
 	size_t align = ph->p_align == 8 ? 8 : 4;
 	const unsigned char *buf = c->map + ph->p_offset;
-	struct note n;
+	struct elf_note n;
 	int r;
 
-	while ((r = note_next(buf, size, &pos, align, &n)) > 0) {
-		if (!note_named(&n, "CORE"))
+	while ((r = elf_note_next(buf, size, &pos, align, &n)) > 0) {
+		if (!elf_note_named(&n, "CORE"))
 			continue;
 		switch (n.type) {
 		case NT_PRSTATUS:

@@ -32,6 +32,8 @@
 #include "config.h"
 #include "target/ptrace.h"
 #include "target/ptrace-internal.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/errors.h"
 #include "util/workers.h"
 #include "util/xalloc.h"
@@ -109,24 +111,6 @@ void live_emergency_detach(void)
 }
 
 /* ---- helpers ---- */
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void short_sleep(unsigned round)
-{
-	struct timespec ts = { 0, round < 20 ? 20000 : 200000 };
-
-	if (round < 4)
-		sched_yield();
-	else
-		nanosleep(&ts, NULL);
-}
 
 /* Read /proc/PID/task/TID/stat's state letter; 0 if unreadable. */
 static char thread_state(int pid, int tid)
@@ -431,7 +415,7 @@ static int getregs(struct target *t, size_t i)
 static int wait_stop(struct target *t, size_t i)
 {
 	struct live_thread *th = &live_of(t)->th[i];
-	long deadline = now_ms() + STOP_TIMEOUT_MS;
+	long deadline = (long)monotonic_ms() + STOP_TIMEOUT_MS;
 	unsigned round = 0;
 
 	for (;;) {
@@ -448,9 +432,9 @@ static int wait_stop(struct target *t, size_t i)
 			return -errno;
 		}
 		if (r == 0) {
-			if (now_ms() > deadline)
+			if ((long)monotonic_ms() > deadline)
 				return -HG_E_TIMEOUT;
-			short_sleep(round++);
+			backoff_sleep(backoff_thread_stop, round++);
 			continue;
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -524,11 +508,10 @@ static int seize_one(struct target *t, int tid)
 			 * the middle of exiting becomes a zombie in a moment. */
 			for (int k = 0; k < 20; k++) {
 				char st = thread_state(t->pid, tid);
-				struct timespec ts = { 0, 5 * 1000 * 1000 };
 
 				if (!st || st == 'Z' || st == 'X')
 					return 1;
-				nanosleep(&ts, NULL);
+				sleep_us(5000);
 			}
 			return -HG_E_NOT_PERMITTED;
 		}
@@ -886,11 +869,8 @@ int target_live_open(int pid, struct target **ret_target)
 		 * process we may not look into, or one in the middle of
 		 * exiting (its memory already gone, not yet a zombie): give
 		 * the last one a moment to show it. */
-		for (int i = 0; i < 20 && !live_process_exited(pid); i++) {
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
-
-			nanosleep(&ts, NULL);
-		}
+		for (int i = 0; i < 20 && !live_process_exited(pid); i++)
+			sleep_us(5000);
 		target_close(t);
 		if (live_process_exited(pid))
 			return live_proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;

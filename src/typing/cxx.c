@@ -28,6 +28,7 @@
 #include "config.h"
 #include "typing/typing-internal.h"
 #include "debuginfo/modset.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #include <gelf.h>
@@ -195,7 +196,7 @@ void typer_type_by_vtables(struct typer *ty)
 		p = typer_mem(ty, start, 8);
 		if (!p)
 			continue;
-		memcpy(&v, p, 8);
+		v = get_le64(p);
 		cls = vtable_class(ty, v);
 		if (cls == TY_NONE || ty_get(&ty->tt, cls)->size > len)
 			continue;

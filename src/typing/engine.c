@@ -50,6 +50,7 @@
 #include "roots/roots.h"
 #include "target/target.h"
 #include "util/strbuf.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -249,14 +250,6 @@ const uint8_t *typer_mem(struct typer *ty, taddr_t addr, uint64_t len)
 		ty->buf_len = len;
 	}
 	return target_read(ty->image, addr, ty->buf, len) == 0 ? ty->buf : NULL;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
 }
 
 uint64_t typer_word(struct typer *ty, uint32_t i, uint64_t off, unsigned width)
@@ -474,7 +467,7 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 	switch (tp->kind) {
 	case TY_PTR:
 		if (len >= 8 && tp->pointee != TY_NONE)
-			typer_assign(ty, rd64(p), tp->pointee, RANK_POINTER, from, TY_NONE);
+			typer_assign(ty, get_le64(p), tp->pointee, RANK_POINTER, from, TY_NONE);
 		break;
 	case TY_ARRAY: {
 		uint32_t e = tp->elem;
@@ -502,7 +495,7 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 
 				if (o + 8 > len)
 					break;
-				v = rd64(p + o);
+				v = get_le64(p + o);
 				if (v)
 					typer_assign(ty, v, sl->alt == TY_NONE ? sl->pointee :
 							 pick_by_size(ty, v, sl->pointee, sl->alt),

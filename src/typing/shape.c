@@ -17,6 +17,7 @@
  */
 #include "config.h"
 #include "typing/typing-internal.h"
+#include "util/le.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -42,7 +43,7 @@ static bool shape_fits(struct typer *ty, uint32_t i, uint32_t t)
 
 			if (o + 8 > tp->size)
 				break;
-			memcpy(&v, p + o, 8);
+			v = get_le64(p + o);
 			if (!v)
 				continue;
 			j = typer_lookup(ty, v, &off);

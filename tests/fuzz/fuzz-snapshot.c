@@ -19,11 +19,13 @@
  *     -IB -Isrc tests/fuzz/fuzz-snapshot.c src/snapshot/{read,write}.c \
  *     src/heap/heap.c src/analysis/{census,diff}.c \
  *     src/output/{census-out,diff-out,json-writer}.c \
- *     src/target/{memimage,target}.c \
+ *     src/target/{memimage,residency,target}.c \
  *     src/util/{errors,xalloc,strbuf}.c -lz -lzstd -o fuzz-snapshot
  *   (snapshot_free() lives in src/snapshot/build.c with the live code;
  *   the harness defines its own copy below unless HG_FUZZ_FULL_LIB.)
- * Seeds: any .hgs files (attach -o), e.g. from tests/snap-*.sh runs.
+ * Seeds: any .hgs files (attach -o), e.g. from tests/snap-*.sh runs, and
+ * some with the RSS section (attach --rss -o, rss -o: tests/rss-snapshot.sh
+ * makes one; a failing test keeps its directory).
  * Run:
  *   ./fuzz-snapshot -max_len=100000 -timeout=10 CORPUS_DIR SEED_DIR
  *   (a contents snapshot of a small process is about 80 KB)
@@ -35,6 +37,7 @@
 #include "output/diff-out.h"
 #include "snapshot/file.h"
 #include "snapshot/snapshot.h"
+#include "target/residency.h"
 #include "target/target.h"
 #include "util/strbuf.h"
 
@@ -52,6 +55,25 @@ void snapshot_free(struct snapshot *s)
 		return;
 	heap_walk_release(&s->walk);
 	target_close(s->image);
+	if (s->types) {
+		for (size_t i = 0; i < s->types->nr_names; i++)
+			free(s->types->names[i]);
+		for (size_t i = 0; i < s->types->nr_no_dwarf; i++)
+			free(s->types->no_dwarf[i]);
+		free(s->types->names);
+		free(s->types->no_dwarf);
+		free(s->types->of_chunk);
+		free(s->types->flags);
+		free(s->types);
+	}
+	if (s->rss) {
+		residency_release(&s->rss->res);
+		free(s->rss->threads);
+		free(s->rss->tunables);
+		free(s->rss->malloc_env);
+		free(s->rss->no_malloc);
+		free(s->rss);
+	}
 	free(s->meta.exe);
 	free(s);
 }

@@ -34,6 +34,8 @@
 # endif
 #endif
 
+#ifndef HAVE_ASAN	/* the comparisons with glibc need glibc's malloc */
+
 #define IS_MMAPPED 2	/* malloc.c */
 
 /* The end of the mapping that holds ADDR, from /proc/self/maps (the
@@ -122,6 +124,7 @@ static void mmapped_chunk(size_t align, size_t n)
 	/* P stays allocated: freeing an mmapped chunk would raise glibc's
 	 * dynamic mmap threshold and let the next memalign come from the heap */
 }
+#endif /* !HAVE_ASAN */
 
 /* What hostile input cannot do. */
 static void hostile(void)
