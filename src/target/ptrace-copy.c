@@ -273,6 +273,8 @@ static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr, const struct 
 	holes = xmalloc(st_mult(nr_holes ? nr_holes : 1, sizeof(*holes)));
 	nr_holes = 0;
 	for (unsigned i = 0; i < c->nw; i++) {
+		if (!c->share[i].nr)
+			continue;	/* no holes: NULL, not for memcpy */
 		memcpy(holes + nr_holes, c->share[i].holes, c->share[i].nr * sizeof(*holes));
 		nr_holes += c->share[i].nr;
 	}
