@@ -439,6 +439,11 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		if (err < 0)
 			goto out;
 	}
+	/* the buffers' faulting in may still run: the target runs meanwhile,
+	 * so it is no part of the pause */
+	t0 = monotonic_ms();
+	live_prepare_wait(t);
+	st.prepare_ms = monotonic_ms() - t0;
 	t0 = monotonic_ms();
 	err = stop_quiescent(t, g, max_rounds, &st.rounds);
 	t1 = monotonic_ms();

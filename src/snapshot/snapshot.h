@@ -181,6 +181,7 @@ struct snapshot_opts {
 
 struct snapshot_live_stats {
 	double pause_ms;		/* first thread stopped .. all resumed */
+	double prepare_ms;		/* waited for the copy buffers before the stop */
 	double stop_ms;			/* time to stop every thread */
 	double copy_ms;			/* freeze (memory copy) */
 	double walk_ms;

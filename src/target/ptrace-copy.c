@@ -398,6 +398,11 @@ void live_populate_wait(struct live *l)
 	l->populating = NULL;
 }
 
+void live_prepare_wait(struct target *t)
+{
+	live_populate_wait(live_of(t));
+}
+
 /* Add a mapping for region R (not yet prepared). NULL if mmap failed. */
 static struct prebuf *add_prebuf(struct live *l, taddr_t start, taddr_t end)
 {

@@ -37,6 +37,11 @@ MUST_CHECK int target_live_open(int pid, struct target **ret_target);
  * of it will.
  */
 MUST_CHECK int live_prepare(struct target *t, const struct target_range *ranges, size_t nr);
+/*
+ * Wait for the faulting in live_prepare() started (live_stop() waits too;
+ * a caller that times the stop waits first, since the target runs).
+ */
+void live_prepare_wait(struct target *t);
 MUST_CHECK int live_stop(struct target *t);
 /* Resume (PTRACE_CONT) the threads whose index has which[i] set; threads in
  * a group-stop (the process was SIGSTOPped before we came) are never resumed. */
