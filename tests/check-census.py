@@ -3,12 +3,14 @@
 
   check-census.py check JSON [--ready FILE] [--oracle ORACLE.json]
                   [--symbols dwarf|disasm] [--glibc VERSION]
-                  [--allow-warnings]
+                  [--allow-warnings] [--host-pid PID]
       Structure of the JSON (every field present, types, key order, address
       format, by_size sorted with bytes = size * count: doc/json-output.md),
       then every relation of the brief against the fixture's own mallinfo2
       line from the ready file (see fixtures/fixture.h), the always-true
-      relation, top.count = arenas, sum(by_size) = in_use + mmapped, then
+      relation, top.count = arenas, sum(by_size) = in_use + mmapped,
+      target.pid and target.ns_pid = the ready file's pid (with --host-pid:
+      target.pid = PID and target.ns_pid = the ready file's pid), then
       the fixture's notes (threads, arenas, big_heaps_min, main_heaps_min),
       then, with --oracle, the figures gdb read (tests/gdb-oracle.py).  Without --ready only the relations that
       hold always are checked.  target.glibc must be this machine's glibc,
@@ -16,8 +18,9 @@
       relation with both sides.
   check-census.py same A.json B.json
       The two censuses of the same quiescent target must be identical,
-      byte for byte, except target.libc_symbols (dwarf vs disasm) and
-      target.memory (a live copy vs a core).
+      byte for byte, except target.libc_symbols (dwarf vs disasm),
+      target.memory (a live copy vs a core), and target.ns_pid when one
+      side is a core (which has none).
   check-census.py census-same A.json B.json [--memory-a M,..] [--memory-b M,..]
       Two censuses of the same quiescent target, typed or not: heapgrab,
       arenas, totals, by_size, warnings and target identical (apart from
@@ -75,7 +78,7 @@ def is_int(v):
 
 
 TOP_KEYS = ["heapgrab", "target", "arenas", "totals", "by_size", "warnings"]
-TARGET_KEYS = ["pid", "exe", "glibc", "threads", "libc_symbols", "memory"]
+TARGET_KEYS = ["pid", "ns_pid", "exe", "glibc", "threads", "libc_symbols", "memory"]
 ARENA_KEYS = ["address", "main", "heaps", "system_bytes"]
 TOTAL_KEYS = list(KINDS) + ["overhead"]
 ROW_KEYS = ["size", "count", "bytes"]
@@ -121,6 +124,10 @@ def check_structure(c, d):
                          and not isinstance(t[k], bool),
                          "target.%s present (%s): %r" % (k, typ.__name__,
                                                         t.get(k)))
+        if "ns_pid" in t:
+            good &= c.ok(is_int(t["ns_pid"]) and t["ns_pid"] > 0,
+                         "target.ns_pid, when present, a positive integer: %r"
+                         % t["ns_pid"])
         if "libc_symbols" in t:
             good &= c.ok(t["libc_symbols"] in ("dwarf", "disasm"),
                          'target.libc_symbols is "dwarf" or "disasm": %r'
@@ -319,9 +326,21 @@ def cmd_check(args):
         c.rel("arena", [("sum(arenas[].system_bytes)",
                          sum(a["system_bytes"] for a in arenas))],
               "arena", mi["arena"])
-        if pid is not None:
+        if pid is not None and args.host_pid is None:
             c.ok(d["target"]["pid"] == pid, "target.pid = ready pid: %d vs %d"
                  % (d["target"]["pid"], pid))
+            c.ok(d["target"].get("ns_pid", pid) == pid,
+                 "target.ns_pid = ready pid (or absent: a core): %r vs %d"
+                 % (d["target"].get("ns_pid"), pid))
+        elif pid is not None:
+            # a process in a container, seen from the host: the ready
+            # file has the container's own pid
+            c.ok(d["target"]["pid"] == args.host_pid,
+                 "target.pid = host pid: %d vs %d"
+                 % (d["target"]["pid"], args.host_pid))
+            c.ok(d["target"].get("ns_pid") == pid,
+                 "target.ns_pid = ready pid (the container's own): %r vs %d"
+                 % (d["target"].get("ns_pid"), pid))
 
     if "threads" in notes:
         c.ok(d["target"]["threads"] == notes["threads"],
@@ -414,8 +433,17 @@ def cmd_same(args):
                    '"modules_without_debug_info": []',
                    re.sub(r'"(libc_symbols|memory)": *"[^"]*"', r'"\1": ""', t))
             for t in (ta_text, tb_text)]
+    # A core does not know the pid in the process's own namespace (no
+    # ns_pid): against a live census of the same process, only that may
+    # differ.
+    nsa = a.get("target", {}).get("ns_pid")
+    nsb = b.get("target", {}).get("ns_pid")
+    ns_unknown = nsa != nsb and None in (nsa, nsb)
+    if ns_unknown:
+        norm = [re.sub(r'"ns_pid": *[0-9]+, *', '', t) for t in norm]
     c.ok(norm[0] == norm[1], "byte-identical output (apart from "
-         "libc_symbols, memory and typing.modules_without_debug_info)")
+         "libc_symbols, memory, typing.modules_without_debug_info and an "
+         "unknown ns_pid)")
     for key in ("arenas", "totals", "by_size", "by_type", "warnings", "heapgrab"):
         c.ok(a.get(key) == b.get(key), "%s identical%s" % (
             key, "" if a.get(key) == b.get(key)
@@ -427,8 +455,11 @@ def cmd_same(args):
     for key in ("libc_symbols", "memory"):
         ta.pop(key, None)
         tb.pop(key, None)
-    c.ok(ta == tb, "target identical except libc_symbols and memory: %s vs %s"
-         % (ta, tb))
+    if ns_unknown:
+        ta.pop("ns_pid", None)
+        tb.pop("ns_pid", None)
+    c.ok(ta == tb, "target identical except libc_symbols and memory (and an "
+         "unknown ns_pid): %s vs %s" % (ta, tb))
     return 1 if c.failed else 0
 
 
@@ -522,6 +553,9 @@ def main():
     p.add_argument("--glibc", help="the target's glibc version (default: "
                    "this machine's; for chroots and frozen cores)")
     p.add_argument("--allow-warnings", action="store_true")
+    p.add_argument("--host-pid", type=int,
+                   help="the target is in another PID namespace: target.pid "
+                   "must be HOST_PID and target.ns_pid the ready file's pid")
     p = sub.add_parser("same")
     p.add_argument("a")
     p.add_argument("b")

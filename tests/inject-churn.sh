@@ -20,6 +20,7 @@
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
 . "$srcdir/inject-lib.sh"
 require_ptrace_
+require_injectable_
 
 loops=${HG_FORK_LOOPS:-20}
 start_fixture fx-inject --churn 6

@@ -27,6 +27,7 @@
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
 . "$srcdir/inject-lib.sh"
 require_ptrace_
+require_injectable_
 
 same_as_copy() {
 	HG_OUT=copy.json run_hg attach "$FX_PID" --format json

@@ -24,6 +24,7 @@
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
 . "$srcdir/inject-lib.sh"
 require_ptrace_
+require_injectable_
 
 start_fixture fx-inject --live 48
 child_hits=0

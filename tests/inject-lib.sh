@@ -18,6 +18,14 @@
 #   run_hg_in TID ARGS...  run_hg with HEAPGRAB_INJECT_TID=TID: heapgrab
 #                          injects into thread TID
 #   json_field FILE EXPR   a Python expression on the JSON document d
+#   seccomp_unreadable_    why heapgrab could not read a seccomp filter
+#                          here (empty when it can): it runs under one
+#                          itself, or lacks CAP_SYS_ADMIN in the initial
+#                          user namespace (what PTRACE_SECCOMP_GET_FILTER
+#                          requires)
+#   require_injectable_    skip when the fixtures this test starts inherit
+#                          this shell's seccomp filter (a container's) and
+#                          heapgrab cannot read it, so injects nothing
 
 # shellcheck disable=SC2154 # me_ comes from init.sh
 hg_tag_=hgtest-$me_-$$
@@ -82,4 +90,25 @@ run_hg_in() {
 	shift
 	run_hg "$@"
 	HG_VALGRIND=$ri_saved_
+}
+
+seccomp_unreadable_() {
+	su_mode_=$(proc_field_ self Seccomp)
+	su_cap_=$(proc_field_ self CapEff)
+	su_ns_=$(readlink /proc/self/ns/user 2> /dev/null)
+	if [ -n "$su_mode_" ] && [ "$su_mode_" != 0 ]; then
+		echo "heapgrab would run under a seccomp filter itself (Seccomp: $su_mode_), and the kernel shows filters only to an unfiltered tracer"
+	elif [ -z "$su_cap_" ] || [ $(( (0x$su_cap_ >> 21) & 1 )) != 1 ]; then
+		echo "heapgrab would lack CAP_SYS_ADMIN, which the kernel requires to show a seccomp filter"
+	elif [ -n "$su_ns_" ] && [ "$su_ns_" != "user:[4026531837]" ]; then
+		echo "heapgrab would run in a user namespace of its own ($su_ns_): reading a filter needs CAP_SYS_ADMIN in the initial one"
+	fi
+}
+
+require_injectable_() {
+	ri_mode_=$(proc_field_ self Seccomp)
+	[ -z "$ri_mode_" ] || [ "$ri_mode_" = 0 ] && return 0
+	ri_why_=$(seccomp_unreadable_)
+	[ -z "$ri_why_" ] ||
+		skip_ "every process started here runs under a seccomp filter (Seccomp: $ri_mode_ in /proc/self/status) that heapgrab cannot read: $ri_why_"
 }

@@ -22,6 +22,7 @@
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
 . "$srcdir/inject-lib.sh"
 require_ptrace_
+require_injectable_
 
 start_fixture fx-inject --trim 32
 HG_OUT=trim.json run_hg trim "$FX_PID" --format json

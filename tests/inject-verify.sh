@@ -28,6 +28,7 @@
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
 . "$srcdir/inject-lib.sh"
 require_ptrace_
+require_injectable_
 
 mkdir empty-debug
 verify_fixture() {

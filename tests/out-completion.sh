@@ -89,7 +89,12 @@ comp heapgrab diff '' | grep -qx "$sleeper" || fail_ "diff does not offer the pi
 if [ "$(cat /proc/2/comm 2> /dev/null)" = kthreadd ] && grep -qx 2 pids; then
 	fail_ "attach offers a kernel thread (2, kthreadd)"
 fi
-if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null 2>&1 && id nobody > /dev/null 2>&1; then
+as_nobody_() { setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups "$@"; }
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null 2>&1 && id nobody > /dev/null 2>&1 &&
+	! as_nobody_ test -r "$COMP" -a -x "$HG"; then
+	# a tree checked out under a private directory (mktemp -d is 0700)
+	log_ "as nobody: not checked: nobody cannot read $COMP or run $HG"
+elif [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null 2>&1 && id nobody > /dev/null 2>&1; then
 	setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups sleep 60 &
 	nob=$!
 	bg_all_="$bg_all_ $nob"

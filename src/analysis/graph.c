@@ -391,12 +391,22 @@ static void push_edge(struct heap_graph *g, size_t *alloc, uint32_t e)
 	g->dst[g->nr_edges++] = e;
 }
 
-static void scan_words(struct heap_graph *g, uint32_t self, const uint64_t *p, size_t nw,
+/* The K-th word at P. The image's bytes need not be 8-aligned in host
+ * memory (a segment of a hostile core or image may start anywhere). */
+static inline uint64_t word(const unsigned char *p, size_t k)
+{
+	uint64_t v;
+
+	memcpy(&v, p + 8 * k, sizeof(v));
+	return v;
+}
+
+static void scan_words(struct heap_graph *g, uint32_t self, const unsigned char *p, size_t nw,
 		       size_t first_word, const struct ptr_layout *lay, size_t *alloc,
 		       size_t node_first_edge)
 {
 	for (size_t k = 0; k < nw; k++) {
-		uint64_t v = p[k];
+		uint64_t v = word(p, k);
 		uint32_t d, e;
 
 		if (v - g->lo >= g->hi - g->lo)
@@ -542,12 +552,13 @@ static void scan_registers(struct root_scan *rs)
 	}
 }
 
-static void scan_root_words(struct root_scan *rs, taddr_t a, const uint64_t *p, size_t nw)
+static void scan_root_words(struct root_scan *rs, taddr_t a, const unsigned char *p,
+			    size_t nw)
 {
 	struct heap_graph *g = rs->g;
 
 	for (size_t k = 0; k < nw; k++, a += 8) {
-		uint64_t v = p[k];
+		uint64_t v = word(p, k);
 		uint32_t d;
 
 		if (v - g->lo >= g->hi - g->lo)

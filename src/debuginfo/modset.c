@@ -9,7 +9,9 @@
  * through the target's root (/proc/PID/root for live targets, --sysroot for
  * cores) and reported with dwfl_report_elf(); libdwfl then finds separate
  * debug files by build-id (dwfl_standard_find_debuginfo, under --debug-dir
- * when given).
+ * when given, else below the target's root first, then the host's
+ * /usr/lib/debug: a container's own libc6-dbg, or the host's for the same
+ * build).
  *
  * Each module's PT_TLS segment (size, alignment) is recorded; where the
  * block lies in a thread is the roots layer's model (roots/tls.c).
@@ -127,6 +129,12 @@ int modset_open(struct target *t, const struct modset_opts *opts, struct modset 
 	ms->cb.section_address = dwfl_offline_section_address;
 	if (opts && opts->debug_dir) {
 		ms->dipath = xstrdup(opts->debug_dir);
+		ms->cb.debuginfo_path = &ms->dipath;
+	} else if (t->root && t->root[0]) {
+		/* libdwfl's default path with the target's own debug files
+		 * first: a container's, or a --sysroot's (as heap/glibc.c
+		 * looks for libc's) */
+		ms->dipath = xasprintf(":.debug:%s/usr/lib/debug:/usr/lib/debug", t->root);
 		ms->cb.debuginfo_path = &ms->dipath;
 	}
 	ms->dwfl = dwfl_begin(&ms->cb);

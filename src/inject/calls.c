@@ -14,16 +14,34 @@
  * mallinfo2() appeared in glibc 2.33. Before it, mallinfo() returns the
  * same ten fields as int, which wrap above 2 GiB (struct mallinfo in
  * malloc/malloc.h); inject_mallinfo() says so in `wraps32`.
+ *
+ * The system calls each function makes, which a seccomp filter must allow
+ * (doc/containers.md, "What an injection asks of a seccomp filter", has
+ * the reading of glibc 2.26 to 2.42 behind this):
+ *   mallinfo2(), mallinfo()  none: int_mallinfo() only reads the arenas;
+ *                            the arena locks are free (no futex).
+ *   malloc_trim(pad)         madvise(addr, len, MADV_DONTNEED) for each
+ *                            free chunk holding whole pages (mtrim()), and
+ *                            for the main arena brk(addr) through
+ *                            sbrk(-extra) (systrim() via MORECORE); the
+ *                            addresses are known only inside the call.
+ * ptmalloc_init() would make more (getrandom for the tcache key since
+ * 2.34, reading /sys for glibc.malloc.hugetlb since 2.35), but only in a
+ * process that never called malloc; the guard in inject.c stops any call
+ * the filter would kill for.
  */
 #include "config.h"
 #include "inject/inject.h"
 #include "inject/inject-internal.h"
+#include "inject/seccomp.h"
 #include "target/ptrace.h"
 #include "target/target.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 /* mallinfo2 reads counters under each arena's lock: milliseconds even for
  * hundreds of arenas. */
@@ -141,13 +159,30 @@ int inject_mallinfo(struct target *t, size_t i, const struct inject_libc *lc,
 int inject_malloc_trim(struct target *t, size_t i, const struct inject_libc *lc, uint64_t pad,
 		       unsigned timeout_ms, struct strbuf *why)
 {
-	uint64_t arg = pad;
+	const uint64_t madv[6] = { 0, 0, MADV_DONTNEED, 0, 0, 0 };
+	struct seccomp_call plan[2];
+	struct inject_req req = {
+		.fn = lc->malloc_trim,
+		.name = "malloc_trim()",
+		.args = { pad },
+		.nargs = 1,
+		.timeout_ms = timeout_ms,
+		.plan = plan,
+		.nplan = ARRAY_SIZE(plan),
+	};
+	int err = check_thread(t, i, why);
 
+	if (err < 0)
+		return err;
 	if (!lc->malloc_trim) {
 		if (why)
 			strbuf_addstr(why, "the target's libc does not export malloc_trim");
 		return -HG_E_NO_GADGET;
 	}
-	return inject_call(t, i, lc, "malloc_trim()", lc->malloc_trim, &arg, 1, 0, NULL,
-			   timeout_ms, why);
+	/* the addresses and lengths, and brk's address, are the call's own */
+	seccomp_call_init(&plan[0], SYS_madvise, madv, 1u << 2, lc->madvise_ret);
+	plan[0].where = "inside malloc_trim()";
+	seccomp_call_init(&plan[1], SYS_brk, NULL, 0, lc->brk_ret);
+	plan[1].where = "inside malloc_trim()";
+	return inject_run(t, t->threads[i].tid, lc, &req, why);
 }

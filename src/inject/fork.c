@@ -28,7 +28,9 @@
  *      (a traced child goes back to its real parent when the tracer has
  *      waited for it, kernel/exit.c wait_task_zombie()), and only the
  *      target can reap it: one of its threads is seized for a moment and
- *      runs an injected wait4(child, NULL, __WALL | WNOHANG, NULL).
+ *      runs an injected wait4(child, NULL, __WALL | WNOHANG, NULL), the
+ *      child's pid as the target's PID namespace numbers it (in a
+ *      container that is the container's number, not heapgrab's).
  *
  * Dying at the wrong moment. Should heapgrab die before step 1, the child
  * (not traced any more) would run: its stack pointer, clone's newsp, points
@@ -48,6 +50,7 @@
 #include "config.h"
 #include "inject/inject.h"
 #include "inject/inject-internal.h"
+#include "inject/seccomp.h"
 #include "target/ptrace.h"
 #include "target/target.h"
 #include "util/backoff.h"
@@ -168,16 +171,25 @@ static char task_state(int pid, int tid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
-/* A thread of PID that can be stopped: the leader unless it is a zombie
- * (it called pthread_exit), else the first live one. 0 if none. */
-static int live_tid(int pid)
+static bool in_list(int tid, const int *list, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (list[k] == tid)
+			return true;
+	return false;
+}
+
+/* A thread of PID that can be stopped, not one of SKIP[0..NSKIP-1]: the
+ * leader unless it is a zombie (it called pthread_exit), else the first
+ * live one. 0 if none. */
+static int live_tid(int pid, const int *skip, size_t nskip)
 {
 	char path[64];
 	struct dirent *de;
 	int tid = 0;
 	DIR *d;
 
-	if (task_state(pid, pid) && task_state(pid, pid) != 'Z')
+	if (task_state(pid, pid) && task_state(pid, pid) != 'Z' && !in_list(pid, skip, nskip))
 		return pid;
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
@@ -189,26 +201,77 @@ static int live_tid(int pid)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		s = task_state(pid, atoi(de->d_name));
-		if (s && s != 'Z' && s != 'X')
+		if (s && s != 'Z' && s != 'X' && !in_list(atoi(de->d_name), skip, nskip))
 			tid = atoi(de->d_name);
 	}
 	closedir(d);
 	return tid;
 }
 
+/* The numbers of "NSpid:" in /proc/PID/status, ours first; how many. */
+static size_t nspids(int pid, int *ret, size_t max)
+{
+	char path[64], line[512];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		while (n < max) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p || v <= 0 || v > INT32_MAX)
+				break;
+			ret[n++] = (int)v;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * CHILD (our pid for it) as process TARGET numbers it: the wait4 runs in
+ * the target, and a target in a container (another PID namespace) knows
+ * its child by the container's number, not ours. Both NSpid lists start at
+ * our namespace; TARGET's own namespace is the last of its list, and the
+ * child's entry at that depth is its number there. (Usually the child's
+ * last entry; not when the target made its children a namespace of their
+ * own.) CHILD itself when the lists cannot be read.
+ */
+static int pid_for_target(int child, int target)
+{
+	int c[32], t[32];
+	size_t nc = nspids(child, c, ARRAY_SIZE(c)), nt = nspids(target, t, ARRAY_SIZE(t));
+
+	if (!nc || !nt || nt > nc)
+		return child;
+	return c[nt - 1];
+}
+
 /*
  * One wait4(CHILD, NULL, __WALL | WNOHANG, NULL) in thread TID of T (which
- * must be parked). 1 when the zombie is gone (reaped now, or not a child
- * any more), 0 when it is not reapable yet, or an error.
+ * must be parked), CHILD translated into T's PID namespace. 1 when the
+ * zombie is gone (reaped now, or not a child any more), 0 when it is not
+ * reapable yet, or an error.
  */
 static int reap_once(struct target *t, int tid, int child, const struct inject_libc *lc,
 		     struct strbuf *why)
 {
 	long result = 0;
+	int their = pid_for_target(child, t->pid);
 	struct inject_req req = {
 		.nr = SYS_wait4,
 		.name = "the injected wait4()",
-		.args = { (uint64_t)child, 0, __WALL | WNOHANG, 0, 0, 0 },
+		.args = { (uint64_t)their, 0, __WALL | WNOHANG, 0, 0, 0 },
 		.timeout_ms = REAP_TIMEOUT_MS,
 		.ret_result = &result,
 	};
@@ -216,7 +279,7 @@ static int reap_once(struct target *t, int tid, int child, const struct inject_l
 
 	if (err < 0)
 		return err;
-	if (result == child || result == -ECHILD)
+	if (result == their || result == -ECHILD)
 		return 1;
 	if (result < 0) {
 		if (why)
@@ -238,34 +301,61 @@ static void reap_pause(void)
  * (the target may have exited, or waited for it itself). The memory map
  * the injection checks the stack against is read afresh into a target of
  * its own: the caller's target keeps the maps of the snapshot's instant.
+ * A thread whose seccomp filter would not allow the wait4 (one it got
+ * after the clone: the cloning thread's was checked) is passed over for
+ * another.
  */
 static int reap_in_target(int pid, int child, const struct inject_libc *lc,
 			  long traced_wait_ms, struct strbuf *why)
 {
 	long traced_until = inject_now_ms() + traced_wait_ms;
-	int err = 0;
+	int err = 0, refused[64];
+	size_t nrefused = 0;
+	struct strbuf rwhy = STRBUF_INIT;
 
 	for (int tries = 0; tries < REAP_TRIES; tries++) {
 		long deadline = inject_now_ms() + REAP_TIMEOUT_MS;
-		int tid = live_tid(pid);
+		int tid = live_tid(pid, refused, nrefused);
 		bool group_stop = false;
 		struct target *m = NULL;
 
-		if (!tid)
+		if (!tid && nrefused) {
+			if (why)
+				strbuf_addf(why, "cannot reap snapshot child %d in process %d: %s",
+					    child, pid, rwhy.buf);
+			strbuf_release(&rwhy);
+			return -HG_E_SECCOMP;
+		}
+		if (!tid) {
+			strbuf_release(&rwhy);
 			return 0;	/* the target is gone: so is its zombie */
+		}
 		err = target_live_open(pid, &m);
-		if (err < 0)
+		if (err < 0) {
+			strbuf_release(&rwhy);
 			return err == -HG_E_NO_PROCESS || err == -HG_E_ZOMBIE ? 0 : err;
+		}
 		err = seize_one(tid, deadline, &group_stop);
 		if (err == 0) {
-			err = reap_once(m, tid, child, lc, why);
+			strbuf_reset(&rwhy);
+			err = reap_once(m, tid, child, lc, &rwhy);
 			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 		} else if (err != -HG_E_ALREADY_TRACED) {
 			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 		}
 		target_close(m);
-		if (err == 1 || err == -HG_E_TARGET_GONE)
+		if (err == -HG_E_SECCOMP && nrefused < ARRAY_SIZE(refused)) {
+			refused[nrefused++] = tid;
+			tries--;
+			continue;
+		}
+		if (err < 0 && why && rwhy.len)
+			strbuf_add(why, rwhy.buf, rwhy.len);
+		strbuf_reset(&rwhy);
+		if (err == 1 || err == -HG_E_TARGET_GONE) {
+			strbuf_release(&rwhy);
 			return 0;	/* reaped; or the thread or the target went */
+		}
 		if (err == -HG_E_ALREADY_TRACED && inject_now_ms() < traced_until) {
 			/* Someone holds it for a moment (a dying heapgrab
 			 * whose tracees the kernel has not let go yet). */
@@ -275,12 +365,14 @@ static int reap_in_target(int pid, int child, const struct inject_libc *lc,
 		}
 		if (err < 0) {
 			if (why)
-				strbuf_addf(why, "cannot reap snapshot child %d in process %d: %s",
-					    child, pid, hg_strerror(err));
+				strbuf_addf(why, "%scannot reap snapshot child %d in process %d: %s",
+					    why->len ? "; " : "", child, pid, hg_strerror(err));
+			strbuf_release(&rwhy);
 			return err;
 		}
 		reap_pause();	/* not handed back to the target yet */
 	}
+	strbuf_release(&rwhy);
 	if (why)
 		strbuf_addf(why, "process %d's snapshot child %d was not reapable after %d tries",
 			    pid, child, REAP_TRIES);
@@ -316,6 +408,10 @@ int inject_fork(struct target *t, size_t i, const struct inject_libc *lc,
 	taddr_t area_lo = 0;
 	unsigned char *area = NULL;
 	size_t area_len = 0;
+	/* The reap that follows: wait4(child, NULL, __WALL | WNOHANG, NULL),
+	 * the child's pid not known yet. */
+	const uint64_t wargs[6] = { 0, 0, __WALL | WNOHANG, 0, 0, 0 };
+	struct seccomp_call plan[1];
 	struct inject_req req = {
 		.nr = SYS_clone,
 		.name = "the injected clone()",
@@ -329,10 +425,15 @@ int inject_fork(struct target *t, size_t i, const struct inject_libc *lc,
 		.ret_area_lo = &area_lo,
 		.ret_area = &area,
 		.ret_area_len = &area_len,
+		.plan = plan,
+		.nplan = ARRAY_SIZE(plan),
 	};
 
 	if (i >= t->nr_threads || !live_thread_parked(t, i))
 		return -HG_E_INJECT_STOPPED;
+	seccomp_call_init(&plan[0], SYS_wait4, wargs, 0x3e,
+			  lc->syscall_insn ? lc->syscall_insn + 2 : 0);
+	plan[0].where = "(to reap the snapshot's child afterwards)";
 	reaper_say('P', 0);
 	err = inject_run(t, t->threads[i].tid, lc, &req, why);
 	if (child > 0)

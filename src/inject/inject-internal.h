@@ -8,8 +8,15 @@
 #include "util/compiler.h"
 
 struct inject_libc;
+struct seccomp_call;
 struct strbuf;
 struct target;
+
+/* Bytes of glibc's __restore_rt up to the end of its `syscall`
+ * (`mov rax,15; syscall`): where rip is at its rt_sigreturn. */
+#define INJECT_RESTORE_RT_LEN 9
+/* Calls an injection may plan beyond its own system call. */
+#define INJECT_MAX_PLAN 8
 
 /*
  * One injection into thread TID of process T->pid. The thread must be in a
@@ -30,6 +37,12 @@ struct target;
  * RET_AREA_LO/RET_AREA (may be NULL): the stack bytes the injection
  * overwrote, as they were before it (malloc'd, the caller frees), so a fork
  * snapshot's child can be given them back.
+ *
+ * PLAN[0..NPLAN-1] (at most INJECT_MAX_PLAN): the other system calls this
+ * injection will make, or lead to, that a seccomp filter must allow (the
+ * calls inside a called function; the wait4 that will reap a clone's
+ * child). The system call itself and the return through the signal frame
+ * are added by inject_run().
  */
 struct inject_req {
 	long nr;			/* syscall number (FN == 0) */
@@ -45,6 +58,8 @@ struct inject_req {
 	taddr_t *ret_area_lo;
 	unsigned char **ret_area;
 	size_t *ret_area_len;
+	const struct seccomp_call *plan;
+	size_t nplan;
 };
 
 MUST_CHECK int inject_run(struct target *t, int tid, const struct inject_libc *lc,

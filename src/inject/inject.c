@@ -25,6 +25,11 @@
  *            ptrace.c, done so for CRIU); the FP/SSE/AVX state with
  *            PTRACE_GETREGSET NT_X86_XSTATE (PTRACE_GETFPREGS where that
  *            fails).
+ *   gate     a thread under a seccomp filter: its filters are read and
+ *            run on every system call this injection will make
+ *            (inject/seccomp.c; the calls of each injection are listed in
+ *            doc/containers.md); one that is not answered ALLOW or LOG
+ *            refuses the injection before anything is written.
  *   stack    below the 128-byte red zone, 64-byte aligned: the saved
  *            xstate, an optional buffer for a struct return value, and an
  *            rt_sigframe (pretcode + ucontext + siginfo) holding the
@@ -44,7 +49,24 @@
  *            on the frame's return address, glibc's __restore_rt (`mov
  *            rax,15; syscall`), and the entry stop of that rt_sigreturn is
  *            our "it returned" trap: there it is skipped (orig_rax = -1)
- *            and rip is pointed back at __restore_rt.
+ *            and rip is pointed back at __restore_rt. (Letting it run
+ *            would be simpler, but rt_sigreturn resets the thread's
+ *            restart block: a thread stopped in nanosleep() would then
+ *            wake up early with EINTR.)
+ *            In a thread under a seccomp filter the function runs under
+ *            PTRACE_SYSEMU: each system call it makes stops before the
+ *            filter sees it and is not made; heapgrab runs the filter on
+ *            it (exact arguments, exact instruction pointer) and, when
+ *            the kernel would leave the thread alive (ALLOW, LOG, ERRNO,
+ *            TRACE), rewinds the thread onto the `syscall` instruction and
+ *            lets it make the call for real. A call the filter would answer
+ *            by killing, trapping or asking a supervisor (one the function
+ *            was not expected to make: the expected ones were checked at
+ *            the gate) is never made: it returns -ENOSYS, the function
+ *            goes on, and the injection is reported as refused. The
+ *            return's rt_sigreturn is skipped by PTRACE_SYSEMU itself, so
+ *            the filter never sees the number -1 either (which a filter
+ *            may well kill for).
  *   park     from the exit stop (which is not inside get_signal()):
  *            PTRACE_INTERRUPT then PTRACE_CONT, and the thread parks in
  *            PTRACE_EVENT_STOP again.
@@ -94,6 +116,8 @@
 #include "config.h"
 #include "inject/inject.h"
 #include "inject/inject-internal.h"
+#include "inject/arch-x86_64.h"
+#include "inject/seccomp.h"
 #include "target/target.h"
 #include "util/backoff.h"
 #include "util/clock.h"
@@ -117,9 +141,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The x86_64 red zone: 128 bytes below rsp a leaf function may use
- * without moving rsp (SysV ABI 3.2.2; gdb's amd64 frame code). */
-#define RED_ZONE 128
 /* Stack a called function may use below the frame (mallinfo2 and
  * malloc_trim need well under 1 KiB in glibc 2.26-2.41). */
 #define CALL_STACK_ROOM (16u << 10)
@@ -127,79 +148,6 @@
 #define XSTATE_MAX (32u << 10)
 /* Deadline for bringing the thread back into a stop after the work. */
 #define PARK_TIMEOUT_MS 5000
-
-/* __USER_CS on x86_64 Linux: a 64-bit process. */
-#define USER_CS_64 0x33
-
-/* arch/x86/include/uapi/asm/sigcontext.h: FP_XSTATE_MAGIC1/2 and the
- * software-reserved bytes of the fxsave area (struct _fpx_sw_bytes). */
-#ifndef FP_XSTATE_MAGIC1		/* <signal.h> has them with _GNU_SOURCE */
-#define FP_XSTATE_MAGIC1 0x46505853u
-#define FP_XSTATE_MAGIC2 0x46505845u
-#endif
-#define FX_SW_RESERVED_OFF 464
-#define FXSAVE_SIZE 512
-/* include/uapi/asm-generic/ucontext.h and arch/x86 ucontext flags */
-#define UC_FP_XSTATE		0x1
-#define UC_SIGCONTEXT_SS	0x2
-#define UC_STRICT_RESTORE_SS	0x4
-
-/* include/linux/errno.h (kernel-internal restart codes) */
-#define ERESTARTSYS		512
-#define ERESTARTNOINTR		513
-#define ERESTARTNOHAND		514
-#define ERESTART_RESTARTBLOCK	516
-
-/*
- * The kernel's 64-bit signal frame, as rt_sigreturn reads it
- * (arch/x86/include/asm/sigframe.h struct rt_sigframe; uapi struct
- * sigcontext; asm-generic struct ucontext with the kernel's 8-byte sigset_t
- * and 24-byte stack_t). Written out here rather than taken from <signal.h>,
- * whose ucontext_t is glibc's, not the kernel's.
- *
- *   frame+0     pretcode            return address of the handler
- *   frame+8     uc_flags
- *   frame+16    uc_link
- *   frame+24    uc_stack            ss_sp, ss_flags, ss_size
- *   frame+48    uc_mcontext         struct sigcontext, 256 bytes
- *   frame+304   uc_sigmask          8 bytes
- *   frame+312   siginfo             128 bytes
- *   frame+440   (end)
- */
-struct k_sigcontext {
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip;
-	uint64_t eflags;
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2;
-	uint64_t fpstate;
-	uint64_t reserved1[8];
-};
-
-struct k_stack {
-	uint64_t ss_sp;
-	int32_t ss_flags;
-	int32_t pad;
-	uint64_t ss_size;
-};
-
-struct k_ucontext {
-	uint64_t uc_flags;
-	uint64_t uc_link;
-	struct k_stack uc_stack;
-	struct k_sigcontext uc_mcontext;
-	uint64_t uc_sigmask;
-};
-
-struct k_rt_sigframe {
-	uint64_t pretcode;
-	struct k_ucontext uc;
-	unsigned char info[128];
-};
-
-_Static_assert(sizeof(struct k_sigcontext) == 256, "struct sigcontext is 256 bytes");
-_Static_assert(sizeof(struct k_ucontext) == 304, "struct ucontext is 304 bytes");
-_Static_assert(sizeof(struct k_rt_sigframe) == 440, "struct rt_sigframe is 440 bytes");
 
 long inject_now_ms(void)
 {
@@ -328,6 +276,12 @@ struct run {
 	unsigned char *orig;		/* its bytes before */
 	taddr_t frame, xaddr, sret, exitword;
 
+	/* The thread's seccomp filters (NULL: none). With them a called
+	 * function runs guarded (PTRACE_SYSEMU, see the opening comment). */
+	struct seccomp_filters *filters;
+	bool guard;
+	unsigned guard_failed;		/* calls the guard failed with ENOSYS */
+
 	bool regs_set, mask_set, opts_set, stack_written, fp_dirty;
 	bool gone;
 	int child;
@@ -359,7 +313,7 @@ static int run_save(struct run *r)
 
 	if (ptrace(PTRACE_GETREGS, r->tid, 0, &r->saved) < 0)
 		return ptrace_err();
-	if (r->saved.cs != USER_CS_64) {
+	if (r->saved.cs != ARCH_USER_CS_64) {
 		why_add(r, "thread %d is not running 64-bit code (cs 0x%llx)", r->tid,
 			(unsigned long long)r->saved.cs);
 		return -HG_E_UNSUPPORTED;
@@ -370,74 +324,25 @@ static int run_save(struct run *r)
 	iov.iov_base = r->xstate;
 	iov.iov_len = XSTATE_MAX;
 	if (ptrace(PTRACE_GETREGSET, r->tid, NT_X86_XSTATE, &iov) == 0 &&
-	    iov.iov_len >= FXSAVE_SIZE + 64) {
+	    iov.iov_len >= ARCH_FXSAVE_SIZE + 64) {
 		uint32_t magic1;
 
 		r->xlen = iov.iov_len;
-		memcpy(&magic1, r->xstate + FX_SW_RESERVED_OFF, sizeof(magic1));
+		memcpy(&magic1, r->xstate + ARCH_FX_SW_RESERVED_OFF, sizeof(magic1));
 		/* The regset carries the kernel's fpx_sw_bytes (magic1,
 		 * sizes); rt_sigreturn checks them and then magic2 at the end. */
-		r->xsave = magic1 == FP_XSTATE_MAGIC1;
+		r->xsave = magic1 == ARCH_FP_XSTATE_MAGIC1;
 		if (!r->xsave)
-			r->xlen = FXSAVE_SIZE;
+			r->xlen = ARCH_FXSAVE_SIZE;
 		return 0;
 	}
 	if (errno == ESRCH)
 		return -HG_E_TARGET_GONE;
 	if (ptrace(PTRACE_GETFPREGS, r->tid, 0, r->xstate) < 0)
 		return ptrace_err();
-	r->xlen = FXSAVE_SIZE;
+	r->xlen = ARCH_FXSAVE_SIZE;
 	r->xsave = false;
 	return 0;
-}
-
-/*
- * The registers the frame restores: the saved ones with the kernel's
- * no-handler restart rule applied (see the opening comment), because
- * rt_sigreturn sets orig_rax to -1 and the rule would not run after it.
- */
-static void frame_regs(const struct user_regs_struct *s, struct k_sigcontext *sc)
-{
-	uint64_t rax = s->rax, rip = s->rip;
-
-	if ((int64_t)s->orig_rax >= 0) {
-		switch ((int64_t)s->rax) {
-		case -ERESTARTSYS:
-		case -ERESTARTNOINTR:
-		case -ERESTARTNOHAND:
-			rax = s->orig_rax;
-			rip -= 2;
-			break;
-		case -ERESTART_RESTARTBLOCK:
-			/* restart_syscall after rt_sigreturn would find the
-			 * restart block cleared and return EINTR: say it. */
-			rax = (uint64_t)-EINTR;
-			break;
-		default:
-			break;
-		}
-	}
-	memset(sc, 0, sizeof(*sc));
-	sc->r8 = s->r8;
-	sc->r9 = s->r9;
-	sc->r10 = s->r10;
-	sc->r11 = s->r11;
-	sc->r12 = s->r12;
-	sc->r13 = s->r13;
-	sc->r14 = s->r14;
-	sc->r15 = s->r15;
-	sc->rdi = s->rdi;
-	sc->rsi = s->rsi;
-	sc->rbp = s->rbp;
-	sc->rbx = s->rbx;
-	sc->rdx = s->rdx;
-	sc->rax = rax;
-	sc->rcx = s->rcx;
-	sc->rsp = s->rsp;
-	sc->rip = rip;
-	sc->eflags = s->eflags;
-	sc->cs = (uint16_t)s->cs;
-	sc->ss = (uint16_t)s->ss;
 }
 
 /* Lay the area out below the red zone and check it fits the stack. */
@@ -452,7 +357,7 @@ static int run_layout(struct run *r)
 			(unsigned long long)rsp);
 		return -ENOSPC;
 	}
-	r->top = (rsp - RED_ZONE) & ~(taddr_t)63;
+	r->top = (rsp - ARCH_RED_ZONE) & ~(taddr_t)63;
 	r->xaddr = (r->top - (r->xlen + 4)) & ~(taddr_t)63;
 	p = r->xaddr;
 	if (q->sret_len) {
@@ -480,6 +385,62 @@ static int run_layout(struct run *r)
 	return 0;
 }
 
+/* The arguments of the injected system call, as run_start() sets them. */
+static void syscall_args(const struct run *r, uint64_t ret_args[6])
+{
+	memcpy(ret_args, r->req->args, 6 * sizeof(ret_args[0]));
+	/* clone's newsp: the child, should it run, pops _exit */
+	if (r->req->ret_child)
+		ret_args[1] = r->exitword;
+}
+
+/*
+ * May this injection run in this thread? Under a seccomp filter, every
+ * call it will make must be allowed (the opening comment): the system
+ * call itself with its exact arguments, the calls its caller planned (a
+ * called function's, the wait4 that will reap a fork's child), and the
+ * rt_sigreturn from the frame (the rescue, should heapgrab die: while it
+ * lives, a function's return is skipped before the filter sees it). Nothing
+ * has been written yet.
+ */
+static int run_gate(struct run *r)
+{
+	const struct inject_req *q = r->req;
+	struct seccomp_call calls[INJECT_MAX_PLAN + 2];
+	size_t n = 0;
+	int mode = seccomp_thread_mode(r->pid, r->tid), err;
+
+	if (mode == 0)
+		return 0;
+	if (mode < 0)
+		return -HG_E_TARGET_GONE;
+	if (mode == 1) {
+		why_add(r, "thread %d runs in seccomp strict mode, which kills it for any "
+			"system call but read, write, _exit and sigreturn: heapgrab injects "
+			"nothing into it", r->tid);
+		return -HG_E_SECCOMP;
+	}
+	err = seccomp_filters_read(r->tid, &r->filters, r->why);
+	if (err < 0 || !r->filters)
+		return err;
+	if (!q->fn) {
+		uint64_t args[6];
+
+		syscall_args(r, args);
+		seccomp_call_init(&calls[n++], q->nr, args, 0x3f,
+				  r->lc->syscall_insn + ARCH_SYSCALL_INSN_LEN);
+	}
+	for (size_t k = 0; k < q->nplan && n < INJECT_MAX_PLAN; k++)
+		calls[n++] = q->plan[k];
+	seccomp_call_init(&calls[n], SYS_rt_sigreturn, NULL, 0,
+			  r->lc->restore_rt + INJECT_RESTORE_RT_LEN);
+	calls[n++].where = "(the way back through heapgrab's signal frame, should heapgrab "
+			   "die)";
+	err = seccomp_check_calls(r->filters, calls, n, r->why);
+	r->guard = err == 0 && q->fn;
+	return err;
+}
+
 static int run_write_area(struct run *r)
 {
 	size_t len = (size_t)(r->top - r->lo);
@@ -496,27 +457,18 @@ static int run_write_area(struct run *r)
 	buf = xmalloc(len);
 	memcpy(buf, r->orig, len);
 
-	memset(&fr, 0, sizeof(fr));
-	fr.pretcode = r->lc->restore_rt;
-	fr.uc.uc_flags = (r->xsave ? UC_FP_XSTATE : 0) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	/* An invalid ss_flags: rt_sigreturn's restore_altstack() then
-	 * leaves the thread's sigaltstack as it is (do_sigaltstack() returns
-	 * -EINVAL, which restore_altstack() ignores). */
-	fr.uc.uc_stack.ss_flags = 3;
-	frame_regs(&r->saved, &fr.uc.uc_mcontext);
-	fr.uc.uc_mcontext.fpstate = r->xaddr;
-	fr.uc.uc_sigmask = r->saved_mask;
+	arch_sigframe_fill(&fr, &r->saved, r->saved_mask, r->xaddr, r->xsave, r->lc->restore_rt);
 	memcpy(buf + (r->frame - r->lo), &fr, sizeof(fr));
 
 	memcpy(buf + (r->xaddr - r->lo), r->xstate, r->xlen);
 	if (r->xsave) {
-		uint32_t magic2 = FP_XSTATE_MAGIC2;
+		uint32_t magic2 = ARCH_FP_XSTATE_MAGIC2;
 
 		memcpy(buf + (r->xaddr - r->lo) + r->xlen, &magic2, sizeof(magic2));
 	} else {
 		/* No magic1: rt_sigreturn restores the fxsave part only. */
-		memset(buf + (r->xaddr - r->lo) + FX_SW_RESERVED_OFF, 0,
-		       FXSAVE_SIZE - FX_SW_RESERVED_OFF);
+		memset(buf + (r->xaddr - r->lo) + ARCH_FX_SW_RESERVED_OFF, 0,
+		       ARCH_FXSAVE_SIZE - ARCH_FX_SW_RESERVED_OFF);
 	}
 	if (r->req->sret_len)
 		memset(buf + (r->sret - r->lo), 0, r->req->sret_len);
@@ -554,7 +506,7 @@ static int run_start(struct run *r)
 
 	inj.orig_rax = (uint64_t)-1;
 	inj.rsp = r->frame;
-	inj.eflags &= ~(uint64_t)0x500;	/* DF (the ABI wants it clear) and TF */
+	arch_clear_flags(&inj);
 	if (q->fn) {
 		uint64_t a[6] = { 0 };
 		size_t n = 0;
@@ -563,24 +515,12 @@ static int run_start(struct run *r)
 			a[n++] = r->sret;
 		for (size_t k = 0; k < q->nargs && n < 6; k++)
 			a[n++] = q->args[k];
-		inj.rip = q->fn;
-		inj.rdi = a[0];
-		inj.rsi = a[1];
-		inj.rdx = a[2];
-		inj.rcx = a[3];
-		inj.r8 = a[4];
-		inj.r9 = a[5];
-		inj.rax = 0;	/* vector registers used by a variadic call */
+		arch_regs_call(&inj, q->fn, a);
 	} else {
-		inj.rip = r->lc->syscall_insn;
-		inj.rax = (uint64_t)q->nr;
-		inj.rdi = q->args[0];
-		/* clone's newsp: the child, should it run, pops _exit */
-		inj.rsi = q->ret_child ? r->exitword : q->args[1];
-		inj.rdx = q->args[2];
-		inj.r10 = q->args[3];
-		inj.r8 = q->args[4];
-		inj.r9 = q->args[5];
+		uint64_t a[6];
+
+		syscall_args(r, a);
+		arch_regs_syscall(&inj, r->lc->syscall_insn, q->nr, a);
 	}
 	if (q->ret_child)
 		opts |= PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
@@ -596,7 +536,7 @@ static int run_start(struct run *r)
 	if (ptrace(PTRACE_SETOPTIONS, r->tid, 0, opts) < 0)
 		return ptrace_err();
 	r->opts_set = true;
-	if (ptrace(PTRACE_SYSCALL, r->tid, 0, 0) < 0)
+	if (ptrace(r->guard ? PTRACE_SYSEMU : PTRACE_SYSCALL, r->tid, 0, 0) < 0)
 		return ptrace_err();
 	return 0;
 }
@@ -753,14 +693,66 @@ static int run_syscall(struct run *r, long deadline, long *ret_result)
 	}
 }
 
-/*
- * The function call: system calls the function makes go through; the
- * entry of rt_sigreturn from our frame's __restore_rt is the return.
- */
-static int run_call(struct run *r, long deadline, unsigned *ret_nr_syscalls)
+/* At a syscall-entry stop: the function's return (the rt_sigreturn of
+ * __restore_rt with our frame under the stack pointer)? */
+static bool is_return(const struct run *r, const struct user_regs_struct *cur)
 {
-	bool in_syscall = false, returned = false;
-	unsigned nsys = 0;
+	return arch_syscall_nr(cur) == SYS_rt_sigreturn && cur->rsp == r->frame + 8 &&
+	       cur->rip == r->lc->restore_rt + INJECT_RESTORE_RT_LEN;
+}
+
+/*
+ * Guarded function call, at the entry stop of a call PTRACE_SYSEMU kept
+ * from being made: may the kernel see it? True when the filter would leave
+ * the thread alive (the call is then made for real). Otherwise the call
+ * stays skipped: it returns -ENOSYS, what a kernel without the call would
+ * answer and what glibc copes with (getrandom falls back to the clock,
+ * madvise's result is ignored, a failed brk is a failed sbrk), the
+ * function goes on, and the injection is reported as refused when it
+ * returns (guard_failed).
+ */
+static bool guard_call(struct run *r, const struct user_regs_struct *cur)
+{
+	struct seccomp_call c;
+	struct seccomp_verdict v;
+	uint64_t args[6];
+
+	arch_syscall_args(cur, args);
+	seccomp_call_init(&c, arch_syscall_nr(cur), args, 0x3f, cur->rip);
+	if (seccomp_eval(r->filters, &c, &v) == 0 && seccomp_verdict_harmless(&v))
+		return true;
+	if (r->why && r->guard_failed < 3) {
+		if (r->why->len)
+			strbuf_addstr(r->why, "; ");
+		strbuf_addf(r->why, "%s made a system call heapgrab did not expect, ", what(r));
+		seccomp_call_describe(&c, r->why);
+		strbuf_addstr(r->why, ", which the target's seccomp filter would answer with ");
+		seccomp_verdict_describe(&v, r->why);
+		strbuf_addstr(r->why, ": heapgrab did not let the filter see it, failed it with "
+			      "ENOSYS instead, and let the function finish");
+	}
+	r->guard_failed++;
+	return false;
+}
+
+/*
+ * The function call. Each system call the function makes is a pair of
+ * stops, entry and exit, and is let through; the rt_sigreturn of our
+ * frame's __restore_rt is the return: skipped (orig_rax = -1), rip put
+ * back on __restore_rt, and its exit stop ends the call. Guarded (a
+ * filtered thread), the function runs under PTRACE_SYSEMU between calls:
+ * at an entry stop the call has been skipped already; the return ends the
+ * call right there (the caller parks the thread from that stop), any
+ * other call goes to guard_call(), and one it lets through is rewound onto
+ * its `syscall` instruction and resumed with PTRACE_SYSCALL. The skipped
+ * call's own exit stop may come first (its rip is still on the
+ * instruction), then the real call's entry and exit.
+ */
+static int run_call(struct run *r, long deadline)
+{
+	enum { BETWEEN, REWOUND, ENTERED } state = BETWEEN;
+	bool returning = false;
+	taddr_t rewound_rip = 0;
 
 	for (;;) {
 		int st, sig = 0, err = inject_wait(r->tid, deadline, &st);
@@ -778,29 +770,48 @@ static int run_call(struct run *r, long deadline, unsigned *ret_nr_syscalls)
 			r->gone = true;
 			return -HG_E_TARGET_GONE;
 		case STOP_SYSCALL:
-			if (in_syscall) {
-				in_syscall = false;
-				if (returned) {
-					*ret_nr_syscalls = nsys;
-					return 0;
-				}
-				break;
-			}
-			in_syscall = true;
 			if (ptrace(PTRACE_GETREGS, r->tid, 0, &cur) < 0)
 				return ptrace_err();
-			if (cur.orig_rax == SYS_rt_sigreturn && cur.rsp == r->frame + 8 &&
-			    cur.rip == r->lc->restore_rt + 9) {
-				/* Returned. Skip the sigreturn and point rip
-				 * back at __restore_rt, so that the thread is
-				 * safe to let go even now. */
-				cur.orig_rax = (uint64_t)-1;
-				cur.rip = r->lc->restore_rt;
+			switch (state) {
+			case BETWEEN:		/* an entry stop */
+				returning = is_return(r, &cur);
+				if (returning) {
+					/* Skip the sigreturn and point rip
+					 * back at __restore_rt, so that the
+					 * thread is safe to let go even now. */
+					if (!r->guard)
+						cur.orig_rax = (uint64_t)-1;
+					cur.rip = r->lc->restore_rt;
+					if (ptrace(PTRACE_SETREGS, r->tid, 0, &cur) < 0)
+						return ptrace_err();
+					if (r->guard)
+						return 0;	/* skipped by SYSEMU */
+					state = ENTERED;
+					break;
+				}
+				if (!r->guard) {
+					state = ENTERED;
+					break;
+				}
+				if (!guard_call(r, &cur))
+					break;	/* stays skipped: -ENOSYS */
+				arch_syscall_rewind(&cur);
 				if (ptrace(PTRACE_SETREGS, r->tid, 0, &cur) < 0)
 					return ptrace_err();
-				returned = true;
-			} else {
-				nsys++;
+				rewound_rip = cur.rip;
+				state = REWOUND;
+				break;
+			case REWOUND:
+				/* the skipped call's exit stop, or the real
+				 * call's entry stop */
+				if (cur.rip != rewound_rip)
+					state = ENTERED;
+				break;
+			case ENTERED:		/* the exit stop */
+				if (returning)
+					return 0;
+				state = BETWEEN;
+				break;
 			}
 			break;
 		case STOP_SIGNAL:
@@ -816,7 +827,8 @@ static int run_call(struct run *r, long deadline, unsigned *ret_nr_syscalls)
 			why_add(r, "unexpected stop 0x%x of thread %d during %s", st, r->tid, what(r));
 			return -EPROTO;
 		}
-		if (ptrace(PTRACE_SYSCALL, r->tid, 0, 0) < 0)
+		if (ptrace(state == BETWEEN && r->guard ? PTRACE_SYSEMU : PTRACE_SYSCALL, r->tid,
+			   0, 0) < 0)
 			return ptrace_err();
 	}
 }
@@ -825,6 +837,7 @@ static void run_release(struct run *r)
 {
 	free(r->xstate);
 	free(r->orig);
+	seccomp_filters_free(r->filters);
 }
 
 int inject_run(struct target *t, int tid, const struct inject_libc *lc,
@@ -835,7 +848,6 @@ int inject_run(struct target *t, int tid, const struct inject_libc *lc,
 	};
 	long deadline;
 	long result = 0;
-	unsigned nsys = 0;
 	int err, err2, fault = 0;
 	bool in_get_signal = true;	/* parked, where we started */
 
@@ -848,6 +860,9 @@ int inject_run(struct target *t, int tid, const struct inject_libc *lc,
 	err = run_layout(&r);
 	if (err < 0)
 		goto out;
+	err = run_gate(&r);
+	if (err < 0)
+		goto out;
 	err = run_write_area(&r);
 	if (err < 0)
 		goto restore;
@@ -856,7 +871,7 @@ int inject_run(struct target *t, int tid, const struct inject_libc *lc,
 		goto restore;
 	in_get_signal = false;
 	deadline = inject_now_ms() + (req->timeout_ms ? req->timeout_ms : 5000);
-	err = req->fn ? run_call(&r, deadline, &nsys) : run_syscall(&r, deadline, &result);
+	err = req->fn ? run_call(&r, deadline) : run_syscall(&r, deadline, &result);
 	if (r.gone)
 		goto out;
 	if (err == -HG_E_INJECT_CRASH || err == -HG_E_INJECT_STOPPED) {
@@ -897,6 +912,8 @@ restore:
 		if (!err)
 			err = err2;
 	}
+	if (!err && r.guard_failed)
+		err = -HG_E_SECCOMP;	/* it finished, but not as it would have */
 out:
 	if (req->ret_child)
 		*req->ret_child = r.child;

@@ -32,7 +32,11 @@
  * touched; the caller keeps them stopped (a called function must not meet a
  * thread half way through the allocator).
  *
- * Errors: 0 or a negative code. -HG_E_SECCOMP, -HG_E_NO_GADGET,
+ * Errors: 0 or a negative code. -HG_E_SECCOMP (the thread's seccomp
+ * filter would not allow a call the injection makes: nothing was written;
+ * or a called function made a call it was not expected to make that the
+ * filter would kill it for: the call was failed with ENOSYS instead, the
+ * function finished and the thread was restored), -HG_E_NO_GADGET,
  * -HG_E_UNSUPPORTED (not an x86_64 process), -HG_E_INJECT_CRASH (a fault
  * inside a called function; the thread was restored), -HG_E_INJECT_STOPPED
  * (a SIGSTOP arrived; the thread was restored and stays group-stopped),
@@ -65,6 +69,8 @@ struct inject_libc {
 	taddr_t mallinfo2;	/* 0 before glibc 2.33 */
 	taddr_t mallinfo;
 	taddr_t malloc_trim;
+	/* after the `syscall` of madvise() and brk(), 0 when not found */
+	taddr_t madvise_ret, brk_ret;
 };
 
 /*
@@ -77,19 +83,22 @@ MUST_CHECK int inject_libc_find(struct target *t, struct strbuf *why,
 				struct inject_libc *ret);
 
 /*
- * May code be injected into process PID? Refuses (-HG_E_SECCOMP) when
- * every thread runs under a seccomp filter (strict mode or a BPF filter
- * could kill the process for a system call it does not expect), with WHY
- * saying so. Reads /proc only. A process with some unfiltered threads is
- * accepted: inject_pick_thread() picks one of those.
+ * May code be injected into process PID at all? Refuses (-HG_E_SECCOMP),
+ * with WHY saying why, when every thread runs in seccomp strict mode or
+ * under a filter heapgrab cannot read (it runs under one itself, or lacks
+ * CAP_SYS_ADMIN). Reads /proc only. Whether a filter allows what a given
+ * injection will do is decided later, under the stop, for the thread that
+ * makes the calls (every injection function below may refuse with
+ * -HG_E_SECCOMP and a WHY naming the call and the filter's verdict).
  */
 MUST_CHECK int inject_check(int pid, struct strbuf *why);
 
 /*
- * A thread of the stopped target T to inject into: parked, not under a
- * seccomp filter, a 64-bit process, with room on its stack. PREFER_TID
- * (0: none) is taken when it qualifies (tests choose the thread this way);
- * otherwise the main thread, otherwise the first that does. Returns the
+ * A thread of the stopped target T to inject into: parked, not in seccomp
+ * strict mode nor under a filter heapgrab cannot read, a 64-bit process,
+ * with room on its stack. PREFER_TID (0: none) is taken when it qualifies
+ * (tests choose the thread this way); otherwise the main thread, otherwise
+ * the first that does, threads without a filter first. Returns the
  * index in T->threads, or -HG_E_SECCOMP / -HG_E_UNSUPPORTED /
  * -HG_E_INJECT_STOPPED (every thread group-stopped) / -ENOSPC.
  */

@@ -29,15 +29,25 @@
  * bytes there must be the file's), so a libc replaced on disk after the
  * process started is noticed rather than jumped into.
  *
- * inject_check() and inject_pick_thread() read /proc: a thread whose
- * status shows a seccomp filter ("Seccomp: 1" strict or "2" filter) is
- * never injected into, since a filter may answer an unexpected system call
- * by killing the process; a process all of whose threads are filtered is
- * refused.
+ *   madvise_ret, brk_ret
+ *                 the address after the `syscall` instruction of madvise()
+ *                 and brk() (.dynsym, their only `syscall`): the
+ *                 instruction pointer a seccomp filter sees when
+ *                 malloc_trim() makes those calls; 0 when not found (a
+ *                 filter that looks at it is then undecidable).
+ *
+ * inject_check() and inject_pick_thread() read /proc. A thread in seccomp
+ * strict mode ("Seccomp: 1") is never injected into: it may make no call
+ * but read, write, _exit and sigreturn. A thread under a filter ("Seccomp:
+ * 2") is, when heapgrab can read filters (seccomp_can_read()); whether the
+ * filter allows the calls of a given injection is decided under the stop,
+ * for the thread chosen (inject.c's gate). Unfiltered threads are chosen
+ * first.
  */
 #include "config.h"
 #include "inject/inject.h"
 #include "inject/inject-internal.h"
+#include "inject/seccomp.h"
 #include "debuginfo/libcfile.h"
 #include "target/ptrace.h"
 #include "target/target.h"
@@ -165,8 +175,9 @@ static uint64_t find_bytes(const unsigned char *file, const struct xseg *seg, si
 	return 0;
 }
 
-/* Value of the defined function NAME in .dynsym, or 0. */
-static uint64_t dynsym_func(Elf *e, const char *name)
+/* Value of the defined function NAME in .dynsym, or 0; its size in
+ * *RET_SIZE (may be NULL). */
+static uint64_t dynsym_func_size(Elf *e, const char *name, uint64_t *ret_size)
 {
 	Elf_Scn *scn = NULL;
 
@@ -189,11 +200,42 @@ static uint64_t dynsym_func(Elf *e, const char *name)
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 				continue;
 			s = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (s && !strcmp(s, name))
+			if (s && !strcmp(s, name)) {
+				if (ret_size)
+					*ret_size = sym.st_size;
 				return sym.st_value;
+			}
 		}
 	}
 	return 0;
+}
+
+static uint64_t dynsym_func(Elf *e, const char *name)
+{
+	return dynsym_func_size(e, name, NULL);
+}
+
+/* Function NAME's only `syscall` instruction: the vaddr after it, or 0
+ * (not found, several, or a function larger than a system call stub). */
+static uint64_t only_syscall_in(Elf *e, const unsigned char *file, const struct xseg *seg,
+				size_t nseg, const char *name)
+{
+	uint64_t size = 0, fn = dynsym_func_size(e, name, &size), found = 0;
+	int64_t off;
+
+	if (!fn || size < 2 || size > 512)
+		return 0;
+	off = vaddr_off(seg, nseg, fn, (size_t)size);
+	if (off < 0)
+		return 0;
+	for (uint64_t k = 0; k + 1 < size; k++) {
+		if (file[off + (int64_t)k] != 0x0f || file[off + (int64_t)k + 1] != 0x05)
+			continue;
+		if (found)
+			return 0;
+		found = fn + k + 2;
+	}
+	return found;
 }
 
 /* The `syscall` of syscall(): the documented pattern within its first
@@ -300,6 +342,10 @@ int inject_libc_find(struct target *t, struct strbuf *why, struct inject_libc *r
 	lc.mallinfo2 = fi.sym_mallinfo2 ? lc.base + fi.sym_mallinfo2 : 0;
 	lc.mallinfo = fi.sym_mallinfo ? lc.base + fi.sym_mallinfo : 0;
 	lc.malloc_trim = fi.sym_malloc_trim ? lc.base + fi.sym_malloc_trim : 0;
+	v = only_syscall_in(e, file, seg, nseg, "madvise");
+	lc.madvise_ret = v ? lc.base + v : 0;
+	v = only_syscall_in(e, file, seg, nseg, "brk");
+	lc.brk_ret = v ? lc.base + v : 0;
 
 	if (!lc.restore_rt || !lc.syscall_insn || !lc.exit_fn) {
 		if (why)
@@ -331,30 +377,11 @@ out:
 	return err;
 }
 
-/* "Seccomp:" of /proc/PID/task/TID/status: 0, 1, 2; -1 when unreadable. */
-static int thread_seccomp(int pid, int tid)
-{
-	char path[80], line[256];
-	FILE *f;
-	int mode = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Seccomp: %d", &mode) == 1)
-			break;
-	fclose(f);
-	return mode;
-}
-
 int inject_check(int pid, struct strbuf *why)
 {
 	char path[64];
 	struct dirent *de;
-	unsigned filtered = 0, total = 0;
-	int mode = 0;
+	unsigned strict = 0, filtered = 0, total = 0;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
@@ -366,39 +393,54 @@ int inject_check(int pid, struct strbuf *why)
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		m = thread_seccomp(pid, atoi(de->d_name));
+		m = seccomp_thread_mode(pid, atoi(de->d_name));
 		if (m < 0)
 			continue;	/* exited meanwhile */
 		total++;
-		if (m > 0) {
-			filtered++;
-			mode = m;
-		}
+		strict += m == 1;
+		filtered += m > 1;
 	}
 	closedir(d);
-	if (total && filtered == total) {
-		if (why)
-			strbuf_addf(why, "it runs under a seccomp %s (Seccomp: %d in "
-				    "/proc/%d/status), which may kill it for a system call it "
-				    "does not expect: heapgrab injects nothing into it",
-				    mode == 1 ? "strict mode" : "filter", mode, pid);
-		return -HG_E_SECCOMP;
+	if (!total || strict + filtered < total)
+		return 0;	/* a thread without a filter */
+	if (filtered && seccomp_can_read(NULL) == 0)
+		return 0;	/* decided under the stop, call by call */
+	if (why) {
+		if (filtered) {
+			strbuf_addf(why, "it runs under a seccomp filter (Seccomp: 2 in "
+				    "/proc/%d/status) and ", pid);
+			if (seccomp_can_read(why) == 0)
+				strbuf_addstr(why, "heapgrab cannot read it");
+			strbuf_addstr(why, ": heapgrab cannot tell what the filter allows and "
+				      "injects nothing into it");
+		} else {
+			strbuf_addf(why, "it runs in seccomp strict mode (Seccomp: 1 in "
+				    "/proc/%d/status), which kills it for any system call but "
+				    "read, write, _exit and sigreturn: heapgrab injects nothing "
+				    "into it", pid);
+		}
 	}
-	return 0;
+	return -HG_E_SECCOMP;
 }
 
-static int pick_reason(struct target *t, size_t i)
+/* May thread I be injected into? FILTERED: accept one under a seccomp
+ * filter (its calls are checked by the gate). */
+static int pick_reason(struct target *t, size_t i, bool filtered)
 {
 	const struct target_thread *th = &t->threads[i];
 	const struct target_region *r;
 	taddr_t sp = th->regs.rsp;
+	int mode;
 
 	if (!live_thread_parked(t, i))
 		return -HG_E_INJECT_STOPPED;
 	if (th->regs.cs != 0x33)
 		return -HG_E_UNSUPPORTED;
-	if (thread_seccomp(t->pid, th->tid) != 0)
+	mode = seccomp_thread_mode(t->pid, th->tid);
+	if (mode == 1 || (mode == 2 && (!filtered || seccomp_can_read(NULL) < 0)))
 		return -HG_E_SECCOMP;
+	if (mode < 0)
+		return -HG_E_INJECT_STOPPED;
 	r = target_region_of(t, sp > 256 ? sp - 256 : sp);
 	if (!r || !(r->prot & TARGET_PROT_WRITE) || sp < r->start + PICK_STACK_ROOM)
 		return -ENOSPC;
@@ -409,13 +451,16 @@ int inject_pick_thread(struct target *t, int prefer_tid, struct strbuf *why)
 {
 	int last = -ENOENT;
 
-	for (int pass = 0; pass < 3; pass++) {
+	/* The preferred thread (filtered or not); then the main thread and
+	 * any thread without a filter; then with one. */
+	for (int pass = 0; pass < 5; pass++) {
 		for (size_t i = 0; i < t->nr_threads; i++) {
 			int tid = t->threads[i].tid, r;
 
-			if ((pass == 0 && tid != prefer_tid) || (pass == 1 && tid != t->pid))
+			if ((pass == 0 && tid != prefer_tid) ||
+			    ((pass == 1 || pass == 3) && tid != t->pid))
 				continue;
-			r = pick_reason(t, i);
+			r = pick_reason(t, i, pass == 0 || pass >= 3);
 			if (r == 0)
 				return (int)i;
 			last = r;
@@ -425,7 +470,8 @@ int inject_pick_thread(struct target *t, int prefer_tid, struct strbuf *why)
 		strbuf_addf(why, "no thread can run injected code: %s",
 			    last == -ENOSPC ? "none has room on its stack" :
 			    last == -HG_E_INJECT_STOPPED ? "the process is stopped (SIGSTOP)" :
-			    last == -HG_E_SECCOMP ? "every thread runs under a seccomp filter" :
+			    last == -HG_E_SECCOMP ? "every thread runs in seccomp strict mode, or "
+			    "under a filter heapgrab cannot read" :
 			    last == -HG_E_UNSUPPORTED ? "not a 64-bit process" : hg_strerror(last));
 	return last;
 }

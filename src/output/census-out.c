@@ -32,6 +32,8 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 	jw_key(&jw, "target");
 	jw_object_begin(&jw);
 	jw_object_int(&jw, "pid", s->meta.pid);
+	if (s->meta.ns_pid > 0)	/* known for live targets only */
+		jw_object_int(&jw, "ns_pid", s->meta.ns_pid);
 	jw_object_string(&jw, "exe", s->meta.exe ? s->meta.exe : "");
 	jw_object_string(&jw, "glibc", s->meta.glibc);
 	jw_object_uint(&jw, "threads", s->meta.nr_threads);
@@ -209,6 +211,8 @@ void census_out_text(struct strbuf *sb, const struct snapshot *s, const struct c
 
 	sgr(sb, color, SGR_BOLD);
 	strbuf_addf(sb, "process %d", s->meta.pid);
+	if (s->meta.ns_pid > 0 && s->meta.ns_pid != s->meta.pid)
+		strbuf_addf(sb, " (pid %d in its PID namespace)", s->meta.ns_pid);
 	if (s->meta.exe)
 		strbuf_addf(sb, " (%s)", s->meta.exe);
 	strbuf_addf(sb, ", glibc %s, libc symbols from %s, %zu thread%s", s->meta.glibc,

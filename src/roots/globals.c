@@ -34,6 +34,8 @@
 /* No real variable is bigger; a hostile DWARF type may claim one. */
 #define MAX_VAR_SIZE (1ull << 30)
 
+_Static_assert(ROOT_NO_TYPE == TY_NONE, "roots and the type table agree on 'no type'");
+
 /* Can a value of type T hold a pointer into the heap? (Arrays through to
  * their elements, at most 8 levels.) */
 static bool has_pointers(struct ty_table *tt, uint32_t t)
@@ -60,8 +62,8 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* Variable V of type T at ADDR as a root of KIND; false when its size
- * rules it out. */
+/* Variable V of type T at ADDR as a root of KIND, unless its size rules
+ * it out. */
 static void add_var_root(const struct root_source *src, const struct dw_var *v, uint32_t t,
 			 taddr_t addr, enum root_kind kind, int tid, struct root_list *out)
 {

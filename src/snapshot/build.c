@@ -73,6 +73,7 @@
 static void fill_meta(struct snapshot *s, struct target *t, const struct glibc *g)
 {
 	s->meta.pid = t->pid;
+	s->meta.ns_pid = t->ns_pid;
 	s->meta.exe = t->exe ? xstrdup(t->exe) : NULL;
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "%s", glibc_version(g));
 	s->meta.libc_symbols = glibc_method(g);
@@ -399,8 +400,11 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	int err;
 
 	err = target_live_open(pid, &t);
-	if (err < 0)
+	if (err < 0) {
+		if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+			live_permission_why(pid, why);
 		return err;
+	}
 	/* All writable memory will be copied under the stop: fault its
 	 * buffers in now, in the copy threads, while libc is located
 	 * (live_stop() waits). A fork snapshot copies nothing under the stop
@@ -569,6 +573,8 @@ out:
 			strbuf_reset(why);
 		err = -HG_E_TARGET_GONE;
 	}
+	if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+		live_permission_why(pid, why);
 	return err;
 }
 
@@ -625,8 +631,11 @@ int snapshot_run_stopped(int pid, const struct snapshot_opts *opts, struct diag_
 	int err;
 
 	err = target_live_open(pid, &t);
-	if (err < 0)
+	if (err < 0) {
+		if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+			live_permission_why(pid, why);
 		return err;
+	}
 	err = glibc_locate(t, &gopts, diag, why, &g);
 	if (err == 0 && prepare)
 		err = prepare(t, arg);
@@ -642,6 +651,8 @@ int snapshot_run_stopped(int pid, const struct snapshot_opts *opts, struct diag_
 			strbuf_reset(why);
 		err = -HG_E_TARGET_GONE;
 	}
+	if (err == -HG_E_NOT_PERMITTED && why && !why->len)
+		live_permission_why(pid, why);
 	return err;
 }
 

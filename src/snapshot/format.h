@@ -97,7 +97,9 @@
  * libc symbol source; 1.3 appends a fifth, the memory the walk read
  * (snapshot_meta.memory). */
 #define SNAP_META_FIXED		24	/* i64 taken, i32 pid, u32 threads,
-					 * u32 warnings, u32 reserved */
+					 * u32 warnings, u32 ns_pid (0:
+					 * unknown; the word was reserved, always
+					 * 0, in files written before it) */
 #define SNAP_STR_NULL		0xffffffffu
 
 /* ARENAS: u32 count, u32 record size, then records of (at least) 128

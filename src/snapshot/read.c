@@ -180,13 +180,15 @@ static int decode_meta(struct cursor *c, struct snapshot *s, struct snapshot_fil
 {
 	static const char *const memory_names[] = { "heap", "writable", "core", "image" };
 	char *version = NULL, *glibc = NULL, *method = NULL, *memory = NULL;
+	uint32_t ns_pid;
 	int err = 0;
 
 	info->taken = (int64_t)take_u64(c);
 	s->meta.pid = (int)take_u32(c);
 	s->meta.nr_threads = take_u32(c);
 	info->warnings = take_u32(c);
-	(void)take_u32(c);
+	ns_pid = take_u32(c);
+	s->meta.ns_pid = ns_pid > INT32_MAX ? 0 : (int)ns_pid;
 	take_str(c, &version);
 	take_str(c, &s->meta.exe);
 	take_str(c, &glibc);

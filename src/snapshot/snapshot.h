@@ -26,6 +26,7 @@ struct typing_result;
 
 struct snapshot_meta {
 	int pid;
+	int ns_pid;			/* in its own PID namespace; 0 unknown */
 	char *exe;			/* may be NULL */
 	char glibc[16];			/* "2.36" */
 	const char *libc_symbols;	/* "dwarf" or "disasm" (static string) */

@@ -128,7 +128,7 @@ static void encode_meta(struct strbuf *sb, const struct snapshot *s,
 	add_u32(sb, (uint32_t)s->meta.pid);
 	add_u32(sb, s->meta.nr_threads > UINT32_MAX ? UINT32_MAX : (uint32_t)s->meta.nr_threads);
 	add_u32(sb, info->warnings);
-	add_u32(sb, 0);
+	add_u32(sb, s->meta.ns_pid > 0 ? (uint32_t)s->meta.ns_pid : 0);
 	add_str(sb, info->version);
 	add_str(sb, s->meta.exe);
 	add_str(sb, s->meta.glibc);

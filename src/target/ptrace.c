@@ -35,6 +35,7 @@
 #include "util/backoff.h"
 #include "util/clock.h"
 #include "util/errors.h"
+#include "util/strbuf.h"
 #include "util/workers.h"
 #include "util/xalloc.h"
 
@@ -48,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -750,6 +752,7 @@ struct target *live_take_image(struct target *t)
 	l->pre = NULL;
 	l->nr_pre = 0;
 	img->pid = t->pid;
+	img->ns_pid = t->ns_pid;
 	img->exe = t->exe ? xstrdup(t->exe) : NULL;
 	regs = xcalloc(t->nr_regions ? t->nr_regions : 1, sizeof(*regs));
 	for (size_t i = 0; i < t->nr_regions; i++) {
@@ -788,6 +791,231 @@ static void live_close(struct target *t)
 	t->priv = NULL;
 }
 
+/* ---- why ptrace is refused ---- */
+
+#define CAP_SYS_PTRACE_BIT 19
+
+static const char *const cap_names[] = {
+	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid",
+	"setuid", "setpcap", "linux_immutable", "net_bind_service", "net_broadcast",
+	"net_admin", "net_raw", "ipc_lock", "ipc_owner", "sys_module", "sys_rawio",
+	"sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+	"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write",
+	"audit_control", "setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm",
+	"block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
+};
+
+/* The value after "NAME:" in /proc/PID/status (PID 0: self), or "". */
+static void status_value(int pid, const char *name, char *buf, size_t size)
+{
+	char path[64], line[512];
+	size_t n = strlen(name);
+	FILE *f;
+
+	buf[0] = '\0';
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, n) || line[n] != ':')
+			continue;
+		snprintf(buf, size, "%s", line + n + 1 + strspn(line + n + 1, " \t"));
+		buf[strcspn(buf, "\n")] = '\0';
+		break;
+	}
+	fclose(f);
+}
+
+void ptrace_perm_gather(int pid, struct ptrace_perm *p)
+{
+	char v[256], a[64], b[64];
+	unsigned r, e, s;
+	struct stat st;
+	FILE *f;
+	int cur = pid;
+
+	memset(p, 0, sizeof(*p));
+	p->uid = (unsigned)getuid();
+	p->gid = (unsigned)getgid();
+	p->t_dumpable = true;
+	p->yama = -1;
+	status_value(pid, "Uid", v, sizeof(v));
+	if (sscanf(v, "%u %u %u", &r, &e, &s) == 3) {
+		p->t_uid[0] = r, p->t_uid[1] = e, p->t_uid[2] = s;
+		status_value(pid, "Gid", v, sizeof(v));
+		if (sscanf(v, "%u %u %u", &r, &e, &s) == 3) {
+			p->t_gid[0] = r, p->t_gid[1] = e, p->t_gid[2] = s;
+			p->t_ids_known = true;
+		}
+	}
+	status_value(0, "CapEff", v, sizeof(v));
+	p->cap_sys_ptrace = (strtoull(v, NULL, 16) >> CAP_SYS_PTRACE_BIT) & 1;
+	status_value(0, "CapPrm", v, sizeof(v));
+	p->caps = strtoull(v, NULL, 16);
+	status_value(pid, "CapPrm", v, sizeof(v));
+	if (v[0]) {
+		p->t_caps = strtoull(v, NULL, 16);
+		p->t_caps_known = true;
+	}
+	/* proc gives a non-dumpable process's files to root (proc's
+	 * task_dump_owner()): owned by root while its euid is not */
+	snprintf(a, sizeof(a), "/proc/%d", pid);
+	if (p->t_ids_known && p->t_uid[1] != 0 && stat(a, &st) == 0 && st.st_uid == 0)
+		p->t_dumpable = false;
+	{
+		char path[64];
+		ssize_t n1, n2;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+		n1 = readlink(path, a, sizeof(a) - 1);
+		n2 = readlink("/proc/self/ns/user", b, sizeof(b) - 1);
+		if (n1 > 0 && n2 > 0) {
+			a[n1] = '\0';
+			b[n2] = '\0';
+			p->other_userns = strcmp(a, b) != 0;
+		}
+	}
+	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	if (f) {
+		if (fscanf(f, "%d", &p->yama) != 1)
+			p->yama = -1;
+		fclose(f);
+	}
+	for (int depth = 0; cur > 1 && depth < 4096; depth++) {
+		status_value(cur, "PPid", v, sizeof(v));
+		cur = atoi(v);
+		if (cur == getpid()) {
+			p->descendant = true;
+			break;
+		}
+	}
+	status_value(0, "Seccomp", v, sizeof(v));
+	p->seccomp = atoi(v);
+	/* PTRACE_CONT of ourselves, whom we do not trace: the kernel
+	 * answers ESRCH; anything else came from before the kernel looked */
+	errno = 0;
+	if (ptrace(PTRACE_CONT, getpid(), 0, 0) < 0 && errno != ESRCH)
+		p->syscall_refused = errno;
+}
+
+static bool same_ids(const struct ptrace_perm *p)
+{
+	for (int i = 0; i < 3; i++)
+		if (p->t_uid[i] != p->uid || p->t_gid[i] != p->gid)
+			return false;
+	return true;
+}
+
+void ptrace_perm_explain(const struct ptrace_perm *p, struct strbuf *why)
+{
+	const char *grant = p->uid ? "run heapgrab as root, or give it CAP_SYS_PTRACE" :
+			    "give heapgrab CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE; in "
+			    "Kubernetes, securityContext.capabilities.add: [\"SYS_PTRACE\"])";
+
+	strbuf_addstr(why, "not permitted to trace it: ");
+	if (p->syscall_refused && p->seccomp) {
+		strbuf_addf(why, "ptrace(2) itself is refused to heapgrab here (%s before the "
+			    "kernel looks at either process): heapgrab runs under a seccomp filter "
+			    "(Seccomp: %d in /proc/self/status) that forbids it, as systemd-nspawn's "
+			    "does in a container without CAP_SYS_PTRACE, and Docker's on kernels "
+			    "before 4.8; %s", strerror(p->syscall_refused), p->seccomp,
+			    p->uid ? grant : "give the container CAP_SYS_PTRACE (systemd-nspawn "
+			    "--capability=CAP_SYS_PTRACE; docker run --cap-add SYS_PTRACE; in "
+			    "Kubernetes, securityContext.capabilities.add: [\"SYS_PTRACE\"])");
+		return;
+	}
+	if (p->syscall_refused) {
+		strbuf_addf(why, "ptrace(2) itself is refused to heapgrab here (%s before the "
+			    "kernel looks at either process): a security module (AppArmor, "
+			    "SELinux) forbids it", strerror(p->syscall_refused));
+		return;
+	}
+	if (p->yama == 3) {
+		strbuf_addstr(why, "Yama's ptrace_scope is 3 (/proc/sys/kernel/yama/ptrace_scope): "
+			      "no process may be traced until the next boot");
+		return;
+	}
+	if (p->t_ids_known && !same_ids(p) && !p->cap_sys_ptrace) {
+		if (p->t_uid[0] == p->t_uid[1] && p->t_uid[1] == p->t_uid[2] &&
+		    p->t_gid[0] == p->t_gid[1] && p->t_gid[1] == p->t_gid[2])
+			strbuf_addf(why, "it runs as uid %u gid %u and heapgrab as uid %u gid %u, "
+				    "without CAP_SYS_PTRACE; run heapgrab as that user, or %s",
+				    p->t_uid[0], p->t_gid[0], p->uid, p->gid, grant);
+		else
+			strbuf_addf(why, "its real, effective and saved uids and gids (%u %u %u, "
+				    "%u %u %u) are not all heapgrab's (%u, %u), and heapgrab lacks "
+				    "CAP_SYS_PTRACE; %s", p->t_uid[0], p->t_uid[1], p->t_uid[2],
+				    p->t_gid[0], p->t_gid[1], p->t_gid[2], p->uid, p->gid, grant);
+		return;
+	}
+	if (!p->t_dumpable && !p->cap_sys_ptrace) {
+		strbuf_addf(why, "it is not dumpable (a set-uid program, or it called "
+			    "prctl(PR_SET_DUMPABLE, 0)), and only a tracer with CAP_SYS_PTRACE may "
+			    "attach to it; %s", grant);
+		return;
+	}
+	if (p->t_caps_known && (p->t_caps & ~p->caps) && !p->cap_sys_ptrace) {
+		uint64_t extra = p->t_caps & ~p->caps;
+		bool first = true;
+
+		strbuf_addstr(why, "it holds capabilities heapgrab lacks (");
+		for (unsigned i = 0; i < 64; i++) {
+			if (!(extra >> i & 1))
+				continue;
+			if (!first)
+				strbuf_addstr(why, ", ");
+			first = false;
+			if (i < ARRAY_SIZE(cap_names))
+				strbuf_addf(why, "cap_%s", cap_names[i]);
+			else
+				strbuf_addf(why, "capability %u", i);
+		}
+		strbuf_addf(why, "), and only a tracer with CAP_SYS_PTRACE may trace such a "
+			    "process; %s", grant);
+		return;
+	}
+	if (p->yama == 2 && !p->cap_sys_ptrace) {
+		strbuf_addf(why, "Yama's ptrace_scope is 2 (/proc/sys/kernel/yama/ptrace_scope): "
+			    "only a tracer with CAP_SYS_PTRACE may attach, and heapgrab has none; %s",
+			    grant);
+		return;
+	}
+	if (p->yama == 1 && !p->cap_sys_ptrace && !p->descendant) {
+		strbuf_addf(why, "Yama's ptrace_scope is 1 (/proc/sys/kernel/yama/ptrace_scope): "
+			    "only an ancestor of the process, a tracer it named with "
+			    "prctl(PR_SET_PTRACER), or one with CAP_SYS_PTRACE may attach, and "
+			    "heapgrab is none of these; %s", grant);
+		return;
+	}
+	if (p->other_userns && p->cap_sys_ptrace) {
+		strbuf_addstr(why, "it is in a user namespace other than heapgrab's, where "
+			      "heapgrab's CAP_SYS_PTRACE may not count; run heapgrab in that "
+			      "namespace or in one above it");
+		return;
+	}
+	if (p->seccomp) {
+		strbuf_addf(why, "heapgrab runs under a seccomp filter (Seccomp: %d in "
+			    "/proc/self/status) that may forbid ptrace(2) itself; container "
+			    "runtimes' default filters allow it (Docker's with kernel 4.8 or "
+			    "later, or with --cap-add SYS_PTRACE)", p->seccomp);
+		return;
+	}
+	strbuf_addstr(why, "no rule heapgrab can see refuses it: a security module "
+		      "(AppArmor, SELinux) probably does");
+}
+
+void live_permission_why(int pid, struct strbuf *why)
+{
+	struct ptrace_perm p;
+
+	ptrace_perm_gather(pid, &p);
+	ptrace_perm_explain(&p, why);
+}
+
 /*
  * The kernel prints the paths of /proc/PID/maps and /proc/PID/exe relative
  * to the READER's root (d_path). For a process chrooted below our root,
@@ -817,6 +1045,39 @@ static void strip_chroot_prefix(struct target *t, int pid)
 		if (*pp && !strncmp(*pp, root, len) && (*pp)[len] == '/')
 			memmove(*pp, *pp + len, strlen(*pp + len) + 1);
 	}
+}
+
+/* The last number of "NSpid:" in /proc/PID/status: PID as the innermost
+ * PID namespace it belongs to numbers it (the container's own view). The
+ * first is PID itself (the numbers start at the reader's namespace). 0
+ * when the line is missing (kernels before 4.1). */
+static int ns_pid_of(int pid)
+{
+	char path[64], line[512];
+	int last = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (;;) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p || v <= 0 || v > INT32_MAX)
+				break;
+			last = (int)v;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return last;
 }
 
 static const struct target_ops ptrace_ops = {
@@ -849,6 +1110,7 @@ int target_live_open(int pid, struct target **ret_target)
 	t->priv = l;
 	t->pid = pid;
 	t->root = xasprintf("/proc/%d/root", pid);
+	t->ns_pid = ns_pid_of(pid);
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -874,6 +1136,13 @@ int target_live_open(int pid, struct target **ret_target)
 		target_close(t);
 		if (live_process_exited(pid))
 			return live_proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
+		return -HG_E_NOT_PERMITTED;
+	}
+	/* The files come through /proc/PID/root, which the kernel opens to a
+	 * reader it would let trace the process (PTRACE_MODE_READ, laxer than
+	 * attaching): refused here, the attach would be refused too. */
+	if (access(t->root, F_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+		target_close(t);
 		return -HG_E_NOT_PERMITTED;
 	}
 	strip_chroot_prefix(t, pid);

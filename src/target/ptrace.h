@@ -28,6 +28,8 @@
 
 #include "target/target.h"
 
+struct strbuf;
+
 MUST_CHECK int target_live_open(int pid, struct target **ret_target);
 /*
  * Before live_stop(): allocate and fault in the copy buffers of the large
@@ -109,6 +111,40 @@ long live_thread_syscall(const struct target *t, size_t i);
 bool live_thread_parked(const struct target *t, size_t i);
 /* live_freeze() with the bytes read from process PID (live_read_from()). */
 MUST_CHECK int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes);
+
+/*
+ * Why may heapgrab not trace a process? The kernel says only EPERM; these
+ * are the facts its checks look at (kernel/ptrace.c __ptrace_may_access(),
+ * security/commoncap.c cap_ptrace_access_check(), security/yama), as
+ * /proc shows them. A field that could not be read is left as
+ * ptrace_perm_gather() initialises it: unknown, and then not blamed.
+ */
+struct ptrace_perm {
+	unsigned uid, gid;		/* heapgrab's real uid and gid */
+	unsigned t_uid[3], t_gid[3];	/* the process's real, effective, saved */
+	bool t_ids_known;
+	bool cap_sys_ptrace;		/* CAP_SYS_PTRACE in heapgrab's effective set */
+	uint64_t caps, t_caps;		/* permitted sets, heapgrab's and the process's */
+	bool t_caps_known;
+	bool t_dumpable;		/* false: set-uid, or PR_SET_DUMPABLE 0 */
+	bool other_userns;		/* the process is in another user namespace */
+	int yama;			/* Yama's ptrace_scope; -1: no Yama */
+	bool descendant;		/* the process descends from heapgrab */
+	int seccomp;			/* heapgrab's own "Seccomp:" mode */
+	/* ptrace(2) fails before any permission check (a request on
+	 * heapgrab itself gave this errno instead of ESRCH): a seccomp
+	 * filter or a security module refuses the system call itself */
+	int syscall_refused;
+};
+
+/* The facts about tracing PID from this process, from /proc. */
+void ptrace_perm_gather(int pid, struct ptrace_perm *ret);
+/* One sentence, for "heapgrab: process PID: ...": which check refused
+ * (the first one the facts show), and what would pass it. Appended to
+ * WHY. Pure: no system calls (the unit tests feed it facts). */
+void ptrace_perm_explain(const struct ptrace_perm *p, struct strbuf *why);
+/* Both: why the kernel refused PID to us (after -HG_E_NOT_PERMITTED). */
+void live_permission_why(int pid, struct strbuf *why);
 
 /*
  * Async-signal-safe: detach every thread heapgrab has seized (best effort).

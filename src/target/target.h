@@ -77,6 +77,10 @@ struct target_range {
 struct target {
 	const struct target_ops *ops;
 	int pid;			/* target's pid (from the core for cores) */
+	/* Its pid inside its own PID namespace (the last number of NSpid in
+	 * /proc/PID/status: a container's own pid); equal to pid when it is
+	 * in ours; 0 when unknown (cores, images). */
+	int ns_pid;
 	char *exe;			/* executable path as the target sees it, or NULL */
 	/* Host prefix for the target's paths: "/proc/PID/root" for live
 	 * targets (containers, chroots), the --sysroot for cores, "" else. */

@@ -606,7 +606,6 @@ void typer_scan_root(struct typer *ty, const struct root *r)
 	}
 	if (r->end <= r->start || !(p = typer_mem(ty, r->start, r->end - r->start)))
 		return;
-	/* P may be ty->buf: the root's name goes first, nothing reads memory
-	 * between here and the scan */
+	/* P may be ty->buf: neither naming the root nor scanning reads memory */
 	typer_scan_object(ty, r->type, p, r->end - r->start, add_root(ty, r), 0);
 }

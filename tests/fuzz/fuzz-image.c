@@ -21,6 +21,14 @@
  * Nothing may crash, hang or grow without bound: run it with -timeout and
  * -rss_limit_mb (tests/fuzz.am fuzz-image-run does).
  *
+ * Inputs are large (a heap, stacks, data: about a megabyte) and their
+ * structure is a few hundred bytes of it, so byte mutations rarely touch
+ * what decides the most (a region's size, a thread's stack pointer, the
+ * arena's address). Half of the mutations are therefore structural
+ * (LLVMFuzzerCustomMutator): one field of the header, a thread, a typed
+ * root or a region is set to a value near its own, a power of two, a
+ * neighbour's, or any value; regions keep their order most of the time.
+ *
  * Files: HG_FUZZ_FILES lists the files regions may be backed by (the
  * seeds' executables and libraries, copied next to the corpus by
  * make-image-seeds); separate debug files are looked up in HG_FUZZ_DEBUG
@@ -49,6 +57,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
 #define MAX_FILES 16
 
@@ -84,6 +94,131 @@ static uint64_t get(const uint8_t *p, unsigned n)
 
 	memcpy(&v, p, n);
 	return v;
+}
+
+/* ---- structural mutations ---- */
+
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* A new value for the N-byte field OLD: near it, a power of two, OTHER
+ * (a neighbour's value), or anything. */
+static uint64_t new_value(uint64_t old, uint64_t other, unsigned n)
+{
+	uint64_t v;
+
+	switch (rnd() % 6) {
+	case 0:
+		v = old + (rnd() % 0x2000) - 0x1000;
+		break;
+	case 1:
+		v = old + ((rnd() % 2) ? 1ull : -1ull) * (1ull << (rnd() % 48));
+		break;
+	case 2:
+		v = 1ull << (rnd() % 64);
+		break;
+	case 3:
+		v = other;
+		break;
+	case 4:
+		v = old & ~(uint64_t)0xfff;
+		break;
+	default:
+		v = rnd();
+		break;
+	}
+	return n == 8 ? v : v & ((1ull << (8 * n)) - 1);
+}
+
+static void mutate_field(uint8_t *p, unsigned n, uint64_t other)
+{
+	uint64_t v = new_value(get(p, n), other, n);
+
+	memcpy(p, &v, n);
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *d, size_t size, size_t max_size, unsigned int seed)
+{
+	size_t nr_threads, nr_regions, nr_roots, pos, k;
+	size_t starts[FZ_MAX_REGIONS];
+
+	rnd_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	if (rnd() % 2 || size < FZ_HEADER || memcmp(d, FZ_MAGIC, 4))
+		return LLVMFuzzerMutate(d, size, max_size);
+	nr_threads = d[7];
+	nr_regions = get(d + 32, 2);
+	nr_roots = get(d + 34, 2);
+	if (nr_threads > FZ_MAX_THREADS || nr_regions > FZ_MAX_REGIONS || nr_roots > FZ_MAX_ROOTS ||
+	    size - FZ_HEADER < nr_threads * FZ_THREAD + nr_roots * FZ_ROOT)
+		return LLVMFuzzerMutate(d, size, max_size);
+	pos = FZ_HEADER + nr_threads * FZ_THREAD + nr_roots * FZ_ROOT;
+	for (k = 0; k < nr_regions && size - pos >= FZ_REGION; k++) {
+		starts[k] = pos;
+		pos += FZ_REGION + MIN((size_t)get(d + pos + 28, 4), size - pos - FZ_REGION);
+	}
+	nr_regions = k;
+	switch (rnd() % 4) {
+	case 0:		/* the header: flags, main_arena, mp_, tpoff */
+		k = rnd() % 4;
+		if (k == 0)
+			d[6] ^= (uint8_t)(1u << (rnd() % 2));
+		else
+			mutate_field(d + 8 * k, 8, get(d + 8 * (1 + rnd() % 3), 8));
+		break;
+	case 1:		/* a thread's register (rsp, rip, fs_base, ...) */
+		if (!nr_threads)
+			break;
+		k = FZ_HEADER + (rnd() % nr_threads) * FZ_THREAD + 4;
+		mutate_field(d + k + 8 * (rnd() % 27), 8, get(d + k + 8 * (rnd() % 27), 8));
+		break;
+	case 2:		/* a typed root: its address, type or kind */
+		if (!nr_roots)
+			break;
+		k = FZ_HEADER + nr_threads * FZ_THREAD + (rnd() % nr_roots) * FZ_ROOT;
+		if (rnd() % 2)
+			mutate_field(d + k, 8, get(d + k, 8) + 8);
+		else
+			d[k + 8 + rnd() % 2] = (uint8_t)rnd();
+		break;
+	default:	/* a region: start, end, offset, prot, file */
+		if (!nr_regions)
+			break;
+		k = rnd() % nr_regions;
+		switch (rnd() % 5) {
+		case 0: {
+			/* grow or shrink its end, up to the next region */
+			uint64_t start = get(d + starts[k], 8), end = get(d + starts[k] + 8, 8);
+			uint64_t limit = k + 1 < nr_regions ? get(d + starts[k + 1], 8) : UINT64_MAX;
+			uint64_t v = new_value(end, limit, 8);
+
+			if (rnd() % 4 && (v <= start || v > limit))
+				v = limit;
+			memcpy(d + starts[k] + 8, &v, 8);
+			break;
+		}
+		case 1:
+			mutate_field(d + starts[k], 8, get(d + starts[k] + 8, 8));
+			break;
+		case 2:
+			mutate_field(d + starts[k] + 16, 8, 0);
+			break;
+		case 3:
+			d[starts[k] + 24] = (uint8_t)(rnd() % 8);
+			break;
+		default:
+			d[starts[k] + 25] = (uint8_t)(rnd() % (nr_files + 2));
+			break;
+		}
+		break;
+	}
+	return size;
 }
 
 /* ---- the synthetic types ---- */

@@ -34,10 +34,9 @@
 # endif
 #endif
 
-#ifndef HAVE_ASAN	/* the comparisons with glibc need glibc's malloc */
-
 #define IS_MMAPPED 2	/* malloc.c */
 
+#ifndef HAVE_ASAN
 /* The end of the mapping that holds ADDR, from /proc/self/maps (the
  * kernel merges neighbouring anonymous mappings); 0 if none. */
 static uint64_t mapping_end(uintptr_t addr)
@@ -124,7 +123,8 @@ static void mmapped_chunk(size_t align, size_t n)
 	/* P stays allocated: freeing an mmapped chunk would raise glibc's
 	 * dynamic mmap threshold and let the next memalign come from the heap */
 }
-#endif /* !HAVE_ASAN */
+
+#endif /* HAVE_ASAN */
 
 /* What hostile input cannot do. */
 static void hostile(void)

@@ -58,6 +58,7 @@ static struct snapshot *make_snap(size_t nr_chunks, unsigned nr_arenas)
 
 	heap_walk_init(w);
 	s->meta.pid = 4242;
+	s->meta.ns_pid = 17;
 	s->meta.exe = xstrdup("/opt/app/bin/server");
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "2.36");
 	s->meta.libc_symbols = "dwarf";
@@ -120,7 +121,8 @@ static int same_snapshot(const struct snapshot *a, const struct snapshot *b, con
 	struct chunk *sorted;
 	int eq = 1;
 
-	if (a->meta.pid != b->meta.pid || a->meta.nr_threads != b->meta.nr_threads ||
+	if (a->meta.pid != b->meta.pid || a->meta.ns_pid != b->meta.ns_pid ||
+	    a->meta.nr_threads != b->meta.nr_threads ||
 	    strcmp(a->meta.glibc, b->meta.glibc) ||
 	    !a->meta.exe != !b->meta.exe || (a->meta.exe && strcmp(a->meta.exe, b->meta.exe)) ||
 	    !a->meta.libc_symbols != !b->meta.libc_symbols ||

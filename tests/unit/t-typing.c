@@ -318,7 +318,6 @@ int main(void)
 	struct strbuf sb = STRBUF_INIT;
 	uint32_t from;
 	const char *rootname;
-	bool named;
 	int err;
 
 	plan(45);
@@ -474,15 +473,16 @@ int main(void)
 		ok(k != TYPING_UNTYPED && res->layouts[k].period == 0,
 		   "no layout for a type seen behind a prefix");
 	}
-	/* the name first: sb.buf as an argument of ok() may be read before
-	 * typing_member_name() moves it */
-	named = typing_member_name(res, py.idx, 24, &sb);
-	ok(named && !strcmp(sb.buf, ".type"),
-	   "member names count from the object behind the prefix: '%s'", sb.buf);
-	strbuf_reset(&sb);
-	named = typing_member_name(res, arr.idx, 24, &sb);
-	ok(named && !strcmp(sb.buf, "[1].next"),
-	   "member names of an array element: '%s'", sb.buf);
+	{
+		bool found = typing_member_name(res, py.idx, 24, &sb);
+
+		ok(found && !strcmp(sb.buf, ".type"),
+		   "member names count from the object behind the prefix: '%s'", sb.buf);
+		strbuf_reset(&sb);
+		found = typing_member_name(res, arr.idx, 24, &sb);
+		ok(found && !strcmp(sb.buf, "[1].next"), "member names of an array element: '%s'",
+		   sb.buf);
+	}
 	strbuf_release(&sb);
 	ok(typing_owner(res, node2.idx, &from, &rootname) == 1 && from == node1.idx,
 	   "owner of node2: node1");
