@@ -5,9 +5,12 @@
 
 The fixture's ready file has one line per type it built, "type=NAME COUNT",
 "inferred=NAME COUNT" for chunks only their shape can type, and
-"untyped.NAME COUNT" lines for chunks nothing can type. Checks:
+"untyped.NAME COUNT" lines for chunks nothing can type, "prefix=NAME COUNT"
+for types with long names (the exact rows whose name starts with NAME add
+up to COUNT). Checks:
   - every "type=NAME" row of by_type has exactly COUNT chunks, exact (not
-    inferred), and every "inferred=NAME" row COUNT inferred chunks;
+    inferred), and every "inferred=NAME" row COUNT inferred chunks; the
+    exact rows starting with a "prefix=NAME" add up to COUNT;
   - by_type rows add up to the live totals (in_use + mmapped), in count
     and bytes, and the "typing" object agrees with them;
   - the "untyped" row holds at least the fixture's untyped chunks;
@@ -37,7 +40,7 @@ def main():
     with open(a.census) as f:
         c = json.load(f)
     want, untyped_min, untyped_bytes = {}, 0, 0
-    want_inferred = {}
+    want_inferred, want_prefix = {}, {}
     with open(a.ready) as f:
         for line in f:
             line = line.rstrip("\n")
@@ -47,6 +50,9 @@ def main():
             elif line.startswith("inferred="):
                 name, count = line[9:].rsplit(" ", 1)
                 want_inferred[name] = int(count)
+            elif line.startswith("prefix="):
+                name, count = line[7:].rsplit(" ", 1)
+                want_prefix[name] = int(count)
             elif line.startswith("untyped."):
                 untyped_min += int(line.rsplit(" ", 1)[1])
     bad = []
@@ -57,6 +63,10 @@ def main():
             bad.append("%s: %d chunks, the fixture built %d" % (name, got, count))
         if (name, True) in have and name not in want_inferred:
             bad.append("%s: %d chunks only inferred" % (name, have[(name, True)][0]))
+    for name, count in sorted(want_prefix.items()):
+        got = sum(v[0] for (n, inf), v in have.items() if not inf and n.startswith(name))
+        if got != count:
+            bad.append("%s...: %d chunks, the fixture built %d" % (name, got, count))
     for name, count in sorted(want_inferred.items()):
         got = have.get((name, True), (0, 0))[0]
         if got != count:

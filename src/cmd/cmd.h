@@ -216,6 +216,7 @@ int opt_color_cb(const struct cmd_option *row, const char *arg);	/* int * (color
 int opt_value_cb(const struct cmd_option *row, const char *arg);	/* struct out_opts * */
 int opt_unwinder_cb(const struct cmd_option *row, const char *arg);	/* typing_opts *, defval: live */
 int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot_mode * */
+int opt_no_debuginfod_cb(const struct cmd_option *row, const char *arg);	/* no value */
 
 #define OPT_FORMAT(v, formats) \
 	{ .type = OPTION_CALLBACK, .short_name = 'f', .long_name = "format", .value = (v), \
@@ -243,9 +244,13 @@ int opt_fork_cb(const struct cmd_option *row, const char *arg);	/* enum snapshot
 	  .complete = "@dir", \
 	  .help = "search separate debug files below DIR instead of\n" \
 		  "/usr/lib/debug (an empty DIR forces disassembly)" }
+/* with --no-debuginfod: every command that reads debug info takes both */
 #define OPT_NO_DEBUG_INFO(v) \
 	{ .type = OPTION_BOOL, .long_name = "no-debug-info", .value = (v), .defval = true, \
-	  .help = "do not use libc's debug info" }
+	  .help = "do not use libc's debug info" }, \
+	{ .type = OPTION_CALLBACK, .long_name = "no-debuginfod", .cb = opt_no_debuginfod_cb, \
+	  .help = "ask no debuginfod server (DEBUGINFOD_URLS) for\n" \
+		  "missing debug files" }
 #define OPT_RETRIES(v)	OPT_UINT("retries", v, "N", 1, 1000000, "a positive number")
 #define OPT_FORK(v) \
 	OPT_CALLBACK_F(0, "fork", v, "auto", opt_fork_cb, 0, OPTF_OPTARG)

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "cmd/cmd.h"
+#include "debuginfo/module.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
 #include "target/ptrace.h"
@@ -135,6 +136,15 @@ int opt_unwinder_cb(const struct cmd_option *row, const char *arg)
 	else
 		return usage_error("--unwinder must be libdw, %snone, not '%s'",
 				   live ? "libunwind or " : "", arg);
+	return 0;
+}
+
+/* --no-debuginfod: libdw's debuginfod client asks nothing (module.h) */
+int opt_no_debuginfod_cb(const struct cmd_option *row, const char *arg)
+{
+	(void)row;
+	(void)arg;
+	dbg_debuginfod_configure(false, false);
 	return 0;
 }
 

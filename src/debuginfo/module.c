@@ -7,7 +7,10 @@
  * /proc/PID/maps or NT_FILE), so one code path serves both.
  * dwfl_standard_find_debuginfo() then finds the separate debug file by
  * build-id below debuginfo_path (doc/glibc-malloc.md §9: main_arena and mp_ are
- * LOCAL symbols that exist only in the debug file's .symtab).
+ * LOCAL symbols that exist only in the debug file's .symtab). When the
+ * debug file is on no local path, libdwfl asks debuginfod servers
+ * (DEBUGINFOD_URLS) through libdw's client; dbg_debuginfod_configure()
+ * sets that client's switches (module.h).
  */
 #include "config.h"
 #include "debuginfo/module.h"
@@ -18,8 +21,10 @@
 #include <dwarf.h>
 #include <errno.h>
 #include <gelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct dbg_module {
 	Dwfl *dwfl;
@@ -46,11 +51,40 @@ struct addr_sym {
 	bool global;
 };
 
+static bool debuginfod_configured;
+
+/* NAME=VALUE unless the user set NAME. */
+static void env_default(const char *name, unsigned long value)
+{
+	char buf[32];
+
+	if (getenv(name))
+		return;
+	snprintf(buf, sizeof(buf), "%lu", value);
+	(void)setenv(name, buf, 0);
+}
+
+void dbg_debuginfod_configure(bool enabled, bool progress)
+{
+	if (debuginfod_configured)
+		return;
+	debuginfod_configured = true;
+	if (!enabled) {
+		(void)unsetenv("DEBUGINFOD_URLS");
+		return;
+	}
+	env_default("DEBUGINFOD_TIMEOUT", DBG_DEBUGINFOD_TIMEOUT);
+	env_default("DEBUGINFOD_MAXTIME", DBG_DEBUGINFOD_MAXTIME);
+	if (progress)
+		env_default("DEBUGINFOD_PROGRESS", 1);
+}
+
 int dbg_module_open(const char *host_path, taddr_t bias, const struct dbg_opts *opts,
 		    struct dbg_module **ret_mod)
 {
 	struct dbg_module *m = xcalloc(1, sizeof(*m));
 
+	dbg_debuginfod_configure(true, isatty(STDERR_FILENO));
 	m->cb.find_elf = dwfl_build_id_find_elf;
 	m->cb.find_debuginfo = dwfl_standard_find_debuginfo;
 	m->cb.section_address = dwfl_offline_section_address;

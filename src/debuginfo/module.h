@@ -24,6 +24,30 @@ struct dbg_opts {
 	const char *debug_dir;
 };
 
+/*
+ * Debug info from debuginfod servers. libdw's client fetches a module's
+ * debug file when it is found nowhere on disk and DEBUGINFOD_URLS names
+ * servers (libdwfl asks it from dwfl_standard_find_debuginfo, for every
+ * Dwfl heapgrab opens), and caches what it fetched ($DEBUGINFOD_CACHE_PATH,
+ * default ~/.cache/debuginfod_client). Its knobs are environment
+ * variables it reads when a query starts, so this sets them for the
+ * whole process, once, before the first query:
+ *   ENABLED false (--no-debuginfod): DEBUGINFOD_URLS is removed, no
+ *     server is asked;
+ *   DEBUGINFOD_TIMEOUT (seconds to connect and to receive the first
+ *     100 KiB) and DEBUGINFOD_MAXTIME (seconds for one whole download)
+ *     get heapgrab's defaults, DBG_DEBUGINFOD_TIMEOUT and
+ *     DBG_DEBUGINFOD_MAXTIME, unless the user set them;
+ *   PROGRESS (stderr is a terminal and output is not quiet): libdw's own
+ *     progress line on stderr ("Downloading from URL done/total"),
+ *     DEBUGINFOD_PROGRESS=1, unless the user set that variable.
+ * The first call wins; dbg_module_open() makes it with ENABLED true and
+ * PROGRESS from isatty(2) when nobody did before.
+ */
+#define DBG_DEBUGINFOD_TIMEOUT 5
+#define DBG_DEBUGINFOD_MAXTIME 300
+void dbg_debuginfod_configure(bool enabled, bool progress);
+
 /* Open HOST_PATH as loaded at BIAS. Returns 0, -HG_E_BAD_ELF or -errno. */
 MUST_CHECK int dbg_module_open(const char *host_path, taddr_t bias,
 			       const struct dbg_opts *opts, struct dbg_module **ret_mod);

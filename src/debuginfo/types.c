@@ -274,8 +274,10 @@ static char *cxx_qualified(struct ty_table *tt, Dwarf_Die *die)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* The names people write for the standard library's long template names. */
-static char *pretty_cxx(char *name)
+/* The names people write for the standard library's long template names,
+ * wherever they occur in a name (std::map<std::string, T>'s node is
+ * "std::_Rb_tree_node<std::pair<const std::string, T> >"). */
+char *ty_pretty_cxx(char *name)
 {
 	static const char *const alias[][2] = {
 		{ "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
@@ -283,13 +285,33 @@ static char *pretty_cxx(char *name)
 		{ "std::__cxx11::basic_string<wchar_t, std::char_traits<wchar_t>, "
 		  "std::allocator<wchar_t> >", "std::wstring" },
 	};
+	struct strbuf sb = STRBUF_INIT;
+	bool changed = false;
 
-	for (size_t i = 0; name && i < sizeof(alias) / sizeof(alias[0]); i++)
-		if (!strcmp(name, alias[i][0])) {
-			free(name);
-			return xstrdup(alias[i][1]);
+	if (!name || !strstr(name, "basic_string<"))
+		return name;
+	for (const char *s = name; *s;) {
+		size_t i, n = 0;
+
+		for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
+			n = strlen(alias[i][0]);
+			if (!strncmp(s, alias[i][0], n))
+				break;
 		}
-	return name;
+		if (i < sizeof(alias) / sizeof(alias[0])) {
+			strbuf_addstr(&sb, alias[i][1]);
+			s += n;
+			changed = true;
+		} else {
+			strbuf_addch(&sb, *s++);
+		}
+	}
+	if (!changed) {
+		strbuf_release(&sb);
+		return name;
+	}
+	free(name);
+	return strbuf_detach(&sb, NULL);
 }
 
 /* Name of a struct/union/enum DIE, or NULL when anonymous. */
@@ -301,7 +323,7 @@ static char *aggregate_name(struct ty_table *tt, Dwarf_Die *die)
 	if (!n)
 		return NULL;
 	if (cu_is_cxx(die))
-		return pretty_cxx(cxx_qualified(tt, die));
+		return ty_pretty_cxx(cxx_qualified(tt, die));
 	strbuf_addf(&sb, "%s %s", tag_word(dwarf_tag(die)), n);
 	return strbuf_detach(&sb, NULL);
 }
@@ -535,7 +557,34 @@ static uint64_t array_count(Dwarf_Die *die)
 	return any ? total : 0;
 }
 
-/* A member of type TYPE_DIE at OFF inside aggregate ID. */
+/* Can an element of type T hold a pointer? */
+static bool elem_has_pointers(struct ty_table *tt, uint32_t t)
+{
+	const struct ty *e = ty_get(tt, t);
+
+	return e->kind == TY_PTR ? e->pointee != TY_NONE : e->nr_slots > 0;
+}
+
+/*
+ * Aggregate ID ends in an array of ELEM at OFF that runs on to the end
+ * of the object. Of a union's alternatives (union { struct e e[0]; long
+ * raw[0]; }), one whose elements hold pointers is kept.
+ */
+static void set_flex(struct ty_table *tt, uint32_t id, uint64_t off, uint32_t elem)
+{
+	struct ty *o = ty_get(tt, id);
+
+	if (o->flex && o->flex_elem != TY_NONE && elem_has_pointers(tt, o->flex_elem) &&
+	    (elem == TY_NONE || !elem_has_pointers(tt, elem)))
+		return;
+	o = ty_get(tt, id);
+	o->flex = true;
+	o->flex_off = off;
+	o->flex_elem = elem;
+}
+
+/* A member of type TYPE_DIE at OFF inside aggregate ID; LAST: the last
+ * data member (every alternative of a union is). */
 static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, uint64_t off,
 		       const char *path, uint8_t flags, bool last)
 {
@@ -559,6 +608,14 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 		if (!die_type(&t, &pt))
 			return;			/* void * */
+		/* a function pointer never holds a heap address (malloc's
+		 * memory is not executable) */
+		if (tag == DW_TAG_pointer_type && peel(&pt, &pt, NULL) &&
+		    dwarf_tag(&pt) == DW_TAG_subroutine_type) {
+			if (!(flags & SLOT_UNION))
+				ty_add_nonptr(tt, id, off, 8);
+			return;
+		}
 		pointee = ty_of_die(tt, &pt);
 		if (pointee != TY_NONE && ty_get(tt, pointee)->kind != TY_OTHER)
 			ty_add_slot(tt, id, off, 1, 8, pointee, path, flags);
@@ -566,9 +623,15 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 		   tag == DW_TAG_union_type) {
 		uint32_t sub = ty_of_die(tt, &t);
 
-		if (sub != TY_NONE && ty_get(tt, sub)->complete)
+		if (sub != TY_NONE && ty_get(tt, sub)->complete) {
 			copy_in(tt, id, sub, off, path,
 				flags | (tag == DW_TAG_union_type ? SLOT_UNION : 0));
+			/* a trailing struct or union that ends in a flexible
+			 * array: so does this one */
+			if (last && ty_get(tt, sub)->flex)
+				set_flex(tt, id, off + ty_get(tt, sub)->flex_off,
+					 ty_get(tt, sub)->flex_elem);
+		}
 	} else if (tag == DW_TAG_array_type) {
 		uint64_t count = array_count(&t);
 		Dwarf_Die et, pe;
@@ -577,6 +640,11 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 
 		if (!die_type(&t, &et) || !peel(&et, &pe, NULL))
 			return;
+		/* the last member, an array of unknown length, of 0 or (a
+		 * struct hack) of 1 element: the object runs on past it */
+		if (last && (count == 0 || (count == 1 && !(flags & SLOT_UNION))) &&
+		    (elem = ty_of_die(tt, &pe)) != TY_NONE)
+			set_flex(tt, id, off, elem);
 		if (!(flags & SLOT_UNION) && count && base_no_pointer(&pe)) {
 			Dwarf_Word esz;
 
@@ -585,18 +653,8 @@ static void add_member(struct ty_table *tt, uint32_t id, Dwarf_Die *type_die, ui
 			return;
 		}
 		elem = ty_of_die(tt, &pe);
-		if (elem == TY_NONE)
+		if (elem == TY_NONE || count == 0)
 			return;
-		if (count == 0) {
-			if (last) {
-				struct ty *o = ty_get(tt, id);
-
-				o->flex = true;
-				o->flex_off = off;
-				o->flex_elem = elem;
-			}
-			return;
-		}
 		if (ty_get(tt, elem)->kind == TY_PTR) {
 			uint32_t pointee = ty_get(tt, elem)->pointee;
 
@@ -646,12 +704,21 @@ static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die)
 	Dwarf_Die child, next;
 	bool is_union = dwarf_tag(die) == DW_TAG_union_type;
 	struct strbuf path = STRBUF_INIT;
+	Dwarf_Off last_member = 0;
 	bool more;
 
 	if (dwarf_child(die, &child) != 0) {
 		ty_get(tt, id)->complete = true;
 		return;
 	}
+	/* the last data member (C++ puts member functions and template
+	 * parameters after the members) */
+	next = child;
+	do {
+		if (dwarf_tag(&next) == DW_TAG_member &&
+		    !dwarf_hasattr(&next, DW_AT_declaration) && !dwarf_hasattr(&next, DW_AT_external))
+			last_member = dwarf_dieoffset(&next);
+	} while (dwarf_siblingof(&next, &next) == 0);
 	do {
 		int tag = dwarf_tag(&child);
 		Dwarf_Die mt;
@@ -694,7 +761,8 @@ static void fill_aggregate(struct ty_table *tt, uint32_t id, Dwarf_Die *die)
 		strbuf_reset(&path);
 		if (tag == DW_TAG_member && n)
 			strbuf_addf(&path, ".%s", n);
-		add_member(tt, id, &mt, off, path.buf, is_union ? SLOT_UNION : 0, !more);
+		add_member(tt, id, &mt, off, path.buf, is_union ? SLOT_UNION : 0,
+			   is_union || dwarf_dieoffset(&child) == last_member);
 		if (tag == DW_TAG_inheritance) {
 			uint32_t base = ty_of_die(tt, &mt);
 
@@ -800,6 +868,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 	case DW_TAG_union_type: {
 		char *name = aggregate_name(tt, &t);
 		enum ty_kind kind = tag == DW_TAG_union_type ? TY_UNION : TY_STRUCT;
+		bool anon;
 
 		if (dwarf_hasattr(&t, DW_AT_declaration)) {
 			const uint64_t *di = name ? hashmap_find_str(&p->defs, name) : NULL;
@@ -817,6 +886,7 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 			free(name);
 			break;
 		}
+		anon = !name && !tdname;
 		if (!name) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -826,7 +896,15 @@ uint32_t ty_of_die(struct ty_table *tt, Dwarf_Die *die)
 				strbuf_addf(&sb, "%s (anonymous)", tag_word(tag));
 			name = strbuf_detach(&sb, NULL);
 		}
-		id = intern(tt, name, kind, die_size(&t), &created);
+		/* an aggregate with neither a name nor a typedef (a member's
+		 * anonymous union) is its own type: two of one size in
+		 * different places are different layouts */
+		if (anon) {
+			id = ty_new(tt, name, kind, die_size(&t));
+			created = true;
+		} else {
+			id = intern(tt, name, kind, die_size(&t), &created);
+		}
 		free(name);
 		hashmap_put_u64(&p->memo, key, id);
 		if (created)

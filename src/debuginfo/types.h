@@ -75,8 +75,9 @@ struct ty {
 	uint32_t nr_slots;
 	struct ty_embed *embeds;	/* sorted by offset */
 	uint32_t nr_embeds;
-	/* byte ranges no pointer can be in: members of floating-point types
-	 * and integers narrower than a pointer (not inside unions) */
+	/* byte ranges no heap pointer can be in: members of floating-point
+	 * types, integers narrower than a pointer and function pointers (not
+	 * inside unions) */
 	struct ty_range {
 		uint64_t off, len;
 	} *nonptr;
@@ -122,6 +123,12 @@ uint32_t ty_named(struct ty_table *tt, const char *name, uint64_t size);
 /* A copy of type T (its size, pointers and embeds) under another NAME, or
  * the existing type of that name. */
 uint32_t ty_alias(struct ty_table *tt, uint32_t t, const char *name);
+
+/* NAME (malloc'd, taken) with the standard library's long spellings
+ * replaced wherever they occur ("std::string" for
+ * std::__cxx11::basic_string<char, ...>), as type names are; a demangled
+ * name made comparable with them. */
+char *ty_pretty_cxx(char *name);
 
 /* Remember QNAME as the qualified name of the C++ type DIE (index pass). */
 void ty_register_qualified(struct ty_table *tt, Dwarf_Die *die, const char *qname);

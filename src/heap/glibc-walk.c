@@ -37,7 +37,15 @@
  *      header with only IS_MMAPPED set and a page-multiple size. memalign
  *      leaves a stale header at the mapping start; the real one is the
  *      first non-zero slot after it with prev_size == its offset
- *      (malloc.c _int_memalign).
+ *      (malloc.c _int_memalign), looked for even when the stale size
+ *      overruns the mapping (realloc shrank the chunk: mremap_chunk
+ *      updates only the real header). A chunk may span several VMAs
+ *      (the program madvise'd or mprotect'ed part of it), so sizes are
+ *      checked against the run of adjacent anonymous mappings, and the
+ *      pages a chunk covers are never read as page starts. Headers in
+ *      other allocators' memory (a JVM's) are dropped when their mapping
+ *      touches no VMA boundary and no other chunk and the rest matches
+ *      mp_ exactly (doc/glibc-malloc.md §6).
  *   5. Cross-checks, each a warning on mismatch: tcache counts against
  *      list lengths; the bins' lists against the walk's free chunks; the
  *      fastbin lists against the walk; the mmapped scan against
@@ -648,8 +656,18 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 		for (taddr_t c = after; c + MINSIZE <= rend; c += MALLOC_ALIGNMENT) {
 			uint64_t hdr;
 
-			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
-			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+			if (target_read_u64(k->t, c + 8, &hdr) < 0) {
+				/* a hole in the image: on to the next byte it holds */
+				taddr_t n = target_next_held(k->t, c + 8);
+
+				if (n > rend || n < c + 8)
+					break;
+				/* the loop's step then lands on the first
+				 * candidate whose size word may be held */
+				c = MAX(c, ((n - 8) & ~(taddr_t)(MALLOC_ALIGNMENT - 1)) - MALLOC_ALIGNMENT);
+				continue;
+			}
+			if ((hdr & SIZE_BITS) != PREV_INUSE || (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
 			if (walk_segment(k, ai, c, rend, SEG_MAIN, true, &stop) != SEG_BROKEN) {
 				*ret_start = c;
@@ -668,8 +686,15 @@ static bool next_main_segment(struct walker *k, uint32_t ai, taddr_t after,
 
 			if (excl_end(k, c))
 				continue;
-			if (target_read_u64(k->t, c + 8, &hdr) < 0 || (hdr & SIZE_BITS) != PREV_INUSE ||
-			    (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
+			if (target_read_u64(k->t, c + 8, &hdr) < 0) {
+				taddr_t n = target_next_held(k->t, c + 8);
+
+				if (n > q->end || n < c + 8)
+					break;
+				c = MAX(c, ((n - 8) & ~(taddr_t)(PAGE - 1)) - PAGE);
+				continue;
+			}
+			if ((hdr & SIZE_BITS) != PREV_INUSE || (hdr & ~(uint64_t)SIZE_BITS) < MINSIZE)
 				continue;
 			if (walk_segment(k, ai, c, run_end(k->t, q), SEG_MAIN, true, &stop) !=
 			    SEG_BROKEN) {
@@ -962,126 +987,281 @@ static void walk_non_mains(struct walker *k)
 
 /* ---- step 4: mmapped chunks ---- */
 
-static bool anon_private_rw(const struct target_region *r)
+static bool anon_private(const struct target_region *r)
 {
-	if (r->shared || (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-	    (TARGET_PROT_READ | TARGET_PROT_WRITE))
-		return false;
-	return !r->path || !strncmp(r->path, "[anon:", 6) ||
-	       !strncmp(r->path, "/anon_hugepage", 14);
+	return !r->shared && (!r->path || !strncmp(r->path, "[anon:", 6) ||
+			      !strncmp(r->path, "/anon_hugepage", 14));
 }
 
-/* Reads 16 bytes at ADDR for the mmapped-chunk test; false if unreadable. */
+static bool anon_private_rw(const struct target_region *r)
+{
+	return anon_private(r) && (r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) ==
+				  (TARGET_PROT_READ | TARGET_PROT_WRITE);
+}
+
+/* End of the read-write private anonymous memory that goes on without a
+ * gap from region I: one mmapped chunk may span several VMAs once the
+ * program has madvise'd part of it (the kernel splits the VMA), and the
+ * kernel merges neighbouring mmaps into one. Reservations without access
+ * (a JVM's heap) end the run: no chunk reaches into them. */
+static taddr_t anon_run_end(const struct target *t, size_t i)
+{
+	taddr_t end = t->regions[i].end;
+
+	for (size_t j = i + 1; j < t->nr_regions && t->regions[j].start == end &&
+			       anon_private_rw(&t->regions[j]); j++)
+		end = t->regions[j].end;
+	return end;
+}
+
+/* Reads 16 bytes at ADDR for the mmapped-chunk scan; false if unreadable.
+ * The walk reads its image; the copy plan (glibc_walk_plan()) reads the
+ * stopped process and notes what the walk will need. */
 typedef bool (*get16_fn)(void *ctx, taddr_t addr, uint64_t out[2]);
 
 /*
- * Is there an mmapped chunk at page P of region R? Only IS_MMAPPED set,
- * prev_size 0 and a page-multiple size that fits; memalign leaves a stale
- * header at the mapping start, and the real one is the first non-zero
- * slot after it with prev_size == its offset (malloc.c _int_memalign).
- * True with the chunk's header address and its mapping bytes.
- * *RET_READ_END is the end of the last bytes read (P when the header did
- * not read): everything the test depends on lies in [P, *RET_READ_END).
+ * memalign'd mmapped chunk (malloc.c _int_memalign): the header at the
+ * mapping start P is stale, the real one is the first non-zero 16-byte
+ * slot after it, with prev_size equal to its offset and offset + size a
+ * page multiple within the run of mappings (LIMIT). The search stays below
+ * SPAN bytes (SPAN <= LIMIT - P: it may go on into the next regions of the
+ * run). True and *RET_REAL, *RET_BYTES (offset + size: the mapping) when
+ * found.
  */
-static bool mmapped_at(get16_fn get, void *ctx, const struct target_region *r, taddr_t p,
-		       taddr_t *ret_real, uint64_t *ret_bytes, taddr_t *ret_read_end)
+static bool memalign_header(get16_fn get, void *ctx, taddr_t p, uint64_t span, taddr_t limit,
+			    taddr_t *ret_real, uint64_t *ret_bytes)
 {
-	uint64_t hdr[2], cs;
-
-	*ret_read_end = p;
-	if (!get(ctx, p, hdr))
-		return false;
-	*ret_read_end = p + 16;
-	cs = hdr[1] & ~(uint64_t)SIZE_BITS;
-	if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE ||
-	    cs > r->end - p)
-		return false;
-	*ret_real = p;
-	*ret_bytes = cs;
-	for (uint64_t off = 16; off + 16 <= MIN(cs, (uint64_t)MEMALIGN_SCAN); off += 16) {
-		uint64_t s[2];
+	for (uint64_t off = 16; off + 16 <= span; off += 16) {
+		uint64_t s[2], sz;
 
 		if (!get(ctx, p + off, s))
 			break;
-		*ret_read_end = p + off + 16;
 		if (!s[0] && !s[1])
 			continue;
-		if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED &&
-		    (off + (s[1] & ~(uint64_t)SIZE_BITS)) % PAGE == 0 &&
-		    off + (s[1] & ~(uint64_t)SIZE_BITS) <= r->end - p) {
+		sz = s[1] & ~(uint64_t)SIZE_BITS;
+		if (s[0] == off && (s[1] & SIZE_BITS) == IS_MMAPPED && sz &&
+		    (off + sz) % PAGE == 0 && off + sz <= limit - p) {
 			*ret_real = p + off;
-			*ret_bytes = off + (s[1] & ~(uint64_t)SIZE_BITS);
+			*ret_bytes = off + sz;
+			return true;
 		}
 		break;
 	}
-	return true;
+	return false;
 }
 
-/* Every page start of R outside the arenas' memory, jumping over the
- * mmapped chunks found: FOUND(K, P, REAL, BYTES, READ_END, CTX). */
-static void scan_region_with(struct walker *k, const struct target_region *r, get16_fn get,
-			     void *ctx,
-			     void (*found)(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
-					   taddr_t read_end, void *ctx))
+/* An mmapped chunk the scan found: its mapping [start, start + bytes),
+ * its header at addr (after the memalign gap), and whether its mapping
+ * starts where a VMA or the previous chunk's mapping ends (anchored: the
+ * scan skips the pages it covers). */
+struct mm_cand {
+	taddr_t start, addr;
+	uint64_t bytes;
+	bool anchored;
+};
+
+struct mm_scan {
+	struct mm_cand *c;
+	size_t nr, alloc;
+	taddr_t next;		/* end of the last anchored chunk */
+};
+
+/*
+ * Every page start of region I from scan->next on (a chunk found before
+ * may cover the start of this region) that holds an mmapped chunk's
+ * header. A header whose size overruns the memory there is either the
+ * stale header of a memalign'd chunk that realloc shrank (mremap keeps
+ * the stale header, with the old size, and moves the real one's size
+ * down) or no header: only a real header after it counts. The pages an
+ * anchored chunk covers are never read as page starts: its data may hold
+ * anything, a header-like pair of words too; after a chunk that is not
+ * anchored the scan goes on at the next page, so that a false header in
+ * someone else's memory cannot hide real chunks.
+ */
+static void scan_region_with(struct walker *k, size_t i, struct mm_scan *sc, get16_fn get,
+			     void *ctx, void (*found)(void *ctx, taddr_t p))
 {
-	taddr_t p = r->start;
+	const struct target_region *r = &k->t->regions[i];
+	taddr_t limit = anon_run_end(k->t, i);
+	taddr_t p = MAX(r->start, sc->next);
 
 	while (p + 32 <= r->end) {
-		taddr_t e = excl_end(k, p), real, read_end;
-		uint64_t bytes;
+		uint64_t hdr[2], cs, bytes;
+		taddr_t real = p, e;
+		bool anchored;
 
+		e = excl_end(k, p);
 		if (e) {
 			p = e;
 			continue;
 		}
-		if (!mmapped_at(get, ctx, r, p, &real, &bytes, &read_end)) {
-			taddr_t n;
-
-			if (read_end != p) {
-				p += PAGE;	/* read, and not an mmapped chunk */
-				continue;
-			}
+		if (!get(ctx, p, hdr)) {
 			/* not in the image: on to the next page it holds (a
 			 * sparse or hostile region must not cost a step per page) */
-			n = target_next_held(k->t, p + 16);
+			taddr_t n = target_next_held(k->t, p + 16);
+
 			if (n >= r->end || n > UINT64_MAX - PAGE)
 				break;
 			p = MAX(p + PAGE, (n + PAGE - 1) & ~(PAGE - 1));
 			continue;
 		}
-		found(k, p, real, bytes, read_end, ctx);
-		p += (bytes + PAGE - 1) & ~(PAGE - 1);
+		cs = hdr[1] & ~(uint64_t)SIZE_BITS;
+		if (hdr[0] != 0 || (hdr[1] & SIZE_BITS) != IS_MMAPPED || !cs || cs % PAGE) {
+			p += PAGE;
+			continue;
+		}
+		if (memalign_header(get, ctx, p, MIN(MIN(cs, limit - p), (uint64_t)MEMALIGN_SCAN),
+				    limit, &real, &bytes)) {
+			/* found after the stale header */
+		} else if (cs <= limit - p) {
+			real = p;
+			bytes = cs;
+		} else {
+			p += PAGE;
+			continue;
+		}
+		if (found)
+			found(ctx, p);
+		anchored = p == r->start || p == sc->next;
+		ALLOC_GROW(sc->c, sc->nr + 1, sc->alloc);
+		sc->c[sc->nr++] = (struct mm_cand){ p, real, bytes, anchored };
+		if (anchored) {
+			p += (bytes + PAGE - 1) & ~(PAGE - 1);
+			sc->next = p;
+		} else {
+			p += PAGE;
+		}
 	}
 }
 
-static bool view_get16(void *ctx, taddr_t addr, uint64_t out[2])
-{
-	return view_get(ctx, addr, out, 16);
-}
-
-static void walk_found(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
-		       taddr_t read_end, void *ctx)
-{
-	(void)read_end;
-	(void)ctx;
-	heap_walk_add(k->w, real, bytes, CHUNK_NO_ARENA, CHUNK_MMAPPED);
-	heap_walk_add_range(k->w, p, p + bytes, CHUNK_NO_ARENA, HEAP_RANGE_MMAPPED);
-}
-
-static void scan_region(struct walker *k, const struct target_region *r)
-{
+/* The walk's reader: a view of the region that holds the address. */
+struct region_reader {
+	struct target *t;
 	struct view v;
+	bool open;
+};
 
-	view_init(&v, k->t, r->start, r->end);
-	scan_region_with(k, r, view_get16, &v, walk_found);
-	view_release(&v);
+static bool region_get16(void *ctx, taddr_t addr, uint64_t out[2])
+{
+	struct region_reader *rr = ctx;
+
+	if (!rr->open || addr < rr->v.lo || addr + 16 > rr->v.hi) {
+		const struct target_region *r = target_region_of(rr->t, addr);
+
+		if (!r)
+			return false;
+		if (rr->open)
+			view_release(&rr->v);
+		view_init(&rr->v, rr->t, r->start, r->end);
+		rr->open = true;
+	}
+	return view_get(&rr->v, addr, out, 16);
+}
+
+static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
+{
+	struct region_reader rr = { .t = k->t };
+
+	scan_region_with(k, i, sc, region_get16, &rr, NULL);
+	if (rr.open)
+		view_release(&rr.v);
+}
+
+/* Does a VMA start (START true) or end at ADDR? Regions are sorted and
+ * do not overlap, so both their starts and their ends are sorted. */
+static bool vma_boundary(const struct target *t, taddr_t addr, bool start)
+{
+	size_t lo = 0, hi = t->nr_regions;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		taddr_t v = start ? t->regions[mid].start : t->regions[mid].end;
+
+		if (v == addr)
+			return true;
+		if (v < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_sorted(const uint64_t *v, size_t n, uint64_t x)
+{
+	return bsearch(&x, v, n, sizeof(*v), cmp_u64) != NULL;
+}
+
+/*
+ * The scan reads every page start of memory the program shares with
+ * other allocators (a JVM's metaspace, its heap): a pair of words there
+ * may look like an mmapped chunk's header. A real chunk's mapping starts
+ * at a VMA start or where another chunk's mapping ends, or ends at a VMA
+ * end or where another chunk's starts (each chunk is an mmap of its own;
+ * the kernel merges neighbouring mmaps, other allocators' too, so one
+ * side may touch foreign memory, not both unless foreign mmaps came on
+ * both sides). When the scan found more than mp_ counts, the candidates
+ * linked on neither side are dropped, but only if what is left then
+ * matches mp_.n_mmaps and mp_.mmapped_mem exactly: glibc's own counters
+ * decide, and otherwise everything found is kept and the mismatch is
+ * reported.
+ */
+static void add_mmapped(struct walker *k, struct mm_scan *sc)
+{
+	uint64_t n = 0, bytes = 0;
+	uint64_t *starts = xmalloc((sc->nr + 1) * sizeof(*starts));
+	uint64_t *ends = xmalloc((sc->nr + 1) * sizeof(*ends));
+	bool *loose = xcalloc(sc->nr + 1, sizeof(*loose));
+	bool drop = false;
+
+	for (size_t i = 0; i < sc->nr; i++) {
+		starts[i] = sc->c[i].start;
+		ends[i] = sc->c[i].start + sc->c[i].bytes;
+	}
+	qsort(starts, sc->nr, sizeof(*starts), cmp_u64);
+	qsort(ends, sc->nr, sizeof(*ends), cmp_u64);
+	for (size_t i = 0; i < sc->nr; i++) {
+		const struct mm_cand *c = &sc->c[i];
+		taddr_t end = c->start + c->bytes;
+
+		loose[i] = !vma_boundary(k->t, c->start, true) &&
+			   !in_sorted(ends, sc->nr, c->start) &&
+			   !vma_boundary(k->t, end, false) && !in_sorted(starts, sc->nr, end);
+		if (!loose[i]) {
+			n++;
+			bytes += c->bytes;
+		}
+	}
+	if (n < sc->nr && n == k->n_mmaps && bytes == k->mmapped_mem)
+		drop = true;
+	for (size_t i = 0; i < sc->nr; i++)
+		if (!drop || !loose[i]) {
+			heap_walk_add(k->w, sc->c[i].addr, sc->c[i].bytes, CHUNK_NO_ARENA,
+				      CHUNK_MMAPPED);
+			heap_walk_add_range(k->w, sc->c[i].start, sc->c[i].start + sc->c[i].bytes,
+					    CHUNK_NO_ARENA, HEAP_RANGE_MMAPPED);
+		}
+	free(starts);
+	free(ends);
+	free(loose);
 }
 
 static void scan_mmapped(struct walker *k)
 {
+	struct mm_scan sc = { 0 };
+
 	for (size_t i = 0; i < k->t->nr_regions; i++)
 		if (anon_private_rw(&k->t->regions[i]))
-			scan_region(k, &k->t->regions[i]);
+			scan_region(k, i, &sc);
+	add_mmapped(k, &sc);
+	free(sc.c);
 	if (k->w->totals[CHUNK_MMAPPED].count != k->n_mmaps ||
 	    k->w->totals[CHUNK_MMAPPED].bytes != k->mmapped_mem)
 		diag_report(k->diag, DIAG_WARNING,
@@ -1099,21 +1279,26 @@ static void check_bins(struct walker *k, uint32_t ai)
 	struct arena_state *a = &k->ar[ai];
 	struct heap_count lists = { 0, 0 };
 	const struct heap_count *walk = &k->w->arenas[ai].kinds[CHUNK_BIN];
-	/* No bin can hold more chunks than fit in the arena's memory. */
-	uint64_t limit = a->system_mem / MINSIZE + 1;
+	/* The bins together hold no more chunks than the walk found in the
+	 * arena, nor more than fit in its memory (system_mem is the target's
+	 * word: a lie there must not buy a loop billions of steps long). */
+	uint64_t limit = a->system_mem / MINSIZE + 1, found = 1, steps = 0;
+
+	for (int s = 0; s < CHUNK_STATE__COUNT; s++)
+		found += k->w->arenas[ai].kinds[s].count;
+	if (found < limit)
+		limit = found;
 
 	for (unsigned i = 1; i < NBINS; i++) {
 		taddr_t slot = a->addr + l->ms_bins + (uint64_t)(i - 1) * 16;
 		taddr_t head = slot - 16;	/* bin_at(): a fake chunk */
 		taddr_t c = ms_u64(a, l->ms_bins + (uint64_t)(i - 1) * 16);
-		uint64_t n = 0;
-
 		if (!c)
 			continue;	/* before malloc_init_state: empty */
 		while (c != head) {
 			uint64_t size;
 
-			if (++n > limit || rd(k, c + 8, &size) < 0 || rd(k, c + 16, &c) < 0) {
+			if (++steps > limit || rd(k, c + 8, &size) < 0 || rd(k, c + 16, &c) < 0) {
 				diag_report(k->diag, DIAG_WARNING,
 					    "arena 0x%llx: bin %u is corrupt or longer than the heap allows",
 					    X(a->addr), i);
@@ -1241,7 +1426,7 @@ out:
  *   the main arena's memory: the run of mappings holding sbrk_base, when
  *   that one segment explains the arena's system_mem (the walk then stops
  *   at top); every heap of every other arena (the heap_info chain);
- *   the mmapped-chunk scan (scan_region_with, the walk's own loop): every
+ *   the mmapped-chunk scan (scan_region_with(), the walk's own loop): every
  *   anonymous private rw mapping is held as zeros (plan->zero), except
  *   the header and memalign slots of each chunk found, copied; a page
  *   whose header is not copied reads zeros, and zeros are never an
@@ -1285,6 +1470,7 @@ struct plan_reader {
 	size_t nh;
 	uint64_t heads[PLAN_BATCH][2];
 	taddr_t wstart, wend;		/* slot window */
+	taddr_t read_end;		/* end of the furthest read since the last chunk */
 	unsigned char win[PLAN_WINDOW];
 };
 
@@ -1299,7 +1485,7 @@ static taddr_t next_excl(const struct walker *k, taddr_t addr)
 	return n;
 }
 
-static bool plan_get16(void *ctx, taddr_t addr, uint64_t out[2])
+static bool plan_read16(void *ctx, taddr_t addr, uint64_t out[2])
 {
 	struct plan_reader *pr = ctx;
 
@@ -1336,15 +1522,24 @@ static bool plan_get16(void *ctx, taddr_t addr, uint64_t out[2])
 	return true;
 }
 
-static void plan_found(struct walker *k, taddr_t p, taddr_t real, uint64_t bytes,
-		       taddr_t read_end, void *ctx)
+static bool plan_get16(void *ctx, taddr_t addr, uint64_t out[2])
 {
 	struct plan_reader *pr = ctx;
 
-	(void)k;
-	(void)real;
-	(void)bytes;
-	PLAN_COPY(pr->pl, p, read_end);
+	if (!plan_read16(ctx, addr, out))
+		return false;
+	pr->read_end = MAX(pr->read_end, addr + 16);
+	return true;
+}
+
+/* A chunk the scan found at P: what was read for it (the header and the
+ * memalign slots after it) is copied. */
+static void plan_found(void *ctx, taddr_t p)
+{
+	struct plan_reader *pr = ctx;
+
+	PLAN_COPY(pr->pl, p, MAX(p + 16, pr->read_end));
+	pr->read_end = 0;
 }
 
 /* The main arena in one segment: its run of mappings. False: not that. */
@@ -1421,6 +1616,7 @@ static void plan_tcaches(struct walker *k, struct glibc_plan *pl)
 static bool plan_scan(struct walker *k, struct glibc_plan *pl)
 {
 	struct plan_reader *pr = xcalloc(1, sizeof(*pr));
+	struct mm_scan sc = { 0 };
 	bool ok = true;
 
 	pr->k = k;
@@ -1434,9 +1630,10 @@ static bool plan_scan(struct walker *k, struct glibc_plan *pl)
 		pr->r = r;
 		pr->nh = 0;
 		pr->wstart = pr->wend = 0;
-		scan_region_with(k, r, plan_get16, pr, plan_found);
+		scan_region_with(k, i, &sc, plan_get16, pr, plan_found);
 		ok = !pr->bad;
 	}
+	free(sc.c);
 	free(pr);
 	return ok;
 }

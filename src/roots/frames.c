@@ -12,10 +12,24 @@
  * function; their location at that PC (dwarf_getlocation_addr: location
  * lists) is evaluated by a small DWARF expression machine: registers,
  * breg, fbreg, call_frame_cfa, constants, plus/minus, deref,
- * stack_value. A variable held in a register gives its value directly
- * (a root with a value); one in memory is a range of the image. Pieces and
- * entry values are not evaluated (the variable is skipped): at -O2 that
- * loses some locals, never types a chunk wrongly.
+ * stack_value, entry_value. A variable held in a register gives its value
+ * directly (a root with a value); one in memory is a range of the image.
+ *
+ * Optimized code. Registers of outer frames are the ones the unwinder
+ * recovered from the call frame information (callee-saved registers an
+ * inner frame saved on its stack), so a local kept in rbx across the call
+ * that blocks is a root. A parameter whose location at the PC is only
+ * DW_OP_entry_value(reg) ("the value it had on entry", GCC's answer once
+ * the register was reused) is recovered from the caller's call site: the
+ * DW_TAG_call_site whose return address is the caller's PC, its
+ * DW_TAG_call_site_parameter located in that register, and its
+ * DW_AT_call_value evaluated in the caller's frame (itself possibly an
+ * entry value, one level more); failing that, a callee-saved register
+ * holds on entry what the caller held at the call. Pieces, implicit
+ * pointers and entry values of memory are not evaluated (the variable is
+ * skipped): a lost root, never a chunk typed wrongly. A local that is
+ * optimized out at the PC (no location there) is no root; what it held
+ * may still be found by the conservative scan and typed by shape.
  *
  * The frames' memory is the image (doc/glibc-malloc.md §12): for live
  * targets the frozen copy, so this runs after detach.
@@ -42,21 +56,43 @@
 
 enum loc_kind { LOC_NONE, LOC_MEMORY, LOC_VALUE };
 
+/* Where an expression is evaluated: frame I of thread UT (its caller,
+ * I + 1, gives the CFA), in function FN (for DW_OP_fbreg; NULL in frame
+ * base expressions), the expression read from ATTR (for the
+ * sub-expressions of DW_OP_entry_value). */
+struct eval_ctx {
+	struct target *image;
+	struct modset *ms;
+	const struct unwound_thread *ut;
+	size_t i, n;
+	Dwarf_Die *fn;
+	Dwarf_Attribute *attr;
+	int depth;		/* entry values within entry values */
+};
+
+/* Entry values are looked for at most this many callers out. */
+#define MAX_ENTRY_DEPTH 2
+
+static const struct unwound_frame *frame_at(const struct eval_ctx *c, size_t k)
+{
+	return k < c->n ? &c->ut->frames[k] : NULL;
+}
+
 static bool reg_of(const struct unwound_frame *f, unsigned r, uint64_t *v)
 {
-	if (r >= NR_REGS || !(f->valid & (1u << r)))
+	if (!f || r >= NR_REGS || !(f->valid & (1u << r)))
 		return false;
 	*v = f->regs[r];
 	return true;
 }
 
-static bool frame_base(Dwarf_Die *fn, const struct unwound_frame *f,
-		       const struct unwound_frame *caller, uint64_t *ret);
+static bool frame_base(const struct eval_ctx *c, uint64_t *ret);
+static bool entry_value(const struct eval_ctx *c, const Dwarf_Op *op, uint64_t *ret);
 
-static enum loc_kind eval(struct target *image, Dwarf_Op *ops, size_t n,
-			  const struct unwound_frame *f, const struct unwound_frame *caller,
-			  Dwarf_Die *fn, uint64_t *ret)
+static enum loc_kind eval(const struct eval_ctx *c, const Dwarf_Op *ops, size_t n,
+			  uint64_t *ret)
 {
+	const struct unwound_frame *f = frame_at(c, c->i), *caller = frame_at(c, c->i + 1);
 	uint64_t st[16];
 	int sp = 0;
 	bool value = false;
@@ -94,12 +130,18 @@ static enum loc_kind eval(struct target *image, Dwarf_Op *ops, size_t n,
 			st[sp++] = v + ops[i].number2;
 			break;
 		case DW_OP_fbreg:
-			if (!fn || !frame_base(fn, f, caller, &v))
+			if (!c->fn || !frame_base(c, &v))
 				return LOC_NONE;
 			st[sp++] = v + ops[i].number;
 			break;
 		case DW_OP_call_frame_cfa:
-			if (!caller || !reg_of(caller, REG_SP, &v))
+			if (!reg_of(caller, REG_SP, &v))
+				return LOC_NONE;
+			st[sp++] = v;
+			break;
+		case DW_OP_entry_value:
+		case DW_OP_GNU_entry_value:
+			if (!entry_value(c, &ops[i], &v))
 				return LOC_NONE;
 			st[sp++] = v;
 			break;
@@ -127,7 +169,7 @@ static enum loc_kind eval(struct target *image, Dwarf_Op *ops, size_t n,
 			st[sp - 1] = op == DW_OP_plus ? st[sp - 1] + st[sp] : st[sp - 1] - st[sp];
 			break;
 		case DW_OP_deref:
-			if (sp < 1 || !image || target_read(image, st[sp - 1], &v, 8) != 0)
+			if (sp < 1 || !c->image || target_read(c->image, st[sp - 1], &v, 8) != 0)
 				return LOC_NONE;
 			st[sp - 1] = v;
 			break;
@@ -135,7 +177,7 @@ static enum loc_kind eval(struct target *image, Dwarf_Op *ops, size_t n,
 			value = true;
 			break;
 		default:
-			/* pieces, entry values, implicit pointers... */
+			/* pieces, implicit pointers... */
 			return LOC_NONE;
 		}
 	}
@@ -145,28 +187,168 @@ static enum loc_kind eval(struct target *image, Dwarf_Op *ops, size_t n,
 	return value ? LOC_VALUE : LOC_MEMORY;
 }
 
-static bool frame_base(Dwarf_Die *fn, const struct unwound_frame *f,
-		       const struct unwound_frame *caller, uint64_t *ret)
+static bool frame_base(const struct eval_ctx *c, uint64_t *ret)
 {
 	Dwarf_Attribute a;
 	Dwarf_Op *ops;
 	size_t n;
+	struct eval_ctx fb = *c;
 
-	if (!dwarf_attr_integrate(fn, DW_AT_frame_base, &a) ||
+	if (!dwarf_attr_integrate(c->fn, DW_AT_frame_base, &a) ||
 	    dwarf_getlocation(&a, &ops, &n) != 0)
 		return false;
-	/* frame base expressions never use fbreg or deref themselves */
-	return eval(NULL, ops, n, f, caller, NULL, ret) != LOC_NONE;
+	/* frame base expressions never use fbreg, deref or entry values */
+	fb.fn = NULL;
+	fb.attr = NULL;
+	fb.image = NULL;
+	return eval(&fb, ops, n, ret) != LOC_NONE;
+}
+
+/* The CU holding PC in MOD, and its bias. */
+static Dwarf_Die *cu_at(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, bias);
+
+	if (cu)
+		return cu;
+	/* no .debug_aranges (clang does not emit them; libdw 0.188 then finds
+	 * no CU): look through the CUs' own ranges */
+	for (cu = dwfl_module_nextcu(mod, NULL, bias); cu; cu = dwfl_module_nextcu(mod, cu, bias))
+		if (dwarf_haspc(cu, pc - *bias) == 1)
+			return cu;
+	return NULL;
+}
+
+/* The register an entry value's sub-expression names (DW_OP_regN,
+ * DW_OP_regx), or -1. */
+static int entry_register(const Dwarf_Op *ops, size_t n)
+{
+	if (n != 1)
+		return -1;
+	if (ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31)
+		return ops[0].atom - DW_OP_reg0;
+	if (ops[0].atom == DW_OP_regx && ops[0].number < NR_REGS)
+		return (int)ops[0].number;
+	return -1;
+}
+
+/*
+ * The value register REG had when frame C->i was entered, from its
+ * caller's call site: the DW_TAG_call_site whose return address is the
+ * caller's, its parameter located in REG, and that parameter's
+ * DW_AT_call_value evaluated in the caller's frame.
+ */
+static bool call_site_value(const struct eval_ctx *c, int reg, uint64_t *ret)
+{
+	const struct unwound_frame *cf = frame_at(c, c->i + 1);
+	Dwfl_Module *mod;
+	Dwarf_Die *cu, *scopes = NULL, fn;
+	Dwarf_Addr bias, rel;
+	int nscopes;
+	bool found = false;
+
+	if (!cf || !c->ms || !(mod = dwfl_addrmodule(c->ms->dwfl, cf->pc)) ||
+	    !(cu = cu_at(mod, cf->pc, &bias)))
+		return false;
+	rel = cf->pc - bias;
+	nscopes = dwarf_getscopes(cu, rel, &scopes);
+	/* the caller's function, for its frame base */
+	fn = nscopes > 0 ? scopes[nscopes - 1] : *cu;
+	for (int s = 0; s < nscopes; s++)
+		if (dwarf_tag(&scopes[s]) == DW_TAG_subprogram) {
+			fn = scopes[s];
+			break;
+		}
+	for (int s = 0; s < nscopes && !found; s++) {
+		Dwarf_Die site;
+
+		if (dwarf_tag(&scopes[s]) == DW_TAG_compile_unit || dwarf_child(&scopes[s], &site))
+			continue;
+		do {
+			int tag = dwarf_tag(&site);
+			Dwarf_Attribute a;
+			Dwarf_Addr rpc;
+			Dwarf_Die par;
+
+			if (tag != DW_TAG_call_site && tag != DW_TAG_GNU_call_site)
+				continue;
+			if (!(dwarf_attr(&site, DW_AT_call_return_pc, &a) ||
+			      dwarf_attr(&site, DW_AT_low_pc, &a)) ||
+			    dwarf_formaddr(&a, &rpc) != 0 || rpc != rel + 1)
+				continue;
+			/* the call that frame C->i is in */
+			if (dwarf_child(&site, &par) != 0)
+				break;
+			do {
+				Dwarf_Attribute la, va;
+				Dwarf_Op *lops, *vops;
+				size_t ln, vn;
+				struct eval_ctx cc = *c;
+
+				if ((dwarf_tag(&par) != DW_TAG_call_site_parameter &&
+				     dwarf_tag(&par) != DW_TAG_GNU_call_site_parameter) ||
+				    !dwarf_attr(&par, DW_AT_location, &la) ||
+				    dwarf_getlocation(&la, &lops, &ln) != 0 ||
+				    entry_register(lops, ln) != reg)
+					continue;
+				if (!(dwarf_attr(&par, DW_AT_call_value, &va) ||
+				      dwarf_attr(&par, DW_AT_GNU_call_site_value, &va)) ||
+				    dwarf_getlocation(&va, &vops, &vn) != 0)
+					break;
+				cc.i = c->i + 1;
+				cc.fn = &fn;
+				cc.attr = &va;
+				cc.depth = c->depth + 1;
+				/* a value: a location's address is the value too */
+				found = eval(&cc, vops, vn, ret) != LOC_NONE;
+				break;
+			} while (dwarf_siblingof(&par, &par) == 0);
+			break;
+		} while (dwarf_siblingof(&site, &site) == 0);
+		if (dwarf_tag(&scopes[s]) == DW_TAG_subprogram)
+			break;
+	}
+	free(scopes);
+	return found;
+}
+
+/* x86-64 SysV: rbx, rbp, r12-r15 survive a call. */
+static bool callee_saved(int reg)
+{
+	return reg == 3 || reg == 6 || (reg >= 12 && reg <= 15);
+}
+
+/*
+ * DW_OP_entry_value of a register: the value it had on entry to frame
+ * C->i's function. The caller's call site says where that value still is
+ * (DW_AT_call_value); failing that, a callee-saved register holds on
+ * entry what it held in the caller at the call, which the unwinder
+ * recovered (CFI). Anything else (memory sub-expressions, a caller the
+ * unwinder did not reach) is not evaluated.
+ */
+static bool entry_value(const struct eval_ctx *c, const Dwarf_Op *op, uint64_t *ret)
+{
+	Dwarf_Attribute sub;
+	Dwarf_Op *ops;
+	size_t n;
+	int reg;
+
+	if (!c->attr || c->depth >= MAX_ENTRY_DEPTH ||
+	    dwarf_getlocation_attr(c->attr, op, &sub) != 0 ||
+	    dwarf_getlocation(&sub, &ops, &n) != 0 || (reg = entry_register(ops, n)) < 0)
+		return false;
+	if (call_site_value(c, reg, ret))
+		return true;
+	return callee_saved(reg) && reg_of(frame_at(c, c->i + 1), (unsigned)reg, ret);
 }
 
 /* ---- variables in scope ------------------------------------------------------ */
 
 struct frame_ctx {
 	const struct root_source *src;
-	const struct unwound_frame *f, *caller;
+	const struct unwound_thread *ut;
+	size_t i, n;		/* frame i of the first n of ut */
 	Dwarf_Addr rel_pc;
-	int tid;
-	uint32_t depth;
 	struct root_list *out;
 };
 
@@ -180,8 +362,12 @@ static void frame_var(struct frame_ctx *c, Dwarf_Die *var, Dwarf_Die *fn)
 	uint64_t val;
 	enum loc_kind k;
 	struct ty *tp;
+	struct eval_ctx ec = {
+		.image = c->src->image, .ms = c->src->ms, .ut = c->ut, .i = c->i, .n = c->n,
+		.fn = fn, .attr = NULL,
+	};
 	struct root r = {
-		.tid = c->tid, .frame = c->depth,
+		.tid = c->ut->tid, .frame = (uint32_t)c->i,
 		.what = dwarf_tag(var) == DW_TAG_formal_parameter ? ROOT_IS_PARAMETER :
 								    ROOT_IS_LOCAL,
 	};
@@ -197,7 +383,8 @@ static void frame_var(struct frame_ctx *c, Dwarf_Die *var, Dwarf_Die *fn)
 			       : !(tp->kind == TY_STRUCT || tp->kind == TY_UNION ||
 				   tp->kind == TY_ARRAY) || (!tp->nr_slots && tp->kind != TY_ARRAY))
 		return;
-	k = eval(c->src->image, ops, n, c->f, c->caller, fn, &val);
+	ec.attr = &a;
+	k = eval(&ec, ops, n, &val);
 	if (k == LOC_NONE)
 		return;
 	r.type = t;
@@ -224,25 +411,14 @@ static void frame_var(struct frame_ctx *c, Dwarf_Die *var, Dwarf_Die *fn)
 
 static void frame_roots(struct frame_ctx *c, struct modset *ms)
 {
-	Dwarf_Addr bias;
-	Dwfl_Module *mod = dwfl_addrmodule(ms->dwfl, c->f->pc);
+	Dwarf_Addr bias, pc = c->ut->frames[c->i].pc;
+	Dwfl_Module *mod = dwfl_addrmodule(ms->dwfl, pc);
 	Dwarf_Die *cu, *scopes = NULL;
 	int nscopes;
 
-	if (!mod)
+	if (!mod || !(cu = cu_at(mod, pc, &bias)))
 		return;
-	cu = dwfl_module_addrdie(mod, c->f->pc, &bias);
-	if (!cu) {
-		/* no .debug_aranges (clang does not emit them; libdw 0.188 then
-		 * finds no CU): look through the CUs' own ranges */
-		for (cu = dwfl_module_nextcu(mod, NULL, &bias); cu;
-		     cu = dwfl_module_nextcu(mod, cu, &bias))
-			if (dwarf_haspc(cu, c->f->pc - bias) == 1)
-				break;
-		if (!cu)
-			return;
-	}
-	c->rel_pc = c->f->pc - bias;
+	c->rel_pc = pc - bias;
 	nscopes = dwarf_getscopes(cu, c->rel_pc, &scopes);
 	for (int s = 0; s < nscopes; s++) {
 		int tag = dwarf_tag(&scopes[s]);
@@ -282,9 +458,7 @@ void roots_frames(const struct root_source *src, const struct unwound *frames,
 
 		for (size_t i = 0; i < n; i++) {
 			struct frame_ctx c = {
-				.src = src, .f = &ut->frames[i],
-				.caller = i + 1 < n ? &ut->frames[i + 1] : NULL,
-				.tid = ut->tid, .depth = (uint32_t)i, .out = out,
+				.src = src, .ut = ut, .i = i, .n = n, .out = out,
 			};
 
 			frame_roots(&c, src->ms);

@@ -199,6 +199,10 @@ void typer_init(struct typer *ty, struct target *image, const struct heap_walk *
 	ty->opts = opts;
 	ty_table_init(&ty->tt);
 	ty->malloc_chunk = TY_NONE;
+	ty->scanning = UINT32_MAX;
+	hashmap_init(&ty->parts, HASHMAP_U64);
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		ty->node_base[k] = TY_NONE;
 	ty->type = xmalloc(n * sizeof(*ty->type));
 	memset(ty->type, 0xff, n * sizeof(*ty->type));
 	ty->rank = xcalloc(n, 1);
@@ -220,6 +224,9 @@ void typer_release(struct typer *ty)
 		free(ty->conflict_examples[i]);
 	free(ty->roots);
 	typer_free_vtables(ty);
+	typer_free_trailing(ty);
+	hashmap_release(&ty->parts);
+	free(ty->foreign);
 	ty_table_free(&ty->tt);
 	free(ty->live);
 	free(ty->type);
@@ -279,6 +286,11 @@ static void push(struct typer *ty, uint32_t i)
 	ty->in_queue[i] = 1;
 }
 
+void typer_requeue(struct typer *ty, uint32_t i)
+{
+	push(ty, i);
+}
+
 uint32_t typer_elem(struct typer *ty, uint32_t p)
 {
 	for (int d = 0; d < 8 && p != TY_NONE; d++) {
@@ -314,9 +326,11 @@ void typer_set_type(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_
 		    struct typed_origin from, uint32_t member, uint32_t prefix)
 {
 	uint32_t old = ty->type[i];
+	uint64_t po;
 
 	if (old != TY_NONE) {
-		if (old == t && ty->array[i] == array)
+		/* a chunk with a second part is one T, whatever its size says */
+		if (old == t && (ty->array[i] == array || typer_part(ty, i, &po) != TY_NONE))
 			return;
 		note_conflict(ty, i, t, array, rank);
 		if (rank < ty->rank[i])
@@ -325,6 +339,8 @@ void typer_set_type(struct typer *ty, uint32_t i, uint32_t t, bool array, uint8_
 		    ty_get(&ty->tt, t)->size <= ty_get(&ty->tt, old)->size)
 			return;
 	}
+	if (old != t)
+		typer_drop_part(ty, i);
 	ty->type[i] = t;
 	ty->array[i] = array;
 	ty->prefix[i] = (uint8_t)prefix;
@@ -373,11 +389,8 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	const struct chunk *c = &ty->walk->chunks[i];
 	uint64_t usable = typer_usable(ty, i);
 	struct ty *tp = ty_get(&ty->tt, t);
-	/* a chunk malloc'd for exactly one T; never for base types (nobody
-	 * mallocs one char: char * points to strings) */
-	bool single = tp->kind == TY_BASE || c->state == CHUNK_MMAPPED ?
-		      tp->size * 2 > usable :
-		      tp->flex || chunk_size_for_request(tp->size) >= c->size;
+	/* one T, or T[] when two or more fit (arrays.c) */
+	bool single = typer_holds_one(ty, i, t);
 
 	if (tp->size > usable)
 		return;
@@ -387,11 +400,41 @@ static void assign_start(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
 	if (rank == RANK_WEAK && !tp->flex && chunk_size_for_request(tp->size) != c->size &&
 	    c->state != CHUNK_MMAPPED)
 		return;
+	/* what was taken for a prefix is a first struct (parts.c) */
+	if (ty->prefix[i] && typer_part_before_prefix(ty, i, t, rank, from, member))
+		return;
 	if (tp->kind == TY_STRUCT && rank < RANK_VTABLE &&
 	    typer_header_start(ty, i, t, from, member))
 		return;
 	/* a chunk malloc'd for exactly one T is a T, else an array */
 	typer_set_type(ty, i, t, !single && tp->kind != TY_UNION, rank, from, member, 0);
+}
+
+/* Structs considered for one interior pointer. */
+#define INTERIOR_CANDS 8
+
+/*
+ * Of the N structs that hold the pointee where an interior pointer
+ * lands (CANDS; N may exceed what CANDS holds), the one to type chunk I
+ * with: the only one, or the only one malloc(sizeof) gives this chunk
+ * (a flexible struct fits any chunk it fits in); TY_NONE when none or
+ * several are left.
+ */
+static uint32_t interior_pick(struct typer *ty, uint32_t i, const uint32_t *cands, unsigned n)
+{
+	uint32_t pick = TY_NONE;
+	unsigned exact = 0;
+
+	if (n == 1)
+		return cands[0];
+	if (n == 0 || n > INTERIOR_CANDS)
+		return TY_NONE;
+	for (unsigned k = 0; k < n; k++)
+		if (typer_fits_exactly(ty, i, cands[k]) && cands[k] != pick) {
+			pick = cands[k];
+			exact++;
+		}
+	return exact == 1 ? pick : TY_NONE;
 }
 
 /* A pointer of element type T OFF bytes into chunk I. */
@@ -400,15 +443,42 @@ static void assign_interior(struct typer *ty, uint32_t i, uint64_t off, uint32_t
 {
 	uint64_t usable = typer_usable(ty, i);
 	struct ty *tp = ty_get(&ty->tt, t);
+	uint32_t have = ty->type[i];
 
+	if (have != TY_NONE && (tp->kind == TY_STRUCT || tp->kind == TY_UNION)) {
+		const struct ty *hp = ty_get(&ty->tt, have);
+		uint64_t o = off - ty->prefix[i], po;
+		uint32_t part = typer_part(ty, i, &po);
+
+		/* a member of the struct the chunk already is (or of its
+		 * second part): nothing new */
+		if (off >= ty->prefix[i] && hp->size &&
+		    typer_embeds_at(ty, have, t, ty->array[i] ? o % hp->size : o))
+			return;
+		if (part != TY_NONE && off >= po && typer_embeds_at(ty, part, t, off - po))
+			return;
+	}
+	/* a pointer into the object being scanned, to anything but a struct
+	 * (std::string's pointer to its own inline buffer) */
+	if (i == ty->scanning && tp->kind != TY_STRUCT)
+		return;
 	if (tp->kind == TY_STRUCT || tp->kind == TY_UNION) {
-		uint32_t s, c[2];
+		uint32_t s, c[INTERIOR_CANDS];
+		unsigned n = typer_embedders_fitting(ty, t, off, i, false, &s, c, INTERIOR_CANDS);
 
-		if (typer_embedders_fitting(ty, t, off, i, false, &s, c, 2) == 1) {
+		/* and the structs holding it in an element of their trailing
+		 * array (arrays.c) */
+		if (n <= INTERIOR_CANDS)
+			n += typer_trailing_owners(ty, i, t, off, c + n, INTERIOR_CANDS - n);
+		s = interior_pick(ty, i, c, n);
+		if (s != TY_NONE) {
 			typer_set_type(ty, i, s, false, RANK_INTERIOR, from, member, 0);
 			return;
 		}
-		if (tp->kind == TY_STRUCT && typer_prefix(ty, i, t, off, from, member))
+		/* a second struct after the one the chunk is (parts.c) */
+		if (n == 0 && tp->kind == TY_STRUCT && typer_second_part(ty, i, t, off))
+			return;
+		if (n == 0 && tp->kind == TY_STRUCT && typer_prefix(ty, i, t, off, from, member))
 			return;
 	}
 	/* a pointer to an element of an array of base types or unions (char
@@ -427,7 +497,7 @@ void typer_assign(struct typer *ty, taddr_t v, uint32_t pointee, uint8_t rank,
 	if (v < ty->live_lo || v >= ty->live_hi || (v & 7))
 		return;
 	t = typer_elem(ty, pointee);
-	if (t == TY_NONE || t == ty->malloc_chunk)
+	if (t == TY_NONE || t == ty->malloc_chunk || typer_is_node_base(ty, t))
 		return;
 	i = typer_lookup(ty, v, &off);
 	if (i == UINT32_MAX)
@@ -529,6 +599,23 @@ void typer_scan_object(struct typer *ty, uint32_t t, const uint8_t *p, uint64_t 
 #define SCAN_WINDOW (16u << 20)
 #define MAX_OBJECT (256u << 20)
 
+static void scan_part(struct typer *ty, uint32_t i)
+{
+	uint64_t off;
+	uint32_t u = typer_part(ty, i, &off);
+	taddr_t start;
+	uint64_t len, size;
+	const uint8_t *p;
+
+	if (u == TY_NONE)
+		return;
+	typer_user_area(ty, i, &start, &len);
+	size = ty_get(&ty->tt, u)->size;
+	if (off + size > len || size > MAX_OBJECT || !(p = typer_mem(ty, start + off, size)))
+		return;
+	typer_scan_object(ty, u, p, size, from_chunk(i), 0);
+}
+
 static void scan_chunk(struct typer *ty, uint32_t i)
 {
 	uint32_t t = ty->type[i];
@@ -537,6 +624,7 @@ static void scan_chunk(struct typer *ty, uint32_t i)
 	uint64_t len;
 	const uint8_t *p;
 
+	scan_part(ty, i);
 	if (tp->kind == TY_BASE || (tp->kind != TY_PTR && !tp->nr_slots && !tp->flex))
 		return;
 	typer_user_area(ty, i, &start, &len);
@@ -554,8 +642,13 @@ static void scan_chunk(struct typer *ty, uint32_t i)
 			uint64_t n = MIN(per, (len - o) / esz);
 
 			p = typer_mem(ty, start + o, n * esz);
-			for (uint64_t k = 0; p && k < n; k++)
+			for (uint64_t k = 0; p && k < n; k++) {
 				typer_scan_object(ty, t, p + k * esz, esz, from_chunk(i), 0);
+				/* what element k said made it no array (a second
+				 * struct, a winning type): it is queued again */
+				if (ty->type[i] != t || !ty->array[i])
+					return;
+			}
 			o += n * esz;
 		}
 		return;
@@ -575,7 +668,9 @@ void typer_drain(struct typer *ty)
 		uint32_t i = ty->queue[--ty->nr_queue];
 
 		ty->in_queue[i] = 0;
+		ty->scanning = i;
 		scan_chunk(ty, i);
+		ty->scanning = UINT32_MAX;
 	}
 }
 

@@ -11,9 +11,12 @@
  *
  * Header at the start (typer_header_start): of those structs, the ones
  * whose malloc size is exactly the chunk's size are candidates. One
- * candidate, and H itself not exactly the chunk's size: that struct, at
- * the weak rank. Several (or H fits too): the chunk waits for the
- * discriminator pass.
+ * candidate, H itself not of the chunk's size, and the candidate's
+ * pointer members past the header holding pointers (into live chunks or
+ * static memory, at least one into the heap): that struct, at the weak
+ * rank. Otherwise the chunk waits for the discriminator pass: a size
+ * alone never types a chunk (an array of two headers has the size of a
+ * struct beginning with one).
  *
  * Discriminators (typer_resolve_headers, per header H): from the chunks
  * already typed exactly as one of the candidates (or H), at most
@@ -24,8 +27,8 @@
  * takes the struct its value names. What no discriminator classifies:
  * when one of H's 8-byte fields points exactly at an ELF symbol in most
  * of them (a type object), that names the row, "H (SYMBOL)", with H's
- * layout; else the chunk is typed H itself. Fewer than two structs
- * learnt: no discriminator.
+ * layout; else the chunk stays untyped. Fewer than two structs learnt:
+ * no discriminator.
  *
  * Allocator prefixes (typer_prefix): a pointer to a struct T a few bytes
  * (at most TYPER_MAX_PREFIX, a multiple of 8) into an untyped chunk,
@@ -41,6 +44,7 @@
 #include "config.h"
 #include "typing/typing-internal.h"
 #include "debuginfo/modset.h"
+#include "target/target.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -60,20 +64,59 @@ void typer_defer_header(struct typer *ty, uint32_t i, uint32_t head, struct type
 	};
 }
 
+/*
+ * Evidence beyond a size that chunk I is a struct S beginning with header
+ * T: S's pointer members past the header hold what pointers hold. Every
+ * non-null one points into a live chunk (this one too: an empty list
+ * head points to itself) or to readable memory outside the heap (a
+ * static object), and at least one points into a live chunk. A string,
+ * an array of headers or zeros has no such pointers.
+ */
+static bool header_evidence(struct typer *ty, uint32_t i, uint32_t t, uint32_t s)
+{
+	const struct ty *sp = ty_get(&ty->tt, s);
+	uint64_t hsize = ty_get(&ty->tt, t)->size, usable = typer_usable(ty, i);
+	unsigned heap = 0;
+
+	for (uint32_t k = 0; k < sp->nr_slots; k++) {
+		const struct ty_slot *sl = &sp->slots[k];
+
+		for (uint32_t c = 0; c < sl->count && c < 64; c++) {
+			uint64_t o = sl->off + (uint64_t)sl->stride * c, v, off;
+
+			if (o < hsize || (sl->flags & SLOT_UNION))
+				continue;
+			if (o + 8 > usable)
+				break;
+			v = typer_word(ty, i, o, 8);
+			if (!v)
+				continue;
+			if (v & 7)
+				return false;
+			if (typer_lookup(ty, v, &off) != UINT32_MAX)
+				heap++;
+			else if (!target_map(ty->image, v, 8))
+				return false;
+		}
+	}
+	return heap > 0;
+}
+
 bool typer_header_start(struct typer *ty, uint32_t i, uint32_t t, struct typed_origin from,
 			uint32_t member)
 {
 	uint32_t s, c[2];
 	unsigned n = typer_embedders_fitting(ty, t, 0, i, true, &s, c, 2);
-	bool self = chunk_size_for_request(ty_get(&ty->tt, t)->size) ==
-		    ty->walk->chunks[i].size;
+	bool self = typer_fits_exactly(ty, i, t);
 
-	/* structs that begin with T and fit the chunk exactly: T is their
-	 * header */
-	if (n == 1 && !self) {
+	/* one struct that begins with T fits the chunk exactly, T does not,
+	 * and the chunk's pointers say it is that struct */
+	if (n == 1 && !self && header_evidence(ty, i, t, s)) {
 		typer_set_type(ty, i, s, false, RANK_WEAK, from, member, 0);
 		return true;
 	}
+	/* else which struct the chunk is needs a discriminator (a size
+	 * alone is no evidence, even when one struct has it) */
 	if (n >= 1) {
 		if (ty->type[i] == TY_NONE)
 			typer_defer_header(ty, i, t, from, member, 0);
@@ -253,12 +296,9 @@ static void resolve_group(struct typer *ty, struct deferred *d, size_t n)
 		typer_set_type(ty, i, pick, false, RANK_WEAK, d[e].from, d[e].member, d[e].prefix);
 	}
 	name_by_symbol(ty, d, n, head);
-	/* what nothing classified: the header itself, when the pointer was to
-	 * the chunk's start; behind a prefix nothing is guessed */
-	for (size_t e = 0; e < n; e++)
-		if (ty->type[d[e].chunk] == TY_NONE && d[e].prefix == 0)
-			typer_set_type(ty, d[e].chunk, head, false, RANK_WEAK, d[e].from,
-				       d[e].member, 0);
+	/* what nothing classified stays untyped: a header pointer into a
+	 * chunk bigger than the header is neither a header nor an array of
+	 * them, and no struct was told */
 }
 
 static void resolve_round(struct typer *ty)

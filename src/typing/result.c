@@ -9,8 +9,8 @@
  *
  * Layouts: per name, the words of a chunk that may hold a pointer
  * (layout_of): only for names whose every chunk is typed exactly and at
- * offset 0 (no prefix, nothing inferred); the heap graph scans those
- * chunks by layout, all others word by word.
+ * offset 0 (no prefix, no second struct, nothing inferred); the heap
+ * graph scans those chunks by layout, all others word by word.
  *
  * Owners: the chain that typed each chunk (typer.from, from_kind) is kept
  * with the type table for ownership paths (cmd/formats.c) and for
@@ -89,7 +89,10 @@ static void build_result(struct typer *ty, struct typing_result *r)
 
 			if (k == TYPING_UNTYPED)
 				continue;
-			if (ty->prefix[i] || ty->inferred[i])
+			uint64_t po;
+
+			if (ty->prefix[i] || ty->inferred[i] ||
+			    typer_part(ty, (uint32_t)i, &po) != TY_NONE)
 				bad[k] = 1;
 		}
 		for (size_t i = 0; i < w->nr_chunks; i++) {
@@ -263,7 +266,13 @@ static void explain_chunk(struct typer *ty, uint32_t i, struct strbuf *sb)
 {
 	uint32_t cur = i;
 
+	uint64_t po;
+	uint32_t part = typer_part(ty, i, &po);
+
 	strbuf_addf(sb, "%s%s", ty_get(&ty->tt, ty->type[i])->name, ty->array[i] ? "[]" : "");
+	if (part != TY_NONE)
+		strbuf_addf(sb, " (then %s at +%llu)", ty_get(&ty->tt, part)->name,
+			    (unsigned long long)po);
 	for (int depth = 0; depth < 16; depth++) {
 		uint32_t from = ty->from[cur], member = ty->member[cur];
 		const char *m = member == TY_NONE ? "" : ty->tt.strs[member];

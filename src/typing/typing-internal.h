@@ -6,6 +6,8 @@
  *   engine.c   the chunk index, the worklist, ranks and conflicts, the
  *              core rule (a pointer to a chunk's start or inside it),
  *              scanning objects and roots;
+ *   arrays.c   one T or T[] (chunk slack), trailing arrays' elements;
+ *   parts.c    two structs in one chunk;
  *   headers.c  header structs: discriminators, allocator prefixes,
  *              naming by a type object's symbol;
  *   cxx.c      C++: vtables, libstdc++ container node types;
@@ -22,6 +24,7 @@
 
 #include "typing/typing.h"
 #include "debuginfo/types.h"
+#include "util/hashmap.h"
 
 struct modset;
 struct root;
@@ -65,6 +68,8 @@ struct deferred {
  * head plus managed-dict pointers are 32 bytes). */
 #define TYPER_MAX_PREFIX 64
 
+struct trailing_elem;
+
 struct vtable_sym {
 	taddr_t start, end;
 	uint32_t cls;		/* TY_NONE when the class has no DWARF */
@@ -98,9 +103,26 @@ struct typer {
 	size_t nr_deferred, alloc_deferred;
 
 	uint32_t malloc_chunk;		/* glibc's struct malloc_chunk, or TY_NONE */
+	/* libstdc++'s node bases (TY_NONE when absent): type nothing (cxx.c) */
+#define TYPER_NODE_BASES 4
+	uint32_t node_base[TYPER_NODE_BASES];
 
 	struct vtable_sym *vtables;
 	size_t nr_vtables;
+
+	/* per type id (NULL: none is): from a language whose objects are
+	 * never in malloc's heap (Go); shapes never give them */
+	uint8_t *foreign;
+	size_t nr_foreign;
+
+	/* second structs in chunks: chunk -> offset << 32 | type (parts.c) */
+	struct hashmap parts;
+	/* the chunk being scanned (UINT32_MAX: a root) */
+	uint32_t scanning;
+
+	/* the elements of trailing arrays, by embedded type (arrays.c) */
+	struct trailing_elem *trailing;
+	size_t nr_trailing;
 
 	/* root names, for --explain-types and typing_owner() */
 	char **roots;
@@ -152,6 +174,8 @@ uint64_t typer_word(struct typer *ty, uint32_t i, uint64_t off, unsigned width);
  * elements; opaque and function types type nothing (TY_NONE). */
 uint32_t typer_elem(struct typer *ty, uint32_t p);
 
+/* Scan chunk I again (its type was refined). */
+void typer_requeue(struct typer *ty, uint32_t i);
 /* Give chunk I type T (an array of T when ARRAY) at RANK, for an object
  * PREFIX bytes into the chunk; FROM and MEMBER say where the pointer was.
  * Settles conflicts and queues the chunk to be scanned. */
@@ -172,6 +196,39 @@ void typer_scan_root(struct typer *ty, const struct root *r);
 /* Scan the queued chunks until the queue is empty. */
 void typer_drain(struct typer *ty);
 
+/* ---- arrays.c ---- */
+
+/* Chunk I holds one T, not T[]: fewer than two T fit in its usable size,
+ * or T ends in a trailing array. */
+bool typer_holds_one(struct typer *ty, uint32_t i, uint32_t t);
+/* Index the structs and embedded structs of trailing arrays' elements
+ * (after ty_index_embeds). */
+void typer_index_trailing(struct typer *ty);
+void typer_free_trailing(struct typer *ty);
+/* The structs that hold an M OFF bytes into chunk I in element k of
+ * their trailing array (fitting the chunk); how many, up to MAX in
+ * CANDS. */
+unsigned typer_trailing_owners(struct typer *ty, uint32_t i, uint32_t m, uint64_t off,
+			       uint32_t *cands, unsigned max);
+/* Chunk I is what malloc(sizeof(T)) gives, give or take glibc's slack
+ * (or T is flexible and fits, or an mmapped chunk holds one T). */
+bool typer_fits_exactly(struct typer *ty, uint32_t i, uint32_t t);
+
+/* ---- parts.c ---- */
+
+/* Chunk I's second struct and its offset; TY_NONE when it has none. */
+uint32_t typer_part(const struct typer *ty, uint32_t i, uint64_t *ret_off);
+void typer_drop_part(struct typer *ty, uint32_t i);
+/* Does struct T hold a U at OFF (T itself at 0)? */
+bool typer_embeds_at(struct typer *ty, uint32_t t, uint32_t u, uint64_t off);
+/* A pointer of struct type U OFF bytes into chunk I typed as a struct
+ * T, past T: true when it is T's second part (now or already). */
+bool typer_second_part(struct typer *ty, uint32_t i, uint32_t u, uint64_t off);
+/* A pointer of struct type T to the start of chunk I, typed as another
+ * struct behind a prefix T fits in: true when T became the first part. */
+bool typer_part_before_prefix(struct typer *ty, uint32_t i, uint32_t t, uint8_t rank,
+			      struct typed_origin from, uint32_t member);
+
 /* ---- headers.c ---- */
 
 /* A pointer to the start of chunk I typed T, a struct other structs begin
@@ -189,8 +246,23 @@ void typer_resolve_headers(struct typer *ty);
 
 /* ---- cxx.c ---- */
 
+/* Read libstdc++'s value buffers (__aligned_membuf<V>, __aligned_buffer<V>)
+ * as V in every struct that holds one (before ty_index_embeds). */
+void typer_cxx_value_buffers(struct ty_table *tt);
 /* Point the container links of libstdc++'s types at their node types. */
 void typer_retype_containers(struct typer *ty);
+/* Note libstdc++'s node base types, which type nothing. */
+void typer_note_node_bases(struct typer *ty);
+/* Is T an instance of one of libstdc++'s node templates (_Rb_tree_node<V>,
+ * _Hash_node<V, c>, _List_node<V>, _Fwd_list_node<V>)? */
+bool typer_is_node_template(struct typer *ty, uint32_t t);
+static inline bool typer_is_node_base(const struct typer *ty, uint32_t t)
+{
+	for (size_t k = 0; k < TYPER_NODE_BASES; k++)
+		if (ty->node_base[k] == t)
+			return true;
+	return false;
+}
 /* Type every live chunk whose first word points into a vtable (needs the
  * modset's symbols; nothing without). */
 void typer_type_by_vtables(struct typer *ty);

@@ -34,6 +34,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,33 @@ static void prepare(struct typer *ty)
 	/* glibc's own chunk headers: a malloc_chunk * points 16 bytes before
 	 * a chunk's user area, never to what the program stores */
 	ty->malloc_chunk = ty_by_name(&ty->tt, "struct malloc_chunk");
+	typer_note_node_bases(ty);
 	typer_retype_containers(ty);
+	typer_index_trailing(ty);
+}
+
+/*
+ * Structs defined in Go compilation units: Go's objects live in Go's own
+ * heap, never in malloc's (a cgo program's C structs are in C units).
+ */
+static void mark_foreign(struct typer *ty, const struct dw_index *idx)
+{
+	for (size_t i = 0; i < idx->nr_defs; i++) {
+		Dwarf_Die cu, die = idx->defs[i];
+		uint32_t t;
+
+		if (!dwarf_diecu(&die, &cu, NULL, NULL) || dwarf_srclang(&cu) != DW_LANG_Go)
+			continue;
+		t = ty_of_die(&ty->tt, &die);
+		if (t == TY_NONE)
+			continue;
+		if (!ty->foreign) {
+			ty->nr_foreign = ty->tt.nr;
+			ty->foreign = xcalloc(ty->nr_foreign + 1, 1);
+		}
+		if (t < ty->nr_foreign)
+			ty->foreign[t] = 1;
+	}
 }
 
 static void scan_group(struct typer *ty, const struct root_list *l)
@@ -130,6 +157,8 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	/* convert every definition: fills the embed index */
 	for (size_t i = 0; i < idx.nr_defs; i++)
 		(void)ty_of_die(&ty.tt, &idx.defs[i]);
+	mark_foreign(&ty, &idx);
+	typer_cxx_value_buffers(&ty.tt);
 	ty_index_embeds(&ty.tt);
 	prepare(&ty);
 	typer_type_by_vtables(&ty);
@@ -163,6 +192,7 @@ int typing_run_roots(struct target *image, const struct heap_walk *walk, struct 
 	ty_table_free(&ty.tt);
 	ty.tt = *tt;
 	memset(tt, 0, sizeof(*tt));
+	typer_cxx_value_buffers(&ty.tt);
 	ty_index_embeds(&ty.tt);
 	prepare(&ty);
 	for (size_t g = 0; g < nr_groups; g++)

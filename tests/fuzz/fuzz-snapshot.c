@@ -8,25 +8,17 @@
  * snapshot and decoding that again must give the same census JSON, and
  * re-encoding must be byte-identical (the writer is deterministic).
  *
- * Build it with -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the reader
- * then ignores checksum mismatches (header, section table, sections), so
- * mutations reach the parsers instead of stopping at a CRC; and with a small SNAP_MAX_RAW so that a tiny zstd
- * frame cannot legitimately ask for gigabytes.
- *
- * Build (by hand, from a configured build directory B):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -DSNAP_MAX_RAW='(64u<<20)' \
- *     -IB -Isrc tests/fuzz/fuzz-snapshot.c src/snapshot/{read,write}.c \
- *     src/heap/heap.c src/analysis/{census,diff}.c \
- *     src/output/{census-out,diff-out,json-writer}.c \
- *     src/target/{memimage,residency,target}.c \
- *     src/util/{errors,xalloc,strbuf}.c -lz -lzstd -o fuzz-snapshot
- *   (snapshot_free() lives in src/snapshot/build.c with the live code;
- *   the harness defines its own copy below unless HG_FUZZ_FULL_LIB.)
+ * Built with configure --enable-fuzzers (tests/fuzz.am): the reader is
+ * compiled into the harness in fuzzing mode (snapshot-read.c: checksum
+ * mismatches ignored, so mutations reach the parsers; a small
+ * SNAP_MAX_RAW, so a tiny zstd frame cannot legitimately ask for
+ * gigabytes); the rest comes from libheapgrab.a (HG_FUZZ_FULL_LIB: its
+ * snapshot_free()). Without HG_FUZZ_FULL_LIB the harness carries its own
+ * snapshot_free(), for a build by hand without the live code.
  * Seeds: any .hgs files (attach -o), e.g. from tests/snap-*.sh runs, and
  * some with the RSS section (attach --rss -o, rss -o: tests/rss-snapshot.sh
  * makes one; a failing test keeps its directory).
- * Run:
+ * Run: make -C tests fuzz-snapshot-run (seeds from the tests' .hgs), or
  *   ./fuzz-snapshot -max_len=100000 -timeout=10 CORPUS_DIR SEED_DIR
  *   (a contents snapshot of a small process is about 80 KB)
  */

@@ -21,6 +21,15 @@
  *     8-aligned (undefined behaviour; the sanitizer build stops there,
  *     the fuzzer found it after 194,479 inputs). Now words are copied
  *     out.
+ *  5. An arena whose system_mem claims 2^62 bytes and whose bin is a
+ *     cycle that never comes back to the bin's head: the bins check
+ *     bounded each list by system_mem / MINSIZE (2^57 steps; the fuzzer's
+ *     input ran past its timeout). Now all bins together are bounded by
+ *     the chunks the walk found in the arena.
+ *  6. A main heap that ends in sysmalloc's double fencepost at the start
+ *     of a 1 TiB writable region the image holds 4 MiB of: the search
+ *     for the next main-arena segment stepped 16 bytes at a time through
+ *     the hole (2^36 steps). Now it jumps to the next byte the image holds.
  */
 #include "config.h"
 #include "tap.h"
@@ -33,6 +42,7 @@
 #include "snapshot/snapshot.h"
 #include "target/target.h"
 #include "typing/typing.h"
+#include "util/diag.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -204,13 +214,92 @@ static void odd_segment(void)
 	target_close(t);
 }
 
+/* Keeps the walk's warnings: how many, and whether one names a bin. */
+static void keep_warning(struct diag_sink *sink, enum diag_level level, const char *msg)
+{
+	if (level == DIAG_WARNING && strstr(msg, "bin 1 is corrupt"))
+		sink->data = (void *)1;
+}
+
+static void bin_cycle(void)
+{
+	struct target *t = memimage_new();
+	struct glibc_layout l;
+	struct glibc_walk_params p;
+	struct heap_walk w;
+	struct diag_sink sink = { .report = keep_warning };
+	unsigned char *a = xcalloc(1, 0x2000);
+	uint64_t self = ARENA, sysmem = 1ull << 62;
+	uint64_t c1 = ARENA + 0x1900, c2 = ARENA + 0x1940;
+	uint64_t link[3] = { 0, 0x41, 0 };
+	int err;
+
+	if (glibc_layout_table(2, 36, &l) < 0)
+		abort();
+	memcpy(a + l.ms_next, &self, 8);
+	memcpy(a + l.ms_system_mem, &sysmem, 8);
+	memcpy(a + l.ms_bins, &c1, 8);		/* bin 1's fd */
+	link[2] = c2;				/* c1 -> c2 */
+	memcpy(a + 0x1900, link, sizeof(link));
+	link[2] = c1;				/* c2 -> c1: never the head */
+	memcpy(a + 0x1940, link, sizeof(link));
+	memimage_add(t, ARENA, a, 0x2000, false);
+	p = (struct glibc_walk_params){ .l = &l, .main_arena = ARENA, .mp = ARENA + 0x1000 };
+	heap_walk_init(&w);
+	err = glibc_walk_heap(&p, t, &sink, &w);
+	ok(err == 0 && sink.data == (void *)1,
+	   "a bin that cycles under a 2^62-byte system_mem: a warning, in bounded time");
+	heap_walk_release(&w);
+	target_close(t);
+}
+
+static void fencepost_hole(void)
+{
+	struct target *t = memimage_new();
+	struct glibc_layout l;
+	struct glibc_walk_params p;
+	struct heap_walk w;
+	struct target_region *regs = xcalloc(2, sizeof(*regs));
+	const size_t held = 4u << 20;	/* more than the walk's read window */
+	unsigned char *a = xcalloc(1, 0x2000), *page = xcalloc(1, held);
+	uint64_t self = ARENA, sysmem = 1ull << 30, top = BIG + (1ull << 39), base = BIG;
+	uint64_t fence = 0x10 | 1;
+	int err;
+
+	if (glibc_layout_table(2, 36, &l) < 0)
+		abort();
+	memcpy(a + l.ms_next, &self, 8);
+	memcpy(a + l.ms_system_mem, &sysmem, 8);
+	memcpy(a + l.ms_top, &top, 8);
+	memcpy(a + 0x1000 + l.mp_sbrk_base, &base, 8);
+	memimage_add(t, ARENA, a, 0x2000, false);
+	memcpy(page + 8, &fence, 8);		/* the double fencepost */
+	memcpy(page + 24, &fence, 8);
+	regs[0] = t->regions[0];
+	t->regions[0].path = NULL;
+	regs[1] = (struct target_region){
+		.start = BIG, .end = BIG + (1ull << 40),
+		.prot = TARGET_PROT_READ | TARGET_PROT_WRITE,
+	};
+	target_set_regions(t, regs, 2);
+	memimage_put(memimage_of(t), BIG, page, held);
+	p = (struct glibc_walk_params){ .l = &l, .main_arena = ARENA, .mp = ARENA + 0x1000 };
+	heap_walk_init(&w);
+	err = glibc_walk_heap(&p, t, NULL, &w);
+	ok(err == 0, "a double fencepost before a 1 TiB hole: the next segment is searched in bounded time");
+	heap_walk_release(&w);
+	target_close(t);
+}
+
 int main(void)
 {
 	/* a regression is a hang: end it as a failure */
 	alarm(120);
-	plan(7);
+	plan(9);
 	huge_hole();
 	huge_chunk();
 	odd_segment();
+	bin_cycle();
+	fencepost_hole();
 	return done();
 }

@@ -174,9 +174,9 @@ int main(void)
 	is_str(sb.buf,
 	       "usage: heapgrab grp [--format text|json|pprof|folded|csv|html] [--value bytes|count]\n"
 	       "                    [--color auto|always|never] [--exe BIN] [--sysroot DIR]\n"
-	       "                    [--debug-dir DIR] [--no-debug-info] [--retries N] [--fork[=auto]]\n"
-	       "                    [--no-types] [--explain-types] [--unwinder libdw|libunwind|none]\n"
-	       "                    [-v] PID\n",
+	       "                    [--debug-dir DIR] [--no-debug-info] [--no-debuginfod] [--retries N]\n"
+	       "                    [--fork[=auto]] [--no-types] [--explain-types]\n"
+	       "                    [--unwinder libdw|libunwind|none] [-v] PID\n",
 	       "the shared groups, in order");
 	{
 		static char w[][16] = { "grp", "--retries", "7", "--fork=auto", "--no-types",

@@ -14,9 +14,9 @@
  *     element of a base-type array; a struct pointer nothing embeds
  *     (declined);
  *   union alternatives: only in a chunk exactly malloc(sizeof(alt));
- *   header structs: one candidate of the chunk's size; two candidates
- *     told apart by a tag learnt from exactly typed samples; no tag
- *     matching: the header itself;
+ *   header structs: two candidates told apart by a tag learnt from
+ *     exactly typed samples; no tag matching, or one candidate of the
+ *     chunk's size but no tag learnt (declined);
  *   allocator prefixes: the object 16 bytes in, scanned from there and
  *     named with the prefix; 72 bytes in (declined);
  *   conflicts and ranks: a start pointer beats an interior one (either
@@ -440,8 +440,8 @@ int main(void)
 	is_str(name_of(a1), "struct obj_a", "header samples typed exactly");
 	is_str(name_of(h1), "struct obj_a", "header, two candidates: tag 1 learnt for obj_a");
 	is_str(name_of(h2), "struct obj_c", "header, two candidates: tag 2 learnt for obj_c");
-	is_str(name_of(h3), "struct hdr", "header, a tag nothing has: the header itself");
-	is_str(name_of(h5), "struct obj_d", "header, one candidate of the chunk's size");
+	is_str(name_of(h3), "untyped", "declines: header, a tag nothing has");
+	is_str(name_of(h5), "untyped", "declines: header, one candidate by size, no tag learnt");
 	is_str(name_of(py), "struct pyobj", "allocator prefix: the object 16 bytes in");
 	is_str(name_of(node4), "struct node", "an object behind a prefix is scanned from its start");
 	is_str(name_of(py2), "untyped", "declines: a prefix of 72 bytes");
