@@ -152,10 +152,16 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	uint64_t rng = 0x9e3779b97f4a7c15ull * (w->idx + 1);
 	unsigned long avg = (opt_mib << 20) / opt_chunks;
-	unsigned long lo = avg / 4 ? avg / 4 : 1, span = 2 * avg - 2 * lo + 1;
+	unsigned long lo, span;
 	size_t arr = (w->n + opt_mmapped) * sizeof(void *);
 	unsigned long i, nfree, n0 = w->n;
 
+	/* --typed: every other chunk is a 32-byte struct rec; the payloads
+	 * make up the rest, so the heap is still about --mib MiB */
+	if (opt_typed && avg > 48)
+		avg = 2 * avg - 32;
+	lo = avg / 4 ? avg / 4 : 1;
+	span = 2 * avg - 2 * lo + 1;
 	w->ptrs = mmap(NULL, arr, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->ptrs == MAP_FAILED)

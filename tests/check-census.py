@@ -18,8 +18,13 @@
       relation with both sides.
   check-census.py same A.json B.json
       The two censuses of the same quiescent target must be identical,
-      byte for byte, except target.libc_symbols (dwarf vs disasm), and
-      target.ns_pid when one side is a core (which has none).
+      byte for byte, except target.libc_symbols (dwarf vs disasm),
+      target.memory (a live copy vs a core), and target.ns_pid when one
+      side is a core (which has none).
+  check-census.py census-same A.json B.json [--memory-a M,..] [--memory-b M,..]
+      Two censuses of the same quiescent target, typed or not: heapgrab,
+      arenas, totals, by_size, warnings and target identical (apart from
+      target.memory, which may be required to be one of a list).
   check-census.py corrupt JSON --ready FILE [--where main|thread]
       A census of fx-corrupt: structure, warnings >= 1, every arena listed,
       the thread arenas' marker chunks counted (and the main arena's, when
@@ -73,7 +78,7 @@ def is_int(v):
 
 
 TOP_KEYS = ["heapgrab", "target", "arenas", "totals", "by_size", "warnings"]
-TARGET_KEYS = ["pid", "ns_pid", "exe", "glibc", "threads", "libc_symbols"]
+TARGET_KEYS = ["pid", "ns_pid", "exe", "glibc", "threads", "libc_symbols", "memory"]
 ARENA_KEYS = ["address", "main", "heaps", "system_bytes"]
 TOTAL_KEYS = list(KINDS) + ["overhead"]
 ROW_KEYS = ["size", "count", "bytes"]
@@ -127,6 +132,9 @@ def check_structure(c, d):
             good &= c.ok(t["libc_symbols"] in ("dwarf", "disasm"),
                          'target.libc_symbols is "dwarf" or "disasm": %r'
                          % t["libc_symbols"])
+        good &= c.ok(t.get("memory") in ("heap", "writable", "core"),
+                     'target.memory is "heap", "writable" or "core": %r'
+                     % t.get("memory"))
     else:
         good = False
     a = d.get("arenas")
@@ -420,9 +428,10 @@ def cmd_same(args):
     # "The same target state always gives the same bytes of output."
     # Which modules lack debug info depends on the mappings the core kept:
     # a gcore of gdb < 9 has no text mappings, so fewer modules are seen.
+    # target.memory says where the bytes came from (a live copy, a core).
     norm = [re.sub(r'"modules_without_debug_info": *\[[^\]]*\]',
                    '"modules_without_debug_info": []',
-                   re.sub(r'"libc_symbols": *"[^"]*"', '"libc_symbols": ""', t))
+                   re.sub(r'"(libc_symbols|memory)": *"[^"]*"', r'"\1": ""', t))
             for t in (ta_text, tb_text)]
     # A core does not know the pid in the process's own namespace (no
     # ns_pid): against a live census of the same process, only that may
@@ -433,8 +442,8 @@ def cmd_same(args):
     if ns_unknown:
         norm = [re.sub(r'"ns_pid": *[0-9]+, *', '', t) for t in norm]
     c.ok(norm[0] == norm[1], "byte-identical output (apart from "
-         "libc_symbols, typing.modules_without_debug_info and an unknown "
-         "ns_pid)")
+         "libc_symbols, memory, typing.modules_without_debug_info and an "
+         "unknown ns_pid)")
     for key in ("arenas", "totals", "by_size", "by_type", "warnings", "heapgrab"):
         c.ok(a.get(key) == b.get(key), "%s identical%s" % (
             key, "" if a.get(key) == b.get(key)
@@ -443,13 +452,37 @@ def cmd_same(args):
                 args.b, json.dumps(b.get(key))[:2000])))
     ta = dict(a.get("target", {}))
     tb = dict(b.get("target", {}))
-    ta.pop("libc_symbols", None)
-    tb.pop("libc_symbols", None)
+    for key in ("libc_symbols", "memory"):
+        ta.pop(key, None)
+        tb.pop(key, None)
     if ns_unknown:
         ta.pop("ns_pid", None)
         tb.pop("ns_pid", None)
-    c.ok(ta == tb, "target identical except libc_symbols (and an unknown "
-         "ns_pid): %s vs %s" % (ta, tb))
+    c.ok(ta == tb, "target identical except libc_symbols and memory (and an "
+         "unknown ns_pid): %s vs %s" % (ta, tb))
+    return 1 if c.failed else 0
+
+
+def cmd_census_same(args):
+    """Two censuses of the same quiescent target, one typed and one not
+    (or read from different memory): the census itself identical."""
+    a, _ = load(args.a)
+    b, _ = load(args.b)
+    c = Checker()
+    for key in ("heapgrab", "arenas", "totals", "by_size", "warnings"):
+        c.ok(a.get(key) == b.get(key), "%s identical%s" % (
+            key, "" if a.get(key) == b.get(key)
+            else ":\n    %s: %s\n    %s: %s" % (
+                args.a, json.dumps(a.get(key))[:2000],
+                args.b, json.dumps(b.get(key))[:2000])))
+    ta = dict(a.get("target", {}))
+    tb = dict(b.get("target", {}))
+    ma, mb = ta.pop("memory", None), tb.pop("memory", None)
+    c.ok(ta == tb, "target identical except memory: %s vs %s" % (ta, tb))
+    for path, m, want in ((args.a, ma, args.memory_a), (args.b, mb, args.memory_b)):
+        if want:
+            c.ok(m in want.split(","), "%s: target.memory %r is one of %s"
+                 % (path, m, want))
     return 1 if c.failed else 0
 
 
@@ -526,6 +559,11 @@ def main():
     p = sub.add_parser("same")
     p.add_argument("a")
     p.add_argument("b")
+    p = sub.add_parser("census-same")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--memory-a", help="target.memory A must have (a,b,...)")
+    p.add_argument("--memory-b", help="target.memory B must have (a,b,...)")
     p = sub.add_parser("corrupt")
     p.add_argument("json")
     p.add_argument("--ready", required=True)
@@ -535,8 +573,8 @@ def main():
     p.add_argument("json", nargs="+")
     args = ap.parse_args()
     try:
-        return {"check": cmd_check, "same": cmd_same, "corrupt": cmd_corrupt,
-                "batch": cmd_batch}[args.cmd](args)
+        return {"check": cmd_check, "same": cmd_same, "census-same": cmd_census_same,
+                "corrupt": cmd_corrupt, "batch": cmd_batch}[args.cmd](args)
     except (OSError, ValueError, KeyError) as e:
         print("check-census.py: %s" % e, file=sys.stderr)
         return 99

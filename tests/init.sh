@@ -386,6 +386,15 @@ census_test_() {
 	fi
 	expect_empty hg.err "stderr of heapgrab attach --format json"
 	check_census census.json "$@"
+	# Without types only what the census reads is copied (target.memory
+	# "heap", or "writable" for heap shapes that copy does not follow):
+	# the census must not change.
+	HG_OUT=census-nt.json run_hg attach "$FX_PID" --format json --no-types
+	expect_rc 0 "heapgrab attach $FX_PID --format json --no-types"
+	"$PYTHON3" "$srcdir/check-census.py" census-same census.json census-nt.json \
+		--memory-a writable --memory-b heap,writable ||
+		fail_ "the census without types differs from the typed one"
+	check_untouched "$FX_PID"
 	finish_fixture
 }
 

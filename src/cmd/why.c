@@ -79,7 +79,7 @@ static void not_live(const struct snapshot *s, taddr_t addr, const char *src)
 		if (addr - c->addr < c->size) {
 			error_msg("0x%" PRIx64 " is not inside a live chunk of '%s': it is in a "
 				  "free chunk (%s) of %" PRIu64 " bytes at 0x%" PRIx64, addr, src,
-				  chunk_state_name(c->state), c->size, c->addr);
+				  chunk_state_name(c->state), (uint64_t)c->size, c->addr);
 			return;
 		}
 	}

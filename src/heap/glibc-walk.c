@@ -58,12 +58,14 @@
  */
 #include "config.h"
 #include "heap/glibc-walk.h"
+#include "heap/glibc.h"
 #include "heap/glibc-internal.h"
 #include "heap/heap.h"
 #include "target/target.h"
 #include "util/addrset.h"
 #include "util/diag.h"
 #include "util/errors.h"
+#include "util/workers.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -775,7 +777,73 @@ static void heap_slack(struct walker *k, uint32_t ai, taddr_t h, uint64_t size)
 		heap_walk_add_range(k->w, h + size, e, ai, HEAP_RANGE_SLACK);
 }
 
-static void walk_non_main(struct walker *k, uint32_t ai)
+/*
+ * The heaps of the thread arenas, walked in parallel.
+ *
+ * Each heap of a non-main arena is a segment of its own, and the walk of
+ * one does not depend on another: its chunks, its counts, the overhead it
+ * explains and its warnings are its own. So the heap_info chains are read
+ * first (in order), every heap becomes a task, the tasks are walked by
+ * one thread per CPU (when the target can be read from several threads at
+ * once: a copy in memory), and their results are put together in the
+ * order the one-thread walk would have produced them: the same chunks in
+ * the same order, the same warnings in the same order.
+ */
+#define WALK_THREADS_MAX 8
+
+/* Warnings kept for later, in order. */
+struct diag_rec {
+	struct diag_sink sink;
+	char **msg;
+	uint8_t *level;
+	size_t nr, alloc;
+};
+
+static void rec_report(struct diag_sink *sink, enum diag_level level, const char *msg)
+{
+	struct diag_rec *r = sink->data;
+
+	if (r->nr == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 4;
+		r->msg = xrealloc(r->msg, r->alloc * sizeof(*r->msg));
+		r->level = xrealloc(r->level, r->alloc);
+	}
+	r->msg[r->nr] = xstrdup(msg);
+	r->level[r->nr++] = (uint8_t)level;
+}
+
+struct seg_task {
+	uint32_t ai;
+	bool walk;			/* false: only warnings */
+	taddr_t first, end;
+	enum seg_kind kind;
+	struct diag_rec rec;
+	struct heap_walk w;		/* its chunks and counts */
+	uint64_t structural;		/* overhead it explained */
+};
+
+struct seg_tasks {
+	struct walker *k;
+	struct seg_task *t;
+	size_t nr, alloc;
+	size_t next;			/* the next task to take (atomic) */
+};
+
+static struct seg_task *new_task(struct seg_tasks *ts, uint32_t ai)
+{
+	struct seg_task *t;
+
+	ALLOC_GROW(ts->t, ts->nr + 1, ts->alloc);
+	t = &ts->t[ts->nr++];
+	memset(t, 0, sizeof(*t));
+	t->ai = ai;
+	t->rec.sink.report = rec_report;
+	t->rec.sink.data = &t->rec;
+	return t;
+}
+
+/* walk_non_main()'s chain, read in order: one task per heap. */
+static void plan_non_main_tasks(struct walker *k, uint32_t ai, struct seg_tasks *ts)
 {
 	const struct glibc_layout *l = k->l;
 	struct arena_state *a = &k->ar[ai];
@@ -785,38 +853,136 @@ static void walk_non_main(struct walker *k, uint32_t ai)
 
 	while (h) {
 		uint64_t ar_ptr, prev, size;
-		taddr_t first, stop;
+		struct seg_task *t;
 
 		if (rd(k, h + l->hi_ar_ptr, &ar_ptr) < 0 || rd(k, h + l->hi_prev, &prev) < 0 ||
 		    rd(k, h + l->hi_size, &size) < 0) {
-			diag_report(k->diag, DIAG_WARNING,
+			t = new_task(ts, ai);
+			diag_report(&t->rec.sink, DIAG_WARNING,
 				    "arena 0x%llx: heap_info 0x%llx unreadable, skipping its older heaps",
 				    X(a->addr), X(h));
 			break;
 		}
 		if (ar_ptr != a->addr || size > k->heap_max || size < l->hi_sizeof) {
-			diag_report(k->diag, DIAG_WARNING,
+			t = new_task(ts, ai);
+			diag_report(&t->rec.sink, DIAG_WARNING,
 				    "arena 0x%llx: heap_info 0x%llx is corrupt (ar_ptr 0x%llx, size 0x%llx), skipping its older heaps",
 				    X(a->addr), X(h), X(ar_ptr), X(size));
 			break;
 		}
 		nr++;
 		add_excl(k, h, h + k->heap_max);
+		t = new_task(ts, ai);
+		t->walk = true;
 		heap_walk_add_range(k->w, h, h + size, ai, HEAP_RANGE_ARENA);
 		heap_slack(k, ai, h, size);
 		if (h + l->hi_sizeof == a->addr)
-			first = (a->addr + l->ms_size + MALLOC_ALIGNMENT - 1) &
-				~(taddr_t)(MALLOC_ALIGNMENT - 1);
+			t->first = (a->addr + l->ms_size + MALLOC_ALIGNMENT - 1) &
+				   ~(taddr_t)(MALLOC_ALIGNMENT - 1);
 		else
-			first = h + l->hi_sizeof;
-		a->structural += first - h;
-		(void)walk_segment(k, ai, first, h + size,
-				   h == newest ? SEG_NEWEST : SEG_OLD_HEAP, false, &stop);
+			t->first = h + l->hi_sizeof;
+		a->structural += t->first - h;
+		t->end = h + size;
+		t->kind = h == newest ? SEG_NEWEST : SEG_OLD_HEAP;
 		if (nr > 4096 || prev == h)
 			break;
 		h = prev;
 	}
 	k->w->arenas[ai].nr_heaps = nr;
+}
+
+/* One thread: take tasks until none is left. */
+static void walk_tasks(void *arg, unsigned i)
+{
+	struct seg_tasks *ts = arg;
+	struct walker kw = *ts->k;
+	size_t n;
+
+	(void)i;
+	kw.ar = xmalloc(ts->k->nr_ar * sizeof(*kw.ar));
+	memcpy(kw.ar, ts->k->ar, ts->k->nr_ar * sizeof(*kw.ar));
+	while ((n = __atomic_fetch_add(&ts->next, 1, __ATOMIC_RELAXED)) < ts->nr) {
+		struct seg_task *t = &ts->t[n];
+		uint64_t before = kw.ar[t->ai].structural;
+		taddr_t stop;
+
+		if (!t->walk)
+			continue;
+		heap_walk_init(&t->w);
+		t->w.arenas = xcalloc(kw.nr_ar, sizeof(*t->w.arenas));
+		t->w.nr_arenas = kw.nr_ar;
+		kw.w = &t->w;
+		kw.diag = &t->rec.sink;
+		(void)walk_segment(&kw, t->ai, t->first, t->end, t->kind, false, &stop);
+		t->structural = kw.ar[t->ai].structural - before;
+	}
+	free(kw.ar);
+}
+
+/* Task T's results into K, as if it had just been walked there. */
+static void merge_task(struct walker *k, struct seg_task *t)
+{
+	for (size_t i = 0; i < t->rec.nr; i++) {
+		diag_report(k->diag, (enum diag_level)t->rec.level[i], "%s", t->rec.msg[i]);
+		free(t->rec.msg[i]);
+	}
+	free(t->rec.msg);
+	free(t->rec.level);
+	if (!t->walk)
+		return;
+	k->ar[t->ai].structural += t->structural;
+	heap_walk_append(k->w, &t->w);
+	heap_walk_release(&t->w);
+}
+
+/* Threads for the walk: HEAPGRAB_THREADS, else one per CPU (at most
+ * WALK_THREADS_MAX); 1 when the target cannot be read from several. */
+static unsigned walk_threads(struct target *t, size_t tasks)
+{
+	const char *s = getenv("HEAPGRAB_THREADS");
+	unsigned n = MIN(workers_cpus(), (unsigned)WALK_THREADS_MAX);
+
+	if (s && *s) {
+		char *e;
+		unsigned long v = strtoul(s, &e, 10);
+
+		if (!*e && v >= 1 && v <= WORKERS_MAX)
+			n = (unsigned)v;
+	}
+	if (!target_concurrent_reads(t) || tasks < 2)
+		return 1;
+	return (unsigned)MIN((size_t)n, tasks);
+}
+
+/* Every non-main arena in arena order, as walk_non_main() one by one. */
+static void walk_non_mains(struct walker *k)
+{
+	struct seg_tasks ts = { .k = k };
+	struct workers *w = NULL;
+	size_t walks = 0;
+	unsigned n;
+
+	for (uint32_t i = 1; i < k->nr_ar; i++)
+		plan_non_main_tasks(k, i, &ts);
+	for (size_t i = 0; i < ts.nr; i++)
+		walks += ts.t[i].walk;
+	n = walk_threads(k->t, walks);
+	if (n > 1)
+		w = workers_new(n);
+	if (w)
+		workers_run(w, walk_tasks, &ts);
+	else
+		walk_tasks(&ts, 0);
+	workers_free(w);
+	/* Room for all of them at once: each task's chunks are freed as
+	 * they are appended, so the chunks are not held twice for long. */
+	walks = k->w->nr_chunks;
+	for (size_t i = 0; i < ts.nr; i++)
+		walks += ts.t[i].w.nr_chunks;
+	ALLOC_GROW(k->w->chunks, walks, k->w->alloc_chunks);
+	for (size_t i = 0; i < ts.nr; i++)
+		merge_task(k, &ts.t[i]);
+	free(ts.t);
 }
 
 /* ---- step 4: mmapped chunks ---- */
@@ -848,34 +1014,27 @@ static taddr_t anon_run_end(const struct target *t, size_t i)
 	return end;
 }
 
+/* Reads 16 bytes at ADDR for the mmapped-chunk scan; false if unreadable.
+ * The walk reads its image; the copy plan (glibc_walk_plan()) reads the
+ * stopped process and notes what the walk will need. */
+typedef bool (*get16_fn)(void *ctx, taddr_t addr, uint64_t out[2]);
+
 /*
  * memalign'd mmapped chunk (malloc.c _int_memalign): the header at the
  * mapping start P is stale, the real one is the first non-zero 16-byte
  * slot after it, with prev_size equal to its offset and offset + size a
  * page multiple within the run of mappings (LIMIT). The search stays below
- * SPAN bytes and may go on into the next regions of the run (region I
- * holds P). True and *RET_REAL, *RET_BYTES (offset + size: the mapping)
- * when found.
+ * SPAN bytes (SPAN <= LIMIT - P: it may go on into the next regions of the
+ * run). True and *RET_REAL, *RET_BYTES (offset + size: the mapping) when
+ * found.
  */
-static bool memalign_header(struct walker *k, size_t i, taddr_t p, uint64_t span, taddr_t limit,
+static bool memalign_header(get16_fn get, void *ctx, taddr_t p, uint64_t span, taddr_t limit,
 			    taddr_t *ret_real, uint64_t *ret_bytes)
 {
-	const struct target *t = k->t;
-	struct view v;
-	size_t j = i;
-	bool found = false;
-
-	view_init(&v, k->t, t->regions[j].start, t->regions[j].end);
 	for (uint64_t off = 16; off + 16 <= span; off += 16) {
 		uint64_t s[2], sz;
 
-		while (p + off + 16 > t->regions[j].end && j + 1 < t->nr_regions &&
-		       t->regions[j + 1].start == t->regions[j].end && p + off < limit) {
-			j++;
-			view_release(&v);
-			view_init(&v, k->t, t->regions[j].start, t->regions[j].end);
-		}
-		if (!view_get(&v, p + off, s, 16))
+		if (!get(ctx, p + off, s))
 			break;
 		if (!s[0] && !s[1])
 			continue;
@@ -884,12 +1043,11 @@ static bool memalign_header(struct walker *k, size_t i, taddr_t p, uint64_t span
 		    (off + sz) % PAGE == 0 && off + sz <= limit - p) {
 			*ret_real = p + off;
 			*ret_bytes = off + sz;
-			found = true;
+			return true;
 		}
 		break;
 	}
-	view_release(&v);
-	return found;
+	return false;
 }
 
 /* An mmapped chunk the scan found: its mapping [start, start + bytes),
@@ -920,14 +1078,13 @@ struct mm_scan {
  * anchored the scan goes on at the next page, so that a false header in
  * someone else's memory cannot hide real chunks.
  */
-static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
+static void scan_region_with(struct walker *k, size_t i, struct mm_scan *sc, get16_fn get,
+			     void *ctx, void (*found)(void *ctx, taddr_t p))
 {
 	const struct target_region *r = &k->t->regions[i];
 	taddr_t limit = anon_run_end(k->t, i);
-	struct view v;
 	taddr_t p = MAX(r->start, sc->next);
 
-	view_init(&v, k->t, r->start, r->end);
 	while (p + 32 <= r->end) {
 		uint64_t hdr[2], cs, bytes;
 		taddr_t real = p, e;
@@ -938,7 +1095,7 @@ static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
 			p = e;
 			continue;
 		}
-		if (!view_get(&v, p, hdr, 16)) {
+		if (!get(ctx, p, hdr)) {
 			/* not in the image: on to the next page it holds (a
 			 * sparse or hostile region must not cost a step per page) */
 			taddr_t n = target_next_held(k->t, p + 16);
@@ -953,8 +1110,8 @@ static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
 			p += PAGE;
 			continue;
 		}
-		if (memalign_header(k, i, p, MIN(MIN(cs, limit - p), (uint64_t)MEMALIGN_SCAN), limit,
-				    &real, &bytes)) {
+		if (memalign_header(get, ctx, p, MIN(MIN(cs, limit - p), (uint64_t)MEMALIGN_SCAN),
+				    limit, &real, &bytes)) {
 			/* found after the stale header */
 		} else if (cs <= limit - p) {
 			real = p;
@@ -963,6 +1120,8 @@ static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
 			p += PAGE;
 			continue;
 		}
+		if (found)
+			found(ctx, p);
 		anchored = p == r->start || p == sc->next;
 		ALLOC_GROW(sc->c, sc->nr + 1, sc->alloc);
 		sc->c[sc->nr++] = (struct mm_cand){ p, real, bytes, anchored };
@@ -973,7 +1132,39 @@ static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
 			p += PAGE;
 		}
 	}
-	view_release(&v);
+}
+
+/* The walk's reader: a view of the region that holds the address. */
+struct region_reader {
+	struct target *t;
+	struct view v;
+	bool open;
+};
+
+static bool region_get16(void *ctx, taddr_t addr, uint64_t out[2])
+{
+	struct region_reader *rr = ctx;
+
+	if (!rr->open || addr < rr->v.lo || addr + 16 > rr->v.hi) {
+		const struct target_region *r = target_region_of(rr->t, addr);
+
+		if (!r)
+			return false;
+		if (rr->open)
+			view_release(&rr->v);
+		view_init(&rr->v, rr->t, r->start, r->end);
+		rr->open = true;
+	}
+	return view_get(&rr->v, addr, out, 16);
+}
+
+static void scan_region(struct walker *k, size_t i, struct mm_scan *sc)
+{
+	struct region_reader rr = { .t = k->t };
+
+	scan_region_with(k, i, sc, region_get16, &rr, NULL);
+	if (rr.open)
+		view_release(&rr.v);
 }
 
 /* Does a VMA start (START true) or end at ADDR? Regions are sorted and
@@ -1191,13 +1382,11 @@ int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 	collect_tcaches(&k);
 	/* Non-main heaps first: their ranges are then excluded from the
 	 * search for main-arena segments outside the brk area. */
+	walk_non_mains(&k);
+	walk_main(&k, 0);
 	for (uint32_t n = 0; n < k.nr_ar; n++) {
 		uint32_t i = (n + 1) % k.nr_ar;
 
-		if (i == 0)
-			walk_main(&k, i);
-		else
-			walk_non_main(&k, i);
 		if (!k.ar[i].top) {
 			/* int_mallinfo: "top always exists", even before the
 			 * first malloc (size 0). */
@@ -1221,5 +1410,277 @@ out:
 	addrset_release(&k.fast);
 	if (err < 0)
 		heap_walk_release(ret_walk);
+	return err;
+}
+
+/* ---- what a census reads: the copy plan ---- */
+
+/*
+ * glibc_walk_plan() answers, for a live target about to be copied, which
+ * of its bytes the walk above will read, so that a census without typing
+ * copies those under the stop and nothing else. It follows the same
+ * structures the walk follows, from the same code where it can:
+ *
+ *   mp_ and every arena's malloc_state (read_mp, read_arenas), each
+ *   arena's top chunk header, each thread's tcache pointer and struct;
+ *   the main arena's memory: the run of mappings holding sbrk_base, when
+ *   that one segment explains the arena's system_mem (the walk then stops
+ *   at top); every heap of every other arena (the heap_info chain);
+ *   the mmapped-chunk scan (scan_region_with(), the walk's own loop): every
+ *   anonymous private rw mapping is held as zeros (plan->zero), except
+ *   the header and memalign slots of each chunk found, copied; a page
+ *   whose header is not copied reads zeros, and zeros are never an
+ *   mmapped chunk's header, so the scan of the copy finds what the scan
+ *   of the process found, and nothing else.
+ *
+ * The lists (fastbins, bins, tcache entries) point into the arenas' memory
+ * and are not followed here: a corrupt list that points elsewhere reads as
+ * unreadable in the copy, where a copy of everything might have read some
+ * unrelated bytes; either way the walk warns about that list.
+ *
+ * When the heap has a shape this does not follow (the main arena spread
+ * over several segments: foreign sbrk, brk failure, huge-page tunables; a
+ * read that fails; a header the scan cannot read), plan->everything is
+ * set: copy all writable memory, as for typing.
+ */
+
+/* Page headers read at once by the scan, and the window for slots. */
+#define PLAN_BATCH 1024
+#define PLAN_WINDOW (64u << 10)
+
+static void plan_add(struct target_range **v, size_t *nr, size_t *alloc, taddr_t start,
+		     taddr_t end)
+{
+	if (end <= start)
+		return;
+	ALLOC_GROW(*v, *nr + 1, *alloc);
+	(*v)[*nr].start = start;
+	(*v)[*nr].end = end;
+	(*nr)++;
+}
+
+#define PLAN_COPY(pl, s, e) plan_add(&(pl)->copy, &(pl)->nr_copy, &(pl)->alloc_copy, (s), (e))
+
+struct plan_reader {
+	struct walker *k;
+	struct glibc_plan *pl;
+	const struct target_region *r;
+	bool bad;
+	taddr_t hstart;			/* page headers [hstart, hstart + nh pages) */
+	size_t nh;
+	uint64_t heads[PLAN_BATCH][2];
+	taddr_t wstart, wend;		/* slot window */
+	taddr_t read_end;		/* end of the furthest read since the last chunk */
+	unsigned char win[PLAN_WINDOW];
+};
+
+/* Start of the first excluded range above ADDR, or UINT64_MAX. */
+static taddr_t next_excl(const struct walker *k, taddr_t addr)
+{
+	taddr_t n = UINT64_MAX;
+
+	for (size_t i = 0; i < k->nr_excl; i++)
+		if (k->excl[2 * i] > addr && k->excl[2 * i] < n)
+			n = k->excl[2 * i];
+	return n;
+}
+
+static bool plan_read16(void *ctx, taddr_t addr, uint64_t out[2])
+{
+	struct plan_reader *pr = ctx;
+
+	if (!(addr & (PAGE - 1))) {
+		if (addr < pr->hstart || addr >= pr->hstart + pr->nh * PAGE) {
+			taddr_t lim = MIN(pr->r->end, next_excl(pr->k, addr));
+			size_t count = lim > addr ? (size_t)MIN((lim - addr + PAGE - 1) / PAGE,
+								(taddr_t)PLAN_BATCH) : 1;
+			long n = target_read_strided(pr->k->t, addr, PAGE, 16, count, pr->heads);
+
+			pr->hstart = addr;
+			pr->nh = n > 0 ? (size_t)n : 0;
+			if (n < 1) {
+				pr->bad = true;
+				return false;
+			}
+		}
+		memcpy(out, pr->heads[(addr - pr->hstart) / PAGE], 16);
+		return true;
+	}
+	if (addr < pr->wstart || addr + 16 > pr->wend) {
+		pr->wstart = addr;
+		pr->wend = MIN(pr->r->end, addr + PLAN_WINDOW);
+		if (pr->wend < addr + 16 ||
+		    target_read(pr->k->t, addr, pr->win, (size_t)(pr->wend - addr)) < 0) {
+			pr->wend = pr->wstart;
+			if (target_read(pr->k->t, addr, out, 16) == 0)
+				return true;
+			pr->bad = true;
+			return false;
+		}
+	}
+	memcpy(out, pr->win + (addr - pr->wstart), 16);
+	return true;
+}
+
+static bool plan_get16(void *ctx, taddr_t addr, uint64_t out[2])
+{
+	struct plan_reader *pr = ctx;
+
+	if (!plan_read16(ctx, addr, out))
+		return false;
+	pr->read_end = MAX(pr->read_end, addr + 16);
+	return true;
+}
+
+/* A chunk the scan found at P: what was read for it (the header and the
+ * memalign slots after it) is copied. */
+static void plan_found(void *ctx, taddr_t p)
+{
+	struct plan_reader *pr = ctx;
+
+	PLAN_COPY(pr->pl, p, MAX(p + 16, pr->read_end));
+	pr->read_end = 0;
+}
+
+/* The main arena in one segment: its run of mappings. False: not that. */
+static bool plan_main(struct walker *k, struct glibc_plan *pl)
+{
+	struct arena_state *a = &k->ar[0];
+	const struct target_region *r;
+	taddr_t start, end;
+	uint64_t sz;
+
+	if (!a->top || !k->sbrk_base)
+		return true;	/* malloc never ran: the walk reads nothing */
+	start = (k->sbrk_base + MALLOC_ALIGNMENT - 1) & ~(taddr_t)(MALLOC_ALIGNMENT - 1);
+	r = target_region_of(k->t, start);
+	if (!r || rd(k, a->top + 8, &sz) < 0)
+		return false;
+	end = run_end(k->t, r);
+	sz &= ~(uint64_t)SIZE_BITS;
+	/* walk_main() stops after the segment that reaches top when the bytes
+	 * accounted (chunks and the alignment before start) reach system_mem */
+	if (a->top < start || a->top >= end || sz > end - a->top ||
+	    a->top + sz - k->sbrk_base < a->system_mem)
+		return false;
+	PLAN_COPY(pl, r->start, end);
+	add_excl(k, start, a->top + sz);
+	return true;
+}
+
+/* walk_non_main()'s heap_info chain. */
+static void plan_non_main(struct walker *k, uint32_t ai, struct glibc_plan *pl)
+{
+	const struct glibc_layout *l = k->l;
+	struct arena_state *a = &k->ar[ai];
+	taddr_t h = a->top & ~(k->heap_max - 1);
+	uint32_t nr = 0;
+
+	while (h) {
+		uint64_t ar_ptr, prev, size;
+
+		PLAN_COPY(pl, h, h + l->hi_sizeof);
+		if (rd(k, h + l->hi_ar_ptr, &ar_ptr) < 0 || rd(k, h + l->hi_prev, &prev) < 0 ||
+		    rd(k, h + l->hi_size, &size) < 0)
+			break;
+		if (ar_ptr != a->addr || size > k->heap_max || size < l->hi_sizeof)
+			break;
+		nr++;
+		add_excl(k, h, h + k->heap_max);
+		PLAN_COPY(pl, h, h + size);
+		if (nr > 4096 || prev == h)
+			break;
+		h = prev;
+	}
+}
+
+/* collect_tcaches()' reads: each thread's tcache pointer and struct. */
+static void plan_tcaches(struct walker *k, struct glibc_plan *pl)
+{
+	if (!k->l->has_tcache || !k->p->have_tpoff)
+		return;
+	for (size_t i = 0; i < k->t->nr_threads; i++) {
+		const struct target_thread *th = &k->t->threads[i];
+		taddr_t slot = th->regs.fs_base + (uint64_t)k->p->tpoff;
+		uint64_t tc;
+
+		if (!th->regs.fs_base)
+			continue;
+		PLAN_COPY(pl, slot, slot + 8);
+		if (rd(k, slot, &tc) == 0 && tc)
+			PLAN_COPY(pl, tc, tc + k->l->tc_sizeof);
+	}
+}
+
+/* The mmapped-chunk scan over the process. False: a header did not read. */
+static bool plan_scan(struct walker *k, struct glibc_plan *pl)
+{
+	struct plan_reader *pr = xcalloc(1, sizeof(*pr));
+	struct mm_scan sc = { 0 };
+	bool ok = true;
+
+	pr->k = k;
+	pr->pl = pl;
+	for (size_t i = 0; i < k->t->nr_regions && ok; i++) {
+		const struct target_region *r = &k->t->regions[i];
+
+		if (!anon_private_rw(r))
+			continue;
+		plan_add(&pl->zero, &pl->nr_zero, &pl->alloc_zero, r->start, r->end);
+		pr->r = r;
+		pr->nh = 0;
+		pr->wstart = pr->wend = 0;
+		scan_region_with(k, i, &sc, plan_get16, pr, plan_found);
+		ok = !pr->bad;
+	}
+	free(sc.c);
+	free(pr);
+	return ok;
+}
+
+void glibc_plan_release(struct glibc_plan *pl)
+{
+	free(pl->copy);
+	free(pl->zero);
+	memset(pl, 0, sizeof(*pl));
+}
+
+int glibc_walk_plan(const struct glibc_walk_params *p, struct target *t, bool scan,
+		    struct glibc_plan *ret_plan)
+{
+	struct walker k = { .p = p, .l = p->l, .t = t };
+	struct glibc_plan *pl = ret_plan;
+	int err;
+
+	memset(pl, 0, sizeof(*pl));
+	PLAN_COPY(pl, p->mp, p->mp + p->l->mp_size);
+	err = read_mp(&k);
+	if (err == 0)
+		err = read_arenas(&k);
+	if (err < 0)
+		goto everything;
+	for (size_t i = 0; i < k.nr_ar; i++) {
+		PLAN_COPY(pl, k.ar[i].addr, k.ar[i].addr + p->l->ms_size);
+		if (k.ar[i].top)
+			PLAN_COPY(pl, k.ar[i].top, k.ar[i].top + CHUNK_HDR_SZ);
+	}
+	if (!plan_main(&k, pl))
+		goto everything;
+	for (uint32_t i = 1; i < k.nr_ar; i++)
+		plan_non_main(&k, i, pl);
+	plan_tcaches(&k, pl);
+	if (scan && !plan_scan(&k, pl))
+		goto everything;
+	err = 0;
+	goto out;
+everything:
+	glibc_plan_release(pl);
+	pl->everything = true;
+	err = err == -HG_E_TARGET_GONE ? err : 0;
+out:
+	for (size_t i = 0; i < k.nr_ar; i++)
+		free(k.ar[i].ms);
+	free(k.ar);
+	free(k.excl);
 	return err;
 }

@@ -24,6 +24,12 @@ struct glibc_walk_params {
 /* What glibc_walk() would pass for G (its layout stays G's). */
 void glibc_get_walk_params(const struct glibc *g, struct glibc_walk_params *ret);
 
+struct glibc_plan;
+
+/* What glibc_walk_heap() will read (glibc.h glibc_copy_plan()). */
+MUST_CHECK int glibc_walk_plan(const struct glibc_walk_params *p, struct target *t, bool scan,
+			       struct glibc_plan *ret_plan);
+
 MUST_CHECK int glibc_walk_heap(const struct glibc_walk_params *p, struct target *t,
 			       struct diag_sink *diag, struct heap_walk *ret_walk);
 

@@ -650,6 +650,14 @@ int glibc_walk(struct glibc *g, struct target *t, struct diag_sink *diag,
 	return glibc_walk_heap(&p, t, diag, ret_walk);
 }
 
+int glibc_copy_plan(struct glibc *g, struct target *t, bool scan, struct glibc_plan *ret_plan)
+{
+	struct glibc_walk_params p;
+
+	glibc_get_walk_params(g, &p);
+	return glibc_walk_plan(&p, t, scan, ret_plan);
+}
+
 /* ---- parameters for the residency accounting and the trim model ---- */
 
 void glibc_params_release(struct glibc_params *p)

@@ -60,6 +60,30 @@ MUST_CHECK int glibc_busy_threads(struct glibc *g, struct target *t, bool *busy,
 				  bool *ret_lock_held);
 
 /*
+ * What glibc_walk() of a live target will read, so that only that is
+ * copied under the stop (a census without typing): COPY, the bytes it
+ * reads; ZERO, the anonymous mappings its mmapped-chunk scan reads page
+ * by page, which may be held as zeros wherever COPY does not reach into
+ * them (zeros are never read as an mmapped chunk). EVERYTHING: the heap
+ * has a shape the plan does not follow; copy all writable memory. With
+ * SCAN false only the arenas' part is planned (ZERO empty): enough to
+ * size the copy buffers before the stop. Reads go to T as it is (stopped,
+ * for the plan to hold). Returns 0 or -HG_E_TARGET_GONE; release with
+ * glibc_plan_release() (arrays malloc'd, owned by the plan).
+ */
+struct target_range;
+struct glibc_plan {
+	struct target_range *copy;
+	size_t nr_copy, alloc_copy;
+	struct target_range *zero;
+	size_t nr_zero, alloc_zero;
+	bool everything;
+};
+MUST_CHECK int glibc_copy_plan(struct glibc *g, struct target *t, bool scan,
+			       struct glibc_plan *ret_plan);
+void glibc_plan_release(struct glibc_plan *pl);
+
+/*
  * What the residency accounting and the trim model need besides the walk
  * (doc/glibc-malloc.md §14): mp_'s thresholds, the program break as sbrk(0)
  * returns it (__curbrk), each thread's arena (the TLS variable

@@ -36,6 +36,24 @@ void heap_walk_release(struct heap_walk *w)
 	heap_walk_init(w);
 }
 
+void heap_walk_append(struct heap_walk *w, const struct heap_walk *src)
+{
+	size_t na = MIN(w->nr_arenas, src->nr_arenas);
+
+	ALLOC_GROW(w->chunks, st_add(w->nr_chunks, src->nr_chunks), w->alloc_chunks);
+	if (src->nr_chunks)
+		memcpy(w->chunks + w->nr_chunks, src->chunks, src->nr_chunks * sizeof(*w->chunks));
+	w->nr_chunks += src->nr_chunks;
+	for (int s = 0; s < CHUNK_STATE__COUNT; s++) {
+		w->totals[s].count += src->totals[s].count;
+		w->totals[s].bytes += src->totals[s].bytes;
+		for (size_t i = 0; i < na; i++) {
+			w->arenas[i].kinds[s].count += src->arenas[i].kinds[s].count;
+			w->arenas[i].kinds[s].bytes += src->arenas[i].kinds[s].bytes;
+		}
+	}
+}
+
 void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t arena,
 		   enum chunk_state state)
 {
@@ -44,9 +62,9 @@ void heap_walk_add(struct heap_walk *w, taddr_t addr, uint64_t size, uint32_t ar
 	ALLOC_GROW(w->chunks, w->nr_chunks + 1, w->alloc_chunks);
 	c = &w->chunks[w->nr_chunks++];
 	c->addr = addr;
-	c->size = size;
-	c->arena = arena;
-	c->state = (uint8_t)state;
+	c->size = MIN(size, CHUNK_SIZE_MAX);
+	c->arena = arena < CHUNK_NO_ARENA ? arena : CHUNK_NO_ARENA;
+	c->state = (unsigned)state;
 	w->totals[state].count++;
 	w->totals[state].bytes += size;
 	if (arena != CHUNK_NO_ARENA && arena < w->nr_arenas) {

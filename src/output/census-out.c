@@ -38,6 +38,7 @@ void census_out_json(struct strbuf *sb, const struct snapshot *s, const struct c
 	jw_object_string(&jw, "glibc", s->meta.glibc);
 	jw_object_uint(&jw, "threads", s->meta.nr_threads);
 	jw_object_string(&jw, "libc_symbols", s->meta.libc_symbols ? s->meta.libc_symbols : "");
+	jw_object_string(&jw, "memory", s->meta.memory ? s->meta.memory : "unknown");
 	jw_object_end(&jw);
 
 	jw_key(&jw, "arenas");

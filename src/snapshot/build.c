@@ -28,6 +28,15 @@
  * the memory copy). --verify's mallinfo2() call runs in the stopped,
  * quiescent target right after the copy (or the fork), before the detach.
  *
+ * What is copied depends on what reads the copy. Typing, the heap graph
+ * (leaks, why, top --retained) and --contents read all writable memory;
+ * a census alone reads the arenas, the tcache pointers and the headers of
+ * mmapped chunks, and only those are copied (glibc_copy_plan(), planned
+ * again under the stop, where the plan holds): snapshot_meta.memory says
+ * which ("heap" or "writable"). Before the stop the copy buffers for what
+ * will be copied are faulted in (live_prepare), by one thread per CPU,
+ * which also share the copy itself.
+ *
  * With snapshot_opts.keep_image (--contents) the snapshot keeps the memory
  * image the walk read, as a memimage target: for a live target the frozen
  * copy itself, moved out of the ptrace backend (live_take_image: no byte
@@ -50,6 +59,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +128,101 @@ static void type_snapshot(struct snapshot *s, struct target *t,
 	}
 	s->types = ty;
 	s->typing = r;
+}
+
+/*
+ * Copy what the snapshot needs from T, stopped (or reading a fork
+ * snapshot's frozen child: live_read_from()): for a census without types
+ * only what the walk reads (glibc_copy_plan(): the arenas, the tcache
+ * pointers, the headers of mmapped chunks), else all writable memory.
+ * Sets S->memory to say which.
+ */
+static int freeze(struct target *t, struct glibc *g, bool census_only,
+		  struct snapshot_live_stats *st)
+{
+	struct glibc_plan pl;
+	int err;
+
+	st->memory = "writable";
+	if (!census_only)
+		return live_freeze(t, &st->copied_bytes);
+	err = glibc_copy_plan(g, t, true, &pl);
+	if (err < 0)
+		return err;
+	if (pl.everything) {
+		err = live_freeze(t, &st->copied_bytes);
+	} else {
+		st->memory = "heap";
+		err = live_freeze_ranges(t, pl.copy, pl.nr_copy, pl.zero, pl.nr_zero,
+					 &st->copied_bytes);
+	}
+	glibc_plan_release(&pl);
+	return err;
+}
+
+/*
+ * Before the stop, for a census: the copy buffers of the arenas, faulted
+ * in while the target runs. The plan's arenas part is read now, from the
+ * running target, only to size the buffers; it is made again under the
+ * stop.
+ */
+static int prepare_copy(struct target *t, struct glibc *g)
+{
+	struct glibc_plan pl;
+	int err;
+
+	if (glibc_copy_plan(g, t, false, &pl) < 0)
+		return live_prepare(t, NULL, 0);
+	err = pl.everything ? live_prepare(t, NULL, 0) : live_prepare(t, pl.copy, pl.nr_copy);
+	glibc_plan_release(&pl);
+	return err;
+}
+
+/*
+ * A fork snapshot's child is read in place (live_stream()) through a cache
+ * of this many bytes: heapgrab's memory is then the cache and the chunk
+ * table, not a copy of the heap. While it is read the child lives, and
+ * the target pays copy-on-write for every page it writes, for as long as
+ * the walk and typing take; a process with less than STREAM_MIN bytes of
+ * writable memory is copied instead (at most 256 MiB: fast, and the
+ * child dies before the walk).
+ */
+#define STREAM_CACHE (32u << 20)
+#define STREAM_MIN (256ull << 20)
+
+/*
+ * target.memory of a census read in place: what a copy would have said
+ * ("heap", or "writable" for heap shapes glibc_copy_plan() does not
+ * follow).
+ */
+static const char *plan_memory(struct glibc *g, struct target *t)
+{
+	struct glibc_plan pl;
+	const char *m = "writable";
+
+	if (glibc_copy_plan(g, t, false, &pl) == 0) {
+		if (!pl.everything)
+			m = "heap";
+		glibc_plan_release(&pl);
+	}
+	return m;
+}
+
+/*
+ * Kill and reap the fork snapshot's child *CHILD (NULL afterwards). A
+ * failure is a warning (the snapshot itself is whole) when ERR is 0 and
+ * DIAG is given; returns ERR.
+ */
+static int release_child(struct target *t, struct inject_child **child,
+			 const struct inject_libc *lc, struct strbuf *iwhy, struct diag_sink *diag,
+			 int err)
+{
+	int e2 = inject_child_release(t, *child, lc, iwhy);
+
+	*child = NULL;
+	if (e2 < 0 && err == 0 && diag)
+		diag_report(diag, DIAG_WARNING, "%s", iwhy->len ? iwhy->buf : hg_strerror(e2));
+	return err;
 }
 
 void snapshot_rss_free(struct snapshot_rss *r)
@@ -282,12 +387,16 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	enum snapshot_mode mode = opts ? opts->mode : SNAPSHOT_COPY;
 	bool want_fork = mode != SNAPSHOT_COPY;
 	bool need_inject = want_fork || (opts && opts->mallinfo);
+	/* nothing but the census reads the copy: copy only what it reads */
+	bool census_only = !opts || (!opts->types && !opts->keep_image && !opts->residency);
+	bool copy_under_stop = mode != SNAPSHOT_FORK;
 	struct strbuf iwhy = STRBUF_INIT;
 	struct inject_child *child = NULL;
 	struct residency res = { 0 };
 	bool want_res = opts && opts->residency;
 	struct inject_libc lc;
-	double t0, t1, t2;
+	bool streaming = false;
+	double t0, t1, t2, t3;
 	int err;
 
 	err = target_live_open(pid, &t);
@@ -295,6 +404,15 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		if (err == -HG_E_NOT_PERMITTED && why && !why->len)
 			live_permission_why(pid, why);
 		return err;
+	}
+	/* All writable memory will be copied under the stop: fault its
+	 * buffers in now, in the copy threads, while libc is located
+	 * (live_stop() waits). A fork snapshot copies nothing under the stop
+	 * (unless --fork=auto falls back to copying). */
+	if (!census_only && copy_under_stop) {
+		err = live_prepare(t, NULL, 0);
+		if (err < 0)
+			goto out;
 	}
 	err = glibc_locate(t, &gopts, diag, why, &g);
 	if (err < 0)
@@ -320,9 +438,16 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		}
 	}
 
-	err = live_prepare(t);
-	if (err < 0)
-		goto out;
+	if (census_only && copy_under_stop) {
+		err = prepare_copy(t, g);
+		if (err < 0)
+			goto out;
+	}
+	/* the buffers' faulting in may still run: the target runs meanwhile,
+	 * so it is no part of the pause */
+	t0 = monotonic_ms();
+	live_prepare_wait(t);
+	st.prepare_ms = monotonic_ms() - t0;
 	t0 = monotonic_ms();
 	err = stop_quiescent(t, g, max_rounds, &st.rounds);
 	t1 = monotonic_ms();
@@ -349,7 +474,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		st.forked = want_fork && err == 0;
 	}
 	if (err == 0 && !st.forked)
-		err = live_freeze(t, &st.copied_bytes);
+		err = freeze(t, g, census_only, &st);
 	if (err == 0 && opts && opts->mallinfo) {
 		int i = inject_pick_thread(t, opts->inject_tid, &iwhy);
 
@@ -365,39 +490,59 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	t2 = monotonic_ms();
 	st.copy_ms = t2 - t1 - st.fork_ms;
 	st.pause_ms = t2 - t0;
-	if (child) {
+	if (child && err == 0) {
 		/* The target runs again; the child holds the instant. */
-		int e2;
-
-		if (err == 0)
-			err = live_freeze_from(t, inject_child_pid(child), &st.copied_bytes);
-		e2 = inject_child_release(t, child, &lc, &iwhy);
-		child = NULL;
-		st.child_ms = monotonic_ms() - t2;
-		if (e2 < 0 && err == 0)
-			diag_report(diag, DIAG_WARNING, "%s", iwhy.len ? iwhy.buf : hg_strerror(e2));
+		live_read_from(t, inject_child_pid(child));
+		if ((opts && opts->keep_image) || live_copy_bytes(t) <= STREAM_MIN) {
+			/* the image outlives the child, or is small: a copy */
+			err = freeze(t, g, census_only, &st);
+			live_read_from(t, 0);
+		} else {
+			/* read in place while walking and typing */
+			streaming = true;
+			err = live_stream(t, STREAM_CACHE);
+			st.memory = census_only ? plan_memory(g, t) : "writable";
+		}
 	}
-	inject_reaper_stop();
+	if (child && !streaming) {
+		err = release_child(t, &child, &lc, &iwhy, diag, err);
+		st.child_ms = monotonic_ms() - t2;
+	}
+	if (!streaming)
+		inject_reaper_stop();
 	if (err < 0) {
 		if (iwhy.len && why && !why->len)
 			strbuf_add(why, iwhy.buf, iwhy.len);
+		if (err == -ENOMEM && why && !why->len)
+			strbuf_addf(why, "not enough memory for a copy of its memory (%s)",
+				    strerror(ENOMEM));
 		goto out;
 	}
 
 	s = xcalloc(1, sizeof(*s));
+	t3 = monotonic_ms();
 	err = glibc_walk(g, t, diag, &s->walk);
-	st.walk_ms = monotonic_ms() - t2 - st.child_ms;
+	st.walk_ms = monotonic_ms() - t3;
 	if (err < 0)
 		goto out;
 	fill_meta(s, t, g);
+	s->meta.memory = st.memory;
 	if (want_res) {
 		err = fill_rss(s, t, g, &res, diag);
 		if (err < 0)
 			goto out;
 	}
-	t2 = monotonic_ms();
+	t3 = monotonic_ms();
 	type_snapshot(s, t, opts, frames, diag);
-	st.typing_ms = monotonic_ms() - t2;
+	st.typing_ms = monotonic_ms() - t3;
+	if (streaming) {
+		st.copied_bytes = live_stream_bytes(t);
+		live_read_from(t, 0);
+		err = release_child(t, &child, &lc, &iwhy, diag, 0);
+		st.child_ms = monotonic_ms() - t2;
+		inject_reaper_stop();
+		err = 0;	/* the snapshot is whole: the reap's trouble was a warning */
+	}
 	if (opts && opts->keep_image)
 		s->image = live_take_image(t);
 	*ret_snap = s;
@@ -409,6 +554,11 @@ inject_failed:
 	if (why && iwhy.len)
 		strbuf_add(why, iwhy.buf, iwhy.len);
 out:
+	if (child) {
+		/* a failure while the child was read in place */
+		live_read_from(t, 0);
+		(void)release_child(t, &child, &lc, &iwhy, NULL, 0);
+	}
 	residency_release(&res);
 	unwound_free(frames);
 	inject_reaper_stop();
@@ -607,6 +757,7 @@ int snapshot_take_target(struct target *t, const struct snapshot_opts *opts,
 		return err;
 	}
 	fill_meta(s, t, g);
+	s->meta.memory = !strcmp(t->ops->name, "core") ? "core" : "image";
 	if (opts && opts->residency)
 		(void)fill_rss(s, t, g, NULL, diag);	/* a core: no residency */
 	glibc_free(g);

@@ -94,7 +94,8 @@
 
 /* META: fixed part, then four strings (u32 length, bytes, no NUL;
  * length SNAP_STR_NULL = absent): heapgrab version, exe, glibc version,
- * libc symbol source. */
+ * libc symbol source; 1.3 appends a fifth, the memory the walk read
+ * (snapshot_meta.memory). */
 #define SNAP_META_FIXED		24	/* i64 taken, i32 pid, u32 threads,
 					 * u32 warnings, u32 ns_pid (0:
 					 * unknown; the word was reserved, always

@@ -178,7 +178,8 @@ static const char *static_method(const char *s)
 static int decode_meta(struct cursor *c, struct snapshot *s, struct snapshot_file_info *info,
 		       struct strbuf *why)
 {
-	char *version = NULL, *glibc = NULL, *method = NULL;
+	static const char *const memory_names[] = { "heap", "writable", "core", "image" };
+	char *version = NULL, *glibc = NULL, *method = NULL, *memory = NULL;
 	uint32_t ns_pid;
 	int err = 0;
 
@@ -192,6 +193,8 @@ static int decode_meta(struct cursor *c, struct snapshot *s, struct snapshot_fil
 	take_str(c, &s->meta.exe);
 	take_str(c, &glibc);
 	take_str(c, &method);
+	if (!c->bad && c->left)
+		take_str(c, &memory);	/* 1.3 */
 	if (c->bad) {
 		err = bad(why, "metadata section is malformed");
 		goto out;
@@ -199,10 +202,15 @@ static int decode_meta(struct cursor *c, struct snapshot *s, struct snapshot_fil
 	snprintf(info->version, sizeof(info->version), "%s", version ? version : "");
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "%s", glibc ? glibc : "");
 	s->meta.libc_symbols = static_method(method);
+	/* absent (files before 1.3) and values of a newer heapgrab: not known */
+	for (size_t i = 0; memory && i < ARRAY_SIZE(memory_names); i++)
+		if (!strcmp(memory, memory_names[i]))
+			s->meta.memory = memory_names[i];
 out:
 	free(version);
 	free(glibc);
 	free(method);
+	free(memory);
 	return err;
 }
 
@@ -220,6 +228,8 @@ static int decode_arenas(struct cursor *c, struct heap_walk *w, struct strbuf *w
 
 	if (c->bad || rec < SNAP_ARENA_REC || (uint64_t)n * rec > c->left)
 		return bad(why, "arena section is malformed");
+	if (n >= CHUNK_NO_ARENA)
+		return bad(why, "%u arenas, more than a heap can have", n);
 	w->arenas = xcalloc(n ? n : 1, sizeof(*w->arenas));
 	w->nr_arenas = n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -286,20 +296,20 @@ static int decode_chunks(struct cursor *c, struct heap_walk *w, struct strbuf *w
 			return bad(why, "chunk %llu: malformed varint", (unsigned long long)i);
 		/* un-zigzag; arithmetic modulo 2^64 as in the writer */
 		gap = (gap >> 1) ^ (0 - (gap & 1));
-		if (shift && size > UINT64_MAX >> shift)
+		if (size > CHUNK_SIZE_MAX >> shift)
 			return bad(why, "chunk %llu: size out of range", (unsigned long long)i);
 		ch->addr = (((prev_end >> shift) + gap) << shift);
 		ch->size = size << shift;
 		if ((tag & 7) >= SNAP_NR_KINDS)
 			return bad(why, "chunk %llu: unknown kind %u", (unsigned long long)i,
 				   (unsigned)(tag & 7));
-		ch->state = (uint8_t)disk_to_kind[tag & 7];
+		ch->state = (unsigned)disk_to_kind[tag & 7];
 		arena = tag >> SNAP_TAG_KIND_BITS;
 		if (arena > w->nr_arenas)
 			return bad(why, "chunk %llu: arena %llu does not exist",
 				   (unsigned long long)i, (unsigned long long)arena - 1);
 		ch->arena = arena ? (uint32_t)(arena - 1) : CHUNK_NO_ARENA;
-		if (ch->addr + ch->size < ch->addr)
+		if (ch->addr + (uint64_t)ch->size < ch->addr)
 			return bad(why, "chunk %llu: address wraps", (unsigned long long)i);
 		if (i && ch->addr < w->chunks[i - 1].addr)
 			return bad(why, "chunk %llu: not in address order", (unsigned long long)i);

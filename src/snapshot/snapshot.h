@@ -31,6 +31,15 @@ struct snapshot_meta {
 	char glibc[16];			/* "2.36" */
 	const char *libc_symbols;	/* "dwarf" or "disasm" (static string) */
 	size_t nr_threads;
+	/*
+	 * Which memory the walk read from the snapshot's instant (static
+	 * string): "heap" (a live target, what the census reads copied:
+	 * glibc_copy_plan()), "writable" (a live target, all its writable
+	 * private memory copied: typing, leaks, --contents), "core" (read
+	 * from a core in place), "image" (a memimage target); NULL when not
+	 * known (a file written before this was recorded).
+	 */
+	const char *memory;
 };
 
 /*
@@ -173,6 +182,7 @@ struct snapshot_opts {
 
 struct snapshot_live_stats {
 	double pause_ms;		/* first thread stopped .. all resumed */
+	double prepare_ms;		/* waited for the copy buffers before the stop */
 	double stop_ms;			/* time to stop every thread */
 	double copy_ms;			/* freeze (memory copy) */
 	double walk_ms;
@@ -183,6 +193,7 @@ struct snapshot_live_stats {
 	double fork_ms;			/* the injected clone (inside the pause) */
 	double child_ms;		/* the frozen child's life: the copy from it */
 	char fallback[256];		/* SNAPSHOT_FORK_AUTO copied instead: why */
+	const char *memory;		/* snapshot_meta.memory */
 	double residency_ms;		/* pagemap read in the stop (--rss) */
 };
 

@@ -133,6 +133,7 @@ static void encode_meta(struct strbuf *sb, const struct snapshot *s,
 	add_str(sb, s->meta.exe);
 	add_str(sb, s->meta.glibc);
 	add_str(sb, s->meta.libc_symbols);
+	add_str(sb, s->meta.memory);	/* 1.3 */
 }
 
 static void add_counts(struct strbuf *sb, const struct heap_count *kinds)

@@ -76,6 +76,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <libelf.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -157,6 +158,7 @@ struct cfile {
 	bool needed;		/* some mapped byte is not in the core */
 	bool user_supplied;	/* host_path is opts->exe */
 	bool id_done;		/* core_id looked for */
+	bool opened;		/* cfile_open() done (atomic) */
 	unsigned char core_id[BUILD_ID_MAX];
 	taddr_t first_start;	/* lowest mapping at file offset 0 */
 	taddr_t first_end;
@@ -175,6 +177,8 @@ struct core {
 	size_t last_seg;	/* lookup cache */
 	uint64_t last_page;	/* core page of the last access */
 	size_t touched;		/* page changes since the last trim */
+	bool no_populate;	/* MADV_POPULATE_READ refused (old kernel) */
+	pthread_mutex_t lock;	/* cfile_open() */
 	struct cfile *files;
 	struct core_file *pub_files;	/* target_core_files()'s array */
 	size_t nr_files;
@@ -199,18 +203,49 @@ static void core_touch(struct core *c, uint64_t off, uint64_t len)
 {
 	uint64_t page = off / TARGET_PAGE;
 
-	if (page == c->last_page && len <= TARGET_PAGE)
+	/* Several threads may read at once (the walk's): the counters are
+	 * updated atomically; a lost update only moves a trim a little. */
+	if (page == __atomic_load_n(&c->last_page, __ATOMIC_RELAXED) && len <= TARGET_PAGE)
 		return;
-	c->last_page = page;
+	__atomic_store_n(&c->last_page, page, __ATOMIC_RELAXED);
 	/* A fault maps its neighbours too (the kernel's fault-around,
 	 * 64 KiB by default): count a scattered touch as that many pages,
 	 * or RSS outgrows the budget 16-fold (measured: 682 MB for a
 	 * 1.2 GB core whose bins were cross-checked read by read). */
-	c->touched += FAULT_AROUND_PAGES + len / TARGET_PAGE;
-	if (c->touched < CORE_RSS_BUDGET_PAGES)
+	if (__atomic_add_fetch(&c->touched, FAULT_AROUND_PAGES + len / TARGET_PAGE,
+			       __ATOMIC_RELAXED) < CORE_RSS_BUDGET_PAGES)
 		return;
-	c->touched = 0;
+	__atomic_store_n(&c->touched, 0, __ATOMIC_RELAXED);
+	/* Pointers handed out stay valid: a read-only private file mapping
+	 * faults the pages in again, in any thread. */
 	(void)madvise((void *)c->map, c->size, MADV_DONTNEED);
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22	/* Linux 5.14 */
+#endif
+
+/*
+ * Map [OFF, OFF + LEN) of the core in one system call before a large read
+ * through the mapping (a heap walk window): MADV_POPULATE_READ fills the
+ * page table entries for pages already in the page cache (and reads the
+ * others) without a fault per page, and the walk then reads the bytes
+ * where they lie, with no copy. Measured on a 1.4 GB gcore: pread() of
+ * every 1 MiB window spent most of the census copying. False when the
+ * kernel does not have it (before 5.14): then pread().
+ */
+static bool core_populate(struct core *c, uint64_t off, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)(c->map + off) & ~(uintptr_t)(TARGET_PAGE - 1);
+	uintptr_t e = (uintptr_t)(c->map + off + len);
+
+	if (__atomic_load_n(&c->no_populate, __ATOMIC_RELAXED))
+		return false;
+	if (madvise((void *)a, e - a, MADV_POPULATE_READ) == 0)
+		return true;
+	if (errno == EINVAL)
+		__atomic_store_n(&c->no_populate, true, __ATOMIC_RELAXED);
+	return false;
 }
 
 /* ---- problems ---- */
@@ -311,9 +346,10 @@ static long find_seg(struct core *c, taddr_t addr)
 {
 	size_t lo = 0, hi = c->nr_segs;
 
-	if (c->last_seg < c->nr_segs && addr >= c->segs[c->last_seg].start &&
-	    addr < c->segs[c->last_seg].end)
-		return (long)c->last_seg;
+	size_t last = __atomic_load_n(&c->last_seg, __ATOMIC_RELAXED);
+
+	if (last < c->nr_segs && addr >= c->segs[last].start && addr < c->segs[last].end)
+		return (long)last;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -322,7 +358,7 @@ static long find_seg(struct core *c, taddr_t addr)
 		else if (addr >= c->segs[mid].end)
 			lo = mid + 1;
 		else {
-			c->last_seg = mid;
+			__atomic_store_n(&c->last_seg, mid, __ATOMIC_RELAXED);
 			return (long)mid;
 		}
 	}
@@ -455,8 +491,21 @@ static uint64_t cfile_mapped_end(const struct core *c, size_t idx)
 	return end;
 }
 
-/* Open, map and verify mapped file F once; sets f->pub->status. */
+static void cfile_open_locked(struct core *c, struct cfile *f);
+
+/* Open, map and verify mapped file F once; sets f->pub->status. Threads
+ * that read at once open it one at a time (the problems list grows). */
 static void cfile_open(struct core *c, struct cfile *f)
+{
+	if (__atomic_load_n(&f->opened, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&c->lock);
+	cfile_open_locked(c, f);
+	__atomic_store_n(&f->opened, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void cfile_open_locked(struct core *c, struct cfile *f)
 {
 	unsigned char id[BUILD_ID_MAX];
 	struct file_image_ctx fi;
@@ -560,10 +609,12 @@ static int cfile_read(struct core *c, long idx, uint64_t off, void *buf,
 /* ---- target_ops ---- */
 
 /*
- * Large ranges are read with pread() rather than copied out of the
- * mapping: no page tables are filled and nothing stays resident (the heap
- * walk reads a 1 GiB core in 1 MiB windows; through the mapping that cost
- * 3.3 s of system time in page faults). True when all N bytes were read.
+ * Large reads into the caller's buffer use pread() rather than a copy out
+ * of the mapping: no page tables are filled and nothing stays resident
+ * (faulted in page by page, a 1 GiB core cost 3.3 s of system time). A
+ * large core_map() (the walk's 1 MiB windows) maps its pages in one call
+ * instead (core_populate), and only falls back to this. True when all N
+ * bytes were read.
  */
 static bool pread_all(struct core *c, unsigned char *out, uint64_t n, uint64_t off)
 {
@@ -634,8 +685,11 @@ static const void *core_map(struct target *t, taddr_t addr, size_t len)
 	s = &c->segs[i];
 	off = addr - s->start;
 	if (off < s->core_len) {
-		/* Large ranges go through core_read's pread() instead. */
-		if (len > s->core_len - off || (len >= CORE_PREAD_MIN && c->fd >= 0))
+		if (len > s->core_len - off)
+			return NULL;
+		/* Large ranges: the page tables filled in one call, or
+		 * core_read's pread() when the kernel cannot. */
+		if (len >= CORE_PREAD_MIN && c->fd >= 0 && !core_populate(c, s->core_off + off, len))
 			return NULL;
 		core_touch(c, s->core_off + off, len);
 		return c->map + s->core_off + off;
@@ -669,6 +723,7 @@ static void core_close(struct target *t)
 	}
 	free(c->problems);
 	free(c->segs);
+	pthread_mutex_destroy(&c->lock);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->elf)
@@ -679,11 +734,20 @@ static void core_close(struct target *t)
 	t->priv = NULL;
 }
 
+/* Reads change nothing but atomic counters and, under a lock, the files
+ * opened on first need: the walk may read from several threads. */
+static bool core_concurrent(const struct target *t)
+{
+	(void)t;
+	return true;
+}
+
 static const struct target_ops core_ops = {
 	.name = "core",
 	.read = core_read,
 	.map = core_map,
 	.close = core_close,
+	.concurrent = core_concurrent,
 };
 
 /* ---- opening: ELF header ---- */
@@ -1485,6 +1549,7 @@ int target_core_open_fd(int fd, const struct core_opts *opts,
 		return -errno;
 
 	c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
 	c->map = map;
 	c->size = (size_t)st.st_size;
 	c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);

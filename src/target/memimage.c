@@ -191,11 +191,19 @@ static void mi_close(struct target *t)
 	t->priv = NULL;
 }
 
+/* An image only reads its segments. */
+static bool mi_concurrent(const struct target *t)
+{
+	(void)t;
+	return true;
+}
+
 static const struct target_ops memimage_ops = {
 	.name = "memimage",
 	.read = mi_read,
 	.map = mi_map,
 	.close = mi_close,
+	.concurrent = mi_concurrent,
 };
 
 struct memimage *memimage_of(struct target *t)

@@ -31,10 +31,12 @@
  */
 #include "config.h"
 #include "target/ptrace.h"
+#include "target/ptrace-internal.h"
 #include "util/backoff.h"
 #include "util/clock.h"
 #include "util/errors.h"
 #include "util/strbuf.h"
+#include "util/workers.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -63,37 +65,6 @@
 /* Bound on /proc/PID/task rescans: a process spawning threads faster than
  * we can stop them is refused rather than chased forever. */
 #define MAX_SCAN_PASSES 100
-/* process_vm_readv piece size: 1 MiB pieces measured fastest here. */
-#define COPY_PIECE (1u << 20)
-
-struct live_thread {
-	int tid;
-	bool stopped;		/* in a ptrace-stop we caused or accepted */
-	bool group_stop;	/* that stop is a group-stop: never resume */
-	bool gone;		/* exited while we held it */
-};
-
-/* A destination buffer allocated and faulted in before the stop. */
-struct prebuf {
-	taddr_t start, end;
-	unsigned char *buf;	/* 2 MiB aligned inside the mapping */
-	void *map;
-	size_t map_len;
-};
-
-struct live {
-	int pid;
-	int read_pid;		/* whose memory raw_read() reads: pid, or a
-				 * fork snapshot's child (live_freeze_from) */
-	struct prebuf *pre;
-	size_t nr_pre;
-	struct live_thread *th;	/* parallel to target->threads */
-	size_t nr, alloc;
-	bool stopped;
-	struct memimage *frozen;
-	int memfd;		/* /proc/PID/mem, opened on first need */
-	bool use_memfd;		/* process_vm_readv unusable here */
-};
 
 /* ---- emergency detach registry (async-signal-safe) ---- */
 
@@ -183,7 +154,7 @@ static int tracer_pid(int pid)
 	return tracer;
 }
 
-static int proc_exists(int pid)
+bool live_proc_exists(int pid)
 {
 	char path[64];
 
@@ -191,10 +162,6 @@ static int proc_exists(int pid)
 	return access(path, F_OK) == 0;
 }
 
-static struct live *L(const struct target *t)
-{
-	return t->priv;
-}
 
 static ssize_t find_thread(const struct live *l, int tid)
 {
@@ -281,9 +248,7 @@ int live_refresh_maps(struct target *t)
 
 /* ---- reading ---- */
 
-static bool worth_copying(const struct target_region *r);
-
-static int errno_to_hg(int e)
+int live_errno_to_hg(int e)
 {
 	switch (e) {
 	case ESRCH:
@@ -299,21 +264,40 @@ static int errno_to_hg(int e)
 	}
 }
 
+/* Returns bytes read (maybe short), 0 when nothing is left to read (the
+ * process lost the memory), or a negative error. Thread-safe. */
+ssize_t live_reader_read(const struct reader *r, taddr_t addr, void *buf, size_t len)
+{
+	if (!r->use_memfd) {
+		struct iovec local = { buf, len };
+		struct iovec remote = { (void *)(uintptr_t)addr, len };
+		ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+
+		return n >= 0 ? n : live_errno_to_hg(errno);
+	}
+	for (;;) {
+		ssize_t n = pread(r->memfd, buf, len, (off_t)addr);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return live_errno_to_hg(errno);
+	}
+}
+
 /* Read from the live process: process_vm_readv, or /proc/PID/mem where
  * process_vm_readv is unavailable (ENOSYS, or refused by a seccomp or LSM
  * policy that still allows ptrace). Returns bytes read (maybe short) or a
  * negative error when nothing could be read. */
-static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
+ssize_t live_raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 {
-	if (!l->use_memfd) {
-		struct iovec local = { buf, len };
-		struct iovec remote = { (void *)(uintptr_t)addr, len };
-		ssize_t n = process_vm_readv(l->read_pid, &local, 1, &remote, 1, 0);
+	struct reader r = { l->read_pid, l->use_memfd, l->memfd };
 
-		if (n >= 0)
+	if (!l->use_memfd) {
+		ssize_t n = live_reader_read(&r, addr, buf, len);
+
+		if (n != -HG_E_NOT_PERMITTED && n != -ENOSYS)
 			return n;
-		if (errno != ENOSYS && errno != EPERM)
-			return errno_to_hg(errno);
 		l->use_memfd = true;
 	}
 	if (l->memfd < 0) {
@@ -322,23 +306,20 @@ static ssize_t raw_read(struct live *l, taddr_t addr, void *buf, size_t len)
 		snprintf(path, sizeof(path), "/proc/%d/mem", l->read_pid);
 		l->memfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (l->memfd < 0)
-			return errno_to_hg(errno == ENOENT ? ESRCH : errno);
+			return live_errno_to_hg(errno == ENOENT ? ESRCH : errno);
 	}
-	for (;;) {
-		ssize_t n = pread(l->memfd, buf, len, (off_t)addr);
-
-		if (n >= 0)
-			return n;
-		if (errno != EINTR)
-			return errno_to_hg(errno);
-	}
+	r.use_memfd = true;
+	r.memfd = l->memfd;
+	return live_reader_read(&r, addr, buf, len);
 }
 
 static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 	unsigned char *p = buf;
 
+	if (l->stream)
+		return live_stream_read(t, addr, buf, len);
 	if (l->frozen) {
 		const struct target_region *r;
 
@@ -349,16 +330,16 @@ static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
 		 * a later moment. Read-only file mappings (RELRO, text) do not
 		 * change and may still be read from the process. */
 		r = target_region_of(t, addr);
-		if (!r || worth_copying(r))
+		if (!r || live_worth_copying(r))
 			return -HG_E_UNREADABLE;
 	}
 	while (len) {
-		ssize_t n = raw_read(l, addr, p, len);
+		ssize_t n = live_raw_read(l, addr, p, len);
 
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
-			return proc_exists(l->pid) ? -HG_E_UNREADABLE : -HG_E_TARGET_GONE;
+			return live_proc_exists(l->pid) ? -HG_E_UNREADABLE : -HG_E_TARGET_GONE;
 		p += n;
 		addr += (taddr_t)n;
 		len -= (size_t)n;
@@ -366,10 +347,56 @@ static int live_read(struct target *t, taddr_t addr, void *buf, size_t len)
 	return 0;
 }
 
+/* Remote iovecs per process_vm_readv (the kernel's UIO_MAXIOV). */
+#define STRIDED_IOV 1024
+
+/* target_read_strided(): one process_vm_readv per STRIDED_IOV pieces. */
+static long live_read_strided(struct target *t, taddr_t addr, size_t stride, size_t len,
+			      size_t count, void *buf)
+{
+	struct live *l = live_of(t);
+	unsigned char *out = buf;
+	size_t done = 0;
+
+	while (done < count) {
+		struct iovec remote[STRIDED_IOV], local;
+		size_t k = MIN(count - done, (size_t)STRIDED_IOV);
+		ssize_t n;
+
+		if (l->frozen || l->use_memfd)
+			break;
+		for (size_t i = 0; i < k; i++) {
+			remote[i].iov_base = (void *)(uintptr_t)(addr + (done + i) * stride);
+			remote[i].iov_len = len;
+		}
+		local.iov_base = out + done * len;
+		local.iov_len = k * len;
+		n = process_vm_readv(l->read_pid, &local, 1, remote, k, 0);
+		if (n < 0 && (errno == ENOSYS || errno == EPERM))
+			break;	/* piece by piece below, through /proc/PID/mem */
+		if (n < 0)
+			return errno == ESRCH ? -HG_E_TARGET_GONE : (long)done;
+		done += (size_t)n / len;
+		if ((size_t)n < k * len)
+			return (long)done;
+	}
+	for (; done < count; done++) {
+		int err = live_read(t, addr + done * stride, out + done * len, len);
+
+		if (err == -HG_E_TARGET_GONE)
+			return err;
+		if (err < 0)
+			break;
+	}
+	return (long)done;
+}
+
 static const void *live_map(struct target *t, taddr_t addr, size_t len)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 
+	if (l->stream)
+		return live_stream_map(t, addr, len);
 	return l->frozen ? memimage_map(l->frozen, addr, len) : NULL;
 }
 
@@ -377,8 +404,8 @@ static const void *live_map(struct target *t, taddr_t addr, size_t len)
 
 static int getregs(struct target *t, size_t i)
 {
-	if (ptrace(PTRACE_GETREGS, L(t)->th[i].tid, 0, &t->threads[i].regs) < 0)
-		return errno_to_hg(errno);
+	if (ptrace(PTRACE_GETREGS, live_of(t)->th[i].tid, 0, &t->threads[i].regs) < 0)
+		return live_errno_to_hg(errno);
 	return 0;
 }
 
@@ -389,7 +416,7 @@ static int getregs(struct target *t, size_t i)
  */
 static int wait_stop(struct target *t, size_t i)
 {
-	struct live_thread *th = &L(t)->th[i];
+	struct live_thread *th = &live_of(t)->th[i];
 	long deadline = (long)monotonic_ms() + STOP_TIMEOUT_MS;
 	unsigned round = 0;
 
@@ -466,7 +493,7 @@ static int list_tasks(int pid, int **ret, size_t *ret_nr)
 
 static int seize_one(struct target *t, int tid)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 	size_t i;
 
 	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
@@ -509,7 +536,7 @@ static int seize_one(struct target *t, int tid)
 /* Drop threads that exited while we held them from both arrays. */
 static void compact_threads(struct target *t)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 	size_t j = 0;
 
 	for (size_t i = 0; i < l->nr; i++) {
@@ -525,8 +552,11 @@ static void compact_threads(struct target *t)
 
 int live_stop(struct target *t)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 	int err = 0;
+
+	/* The copy buffers are ready before the target stops. */
+	live_populate_wait(l);
 
 	for (unsigned pass = 0; pass < MAX_SCAN_PASSES; pass++) {
 		int *tids = NULL;
@@ -585,13 +615,13 @@ fail:
 	live_detach(t);
 	if (err == -HG_E_NOT_PERMITTED || err == -HG_E_TARGET_GONE ||
 	    err == -HG_E_ALREADY_TRACED)
-		return !proc_exists(t->pid) ? -HG_E_TARGET_GONE : err;
+		return !live_proc_exists(t->pid) ? -HG_E_TARGET_GONE : err;
 	return err;
 }
 
 int live_resume_some(struct target *t, const bool *which)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 
 	for (size_t i = 0; i < l->nr; i++) {
 		struct live_thread *th = &l->th[i];
@@ -612,7 +642,7 @@ int live_resume_some(struct target *t, const bool *which)
 
 int live_interrupt_some(struct target *t, const bool *which)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 	int err;
 
 	for (size_t i = 0; i < l->nr; i++) {
@@ -643,7 +673,7 @@ int live_interrupt_some(struct target *t, const bool *which)
 
 long live_thread_syscall(const struct target *t, size_t i)
 {
-	const struct live *l = L(t);
+	const struct live *l = live_of(t);
 
 	if (i >= l->nr || l->th[i].gone)
 		return -2;
@@ -652,7 +682,7 @@ long live_thread_syscall(const struct target *t, size_t i)
 
 bool live_thread_parked(const struct target *t, size_t i)
 {
-	const struct live *l = L(t);
+	const struct live *l = live_of(t);
 
 	return i < l->nr && l->stopped && l->th[i].stopped && !l->th[i].group_stop &&
 	       !l->th[i].gone;
@@ -662,17 +692,17 @@ bool live_process_exited(int pid)
 {
 	char st = thread_state(pid, pid);
 
-	return !proc_exists(pid) || st == 'Z' || st == 'X';
+	return !live_proc_exists(pid) || st == 'Z' || st == 'X';
 }
 
 bool live_is_stopped(const struct target *t)
 {
-	return L(t)->stopped;
+	return live_of(t)->stopped;
 }
 
 void live_detach(struct target *t)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 
 	if (!l || !l->stopped)
 		return;
@@ -696,203 +726,6 @@ void live_detach(struct target *t)
 	l->stopped = false;
 }
 
-/* ---- freezing ---- */
-
-/* Regions whose bytes the analysis needs from the stopped instant. */
-static bool worth_copying(const struct target_region *r)
-{
-	if ((r->prot & (TARGET_PROT_READ | TARGET_PROT_WRITE)) !=
-	    (TARGET_PROT_READ | TARGET_PROT_WRITE) || r->shared)
-		return false;
-	if (!r->path || r->path[0] == '/')
-		return true;
-	return !strcmp(r->path, "[heap]") || !strncmp(r->path, "[stack", 6) ||
-	       !strncmp(r->path, "[anon:", 6);
-}
-
-/*
- * Copy [start, end) into the image. Pages that cannot be read (a file
- * mapping past EOF, memory unmapped since the maps were read) are left
- * out: the image then has a hole there and reads of it fail, as they
- * would have in the process.
- */
-static struct prebuf *find_prebuf(struct live *l, taddr_t start, taddr_t end)
-{
-	for (size_t i = 0; i < l->nr_pre; i++)
-		if (l->pre[i].start <= start && end <= l->pre[i].end)
-			return &l->pre[i];
-	return NULL;
-}
-
-static int copy_region(struct live *l, taddr_t start, taddr_t end)
-{
-	size_t len = end - start;
-	struct prebuf *pb = find_prebuf(l, start, end);
-	unsigned char *buf = pb ? pb->buf + (start - pb->start) : xmalloc(len);
-	size_t done = 0, run_start = 0;
-
-	while (done < len) {
-		size_t want = MIN(COPY_PIECE, len - done);
-		ssize_t n = raw_read(l, start + done, buf + done, want);
-
-		if (n == -HG_E_TARGET_GONE) {
-			if (!pb)
-				free(buf);
-			return (int)n;
-		}
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		/* Unreadable page: close the current run, skip one page. */
-		if (done > run_start) {
-			void *part = xmalloc(done - run_start);
-
-			memcpy(part, buf + run_start, done - run_start);
-			memimage_put(l->frozen, start + run_start, part, done - run_start);
-		}
-		done = MIN(len, (done + 4096) & ~(size_t)4095);
-		run_start = done;
-	}
-	if (run_start == 0) {
-		if (pb)
-			memimage_put_borrowed(l->frozen, start, buf, len);
-		else
-			memimage_put(l->frozen, start, buf, len);
-		return 0;
-	}
-	if (len > run_start) {
-		void *part = xmalloc(len - run_start);
-
-		memcpy(part, buf + run_start, len - run_start);
-		memimage_put(l->frozen, start + run_start, part, len - run_start);
-	}
-	if (!pb)
-		free(buf);
-	return 0;
-}
-
-/*
- * Regions at least this large get their copy buffer before the stop.
- * Smaller ones (thread stacks are 8 MiB, of which only the live part is
- * copied) are allocated during the copy: prefaulting them would cost
- * heapgrab memory for bytes it never copies.
- */
-#define PREPARE_MIN (16u << 20)
-#define HUGE_PAGE (2u << 20)
-
-int live_prepare(struct target *t)
-{
-	struct live *l = L(t);
-
-	for (size_t i = 0; i < t->nr_regions; i++) {
-		const struct target_region *r = &t->regions[i];
-		size_t len = r->end - r->start, map_len;
-		struct prebuf *pb;
-		unsigned char *p;
-
-		if (!worth_copying(r) || len < PREPARE_MIN)
-			continue;
-		map_len = st_add(len, HUGE_PAGE);
-		p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			continue;	/* copy_region falls back to malloc */
-		l->pre = xrealloc(l->pre, st_mult(l->nr_pre + 1, sizeof(*l->pre)));
-		pb = &l->pre[l->nr_pre++];
-		pb->map = p;
-		pb->map_len = map_len;
-		pb->buf = (unsigned char *)(((uintptr_t)p + HUGE_PAGE - 1) &
-					    ~(uintptr_t)(HUGE_PAGE - 1));
-		pb->start = r->start;
-		pb->end = r->end;
-		/* Transparent huge pages cut the page faults 512-fold when
-		 * THP is in "madvise" mode (Debian's default). */
-		(void)madvise(pb->buf, len, MADV_HUGEPAGE);
-		/* Fault it in now: page faults on the destination were most
-		 * of the copy time measured under the stop. */
-		for (size_t off = 0; off < len; off += 4096)
-			pb->buf[off] = 0;
-	}
-	return 0;
-}
-
-int live_freeze(struct target *t, uint64_t *ret_bytes)
-{
-	struct live *l = L(t);
-	int err;
-
-	memimage_destroy(l->frozen);
-	l->frozen = NULL;
-	{
-		struct memimage *m = memimage_create();
-
-		l->frozen = m;
-	}
-	for (size_t i = 0; i < t->nr_regions; i++) {
-		const struct target_region *r = &t->regions[i];
-		taddr_t start = r->start;
-
-		if (!worth_copying(r))
-			continue;
-		/*
-		 * A stack: only its live part matters (from the stack pointer,
-		 * red zone included, to the top, where glibc also keeps a
-		 * thread's TLS and struct pthread). Thread stacks are 8 MiB
-		 * mappings that are mostly never touched; copying them whole
-		 * cost more than the heap itself in a 9-thread target.
-		 */
-		for (size_t k = 0; k < t->nr_threads; k++) {
-			taddr_t sp = t->threads[k].regs.rsp;
-
-			if (sp >= r->start && sp < r->end) {
-				sp = sp >= r->start + 128 ? sp - 128 : r->start;
-				start = MAX(r->start, sp & ~(taddr_t)4095);
-				break;
-			}
-		}
-		err = copy_region(l, start, r->end);
-		if (err < 0)
-			return err;
-	}
-	if (ret_bytes)
-		*ret_bytes = memimage_bytes(l->frozen);
-	return 0;
-}
-
-int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes)
-{
-	struct live *l = L(t);
-	bool use_memfd = l->use_memfd;
-	int err;
-
-	/*
-	 * The child's pages are shared copy-on-write with the target. Read
-	 * them through /proc/PID/mem, never process_vm_readv(): the latter
-	 * pins the pages (FOLL_PIN), and since Linux 5.19 a pin of a shared
-	 * anonymous page unshares it first (mm/gup.c gup_must_unshare()),
-	 * which would copy every page of the child, as slow as a memcpy of
-	 * it and twice the memory, charged to the target's cgroup.
-	 * /proc/PID/mem takes plain references (FOLL_FORCE) and copies
-	 * nothing. It is per process: drop the target's, open the child's on
-	 * first need, and drop that again afterwards.
-	 */
-	if (l->memfd >= 0) {
-		close(l->memfd);
-		l->memfd = -1;
-	}
-	l->read_pid = pid;
-	l->use_memfd = true;
-	err = live_freeze(t, ret_bytes);
-	l->read_pid = l->pid;
-	l->use_memfd = use_memfd;
-	if (l->memfd >= 0) {
-		close(l->memfd);
-		l->memfd = -1;
-	}
-	return err;
-}
-
 /*
  * Hand the frozen copy over as a memimage target of its own, with the
  * live target's regions, threads, pid and exe. No byte is copied: the
@@ -902,12 +735,13 @@ int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes)
  */
 struct target *live_take_image(struct target *t)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 	struct target *img;
 	struct target_region *regs;
 
 	if (!l || !l->frozen)
 		return NULL;
+	live_populate_wait(l);
 	img = memimage_new();
 	memimage_destroy(img->priv);
 	img->priv = l->frozen;
@@ -931,19 +765,25 @@ struct target *live_take_image(struct target *t)
 	return img;
 }
 
+/* A frozen copy only reads its segments; the process itself and a
+ * stream (its cache) are read by one thread. */
+static bool live_concurrent(const struct target *t)
+{
+	const struct live *l = live_of(t);
+
+	return l->frozen && !l->stream;
+}
+
 /* ---- open/close ---- */
 
 static void live_close(struct target *t)
 {
-	struct live *l = L(t);
+	struct live *l = live_of(t);
 
 	if (!l)
 		return;
 	live_detach(t);
-	memimage_destroy(l->frozen);
-	for (size_t i = 0; i < l->nr_pre; i++)
-		munmap(l->pre[i].map, l->pre[i].map_len);
-	free(l->pre);
+	live_copy_release(l);
 	if (l->memfd >= 0)
 		close(l->memfd);
 	free(l->th);
@@ -1245,6 +1085,8 @@ static const struct target_ops ptrace_ops = {
 	.read = live_read,
 	.map = live_map,
 	.close = live_close,
+	.read_strided = live_read_strided,
+	.concurrent = live_concurrent,
 };
 
 int target_live_open(int pid, struct target **ret_target)
@@ -1257,7 +1099,7 @@ int target_live_open(int pid, struct target **ret_target)
 
 	if (pid <= 0)
 		return -HG_E_NO_PROCESS;
-	if (!proc_exists(pid))
+	if (!live_proc_exists(pid))
 		return -HG_E_NO_PROCESS;
 	t = xcalloc(1, sizeof(*t));
 	l = xcalloc(1, sizeof(*l));
@@ -1282,7 +1124,7 @@ int target_live_open(int pid, struct target **ret_target)
 	}
 	if (!t->nr_regions && live_process_exited(pid)) {
 		target_close(t);
-		return proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
+		return live_proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
 	}
 	if (!t->exe && !t->nr_regions) {
 		/* Readable /proc entry but no maps: a kernel thread, a
@@ -1293,7 +1135,7 @@ int target_live_open(int pid, struct target **ret_target)
 			sleep_us(5000);
 		target_close(t);
 		if (live_process_exited(pid))
-			return proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
+			return live_proc_exists(pid) ? -HG_E_ZOMBIE : -HG_E_NO_PROCESS;
 		return -HG_E_NOT_PERMITTED;
 	}
 	/* The files come through /proc/PID/root, which the kernel opens to a

@@ -31,9 +31,19 @@
 struct strbuf;
 
 MUST_CHECK int target_live_open(int pid, struct target **ret_target);
-/* Before live_stop(): allocate and fault in the copy buffers of the large
- * writable regions, so the copy under the stop runs at memory speed. */
-MUST_CHECK int live_prepare(struct target *t);
+/*
+ * Before live_stop(): allocate and fault in the copy buffers of the large
+ * writable regions, so the copy under the stop runs at memory speed.
+ * RANGES (sorted; NULL: all of every region live_freeze() copies) says
+ * which bytes will be copied: a region gets a buffer when at least 16 MiB
+ * of it will.
+ */
+MUST_CHECK int live_prepare(struct target *t, const struct target_range *ranges, size_t nr);
+/*
+ * Wait for the faulting in live_prepare() started (live_stop() waits too;
+ * a caller that times the stop waits first, since the target runs).
+ */
+void live_prepare_wait(struct target *t);
 MUST_CHECK int live_stop(struct target *t);
 /* Resume (PTRACE_CONT) the threads whose index has which[i] set; threads in
  * a group-stop (the process was SIGSTOPped before we came) are never resumed. */
@@ -45,6 +55,40 @@ MUST_CHECK int live_interrupt_some(struct target *t, const bool *which);
 MUST_CHECK int live_refresh_maps(struct target *t);
 /* Copy writable private memory; *ret_bytes gets the number of bytes copied. */
 MUST_CHECK int live_freeze(struct target *t, uint64_t *ret_bytes);
+/*
+ * Copy only COPY (ranges in any order; they may overlap): the image holds
+ * those bytes and, for each of the ZERO ranges (whole mappings of the
+ * process), zeros wherever COPY does not reach into it. For a reader that
+ * knows what it will read (the census: heap/glibc.h glibc_copy_plan()),
+ * and that reads zeros in the ZERO ranges the way it reads the bytes it
+ * skipped. *ret_bytes gets the number of bytes copied.
+ */
+MUST_CHECK int live_freeze_ranges(struct target *t, const struct target_range *copy,
+				  size_t nr_copy, const struct target_range *zero, size_t nr_zero,
+				  uint64_t *ret_bytes);
+/*
+ * Read process PID instead of the target from now on (reads and freezes),
+ * through /proc/PID/mem: the frozen copy-on-write child of a fork snapshot
+ * (src/inject/fork.c), which has the target's memory as it was at the
+ * fork. PID 0: the target again. The regions and the stacks' live parts
+ * stay the target's (its maps and registers, read while it was stopped).
+ * PID must be traced by us and stopped.
+ */
+void live_read_from(struct target *t, int pid);
+/*
+ * After live_read_from(T, PID): read PID in place from now on instead of
+ * a copy (a fork snapshot's child, which holds the instant while it
+ * lives): what live_freeze() would copy, read on demand through a cache
+ * of about CACHE_BYTES (at least 8 MiB). Pointers from target_map() stay
+ * valid while at least seven more 1 MiB blocks are read. Ends with
+ * live_read_from(T, 0). 0, or -EINVAL when T reads the running target.
+ */
+MUST_CHECK int live_stream(struct target *t, size_t cache_bytes);
+/* The bytes live_freeze() would copy (the regions' sizes, stacks from
+ * their live part), whatever can be read of them. */
+uint64_t live_copy_bytes(const struct target *t);
+/* Bytes live_stream() has read from the process so far. */
+uint64_t live_stream_bytes(const struct target *t);
 /* After live_freeze(): move the frozen copy into a new memimage target
  * (regions, threads, pid, exe copied; the bytes moved, not copied) and
  * return it, or NULL when nothing was frozen. Later reads of T go to the
@@ -65,13 +109,7 @@ long live_thread_syscall(const struct target *t, size_t i);
  * thread.
  */
 bool live_thread_parked(const struct target *t, size_t i);
-/*
- * live_freeze(), but the bytes come from process PID instead of the target:
- * the frozen copy-on-write child of a fork snapshot (src/inject/fork.c),
- * which has the target's memory as it was at the fork. The regions and the
- * stacks' live parts are the target's (its maps and registers, read while it
- * was stopped). PID must be traced by us and stopped.
- */
+/* live_freeze() with the bytes read from process PID (live_read_from()). */
 MUST_CHECK int live_freeze_from(struct target *t, int pid, uint64_t *ret_bytes);
 
 /*

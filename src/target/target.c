@@ -34,6 +34,34 @@ int target_read_u64(struct target *t, taddr_t addr, uint64_t *ret_val)
 	return 0;
 }
 
+long target_read_strided(struct target *t, taddr_t addr, size_t stride, size_t len,
+			 size_t count, void *buf)
+{
+	unsigned char *out = buf;
+	size_t i;
+
+	if (!count || !len)
+		return 0;
+	if (stride < len || count > (UINT64_MAX - addr) / stride)
+		return -HG_E_UNREADABLE;
+	if (t->ops->read_strided)
+		return t->ops->read_strided(t, addr, stride, len, count, buf);
+	for (i = 0; i < count; i++) {
+		int err = target_read(t, addr + i * stride, out + i * len, len);
+
+		if (err == -HG_E_TARGET_GONE)
+			return err;
+		if (err < 0)
+			break;
+	}
+	return (long)i;
+}
+
+bool target_concurrent_reads(const struct target *t)
+{
+	return t->ops->concurrent && t->ops->concurrent(t);
+}
+
 const void *target_map(struct target *t, taddr_t addr, size_t len)
 {
 	if (!t->ops->map || addr + len < addr)

@@ -60,6 +60,18 @@ struct target_ops {
 	const void *(*map)(struct target *t, taddr_t addr, size_t len);
 	/* Free backend state; a live target is detached here. */
 	void (*close)(struct target *t);
+	/* Optional: target_read_strided() in fewer system calls. */
+	long (*read_strided)(struct target *t, taddr_t addr, size_t stride, size_t len,
+			     size_t count, void *buf);
+	/* Optional: true when read and map may be called from several
+	 * threads at once (nothing in the backend changes on a read). */
+	bool (*concurrent)(const struct target *t);
+};
+
+/* A range of target addresses [start, end). */
+struct target_range {
+	taddr_t start;
+	taddr_t end;
 };
 
 struct target {
@@ -86,6 +98,18 @@ struct target {
 MUST_CHECK int target_read(struct target *t, taddr_t addr, void *buf, size_t len);
 #define target_read_obj(t, addr, objp) target_read((t), (addr), (objp), sizeof(*(objp)))
 MUST_CHECK int target_read_u64(struct target *t, taddr_t addr, uint64_t *ret_val);
+
+/*
+ * COUNT pieces of LEN bytes, the I-th at ADDR + I * STRIDE, into BUF one
+ * after the other (the header of every page of a mapping, say). Returns
+ * how many pieces were read, in order, before the first one that could
+ * not be read (COUNT when all were), or a negative error (-HG_E_TARGET_GONE).
+ */
+MUST_CHECK long target_read_strided(struct target *t, taddr_t addr, size_t stride, size_t len,
+				    size_t count, void *buf);
+
+/* May target_read() and target_map() of T run in several threads at once? */
+bool target_concurrent_reads(const struct target *t);
 
 /* Host pointer to LEN bytes at ADDR if the backend holds them contiguously,
  * else NULL (then use target_read). Valid until target_close(). */

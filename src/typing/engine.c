@@ -72,25 +72,58 @@ static bool is_live(const struct chunk *c)
 	return c->state == CHUNK_INUSE || c->state == CHUNK_MMAPPED;
 }
 
-uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off)
+/*
+ * The live chunk holding V: a search in the index, started where the last
+ * answer was (a pointer often lands near the one before: a list's next
+ * node, a payload beside its record), galloping out from there, so a
+ * list typed node by node costs a few steps per node instead of a full
+ * binary search.
+ */
+uint32_t typer_lookup(struct typer *ty, taddr_t v, uint64_t *ret_off)
 {
-	size_t lo = 0, hi = ty->nr_live;
+	size_t lo = 0, hi = ty->nr_live, f = ty->lookup_hint;
 	taddr_t start;
 	uint64_t len;
 	uint32_t i;
 
+#define MEM(k) chunk_mem(&ty->walk->chunks[ty->live[k]])
 	if (v < ty->live_lo || v >= ty->live_hi)
 		return UINT32_MAX;
+	if (f < ty->nr_live && MEM(f) <= v) {
+		size_t step = 1;
+
+		/* the answer is at or after f */
+		lo = f;
+		while (lo + step < ty->nr_live && MEM(lo + step) <= v) {
+			lo += step;
+			step *= 2;
+		}
+		hi = MIN(lo + step, ty->nr_live);
+		lo++;
+	} else if (f < ty->nr_live) {
+		size_t step = 1;
+
+		/* before f: MEM(hi) > v throughout */
+		hi = f;
+		while (hi >= step && MEM(hi - step) > v) {
+			hi -= step;
+			step *= 2;
+		}
+		lo = hi >= step ? hi - step + 1 : 0;
+	}
+	/* the first index in [lo, hi) whose chunk starts above v */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (chunk_mem(&ty->walk->chunks[ty->live[mid]]) <= v)
+		if (MEM(mid) <= v)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+#undef MEM
 	if (lo == 0)
 		return UINT32_MAX;
+	ty->lookup_hint = lo - 1;
 	i = ty->live[lo - 1];
 	typer_user_area(ty, i, &start, &len);
 	if (v >= start + len)
@@ -99,15 +132,53 @@ uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off)
 	return i;
 }
 
+static int cmp_piece(const void *a, const void *b)
+{
+	const taddr_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
 static void build_index(struct typer *ty)
 {
 	const struct heap_walk *w = ty->walk;
+	taddr_t (*piece)[3] = NULL;	/* start address, first index, count */
+	size_t nr = 0, alloc = 0;
+	bool sorted = true;
 
+	/*
+	 * The walk lists chunks segment by segment (a heap, a run of the
+	 * main arena, an mmapped chunk), each in address order, and a
+	 * segment's chunks follow each other without a gap: cut where they
+	 * do not, sort those pieces (disjoint address ranges) by their start,
+	 * and the live chunks come out in address order without a sort of
+	 * millions of them. A walk that is not like that (a corrupt heap,
+	 * chunks read from a file) is checked, and sorted the slow way.
+	 */
+	for (size_t i = 0; i < w->nr_chunks; i++) {
+		const struct chunk *c = &w->chunks[i];
+
+		if (nr && c->addr == w->chunks[i - 1].addr + w->chunks[i - 1].size) {
+			piece[nr - 1][2]++;
+			continue;
+		}
+		ALLOC_GROW(piece, nr + 1, alloc);
+		piece[nr][0] = c->addr;
+		piece[nr][1] = i;
+		piece[nr][2] = 1;
+		nr++;
+	}
+	qsort(piece, nr, sizeof(*piece), cmp_piece);
 	ty->live = xmalloc((w->nr_chunks + 1) * sizeof(*ty->live));
-	for (size_t i = 0; i < w->nr_chunks; i++)
-		if (is_live(&w->chunks[i]) && w->chunks[i].size >= CHUNK_MIN_SIZE)
-			ty->live[ty->nr_live++] = (uint32_t)i;
-	qsort_r(ty->live, ty->nr_live, sizeof(*ty->live), cmp_live, w->chunks);
+	for (size_t k = 0; k < nr; k++)
+		for (size_t i = piece[k][1]; i < piece[k][1] + piece[k][2]; i++)
+			if (is_live(&w->chunks[i]) && w->chunks[i].size >= CHUNK_MIN_SIZE)
+				ty->live[ty->nr_live++] = (uint32_t)i;
+	free(piece);
+	for (size_t i = 1; i < ty->nr_live && sorted; i++)
+		sorted = w->chunks[ty->live[i]].addr > w->chunks[ty->live[i - 1]].addr;
+	if (!sorted)
+		qsort_r(ty->live, ty->nr_live, sizeof(*ty->live), cmp_live, w->chunks);
 	if (ty->nr_live) {
 		taddr_t start;
 		uint64_t len;

@@ -92,6 +92,7 @@ struct typer {
 	uint32_t *live;
 	size_t nr_live;
 	taddr_t live_lo, live_hi;
+	size_t lookup_hint;	/* typer_lookup()'s last answer (index into live) */
 
 	/* per chunk (walk order) */
 	uint32_t *type;		/* TY_NONE = untyped */
@@ -164,7 +165,7 @@ void typer_init(struct typer *ty, struct target *image, const struct heap_walk *
 void typer_release(struct typer *ty);
 
 /* The live chunk whose user area holds V, and V's offset in it; UINT32_MAX. */
-uint32_t typer_lookup(const struct typer *ty, taddr_t v, uint64_t *ret_off);
+uint32_t typer_lookup(struct typer *ty, taddr_t v, uint64_t *ret_off);
 /* Chunk I's user area [*start, *start + *len) (heap/heap.h geometry:
  * malloc_usable_size()). Inline: every pointer typing follows asks. */
 static inline void typer_user_area(const struct typer *ty, uint32_t i, taddr_t *start,

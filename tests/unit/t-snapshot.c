@@ -62,6 +62,7 @@ static struct snapshot *make_snap(size_t nr_chunks, unsigned nr_arenas)
 	s->meta.exe = xstrdup("/opt/app/bin/server");
 	snprintf(s->meta.glibc, sizeof(s->meta.glibc), "2.36");
 	s->meta.libc_symbols = "dwarf";
+	s->meta.memory = "heap";
 	s->meta.nr_threads = nr_arenas + 1;
 	w->arenas = xcalloc(nr_arenas + 1, sizeof(*w->arenas));
 	w->nr_arenas = nr_arenas;
@@ -125,7 +126,9 @@ static int same_snapshot(const struct snapshot *a, const struct snapshot *b, con
 	    strcmp(a->meta.glibc, b->meta.glibc) ||
 	    !a->meta.exe != !b->meta.exe || (a->meta.exe && strcmp(a->meta.exe, b->meta.exe)) ||
 	    !a->meta.libc_symbols != !b->meta.libc_symbols ||
-	    (a->meta.libc_symbols && strcmp(a->meta.libc_symbols, b->meta.libc_symbols))) {
+	    (a->meta.libc_symbols && strcmp(a->meta.libc_symbols, b->meta.libc_symbols)) ||
+	    !a->meta.memory != !b->meta.memory ||
+	    (a->meta.memory && strcmp(a->meta.memory, b->meta.memory))) {
 		printf("# %s: metadata differs\n", what);
 		eq = 0;
 	}
@@ -537,7 +540,7 @@ int main(void)
 
 	if (env && atol(env) > 0)
 		nbench = (size_t)atol(env);
-	plan(40);
+	plan(44);
 	test_types();
 
 	/* 1. every field */
@@ -554,6 +557,20 @@ int main(void)
 	ok(r && r->meta.libc_symbols && !strcmp(r->meta.libc_symbols, "dwarf"),
 	   "libc_symbols comes back as the static string");
 	snapshot_free(r);
+	/* memory: every value, and none (a file before 1.3 reads as NULL) */
+	{
+		static const char *const mem[] = { "writable", "core", "image", NULL };
+
+		for (size_t i = 0; i < ARRAY_SIZE(mem); i++) {
+			s->meta.memory = mem[i];
+			r = round_trip(s, &info, &got, &len);
+			ok(r && (mem[i] ? r->meta.memory && !strcmp(r->meta.memory, mem[i])
+				 : !r->meta.memory),
+			   "memory \"%s\" comes back", mem[i] ? mem[i] : "(none)");
+			snapshot_free(r);
+		}
+		s->meta.memory = "heap";
+	}
 
 	/* 2. the file itself: mode 0600, read back */
 	{

@@ -39,6 +39,7 @@
 #include "roots/roots.h"
 #include "target/target.h"
 #include "typing/typing.h"
+#include "typing/typing-internal.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -230,6 +231,86 @@ static const char *name_of(struct chunk_ref c)
 	return buf;
 }
 
+/*
+ * The chunk index (engine.c): built from a walk whose segments come in
+ * any order, without sorting chunk by chunk; and typer_lookup(), which
+ * starts from its last answer, answers every address as a plain search
+ * of a sorted list would, whatever the order of the questions.
+ */
+#define LK_SEGS 6
+#define LK_PER 40
+
+static uint32_t lookup_slow(const struct heap_walk *w, taddr_t v)
+{
+	for (size_t i = 0; i < w->nr_chunks; i++) {
+		const struct chunk *c = &w->chunks[i];
+
+		if ((c->state == CHUNK_INUSE || c->state == CHUNK_MMAPPED) && c->size >= 32 &&
+		    v >= chunk_mem(c) && v < chunk_mem(c) + chunk_usable(c, 0))
+			return (uint32_t)i;
+	}
+	return UINT32_MAX;
+}
+
+static void lookup_index(void)
+{
+	static const unsigned seg_order[LK_SEGS] = { 3, 0, 5, 1, 4, 2 };
+	struct heap_walk w;
+	struct typer ty;
+	bool sorted = true, same = true;
+	uint64_t rng = 12345;
+	taddr_t lo = UINT64_MAX, hi = 0;
+
+	heap_walk_init(&w);
+	/* six segments 1 MiB apart, walked out of address order; each a row
+	 * of chunks without gaps, some free (not in the index) */
+	for (unsigned k = 0; k < LK_SEGS; k++) {
+		taddr_t a = 0x50000000ull + (taddr_t)seg_order[k] * 0x100000;
+
+		for (unsigned j = 0; j < LK_PER; j++) {
+			uint64_t size = 32 + 16 * ((j * 7 + k) % 9);
+
+			heap_walk_add(&w, a, size, CHUNK_NO_ARENA, j % 5 == 3 ? CHUNK_BIN : CHUNK_INUSE);
+			lo = MIN(lo, a);
+			hi = MAX(hi, a + size + 16);
+			a += size;
+		}
+	}
+	typer_init(&ty, NULL, &w, NULL);
+	for (size_t i = 1; i < ty.nr_live; i++)
+		sorted &= w.chunks[ty.live[i]].addr > w.chunks[ty.live[i - 1]].addr;
+	ok(sorted && ty.nr_live == LK_SEGS * LK_PER / 5 * 4,
+	   "index of %zu live chunks of 6 segments walked out of order: in address order",
+	   ty.nr_live);
+	/* every 8-byte address across the segments, in order, backwards,
+	 * and at random: the same answer as a search of every chunk */
+	for (int pass = 0; pass < 3; pass++) {
+		for (taddr_t n = 0; n < (hi - lo) / 8; n++) {
+			taddr_t v;
+			uint64_t off, off2 = 0;
+			uint32_t got, want;
+
+			if (pass == 0)
+				v = lo + 8 * n;
+			else if (pass == 1)
+				v = hi - 8 * (n + 1);
+			else {
+				rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+				v = lo + 8 * ((rng >> 33) % ((hi - lo) / 8));
+			}
+			got = typer_lookup(&ty, v, &off);
+			want = lookup_slow(&w, v);
+			if (want != UINT32_MAX)
+				off2 = v - chunk_mem(&w.chunks[want]);
+			if (got != want || (got != UINT32_MAX && off != off2))
+				same = false;
+		}
+	}
+	ok(same, "typer_lookup from its last answer = a search of every chunk, in any order");
+	typer_release(&ty);
+	heap_walk_release(&w);
+}
+
 int main(void)
 {
 	struct chunk_ref node1, node2, name, arr, node3, job, lng, nobody, small, tree, u1, tree2,
@@ -242,7 +323,7 @@ int main(void)
 	const char *rootname;
 	int err;
 
-	plan(43);
+	plan(45);
 	heap_walk_init(&walk);
 	make_types();
 
@@ -423,5 +504,6 @@ int main(void)
 	ty_table_free(&tt);
 	target_close(t);
 	heap_walk_release(&walk);
+	lookup_index();
 	return done();
 }

@@ -192,7 +192,7 @@ int main(void)
 	struct diag_sink d;
 	uint64_t top_bytes;
 
-	plan(25);
+	plan(26);
 	if (glibc_layout_table(2, 36, &l) < 0)
 		return 99;
 	ok(glibc_layout_table(2, 42, &l) < 0 && glibc_layout_table(2, 25, &l) < 0,
@@ -285,5 +285,25 @@ int main(void)
 	put(im.heap, HEAP, im.c[7] + 16, 0x10);
 	ok(walk(&im, &l, &w, &d) == 0 && d.nr_warnings > 0, "broken bin list: warned");
 	heap_walk_release(&w);
+
+	/* The 16-byte chunk record: a size beyond 48 bits (only a corrupt
+	 * top chunk has one) is kept clamped in the chunk, exact in the
+	 * totals; an arena index beyond 13 bits is no arena. */
+	{
+		struct heap_walk hw;
+
+		heap_walk_init(&hw);
+		hw.arenas = calloc(2, sizeof(*hw.arenas));
+		hw.nr_arenas = 2;
+		heap_walk_add(&hw, 0x1000, 1ULL << 50, 1, CHUNK_TOP);
+		heap_walk_add(&hw, 0x2000, 0x40, 9000, CHUNK_MMAPPED);
+		ok(sizeof(struct chunk) == 16 && hw.chunks[0].size == CHUNK_SIZE_MAX &&
+		   hw.totals[CHUNK_TOP].bytes == 1ULL << 50 &&
+		   hw.arenas[1].kinds[CHUNK_TOP].bytes == 1ULL << 50 &&
+		   hw.chunks[0].arena == 1 && hw.chunks[0].state == CHUNK_TOP &&
+		   hw.chunks[1].arena == CHUNK_NO_ARENA && hw.chunks[1].size == 0x40,
+		   "chunk record: 16 bytes, a 2^50 size clamped there and exact in the totals");
+		heap_walk_release(&hw);
+	}
 	return done();
 }
