@@ -23,6 +23,8 @@
 #                          itself, or lacks CAP_SYS_ADMIN in the initial
 #                          user namespace (what PTRACE_SECCOMP_GET_FILTER
 #                          requires)
+#   injectable_            whether heapgrab can inject here (else the
+#                          reason in $ri_why_)
 #   require_injectable_    skip when the fixtures this test starts inherit
 #                          this shell's seccomp filter (a container's) and
 #                          heapgrab cannot read it, so injects nothing
@@ -105,10 +107,17 @@ seccomp_unreadable_() {
 	fi
 }
 
-require_injectable_() {
+# injectable_: status 0 when heapgrab can inject into the fixtures this
+# test starts; else 1, with the reason in $ri_why_
+injectable_() {
 	ri_mode_=$(proc_field_ self Seccomp)
 	[ -z "$ri_mode_" ] || [ "$ri_mode_" = 0 ] && return 0
 	ri_why_=$(seccomp_unreadable_)
-	[ -z "$ri_why_" ] ||
-		skip_ "every process started here runs under a seccomp filter (Seccomp: $ri_mode_ in /proc/self/status) that heapgrab cannot read: $ri_why_"
+	[ -z "$ri_why_" ] && return 0
+	ri_why_="every process started here runs under a seccomp filter (Seccomp: $ri_mode_ in /proc/self/status) that heapgrab cannot read: $ri_why_"
+	return 1
+}
+
+require_injectable_() {
+	injectable_ || skip_ "$ri_why_"
 }

@@ -23,6 +23,7 @@
 # shellcheck source-path=SCRIPTDIR source=inject-lib.sh
 . "$srcdir/inject-lib.sh"
 require_ptrace_
+require_injectable_
 command -v prlimit > /dev/null 2>&1 || skip_ "prlimit (util-linux) is not installed"
 # ASan reserves terabytes of address space for its shadow at start-up:
 # an ASan build cannot run under any RLIMIT_AS (the other stages test it)
