@@ -192,40 +192,12 @@ static int parse_maps(int pid, struct target_region **ret, size_t *ret_nr)
 		return -errno;
 	}
 	while (getline(&line, &linecap, f) > 0) {
-		unsigned long long start, end, off;
-		char perms[8];
-		int pathpos = 0;
-		struct target_region *x;
-		char *p;
-		size_t len;
+		struct target_region x;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n",
-			   &start, &end, perms, &off, &pathpos) < 4)
+		if (!target_parse_maps_line(line, &x))
 			continue;
 		ALLOC_GROW(r, nr + 1, alloc);
-		x = &r[nr++];
-		memset(x, 0, sizeof(*x));
-		x->start = start;
-		x->end = end;
-		x->offset = off;
-		x->prot = (perms[0] == 'r' ? TARGET_PROT_READ : 0) |
-			  (perms[1] == 'w' ? TARGET_PROT_WRITE : 0) |
-			  (perms[2] == 'x' ? TARGET_PROT_EXEC : 0);
-		x->shared = perms[3] == 's';
-		p = line + pathpos;
-		len = strlen(p);
-		while (len && (p[len - 1] == '\n' || p[len - 1] == ' '))
-			len--;
-		if (len) {
-			static const char del[] = " (deleted)";
-
-			if (len > sizeof(del) - 1 && p[0] == '/' &&
-			    !memcmp(p + len - (sizeof(del) - 1), del, sizeof(del) - 1)) {
-				x->deleted = true;
-				len -= sizeof(del) - 1;
-			}
-			x->path = xstrndup(p, len);
-		}
+		r[nr++] = x;
 	}
 	free(line);
 	fclose(f);

@@ -489,36 +489,21 @@ static void fold_entry(struct residency *r, struct smaps_entry *e, struct reside
 
 static bool parse_header(const char *line, struct smaps_entry *e)
 {
-	unsigned long long start, end;
-	char perms[8];
-	int pos = 0;
-	size_t len;
-	const char *p;
+	struct target_region r;
 
-	if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms, &pos) < 3 ||
-	    !pos || start >= end)
+	if (!target_parse_maps_line(line, &r))
 		return false;
-	memset(e, 0, sizeof(*e));
-	e->start = start;
-	e->end = end;
-	e->prot = (perms[0] == 'r' ? TARGET_PROT_READ : 0) |
-		  (perms[1] == 'w' ? TARGET_PROT_WRITE : 0) |
-		  (perms[2] == 'x' ? TARGET_PROT_EXEC : 0);
-	e->shared = perms[3] == 's';
-	p = line + pos;
-	len = strlen(p);
-	while (len && (p[len - 1] == '\n' || p[len - 1] == ' '))
-		len--;
-	if (len) {
-		static const char del[] = " (deleted)";
-
-		if (len > sizeof(del) - 1 && p[0] == '/' &&
-		    !memcmp(p + len - (sizeof(del) - 1), del, sizeof(del) - 1)) {
-			e->deleted = true;
-			len -= sizeof(del) - 1;
-		}
-		e->name = xstrndup(p, len);
+	if (r.start >= r.end) {
+		free(r.path);
+		return false;
 	}
+	memset(e, 0, sizeof(*e));
+	e->start = r.start;
+	e->end = r.end;
+	e->prot = r.prot;
+	e->shared = r.shared;
+	e->deleted = r.deleted;
+	e->name = r.path;
 	return true;
 }
 

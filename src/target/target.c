@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,4 +156,40 @@ void target_close(struct target *t)
 	free(t->exe);
 	free(t->root);
 	free(t);
+}
+
+bool target_parse_maps_line(const char *line, struct target_region *r)
+{
+	static const char del[] = " (deleted)";
+	unsigned long long start, end, off;
+	char perms[8];
+	int pathpos = 0;
+	const char *p;
+	size_t len;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off,
+		   &pathpos) < 4)
+		return false;
+	if (!pathpos)
+		pathpos = (int)strlen(line);	/* nothing after the inode */
+	memset(r, 0, sizeof(*r));
+	r->start = start;
+	r->end = end;
+	r->offset = off;
+	r->prot = (perms[0] == 'r' ? TARGET_PROT_READ : 0) |
+		  (perms[1] == 'w' ? TARGET_PROT_WRITE : 0) |
+		  (perms[2] == 'x' ? TARGET_PROT_EXEC : 0);
+	r->shared = perms[3] == 's';
+	p = line + pathpos;
+	len = strlen(p);
+	while (len && (p[len - 1] == '\n' || p[len - 1] == ' '))
+		len--;
+	if (len > sizeof(del) - 1 && p[0] == '/' &&
+	    !memcmp(p + len - (sizeof(del) - 1), del, sizeof(del) - 1)) {
+		r->deleted = true;
+		len -= sizeof(del) - 1;
+	}
+	if (len)
+		r->path = xstrndup(p, len);
+	return true;
 }

@@ -117,6 +117,13 @@ const void *target_map(struct target *t, taddr_t addr, size_t len);
 
 /* The region containing ADDR, or NULL. Borrowed; valid until close. */
 const struct target_region *target_region_of(const struct target *t, taddr_t addr);
+/*
+ * Parses one line of /proc/PID/maps (or a mapping's header line in
+ * /proc/PID/smaps) into *R: range, protection, shared, offset, path (a
+ * new string, NULL when anonymous; " (deleted)" taken off into
+ * R->deleted). Returns false, R untouched, for a line of another shape.
+ */
+bool target_parse_maps_line(const char *line, struct target_region *r);
 
 /* Host path for a path as the target sees it: root + path. Malloc'd. */
 char *target_host_path(const struct target *t, const char *path);
