@@ -166,25 +166,11 @@ static int cmd_attach(int argc, char **argv)
 	}
 	copts.warnings = diag.nr_warnings;
 	copts.addresses = hg_verbose > 0;
-	copts.color = out_color(&oo);
+	emitted = emit_census_report(&out, snap, &census, &copts, &oo, true, (int64_t)time(NULL));
 	if (oo.format == FORMAT_JSON) {
-		census_out_json(&out, snap, &census, &copts);
-		if (have_rss)
-			rss_out_json_append(&out, &report);
 		if (want_verify)
 			verify_out_json_append(&out, &verify);
-	} else if (oo.format != FORMAT_TEXT) {
-		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
-	} else {
-		census_out_text(&out, snap, &census, &copts);
-		census_out_explain(&out, snap, &census, copts.top ? copts.top : 20);
-		if (have_rss) {
-			struct rss_out_opts ro = { .top = copts.top, .addresses = hg_verbose > 0,
-						   .color = copts.color };
-
-			strbuf_addstr(&out, "\nresident memory: ");
-			rss_out_text(&out, snap, &report, &ro);
-		}
+	} else if (oo.format == FORMAT_TEXT) {
 		if (want_verify)
 			verify_out_text(&out, &verify);
 		if (stats.forked) {

@@ -312,6 +312,19 @@ void formats_list(struct strbuf *sb, unsigned mask, const char *sep);
  */
 int emit_census(struct strbuf *out, const struct snapshot *s, const struct census *c,
 		const struct out_opts *o, int64_t taken);
+/*
+ * The census report of attach, core and show: JSON (census, then the
+ * "rss" member when o->rss is set) and text (census, "what holds the
+ * memory" when EXPLAIN, the resident memory section when o->rss is set)
+ * here, the other formats through emit_census(). COPTS: the text and
+ * JSON options (its color is set here from O). The caller appends its
+ * own parts after (attach: --verify and the pause line; show: when it
+ * was taken). Return 0, or an exit status after an error line.
+ */
+struct census_out_opts;
+int emit_census_report(struct strbuf *out, const struct snapshot *s, const struct census *c,
+		       struct census_out_opts *copts, const struct out_opts *o, bool explain,
+		       int64_t taken);
 int emit_diff(struct strbuf *out, const struct snapshot *old, const struct snapshot *new_,
 	      const struct diff *d, const struct out_opts *o, int64_t old_taken,
 	      int64_t new_taken);

@@ -187,29 +187,13 @@ static int cmd_core(int argc, char **argv)
 	census_build(snap, &census);
 	oopts.warnings = diag.nr_warnings;
 	oopts.addresses = hg_verbose > 0;
-	oopts.color = out_color(&oo);
 	/* --rss: a core has no residency; the section says so and gives the
 	 * allocator's own figures (thresholds, arenas, fragmentation) */
 	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
 		have_rss = true;
 		oo.rss = &report;
 	}
-	if (oo.format == FORMAT_JSON) {
-		census_out_json(&out, snap, &census, &oopts);
-		if (have_rss)
-			rss_out_json_append(&out, &report);
-	} else if (oo.format == FORMAT_TEXT) {
-		census_out_text(&out, snap, &census, &oopts);
-		census_out_explain(&out, snap, &census, oopts.top ? oopts.top : 20);
-		if (have_rss) {
-			struct rss_out_opts ro = { .top = oopts.top, .addresses = hg_verbose > 0 };
-
-			strbuf_addstr(&out, "\nresident memory: ");
-			rss_out_text(&out, snap, &report, &ro);
-		}
-	} else {
-		emitted = emit_census(&out, snap, &census, &oo, (int64_t)time(NULL));
-	}
+	emitted = emit_census_report(&out, snap, &census, &oopts, &oo, true, (int64_t)time(NULL));
 	/* NEEDSWORK: the snapshot's time is when it was read from the core;
 	 * the core's own time (its file mtime) would be closer. */
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;

@@ -27,8 +27,10 @@
 #include "analysis/profile.h"
 #include "output/csv.h"
 #include "output/folded.h"
+#include "output/census-out.h"
 #include "output/html.h"
 #include "output/pprof.h"
+#include "output/rss-out.h"
 #include "snapshot/snapshot.h"
 #include "typing/typing.h"
 #include "util/hashmap.h"
@@ -412,6 +414,32 @@ int emit_census(struct strbuf *out, const struct snapshot *s, const struct censu
 	strbuf_release(&title);
 	strbuf_release(&sub);
 	return status;
+}
+
+int emit_census_report(struct strbuf *out, const struct snapshot *s, const struct census *c,
+		       struct census_out_opts *copts, const struct out_opts *o, bool explain,
+		       int64_t taken)
+{
+	copts->color = out_color(o);
+	if (o->format == FORMAT_JSON) {
+		census_out_json(out, s, c, copts);
+		if (o->rss)
+			rss_out_json_append(out, o->rss);
+	} else if (o->format == FORMAT_TEXT) {
+		census_out_text(out, s, c, copts);
+		if (explain)
+			census_out_explain(out, s, c, copts->top ? copts->top : 20);
+		if (o->rss) {
+			struct rss_out_opts ro = { .top = copts->top, .addresses = copts->addresses,
+						   .color = copts->color };
+
+			strbuf_addstr(out, "\nresident memory: ");
+			rss_out_text(out, s, o->rss, &ro);
+		}
+	} else {
+		return emit_census(out, s, c, o, taken);
+	}
+	return 0;
 }
 
 /* Charts for a diff: the live total and the top growing types, each from

@@ -131,36 +131,22 @@ static int cmd_show(int argc, char **argv)
 	census_build(snap, &census);
 	copts.warnings = info.warnings;
 	copts.addresses = hg_verbose > 0;
-	copts.color = out_color(&oo);
 	/* a snapshot saved with its residency (attach --rss -o, rss -o) shows
 	 * it as attach did */
 	if (snap->rss && rss_build(snap, NULL, &report) == 0) {
 		have_rss = true;
 		oo.rss = &report;
 	}
-	if (oo.format == FORMAT_JSON) {
-		census_out_json(&out, snap, &census, &copts);
-		if (have_rss)
-			rss_out_json_append(&out, &report);
-	} else if (oo.format != FORMAT_TEXT) {
-		status = emit_census(&out, snap, &census, &oo, info.taken);
-		if (status)
-			goto out;
-	} else {
+	status = emit_census_report(&out, snap, &census, &copts, &oo, false, info.taken);
+	if (status)
+		goto out;
+	if (oo.format == FORMAT_TEXT) {
 		time_t t = (time_t)info.taken;
 		struct tm tm;
 		char when[64] = "?";
 
 		if (localtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-		census_out_text(&out, snap, &census, &copts);
-		if (have_rss) {
-			struct rss_out_opts ro = { .top = copts.top, .addresses = hg_verbose > 0,
-						   .color = copts.color };
-
-			strbuf_addstr(&out, "\nresident memory: ");
-			rss_out_text(&out, snap, &report, &ro);
-		}
 		strbuf_addf(&out, "\nsnapshot taken %s by heapgrab %s (file format %u.%u)",
 			    when, info.version[0] ? info.version : "?", info.major, info.minor);
 		if (info.warnings)
