@@ -545,8 +545,7 @@ static void juint_or_null(struct json_writer *jw, const char *key, uint64_t v, b
 
 static void json_err(struct json_writer *jw, const char *key, int err)
 {
-	jw_key(jw, key);
-	jw_string(jw, err ? hg_strerror(err) : NULL);
+	jw_object_string(jw, key, err ? hg_strerror(err) : NULL);
 }
 
 static void json_parts(struct json_writer *jw, const struct rss_amount *parts, bool known)
@@ -554,8 +553,7 @@ static void json_parts(struct json_writer *jw, const struct rss_amount *parts, b
 	for (int p = 0; p < RSS_PART__COUNT; p++) {
 		jw_key(jw, rss_part_name((enum rss_part)p));
 		jw_object_begin(jw);
-		jw_key(jw, "bytes");
-		jw_uint(jw, parts[p].bytes);
+		jw_object_uint(jw, "bytes", parts[p].bytes);
 		juint_or_null(jw, "resident_bytes", parts[p].resident, known);
 		jw_object_end(jw);
 	}
@@ -576,16 +574,11 @@ static void json_arena(struct json_writer *jw, const struct rss_report *r,
 	bool k = split_known(r);
 
 	jw_object_begin(jw);
-	jw_key(jw, "address");
-	jw_addr(jw, a->addr);
-	jw_key(jw, "main");
-	jw_bool(jw, a->main);
-	jw_key(jw, "heaps");
-	jw_uint(jw, a->nr_heaps);
-	jw_key(jw, "system_bytes");
-	jw_uint(jw, a->system);
-	jw_key(jw, "mapped_bytes");
-	jw_uint(jw, a->mapped);
+	jw_object_addr(jw, "address", a->addr);
+	jw_object_bool(jw, "main", a->main);
+	jw_object_uint(jw, "heaps", a->nr_heaps);
+	jw_object_uint(jw, "system_bytes", a->system);
+	jw_object_uint(jw, "mapped_bytes", a->mapped);
 	juint_or_null(jw, "resident_bytes", a->resident, a->known);
 	json_parts(jw, a->parts, k);
 	juint_or_null(jw, "releasable_bytes", a->releasable, k);
@@ -593,36 +586,25 @@ static void json_arena(struct json_writer *jw, const struct rss_report *r,
 	json_free4(jw, "stranded", a->stranded, k);
 	jw_key(jw, "trim");
 	jw_object_begin(jw);
-	jw_key(jw, "fastbin_chunks_merged");
-	jw_uint(jw, a->trim.merged_fastbin);
-	jw_key(jw, "merged_into_top_bytes");
-	jw_uint(jw, a->trim.into_top);
-	jw_key(jw, "top_after_bytes");
-	jw_uint(jw, a->trim.top_after);
-	jw_key(jw, "top");
-	jw_string(jw, trim_top_name((enum trim_top)a->trim.top));
-	jw_key(jw, "top_released_bytes");
-	jw_uint(jw, a->trim.top_extra);
+	jw_object_uint(jw, "fastbin_chunks_merged", a->trim.merged_fastbin);
+	jw_object_uint(jw, "merged_into_top_bytes", a->trim.into_top);
+	jw_object_uint(jw, "top_after_bytes", a->trim.top_after);
+	jw_object_string(jw, "top", trim_top_name((enum trim_top)a->trim.top));
+	jw_object_uint(jw, "top_released_bytes", a->trim.top_extra);
 	jw_object_end(jw);
 	jw_key(jw, "fragmentation");
 	jw_object_begin(jw);
-	jw_key(jw, "free_count");
-	jw_uint(jw, a->free_below_top.count);
-	jw_key(jw, "free_bytes");
-	jw_uint(jw, a->free_below_top.bytes);
-	jw_key(jw, "largest_free_bytes");
-	jw_uint(jw, a->largest_free);
-	jw_key(jw, "top_bytes");
-	jw_uint(jw, a->parts[RSS_TOP].bytes);
+	jw_object_uint(jw, "free_count", a->free_below_top.count);
+	jw_object_uint(jw, "free_bytes", a->free_below_top.bytes);
+	jw_object_uint(jw, "largest_free_bytes", a->largest_free);
+	jw_object_uint(jw, "top_bytes", a->parts[RSS_TOP].bytes);
 	jw_key(jw, "by_class");
 	jw_array_begin(jw);
 	for (unsigned c = 0; c < RSS_NR_CLASSES; c++) {
 		jw_object_begin(jw);
 		juint_or_null(jw, "below", rss_class_limit(c), rss_class_limit(c) != 0);
-		jw_key(jw, "count");
-		jw_uint(jw, a->classes[c].count);
-		jw_key(jw, "bytes");
-		jw_uint(jw, a->classes[c].bytes);
+		jw_object_uint(jw, "count", a->classes[c].count);
+		jw_object_uint(jw, "bytes", a->classes[c].bytes);
 		jw_object_end(jw);
 	}
 	jw_array_end(jw);
@@ -638,17 +620,12 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 	jw_object_begin(jw);
 	jw_key(jw, "residency");
 	jw_object_begin(jw);
-	jw_key(jw, "live");
-	jw_bool(jw, r->live);
-	jw_key(jw, "pagemap");
-	jw_bool(jw, r->pagemap);
+	jw_object_bool(jw, "live", r->live);
+	jw_object_bool(jw, "pagemap", r->pagemap);
 	json_err(jw, "pagemap_error", r->live ? r->pagemap_err : 0);
-	jw_key(jw, "pagemap_method");
-	jw_string(jw, r->pagemap_method);
-	jw_key(jw, "zero_page_visible");
-	jw_bool(jw, r->pfn_visible);
-	jw_key(jw, "smaps");
-	jw_bool(jw, r->smaps);
+	jw_object_string(jw, "pagemap_method", r->pagemap_method);
+	jw_object_bool(jw, "zero_page_visible", r->pfn_visible);
+	jw_object_bool(jw, "smaps", r->smaps);
 	json_err(jw, "smaps_error", r->live ? r->smaps_err : 0);
 	jw_object_end(jw);
 
@@ -662,27 +639,19 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 	else
 		jw_string(jw, NULL);
 	juint_or_null(jw, "swap_bytes", r->swap, r->has_kernel_rss);
-	jw_key(jw, "changed_after_stop_bytes");
-	jw_uint(jw, r->changed);
-	jw_key(jw, "mismatched_mappings");
-	jw_uint(jw, r->mismatched_maps);
-	jw_key(jw, "mismatch_bytes");
-	jw_int(jw, r->mismatch_bytes);
-	jw_key(jw, "zero_pages");
-	jw_uint(jw, r->zero_pages);
+	jw_object_uint(jw, "changed_after_stop_bytes", r->changed);
+	jw_object_uint(jw, "mismatched_mappings", r->mismatched_maps);
+	jw_object_int(jw, "mismatch_bytes", r->mismatch_bytes);
+	jw_object_uint(jw, "zero_pages", r->zero_pages);
 	jw_object_end(jw);
 
 	jw_key(jw, "malloc");
 	jw_object_begin(jw);
-	jw_key(jw, "walked");
-	jw_bool(jw, !r->no_malloc);
-	jw_key(jw, "why_not_walked");
-	jw_string(jw, r->no_malloc);
+	jw_object_bool(jw, "walked", !r->no_malloc);
+	jw_object_string(jw, "why_not_walked", r->no_malloc);
 	juint_or_null(jw, "arenas_resident_bytes", r->arenas_resident, k);
-	jw_key(jw, "arenas_system_bytes");
-	jw_uint(jw, r->arenas_system);
-	jw_key(jw, "arenas_mapped_bytes");
-	jw_uint(jw, r->arenas_mapped);
+	jw_object_uint(jw, "arenas_system_bytes", r->arenas_system);
+	jw_object_uint(jw, "arenas_mapped_bytes", r->arenas_mapped);
 	json_parts(jw, r->arena_total, k);
 	juint_or_null(jw, "mmapped_resident_bytes", r->mmapped_resident, k);
 	juint_or_null(jw, "unsplit_bytes", r->unsplit, r->live);
@@ -690,15 +659,13 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 
 	jw_key(jw, "trim");
 	jw_object_begin(jw);
-	jw_key(jw, "pad");
-	jw_uint(jw, r->pad);
+	jw_object_uint(jw, "pad", r->pad);
 	juint_or_null(jw, "free_resident_bytes", r->free_resident, k);
 	juint_or_null(jw, "releasable_bytes", r->releasable, k);
 	juint_or_null(jw, "releasable_top_bytes", r->releasable_top, k);
 	juint_or_null(jw, "stranded_bytes", r->stranded_total, k);
 	json_free4(jw, "stranded", r->stranded, k);
-	jw_key(jw, "brk_from");
-	jw_string(jw, r->brk_known ? "__curbrk" : "heap_mapping");
+	jw_object_string(jw, "brk_from", r->brk_known ? "__curbrk" : "heap_mapping");
 	jw_object_end(jw);
 
 	jw_key(jw, "arenas");
@@ -709,10 +676,8 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 
 	jw_key(jw, "mmapped");
 	jw_object_begin(jw);
-	jw_key(jw, "count");
-	jw_uint(jw, r->mmapped.count);
-	jw_key(jw, "bytes");
-	jw_uint(jw, r->mmapped.bytes);
+	jw_object_uint(jw, "count", r->mmapped.count);
+	jw_object_uint(jw, "bytes", r->mmapped.bytes);
 	juint_or_null(jw, "resident_bytes", r->mmapped_resident, k);
 	jw_object_end(jw);
 
@@ -728,10 +693,8 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 		const struct rss_outside_row *row = &r->outside[i];
 
 		jw_object_begin(jw);
-		jw_key(jw, "kind");
-		jw_string(jw, rss_outside_name(row->kind));
-		jw_key(jw, "name");
-		jw_string(jw, row->name);
+		jw_object_string(jw, "kind", rss_outside_name(row->kind));
+		jw_object_string(jw, "name", row->name);
 		jw_key(jw, "tid");
 		if (row->kind == RSS_OUT_STACK)
 			jw_int(jw, row->tid);
@@ -742,10 +705,8 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 			jw_addr(jw, row->start);
 		else
 			jw_string(jw, NULL);
-		jw_key(jw, "mappings");
-		jw_uint(jw, row->mappings);
-		jw_key(jw, "size_bytes");
-		jw_uint(jw, row->size);
+		jw_object_uint(jw, "mappings", row->mappings);
+		jw_object_uint(jw, "size_bytes", row->size);
 		juint_or_null(jw, "resident_bytes", row->resident, r->live);
 		juint_or_null(jw, "swap_bytes", row->swap, r->live);
 		jw_object_end(jw);
@@ -755,18 +716,15 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 
 	jw_key(jw, "threads");
 	jw_object_begin(jw);
-	jw_key(jw, "count");
-	jw_uint(jw, r->nr_threads);
-	jw_key(jw, "arenas_known");
-	jw_bool(jw, r->thread_arenas);
+	jw_object_uint(jw, "count", r->nr_threads);
+	jw_object_bool(jw, "arenas_known", r->thread_arenas);
 	jw_key(jw, "list");
 	jw_array_begin(jw);
 	for (size_t i = 0; i < r->nr_threads; i++) {
 		const struct rss_thread *t = &r->threads[i];
 
 		jw_object_begin(jw);
-		jw_key(jw, "tid");
-		jw_int(jw, t->tid);
+		jw_object_int(jw, "tid", t->tid);
 		jw_key(jw, "arena");
 		if (t->arena >= 0 || (t->arena == -2 && r->thread_arenas))
 			jw_addr(jw, t->arena_addr);
@@ -786,40 +744,30 @@ void rss_out_json(struct json_writer *jw, const struct rss_report *r)
 
 	jw_key(jw, "arena_limit");
 	jw_object_begin(jw);
-	jw_key(jw, "arenas");
-	jw_uint(jw, r->nr_arenas);
+	jw_object_uint(jw, "arenas", r->nr_arenas);
 	juint_or_null(jw, "limit", r->arena_limit, r->arena_limit != 0);
-	jw_key(jw, "how");
-	jw_string(jw, r->arena_limit_how);
+	jw_object_string(jw, "how", r->arena_limit_how);
 	juint_or_null(jw, "cpus", r->cpus, r->cpus != 0);
-	jw_key(jw, "cpus_counted");
-	jw_string(jw, r->cpus_how);
+	jw_object_string(jw, "cpus_counted", r->cpus_how);
 	jw_object_end(jw);
 
 	jw_key(jw, "thresholds");
 	jw_object_begin(jw);
-	jw_key(jw, "known");
-	jw_bool(jw, r->have_thresholds);
+	jw_object_bool(jw, "known", r->have_thresholds);
 	for (int i = 0; i < RSS_NR_THRESHOLDS; i++) {
 		const struct rss_threshold *h = &r->thresholds[i];
 
 		jw_key(jw, h->name ? h->name : "unknown");
 		jw_object_begin(jw);
 		juint_or_null(jw, "value", h->value, r->have_thresholds);
-		jw_key(jw, "default");
-		jw_uint(jw, h->dflt);
-		jw_key(jw, "source");
-		jw_string(jw, r->have_thresholds ? rss_source_name(h->source) : NULL);
+		jw_object_uint(jw, "default", h->dflt);
+		jw_object_string(jw, "source", r->have_thresholds ? rss_source_name(h->source) : NULL);
 		jw_object_end(jw);
 	}
-	jw_key(jw, "dynamic_moved");
-	jw_bool(jw, r->dynamic_moved);
-	jw_key(jw, "no_dyn_threshold");
-	jw_bool(jw, r->no_dyn_threshold);
-	jw_key(jw, "thp_pagesize");
-	jw_uint(jw, r->thp_pagesize);
-	jw_key(jw, "tunables");
-	jw_string(jw, r->tunables);
+	jw_object_bool(jw, "dynamic_moved", r->dynamic_moved);
+	jw_object_bool(jw, "no_dyn_threshold", r->no_dyn_threshold);
+	jw_object_uint(jw, "thp_pagesize", r->thp_pagesize);
+	jw_object_string(jw, "tunables", r->tunables);
 	jw_key(jw, "malloc_env");
 	jw_array_begin(jw);
 	for (const char *p = r->malloc_env; p && *p;) {
