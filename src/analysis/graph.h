@@ -57,12 +57,14 @@ struct ptr_layout {
 
 struct graph_hooks {
 	/*
-	 * Which words of walk.chunks[CHUNK]'s user area may hold pointers, or
-	 * NULL when every word may (the default, and the rule for untyped
-	 * chunks). The result must stay valid until heap_graph_build()
-	 * returns. NULL hook: every word of every chunk is scanned.
+	 * Which words of walk.chunks[CHUNK]'s user area may hold pointers:
+	 * true with *OUT filled, or false when every word may (the default,
+	 * and the rule for untyped chunks). OUT->bits must stay valid until
+	 * heap_graph_build() returns. Called from several threads at once
+	 * (graph.c, "chunk edges"). NULL hook: every word of every chunk is
+	 * scanned.
 	 */
-	const struct ptr_layout *(*layout)(void *data, const struct snapshot *s, size_t chunk);
+	bool (*layout)(void *data, const struct snapshot *s, size_t chunk, struct ptr_layout *out);
 	void *data;
 	/* The image's roots (roots_open()); required. */
 	struct roots *roots;

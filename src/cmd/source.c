@@ -126,26 +126,25 @@ int image_cmd_parse(const struct command *cmd, int argc, char **argv, struct ima
 /*
  * graph_hooks.layout: the pointer words of a chunk from its type, when this
  * run typed the snapshot (typing_result.layouts: exact types only, never
- * for chunks typed by shape); NULL, every word scanned, otherwise. So
+ * for chunks typed by shape); false, every word scanned, otherwise. So
  * string buffers and numbers in typed structs never keep a chunk alive.
  */
-static struct ptr_layout layout_scratch;	/* used chunk by chunk */
-
-static const struct ptr_layout *type_layout(void *data, const struct snapshot *s, size_t chunk)
+static bool type_layout(void *data, const struct snapshot *s, size_t chunk,
+			struct ptr_layout *out)
 {
-	struct ptr_layout *scratch = data;
 	const struct typing_result *r = s->typing;
 	uint32_t t;
 
+	(void)data;
 	if (!r || !s->types || !r->layouts)
-		return NULL;
+		return false;
 	t = s->types->of_chunk[chunk];
 	if (t == SNAPSHOT_UNTYPED || t >= r->nr_layouts || !r->layouts[t].period ||
 	    (s->types->flags[chunk] & SNAPSHOT_TYPE_INFERRED))
-		return NULL;
-	scratch->bits = r->layouts[t].bits;
-	scratch->period = r->layouts[t].period;
-	return scratch;
+		return false;
+	out->bits = r->layouts[t].bits;
+	out->period = r->layouts[t].period;
+	return true;
 }
 
 bool image_member_name(void *data, const struct snapshot *s, size_t chunk, uint64_t offset,
@@ -176,7 +175,6 @@ int image_graph_open(const char *arg, const struct image_cmd *ic, struct diag_si
 	ig->roots = roots_open(ig->snap->image, &ropts);
 	hooks.roots = ig->roots;
 	hooks.layout = type_layout;
-	hooks.data = &layout_scratch;
 	ig->graph = xcalloc(1, sizeof(*ig->graph));
 	err = heap_graph_build(ig->graph, ig->snap, &hooks, diag);
 	free(sysroot);

@@ -47,6 +47,7 @@
 #include "snapshot/snapshot.h"
 #include "heap/glibc.h"
 #include "inject/inject.h"
+#include "target/core.h"
 #include "target/ptrace.h"
 #include "target/residency.h"
 #include "target/target.h"
@@ -677,17 +678,28 @@ static void flush_run(struct target *img, taddr_t start, struct strbuf *run)
  * page where a piece does not read whole (a core that left pages out); a
  * page that does not read is a hole between two segments. A run's buffer
  * is sized for the rest of the region up front (pages never written are
- * never faulted in), so a big heap is not copied again by reallocs.
+ * never faulted in), so a big heap is not copied again by reallocs. With
+ * LENT (a core's file mapping), what the core file holds is borrowed
+ * instead, and only the rest (zero-filled tails, bytes of mapped files)
+ * is copied.
  */
 static void image_copy_region(struct target *t, struct target *img,
-			      const struct target_region *r, void *buf)
+			      const struct target_region *r, void *buf, const unsigned char *lent)
 {
 	struct strbuf run = STRBUF_INIT;
 	taddr_t run_start = r->start, a = r->start;
 
 	while (a < r->end) {
 		size_t n = (size_t)MIN((taddr_t)IMAGE_PIECE, r->end - a);
+		const void *p = lent ? target_core_lent(t, lent, a, (size_t)(r->end - a), &n) : NULL;
 
+		if (p) {	/* bytes the core file holds: borrowed */
+			flush_run(img, run_start, &run);
+			memimage_put_borrowed(memimage_of(img), a, (void *)p, n);
+			a += n;
+			continue;
+		}
+		n = (size_t)MIN((taddr_t)IMAGE_PIECE, r->end - a);
 		if (target_read(t, a, buf, n) < 0) {
 			n = (size_t)MIN((taddr_t)IMAGE_PAGE, r->end - a);
 			if (target_read(t, a, buf, n) < 0) {
@@ -708,12 +720,14 @@ static void image_copy_region(struct target *t, struct target *img,
 }
 
 /* The memory image of a static target: its regions and threads, and the
- * readable bytes of its writable private regions. */
+ * readable bytes of its writable private regions (a core's own bytes
+ * borrowed from a mapping of the core file: target/core.h). */
 static struct target *image_of_target(struct target *t)
 {
 	struct target *img = memimage_new();
 	struct target_region *regs;
 	void *buf = xmalloc(IMAGE_PIECE);
+	const unsigned char *lent = target_core_lend(t, img);
 
 	img->pid = t->pid;
 	img->exe = t->exe ? xstrdup(t->exe) : NULL;
@@ -721,7 +735,7 @@ static struct target *image_of_target(struct target *t)
 		const struct target_region *r = &t->regions[i];
 
 		if ((r->prot & TARGET_PROT_WRITE) && !r->shared)
-			image_copy_region(t, img, r, buf);
+			image_copy_region(t, img, r, buf, lent);
 	}
 	free(buf);
 	regs = xcalloc(t->nr_regions ? t->nr_regions : 1, sizeof(*regs));

@@ -703,6 +703,40 @@ static const void *core_map(struct target *t, taddr_t addr, size_t len)
 	return f->map + s->file_off + off;
 }
 
+const unsigned char *target_core_lend(struct target *t, struct target *img)
+{
+	struct core *c = core_of(t);
+	struct memimage *m = memimage_of(img);
+	void *p;
+
+	if (!c || !m || c->fd < 0 || !c->size)
+		return NULL;
+	p = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, c->fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memimage_own_mapping(m, p, c->size);
+	return p;
+}
+
+const void *target_core_lent(struct target *t, const unsigned char *lent, taddr_t addr,
+			     size_t len, size_t *ret_len)
+{
+	struct core *c = core_of(t);
+	const struct seg *s;
+	uint64_t off;
+	long i;
+
+	*ret_len = 0;
+	if (!c || !lent || (i = find_seg(c, addr)) < 0)
+		return NULL;
+	s = &c->segs[i];
+	off = addr - s->start;
+	if (off >= s->core_len)
+		return NULL;
+	*ret_len = (size_t)MIN((uint64_t)len, s->core_len - off);
+	return lent + s->core_off + off;
+}
+
 static void core_close(struct target *t)
 {
 	struct core *c = t->priv;

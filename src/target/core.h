@@ -181,4 +181,26 @@ size_t target_core_check_files(struct target *t);
  */
 struct Elf *target_core_elf(const struct target *t);
 
+/*
+ * Lending a core's bytes to a memory image (snapshot/build.c, the image
+ * that leaks, why and top read): instead of a copy of every writable
+ * mapping into fresh memory (on a VM the kernel zeroes each fresh page
+ * first: most of a 1 GiB core's leak search once), the image borrows the
+ * bytes where the core file holds them, from a read-only private mapping
+ * of the file that the image owns (the page cache backs it; nothing is
+ * copied).
+ *
+ * target_core_lend() maps the file for IMG (a memimage target, which
+ * unmaps it when destroyed) and returns the mapping, or NULL (T is no
+ * core, or the mapping failed: then copy). target_core_lent() gives the
+ * host pointer, in LENT, of the bytes at ADDR and in *RET_LEN how many of
+ * the LEN from ADDR the core file holds in one piece; NULL and 0 when the
+ * byte at ADDR is not in the core file (zeros past a PT_LOAD's p_filesz,
+ * a page of a mapped file, a core cut short: copy those through
+ * target_read()).
+ */
+const unsigned char *target_core_lend(struct target *t, struct target *img);
+const void *target_core_lent(struct target *t, const unsigned char *lent, taddr_t addr,
+			     size_t len, size_t *ret_len);
+
 #endif /* HEAPGRAB_TARGET_CORE_H */
