@@ -8,10 +8,13 @@
 # register, through an anonymous mmap (a custom pool), three hops from a
 # global, through an interior pointer (possibly leaked), and leaked chunks
 # with the chunk that points to them; retained sizes of the two caches and
-# of the single-root chunks. Then bad input, and the fixture's own checks
-# after heapgrab left.
+# of the single-root chunks. The same three with --fork (where heapgrab can
+# inject): byte for byte the same. Then bad input, and the fixture's own
+# checks after heapgrab left.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
+# shellcheck source-path=SCRIPTDIR source=inject-lib.sh
+. "$srcdir/inject-lib.sh"
 require_ptrace_
 
 check() { "$PYTHON3" "$srcdir/check-leaks.py" "$@" || fail_ "check-leaks.py $*"; }
@@ -72,7 +75,35 @@ HG_OUT=top.txt run_hg top --retained "$pid"
 expect_rc 0 "top --retained (text)"
 grep -q 'global cache_a (fx-leak, .bss)' top.txt || fail_ "top (text) lacks cache_a"
 
+# --fork: the same reports from the frozen child (the target paused only
+# for the fork), byte for byte, and the reaper left nothing behind
+if injectable_; then
+	HG_OUT=leaks-fork.json run_hg leaks --fork --format json "$pid"
+	expect_rc 0 "leaks --fork"
+	cmp -s leaks.json leaks-fork.json || {
+		diff leaks.json leaks-fork.json >&2
+		fail_ "leaks --fork differs from leaks"
+	}
+	HG_OUT=top-fork.json run_hg top --retained --fork --format json --top 1000 "$pid"
+	expect_rc 0 "top --retained --fork"
+	cmp -s top.json top-fork.json || fail_ "top --retained --fork differs from top --retained"
+	HG_OUT=why-fork.json run_hg why "$(printf '%x' "$(fx_note_ chain3)")" "$pid" --fork \
+		--format json
+	expect_rc 0 "why --fork"
+	cmp -s why-chain3.json why-fork.json || fail_ "why --fork differs from why"
+	HG_OUT=x HG_ERR=fork.err run_hg leaks --fork -v --format json "$pid"
+	grep -q 'copied [0-9]* bytes from the frozen child' fork.err ||
+		fail_ "leaks --fork -v: no fork: $(cat fork.err)"
+	fx_children_ok "leaks --fork"
+else
+	log_ "leaks --fork not checked: $ri_why_"
+fi
+
 # bad input
+HG_OUT=x run_hg leaks --fork plain-no-such.core
+expect_rc 64 "leaks --fork of a file"
+grep -q "^heapgrab: --fork .*'plain-no-such.core' is no process id" hg.err ||
+	fail_ "leaks --fork of a file: $(cat hg.err)"
 HG_OUT=x run_hg why 0x10 "$pid"
 expect_rc 2 "why of an address in no chunk"
 expect_one_error 'not inside a live chunk' "why 0x10"

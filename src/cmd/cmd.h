@@ -114,6 +114,7 @@ struct image_cmd {
 	bool no_debug_info;
 	bool types;			/* false: --no-types */
 	unsigned max_rounds;		/* --retries */
+	int mode;			/* enum snapshot_mode: --fork[=auto] */
 	char **args;			/* operands after the options */
 	int nr_args;
 };
@@ -123,7 +124,8 @@ struct image_cmd {
 #define IMAGE_CMD_DEBUGINFO(ic) \
 	OPT_GROUP_DEBUGINFO(&(ic)->exe, &(ic)->sysroot, &(ic)->debug_dir, &(ic)->no_debug_info)
 #define IMAGE_CMD_REST(ic) \
-	OPT_NO_TYPES(&(ic)->types), OPT_RETRIES(&(ic)->max_rounds), OPT_VERBOSE()
+	OPT_NO_TYPES(&(ic)->types), OPT_RETRIES(&(ic)->max_rounds), OPT_FORK(&(ic)->mode), \
+	OPT_VERBOSE()
 /* Parse argv (argv[0] is the command) against CMD's table, after setting
  * IC's defaults (IC is the table's storage); returns -1 to go on, else the
  * exit status (usage error, or 0 after --help). */

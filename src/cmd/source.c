@@ -48,6 +48,7 @@ int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink
 		.debug_dir = ic->debug_dir,
 		.no_debug_info = ic->no_debug_info,
 		.max_rounds = ic->max_rounds,
+		.mode = (enum snapshot_mode)ic->mode,
 		.keep_image = true,
 		/* leaked chunks and retainers by type (typing/, doc/typing.md) */
 		.types = ic->types,
@@ -68,15 +69,24 @@ int image_snapshot(const char *arg, const struct image_cmd *ic, struct diag_sink
 		status = attach_snapshot(pid, &sopts, diag, ret_snap, &stats);
 		if (status)
 			return status;
-		debug_msg("target paused %.1f ms (copy %.1f ms of %llu bytes); walk %.1f ms",
-			  stats.pause_ms, stats.copy_ms, (unsigned long long)stats.copied_bytes,
-			  stats.walk_ms);
+		if (stats.forked)
+			debug_msg("target paused %.1f ms (fork %.1f ms); copied %llu bytes from the "
+				  "frozen child; walk %.1f ms", stats.pause_ms, stats.fork_ms,
+				  (unsigned long long)stats.copied_bytes, stats.walk_ms);
+		else
+			debug_msg("target paused %.1f ms (copy %.1f ms of %llu bytes); walk %.1f ms",
+				  stats.pause_ms, stats.copy_ms,
+				  (unsigned long long)stats.copied_bytes, stats.walk_ms);
+
 		*ret_warnings = diag->nr_warnings - before;
 		*ret_sysroot = xasprintf("/proc/%lu/root", pid);
 		if (access(*ret_sysroot, R_OK) != 0)
 			(*ret_sysroot)[0] = '\0';	/* gone: host paths */
 		return 0;
 	}
+	if (ic->mode != SNAPSHOT_COPY)
+		return usage_error("--fork takes a snapshot of a live process; '%s' is no process id",
+				   arg);
 	fd = open(arg, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		error_msg("cannot open '%s': %s (not a process id, a core or a snapshot file)",
