@@ -31,8 +31,8 @@
  * union (which alternative is live is not known) or a pointer into the
  * chunk itself (a string's own buffer). A tier-2 candidate needs two non-null
  * pointer members into other chunks that agree, one of them to another
- * struct typed as its pointee or untyped of exactly its malloc size, or
- * three that agree and are not links to its own kind (itself, a struct
+ * struct typed as its pointee or untyped of exactly its malloc size (in
+ * tier 2 without glibc's slack: pointee_exact), or three that agree and are not links to its own kind (itself, a struct
  * it begins with; a struct pointee only when typed so or of exactly its
  * malloc size, a string or pointer array when untyped), or a link to a
  * node of its own shape and a char * to a C string (a named list node:
@@ -293,7 +293,8 @@ static bool holds_string(struct typer *ty, uint32_t j)
  * Is chunk J what malloc(sizeof(T)) gives? Tier 1 (a struct that types
  * chunks of J's size already) gives or takes glibc's 16 bytes of slack,
  * as pointers do; tier 2 (any struct of the debug info) does not: with
- * the slack every struct 16 bytes smaller is exact too, and the structs
+ * the slack every struct whose chunk is 16 bytes smaller is exact too,
+ * and the structs
  * of every library's debug info are candidates (glibc's struct
  * severity_info, { int; char *; struct severity_info *next; }, is a
  * 48-byte list node with a name by its slack, like any named list node
