@@ -23,15 +23,20 @@
  * pointee struct; or two point to untyped chunks of exactly their
  * pointee struct's malloc size; or one points to an untyped chunk of the
  * candidate's own size that fits the candidate too (a list: the next
- * node has the shape of this one). A pointer to a base type (a char *
- * to a string) is no evidence either way, nor is a member of a union
- * (which alternative is live is not known) or a pointer into the chunk
- * itself (a string's own buffer). A tier-2 candidate needs two non-null
+ * node has the shape of this one). A char * to the start of a chunk
+ * that holds a C string (text, then a NUL: holds_string) counts as one
+ * of the two pointers to chunks of exactly their pointee; a pointer to
+ * another base type, or a char * to bytes that are no string (a char *
+ * may hold any buffer), is no evidence either way, nor is a member of a
+ * union (which alternative is live is not known) or a pointer into the
+ * chunk itself (a string's own buffer). A tier-2 candidate needs two non-null
  * pointer members into other chunks that agree, one of them to another
- * struct typed as its pointee or untyped of exactly its malloc size, or
- * three that agree and are not links to its own kind (itself, a struct
+ * struct typed as its pointee or untyped of exactly its malloc size (in
+ * tier 2 without glibc's slack: pointee_exact), or three that agree and are not links to its own kind (itself, a struct
  * it begins with; a struct pointee only when typed so or of exactly its
- * malloc size, a string or pointer array when untyped): links alone are
+ * malloc size, a string or pointer array when untyped), or a link to a
+ * node of its own shape and a char * to a C string (a named list node:
+ * C structs a Go slice or a void * buffer holds): links alone are
  * what every tree of that chunk size has (a node of std::map<const type_info *, void *> would be every
  * 64-byte tree node). A chunk is typed when exactly
  * one candidate of a tier fits: flagged inferred (rank 0), and so is
@@ -47,14 +52,21 @@
  * Rows named after an object's type object (objmodel.c) are never
  * candidates: the name comes from the object's own type word.
  *
+ * Where the chunks are held from does not matter: a chunk only memory
+ * without types holds (another runtime's heap, an anonymous mapping, a
+ * void * buffer) is tried like a leaked one; only the memory of modules
+ * without debug info excludes (below).
+ *
  * Declines (each with a test): a word only narrow integers, floats or
  * chars of the candidate cover holding a live chunk's address; a member
  * pointing into a chunk, outside
  * the heap, to a chunk typed otherwise or too small for its pointee; no
  * evidence (one pointer to an untyped chunk of another struct's size
- * proves little: the most common chunk sizes are everybody's); two or
- * more candidates of the tier fitting (twins: the same shape under two
- * names).
+ * proves little: the most common chunk sizes are everybody's; a chunk of
+ * exactly a struct's malloc size whose pointer members are null; a C
+ * string alone; a link to its own kind and a char * to bytes that are no
+ * string); two or more candidates of the tier fitting (twins: the same
+ * shape under two names).
  *
  * Cost: each chunk's first 64 words are classified once per round (null,
  * a live chunk's start); a candidate is looked at only when its pointer
@@ -214,6 +226,91 @@ static void collect(struct shaper *sh)
 
 static bool outside_heap(struct typer *ty, uint64_t v);
 
+/* Is T a character type (what a char * points to)? */
+static bool is_char(struct typer *ty, uint32_t t)
+{
+	const struct ty *tp = ty_get(&ty->tt, t);
+
+	return tp->kind == TY_BASE && tp->size == 1 && strstr(tp->name, "char");
+}
+
+/* The length of the UTF-8 sequence at P (at most N bytes) whose lead
+ * byte is P[0] >= 0x80, or 0 when it is none (overlong forms, surrogates
+ * and code points past U+10FFFF are none). */
+static unsigned utf8_seq(const uint8_t *p, uint64_t n)
+{
+	unsigned len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4 || len > n)
+		return 0;
+	for (unsigned k = 1; k < len; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+/*
+ * Does chunk J begin with a C string: at least MIN_TEXT bytes of text
+ * (printable ASCII, tab, newline, carriage return, well-formed UTF-8),
+ * then a NUL, inside its usable size? What a char * member of the
+ * struct a shape says points to; binary bytes, a pointer's or an
+ * integer's, are control bytes or ill-formed UTF-8 within a few bytes.
+ */
+#define MIN_TEXT 4
+
+static bool holds_string(struct typer *ty, uint32_t j)
+{
+	taddr_t s;
+	uint64_t len;
+	const uint8_t *p;
+
+	typer_user_area(ty, j, &s, &len);
+	len = MIN(len, (uint64_t)MAX_SHAPE_SIZE);
+	if (!(p = typer_mem(ty, s, len)))
+		return false;
+	for (uint64_t k = 0; k < len;) {
+		unsigned n;
+
+		if (!p[k])
+			return k >= MIN_TEXT;
+		if (p[k] >= 0x80) {
+			if (!(n = utf8_seq(p + k, len - k)))
+				return false;
+			k += n;
+			continue;
+		}
+		if ((p[k] < 0x20 && p[k] != '\t' && p[k] != '\n' && p[k] != '\r') || p[k] == 0x7f)
+			return false;
+		k++;
+	}
+	return false;
+}
+
+/*
+ * Is chunk J what malloc(sizeof(T)) gives? Tier 1 (a struct that types
+ * chunks of J's size already) gives or takes glibc's 16 bytes of slack,
+ * as pointers do; tier 2 (any struct of the debug info) does not: with
+ * the slack every struct whose chunk is 16 bytes smaller is exact too,
+ * and the structs
+ * of every library's debug info are candidates (glibc's struct
+ * severity_info, { int; char *; struct severity_info *next; }, is a
+ * 48-byte list node with a name by its slack, like any named list node
+ * of 48 bytes).
+ */
+static bool pointee_exact(struct typer *ty, uint32_t j, uint32_t t, bool tier2)
+{
+	const struct ty *tp = ty_get(&ty->tt, t);
+	const struct chunk *c = &ty->walk->chunks[j];
+
+	if (!typer_fits_exactly(ty, j, t))
+		return false;
+	return !tier2 || tp->flex || c->state == CHUNK_MMAPPED ||
+	       c->size == chunk_size_for_request(tp->size);
+}
+
 /* Is a pointer to P a link to T's own kind: T itself, a struct T begins
  * with (its list or tree node base)? */
 static bool own_kind(struct typer *ty, uint32_t t, uint32_t p)
@@ -335,17 +432,22 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 					if (wp->kind == TY_STRUCT) {
 						strong++;
 						other += !own_kind(ty, t, want);
+					} else if (is_char(ty, want) && holds_string(ty, j)) {
+						weak++;
 					}
 					continue;
 				}
-				/* an untyped pointee: a string, a pointer array */
+				/* an untyped pointee: a string, a pointer array;
+				 * a char * to text is what the member says */
 				if (wp->kind != TY_STRUCT) {
 					other++;
+					if (is_char(ty, want) && holds_string(ty, j))
+						weak++;
 					continue;
 				}
 				if (wp->size > typer_usable(ty, j))
 					return FIT_NO;
-				if (!typer_fits_exactly(ty, j, want))
+				if (!pointee_exact(ty, j, want, tier2))
 					continue;
 				other += !own_kind(ty, t, want);
 				if (want == t && j != i) {
@@ -360,11 +462,11 @@ static enum fit shape_fits(struct typer *ty, uint32_t i, uint32_t t, bool chain,
 	}
 	/* a struct nothing of this size is known to be needs two pointer
 	 * members that agree, one of them to another struct typed as its
-	 * pointee or of exactly its malloc size, or three that agree and are
-	 * not links to its own kind (a struct pointee counts only when typed
-	 * so or of its exact malloc size): links alone are what every tree
-	 * and list of that chunk size has, and any big chunk is big enough
-	 * for a struct */
+	 * pointee or of exactly its malloc size (or a char * to a C string),
+	 * or three that agree and are not links to its own kind (a struct
+	 * pointee counts only when typed so or of its exact malloc size):
+	 * links alone are what every tree and list of that chunk size has,
+	 * and any big chunk is big enough for a struct */
 	if (tier2)
 		return ((strong || weak) && valid >= 2 && strong + weak + self >= 2) ||
 		       other >= 3 ? FIT_YES : FIT_NO_EVIDENCE;

@@ -26,7 +26,12 @@
  *   glibc's struct malloc_chunk types nothing;
  *   shapes: an untyped chunk whose pointers fit exactly one struct of
  *     its size (inferred, and what it reaches too); a pointer into a
- *     chunk is no fit (declined);
+ *     chunk is no fit (declined); a struct no chunk of its size is typed
+ *     as, by a link to a node of its shape and a char * to a C string
+ *     (inferred, the string and the node through it), not by the link
+ *     and a char * to binary bytes, nor by the string alone (declined),
+ *     and a struct of that shape 16 bytes smaller (glibc's slack) is no
+ *     twin there (its link to a chunk of the bigger size is no evidence);
  *   mmapped chunks with memalign padding: their usable bytes end at the
  *     mapping's end (a type that fits only the old, padded reckoning is
  *     declined, and a pointer past the mapping types nothing);
@@ -76,6 +81,11 @@ static void put64(taddr_t a, uint64_t v)
 static void put32(taddr_t a, uint32_t v)
 {
 	memcpy(heap + (a - HEAP), &v, 4);
+}
+
+static void put_bytes(taddr_t a, const void *p, size_t n)
+{
+	memcpy(heap + (a - HEAP), p, n);
 }
 
 struct chunk_ref {
@@ -132,7 +142,7 @@ static uint32_t ptr(uint32_t t)
 }
 
 static uint32_t T_node, T_link, T_job, T_hdr, T_obj_a, T_obj_c, T_obj_d, T_pyobj, T_big,
-	T_tree, T_char, T_long, T_mchunk, T_a40, T_b36, T_rec, T_huge, T_fits;
+	T_tree, T_char, T_long, T_mchunk, T_a40, T_b36, T_rec, T_huge, T_fits, T_sess, T_snode;
 
 static void make_types(void)
 {
@@ -198,6 +208,18 @@ static void make_types(void)
 	ty_add_nonptr(&tt, T_rec, 16, 8);
 	T_huge = type("struct huge", TY_STRUCT, 0x2800);
 	T_fits = type("struct fits", TY_STRUCT, 0x1f00);
+	/* struct sess { int fd; char *name; struct sess *peer; long x[6]; }:
+	 * an 80-byte chunk, a size nothing else is typed as */
+	T_sess = type("struct sess", TY_STRUCT, 72);
+	ty_add_nonptr(&tt, T_sess, 0, 4);
+	ty_add_slot(&tt, T_sess, 8, 1, 8, T_char, ".name", 0);
+	ty_add_slot(&tt, T_sess, 16, 1, 8, T_sess, ".peer", 0);
+	/* struct snode { int kind; char *name; struct snode *next; long
+	 * y[4]; }: sess's shape in a 64-byte chunk, 80 with the slack */
+	T_snode = type("struct snode", TY_STRUCT, 56);
+	ty_add_nonptr(&tt, T_snode, 0, 4);
+	ty_add_slot(&tt, T_snode, 8, 1, 8, T_char, ".name", 0);
+	ty_add_slot(&tt, T_snode, 16, 1, 8, T_snode, ".next", 0);
 }
 
 /* ---- roots ---- */
@@ -315,7 +337,8 @@ int main(void)
 {
 	struct chunk_ref node1, node2, name, arr, node3, job, lng, nobody, small, tree, u1, tree2,
 		u2, a1, a2, c1, h1, h2, h3, h5, py, node4, py2, x, y, z, w, mc, s1, s2, s3, rec,
-		node5, mmc1, mmc2, mmc3;
+		node5, mmc1, mmc2, mmc3, sv1, sv2, sn1, sn2, sb1, sb2, sbn, st1, stn;
+	static const unsigned char binary[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 	struct typing_opts opts = { .explain = true };
 	struct target *t = memimage_new();
 	struct strbuf sb = STRBUF_INIT;
@@ -323,7 +346,7 @@ int main(void)
 	const char *rootname;
 	int err;
 
-	plan(45);
+	plan(52);
 	heap_walk_init(&walk);
 	make_types();
 
@@ -407,6 +430,31 @@ int main(void)
 	put64(s1.mem, node2.mem);
 	put64(s1.mem + 8, s3.mem);
 	put64(s2.mem, node2.mem + 8);
+	/* -- shapes of a struct no chunk of its size is typed as: sv2 -> sv1
+	 * with names (C strings); sb2 -> sb1 with a binary "name"; st1 with
+	 * a name alone -- */
+	sv1 = chunk(80);
+	sv2 = chunk(80);
+	sn1 = chunk(48);
+	sn2 = chunk(48);
+	put32(sv1.mem, 3);
+	put32(sv2.mem, 4);
+	put64(sv1.mem + 8, sn1.mem);
+	put64(sv2.mem + 8, sn2.mem);
+	put64(sv2.mem + 16, sv1.mem);
+	put_bytes(sn1.mem, "session 3", 10);
+	put_bytes(sn2.mem, "session 4", 10);
+	sb1 = chunk(80);
+	sb2 = chunk(80);
+	sbn = chunk(48);
+	put64(sb1.mem + 8, sbn.mem);
+	put64(sb2.mem + 8, sbn.mem);
+	put64(sb2.mem + 16, sb1.mem);
+	put_bytes(sbn.mem, binary, sizeof(binary));
+	st1 = chunk(80);
+	stn = chunk(48);
+	put64(st1.mem + 8, stn.mem);
+	put_bytes(stn.mem, "alone here", 11);
 	/* -- pointer layouts -- */
 	rec = chunk(32);
 	root(1, "g_rec", T_rec, rec.mem);
@@ -461,6 +509,13 @@ int main(void)
 	is_str(name_of(s3), "char[] ~", "what an inferred chunk reaches is inferred");
 	is_str(name_of(s2), "untyped", "declines: a pointer into a chunk is no fit");
 	is_str(name_of(node5), "untyped", "nothing points to an empty chunk: untyped");
+	is_str(name_of(sv2), "struct sess ~", "shape: a link to a node of its shape and a C string");
+	is_str(name_of(sv1), "struct sess ~", "the node it links to, through its typed pointer");
+	is_str(name_of(sn1), "char[] ~", "the names through the nodes (inferred)");
+	is_str(name_of(sn2), "char[] ~", "the names through the nodes (inferred), again");
+	is_str(name_of(sb2), "untyped", "declines: a link and a char * to binary bytes");
+	is_str(name_of(sbn), "untyped", "declines: the binary bytes stay untyped");
+	is_str(name_of(st1), "untyped", "declines: a C string alone");
 	is_str(name_of(mmc1), "untyped",
 	       "mmapped with padding: a type bigger than malloc_usable_size() is declined");
 	is_str(name_of(mmc2), "struct fits", "mmapped with padding: a type that fits");
