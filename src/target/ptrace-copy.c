@@ -42,8 +42,10 @@ bool live_worth_copying(const struct target_region *r)
  * here), so one thread copies a 1 GiB heap in about 175 ms. The ranges to
  * copy ("jobs", in address order) are cut into one share of bytes per
  * thread (as many threads as CPUs, up to COPY_THREADS_MAX, none for less
- * than SHARE_MIN); each thread reads its share in COPY_PIECE pieces into
- * the job's destination and notes the pages it could not read ("holes").
+ * than SHARE_MIN); each share is read in COPY_PIECE pieces into the
+ * job's destination, noting the pages that could not be read ("holes"),
+ * and every share is read whatever the number of threads workers_new()
+ * could make (workers_run_shares()).
  * When all are done, the calling thread turns each job into memimage
  * segments, the runs between its holes: a page that cannot be read (a
  * file mapping past EOF, memory unmapped since the maps were read) is a
@@ -238,7 +240,6 @@ static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr, const struct 
 	struct copy *c = xcalloc(1, sizeof(*c));
 	struct chole *holes = NULL;
 	size_t nr_holes = 0, h = 0;
-	struct workers *w;
 	int err = 0;
 
 	c->jobs = jobs;
@@ -257,12 +258,10 @@ static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr, const struct 
 	}
 	c->rd = (struct reader){ l->read_pid, l->use_memfd, l->memfd };
 	c->nw = copy_threads(c->total);
-	w = get_workers(l, c->nw);
-	if (w)
-		workers_run(w, copy_share, c);
-	else
-		for (unsigned i = 0; i < c->nw; i++)
-			copy_share(c, i);
+	/* Every share, on however many threads there are: workers_new()
+	 * may have made fewer than asked, and a share no thread copied
+	 * would leave its bytes unread without a hole to say so. */
+	workers_run_shares(get_workers(l, c->nw), c->nw, copy_share, c);
 	for (unsigned i = 0; i < c->nw; i++) {
 		if (c->share[i].err < 0)
 			err = c->share[i].err;
@@ -470,7 +469,7 @@ int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 	/* At least one thread, so the caller goes on meanwhile. */
 	if (pp->total && get_workers(l, MAX(pp->nw, 2u))) {
 		l->populating = pp;
-		workers_start(l->workers, populate_share, pp);
+		workers_start_shares(l->workers, pp->nw, populate_share, pp);
 		return 0;
 	}
 	for (unsigned i = 0; i < pp->nw; i++)

@@ -2,8 +2,9 @@
  * workers.c - helper threads for byte-parallel jobs (see workers.h).
  *
  * One mutex and two condition variables: a job is published by bumping a
- * generation counter under the mutex; each thread runs the job once per
- * generation and counts itself done; the waiter sleeps until the count
+ * generation counter under the mutex; each thread runs its shares of the
+ * job once per generation (thread K: shares K, K + N, ... below the
+ * job's count) and counts itself done; the waiter sleeps until the count
  * reaches the number of threads. Nothing here allocates after
  * workers_new(), so a job may run while a target is stopped.
  */
@@ -31,6 +32,7 @@ struct workers {
 	pthread_mutex_t lock;
 	pthread_cond_t go, done;
 	unsigned n;
+	unsigned shares;		/* of the current job */
 	unsigned long gen;		/* job generation */
 	unsigned finished;		/* threads done with the current job */
 	bool busy, quit;
@@ -58,13 +60,22 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
+		void (*fn)(void *arg, unsigned i);
+		void *job_arg;
+		unsigned shares, n;
+
 		while (!w->quit && w->gen == seen)
 			pthread_cond_wait(&w->go, &w->lock);
 		if (w->quit)
 			break;
 		seen = w->gen;
+		fn = w->fn;
+		job_arg = w->arg;
+		shares = w->shares;
+		n = w->n;
 		pthread_mutex_unlock(&w->lock);
-		w->fn(w->arg, s->idx);
+		for (unsigned i = s->idx; i < shares; i += n)
+			fn(job_arg, i);
 		pthread_mutex_lock(&w->lock);
 		if (++w->finished == w->n)
 			pthread_cond_signal(&w->done);
@@ -115,18 +126,25 @@ unsigned workers_count(const struct workers *w)
 	return w ? w->n : 0;
 }
 
-void workers_start(struct workers *w, void (*fn)(void *arg, unsigned i), void *arg)
+void workers_start_shares(struct workers *w, unsigned nr, void (*fn)(void *arg, unsigned i),
+			  void *arg)
 {
 	pthread_mutex_lock(&w->lock);
 	while (w->busy && w->finished < w->n)	/* the last job, not waited for */
 		pthread_cond_wait(&w->done, &w->lock);
 	w->fn = fn;
 	w->arg = arg;
+	w->shares = nr;
 	w->finished = 0;
 	w->busy = true;
 	w->gen++;
 	pthread_cond_broadcast(&w->go);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void workers_start(struct workers *w, void (*fn)(void *arg, unsigned i), void *arg)
+{
+	workers_start_shares(w, w->n, fn, arg);
 }
 
 void workers_wait(struct workers *w)
@@ -141,6 +159,18 @@ void workers_wait(struct workers *w)
 void workers_run(struct workers *w, void (*fn)(void *arg, unsigned i), void *arg)
 {
 	workers_start(w, fn, arg);
+	workers_wait(w);
+}
+
+void workers_run_shares(struct workers *w, unsigned nr, void (*fn)(void *arg, unsigned i),
+			void *arg)
+{
+	if (!w) {
+		for (unsigned i = 0; i < nr; i++)
+			fn(arg, i);
+		return;
+	}
+	workers_start_shares(w, nr, fn, arg);
 	workers_wait(w);
 }
 

@@ -6,7 +6,9 @@
  * CPU: process_vm_readv runs at one core's memcpy speed) and the faulting
  * in of its destination before the stop. A struct workers is N threads
  * that wait for a job; workers_run() hands every thread the same
- * function with its index and returns when all have finished.
+ * function with its index and returns when all have finished;
+ * workers_run_shares() runs a job's NR shares on however many threads
+ * there are.
  *
  * The threads block every signal, so the CLI's handlers (which detach a
  * stopped target, and ptrace works only from the tracing thread) always
@@ -41,6 +43,20 @@ void workers_start(struct workers *w, void (*fn)(void *arg, unsigned i), void *a
 void workers_wait(struct workers *w);
 /* workers_start() then workers_wait(). */
 void workers_run(struct workers *w, void (*fn)(void *arg, unsigned i), void *arg);
+
+/*
+ * Shares: FN(ARG, I) once for every I < NR, whatever the number of
+ * threads (thread K runs K, K + workers_count(W), ...). workers_new() may
+ * make fewer threads than asked (pthread_create failing under a thread or
+ * pids limit), so a job cut into N shares runs them this way, never one
+ * per thread. workers_start_shares() returns at once (W not NULL);
+ * workers_run_shares() returns when all are done, and with W NULL runs
+ * them in the caller.
+ */
+void workers_start_shares(struct workers *w, unsigned nr, void (*fn)(void *arg, unsigned i),
+			  void *arg);
+void workers_run_shares(struct workers *w, unsigned nr, void (*fn)(void *arg, unsigned i),
+			void *arg);
 
 void workers_free(struct workers *w);
 
