@@ -203,9 +203,11 @@ static int cmd_attach(int argc, char **argv)
 			  (unsigned long long)stats.copied_bytes, stats.walk_ms);
 	else
 		debug_msg("pause %.3f ms, stop %.3f ms, rounds %u, copy %.3f ms (%llu bytes), "
-			  "walk %.3f ms; before the stop: buffers %.3f ms", stats.pause_ms,
-			  stats.stop_ms, stats.rounds, stats.copy_ms,
-			  (unsigned long long)stats.copied_bytes, stats.walk_ms, stats.prepare_ms);
+			  "walk %.3f ms; before the stop: buffers %.3f ms, pre-copied %llu bytes, "
+			  "%llu changed", stats.pause_ms, stats.stop_ms, stats.rounds, stats.copy_ms,
+			  (unsigned long long)stats.copied_bytes, stats.walk_ms, stats.prepare_ms,
+			  (unsigned long long)stats.precopied_bytes,
+			  (unsigned long long)stats.changed_bytes);
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
 	if (!quiet && (emitted || write_stdout(&out)))
 		status = EXIT_FAILURE_HG;

@@ -474,8 +474,10 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 		}
 		st.forked = want_fork && err == 0;
 	}
-	if (err == 0 && !st.forked)
+	if (err == 0 && !st.forked) {
 		err = freeze(t, g, census_only, &st);
+		live_precopy_stats(t, &st.precopied_bytes, &st.changed_bytes);
+	}
 	if (err == 0 && opts && opts->mallinfo) {
 		int i = inject_pick_thread(t, opts->inject_tid, &iwhy);
 

@@ -195,6 +195,8 @@ struct snapshot_live_stats {
 	char fallback[256];		/* SNAPSHOT_FORK_AUTO copied instead: why */
 	const char *memory;		/* snapshot_meta.memory */
 	double residency_ms;		/* pagemap read in the stop (--rss) */
+	uint64_t precopied_bytes;	/* copied before the stop ... */
+	uint64_t changed_bytes;		/* ... and found changed under it */
 };
 
 /*

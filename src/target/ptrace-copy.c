@@ -4,9 +4,10 @@
  *
  * What is copied is every private writable mapping, a stack from its live
  * part (live_freeze()), or a plan of ranges (live_freeze_ranges(): what a
- * census reads). The copy runs in one thread per CPU into buffers faulted
- * in before the stop (live_prepare()), and the result is a memimage the
- * reads after the detach go to. A fork snapshot's child holds the instant
+ * census reads). The copy runs in one thread per CPU into buffers filled
+ * before the stop (live_prepare(); under the stop only what changed since
+ * is copied, ptrace-precopy.c), and the result is a memimage the reads
+ * after the detach go to. A fork snapshot's child holds the instant
  * for as long as it lives, so a big one is not copied but read in place
  * through a bounded cache (live_stream()). Each part has its essay below.
  */
@@ -62,10 +63,16 @@ bool live_worth_copying(const struct target_region *r)
  * page the host has not backed costs several times a memcpy of it. Huge
  * pages are not asked for: on this kind of VM a fresh 2 MiB page cost
  * 12 ms to fault in (6 s per GiB, against 1 s in 4 KiB pages), and the
- * first run of heapgrab is the one that meets fresh memory. Smaller jobs
- * (the live part of a thread stack, data of libraries) are malloc'd in
- * the stop. The image borrows the prepared mappings (no byte is copied
- * twice) and unmaps them when it is destroyed.
+ * first run of heapgrab is the one that meets fresh memory. Faulted in
+ * was not enough on that VM: the first copy into such pages under the
+ * stop still took 2.4 times as long as into pages reused from the run
+ * before, so the buffers are pre-copied instead (ptrace-precopy.c: filled
+ * from the running process, and under the stop read again into a small
+ * scratch piece per thread, compared page by page and corrected: "compare"
+ * jobs). Smaller jobs (the live part of a thread stack, data of
+ * libraries) are malloc'd in the stop and read directly. The image
+ * borrows the prepared mappings (no byte is copied twice) and unmaps them
+ * when it is destroyed.
  */
 #define COPY_THREADS_MAX 8
 #define SHARE_MIN (4u << 20)
@@ -81,6 +88,8 @@ struct cjob {
 	unsigned char *dst;
 	bool prepared;		/* dst lies in a prepared mapping */
 	bool in_zero;		/* ... of a zero range: no segment of its own */
+	bool precopied;		/* ... which was pre-copied (ptrace-precopy.c) */
+	bool compare;		/* ... and is compared, what changed copied */
 };
 
 struct chole {
@@ -91,6 +100,8 @@ struct cshare {
 	struct chole *holes;
 	size_t nr, alloc;
 	int err;
+	unsigned char *scratch;	/* for compare jobs; NULL: read directly */
+	uint64_t changed;
 };
 
 struct copy {
@@ -154,9 +165,13 @@ static void add_hole(struct cshare *sh, taddr_t start, taddr_t end)
 static int copy_part(const struct copy *c, struct cshare *sh, const struct cjob *j,
 		     taddr_t a, taddr_t e)
 {
+	bool compare = j->compare && sh->scratch;
+
 	while (a < e) {
 		size_t want = (size_t)MIN((taddr_t)COPY_PIECE, e - a);
-		ssize_t n = live_reader_read(&c->rd, a, j->dst + (a - j->start), want);
+		ssize_t n = compare ? live_precopy_refresh(&c->rd, a, j->dst + (a - j->start), want,
+							  sh->scratch, &sh->changed)
+				    : live_reader_read(&c->rd, a, j->dst + (a - j->start), want);
 		taddr_t next;
 
 		if (n == -HG_E_TARGET_GONE)
@@ -168,6 +183,8 @@ static int copy_part(const struct copy *c, struct cshare *sh, const struct cjob 
 		/* Unreadable: one page (to its end) becomes a hole. */
 		next = MIN(e, (a + PAGE_SZ) & ~(taddr_t)(PAGE_SZ - 1));
 		add_hole(sh, a, next);
+		if (j->precopied)	/* the pre-copy's bytes are not the stop's */
+			memset(j->dst + (a - j->start), 0, (size_t)(next - a));
 		a = next;
 	}
 	return 0;
@@ -258,6 +275,8 @@ static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr, const struct 
 	}
 	c->rd = (struct reader){ l->read_pid, l->use_memfd, l->memfd };
 	c->nw = copy_threads(c->total);
+	for (unsigned i = 0; i < c->nw && i < l->nr_scratch; i++)
+		c->share[i].scratch = l->scratch + (size_t)i * PRECOPY_PIECE;
 	/* Every share, on however many threads there are: workers_new()
 	 * may have made fewer than asked, and a share no thread copied
 	 * would leave its bytes unread without a hole to say so. */
@@ -266,6 +285,7 @@ static int copy_jobs(struct live *l, struct cjob *jobs, size_t nr, const struct 
 		if (c->share[i].err < 0)
 			err = c->share[i].err;
 		nr_holes += c->share[i].nr;
+		l->changed += c->share[i].changed;
 	}
 	if (err < 0)
 		goto out;
@@ -336,6 +356,8 @@ static int set_dst(struct live *l, struct cjob *j)
 	struct prebuf *pb = find_prebuf(l, j->start, j->end);
 
 	j->prepared = pb != NULL;
+	j->precopied = pb && pb->nr_filled;
+	j->compare = j->precopied && live_precopy_compare();
 	j->dst = pb ? pb->buf + (j->start - pb->start) : malloc((size_t)(j->end - j->start));
 	return j->dst ? 0 : -ENOMEM;
 }
@@ -353,6 +375,7 @@ static void free_dsts(struct cjob *jobs, size_t nr)
 struct pjob {
 	unsigned char *p;
 	size_t len;
+	taddr_t addr;		/* the process's bytes there */
 };
 
 struct populate {
@@ -360,6 +383,9 @@ struct populate {
 	size_t nr;
 	uint64_t total;
 	unsigned nw;
+	bool precopy;		/* fill from the process (else zeros) */
+	struct reader rd;
+	uint64_t got[WORKERS_MAX];	/* bytes pre-copied, per share */
 };
 
 static void populate_range(unsigned char *p, size_t len)
@@ -373,14 +399,19 @@ static void populate_range(unsigned char *p, size_t len)
 
 static void populate_share(void *arg, unsigned i)
 {
-	const struct populate *pp = arg;
+	struct populate *pp = arg;
 	uint64_t lo = share_start(pp->total, i, pp->nw), hi = share_start(pp->total, i + 1, pp->nw);
 	uint64_t off = 0;
 
+	if (i >= pp->nw)
+		return;		/* more threads than shares */
 	for (size_t k = 0; k < pp->nr && off < hi; k++) {
 		uint64_t a = MAX(lo, off), e = MIN(hi, off + pp->jobs[k].len);
 
-		if (a < e)
+		if (a < e && pp->precopy)
+			pp->got[i] += live_precopy_fill(&pp->rd, pp->jobs[k].addr + (a - off),
+							pp->jobs[k].p + (a - off), (size_t)(e - a));
+		else if (a < e)
 			populate_range(pp->jobs[k].p + (a - off), (size_t)(e - a));
 		off += pp->jobs[k].len;
 	}
@@ -392,6 +423,8 @@ void live_populate_wait(struct live *l)
 	if (!l->populating)
 		return;
 	workers_wait(l->workers);
+	for (unsigned i = 0; i < l->populating->nw; i++)
+		l->precopied += l->populating->got[i];
 	free(l->populating->jobs);
 	free(l->populating);
 	l->populating = NULL;
@@ -420,6 +453,8 @@ static struct prebuf *add_prebuf(struct live *l, taddr_t start, taddr_t end)
 	pb->buf = (unsigned char *)(((uintptr_t)p + BUF_ALIGN - 1) & ~(uintptr_t)(BUF_ALIGN - 1));
 	pb->start = start;
 	pb->end = end;
+	pb->filled = NULL;
+	pb->nr_filled = 0;
 	return pb;
 }
 
@@ -435,6 +470,8 @@ static uint64_t bytes_within(const struct target_range *ranges, size_t nr, taddr
 	return n;
 }
 
+static size_t merge_ranges(struct target_range *r, size_t nr, bool touch);
+
 int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 {
 	struct live *l = live_of(t);
@@ -442,38 +479,74 @@ int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 	size_t alloc = 0;
 
 	live_populate_wait(l);
+	pp->precopy = live_precopy_enabled();
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		uint64_t want = ranges ? bytes_within(ranges, nr, r->start, r->end) : r->end - r->start;
+		struct target_range *pages;
+		size_t nr_pages = 0;
 		struct prebuf *pb;
 
 		if (!live_worth_copying(r) || want < PREPARE_MIN || find_prebuf(l, r->start, r->end) ||
 		    !(pb = add_prebuf(l, r->start, r->end)))
 			continue;	/* small, or the copy falls back to malloc */
+		pages = xmalloc(st_mult(ranges ? nr : 1, sizeof(*pages)));
 		for (size_t k = 0; k < (ranges ? nr : 1); k++) {
 			taddr_t a = ranges ? MAX(ranges[k].start, r->start) : r->start;
 			taddr_t e = ranges ? MIN(ranges[k].end, r->end) : r->end;
 
 			if (a >= e)
 				continue;
-			a &= ~(taddr_t)(PAGE_SZ - 1);
-			e = MIN(r->end, (e + PAGE_SZ - 1) & ~(taddr_t)(PAGE_SZ - 1));
+			pages[nr_pages].start = a & ~(taddr_t)(PAGE_SZ - 1);
+			pages[nr_pages].end = MIN(r->end, (e + PAGE_SZ - 1) & ~(taddr_t)(PAGE_SZ - 1));
+			nr_pages++;
+		}
+		nr_pages = merge_ranges(pages, nr_pages, true);
+		for (size_t k = 0; k < nr_pages; k++) {
 			ALLOC_GROW(pp->jobs, pp->nr + 1, alloc);
-			pp->jobs[pp->nr].p = pb->buf + (a - pb->start);
-			pp->jobs[pp->nr].len = (size_t)(e - a);
-			pp->total += e - a;
+			pp->jobs[pp->nr].p = pb->buf + (pages[k].start - pb->start);
+			pp->jobs[pp->nr].len = (size_t)(pages[k].end - pages[k].start);
+			pp->jobs[pp->nr].addr = pages[k].start;
+			pp->total += pages[k].end - pages[k].start;
 			pp->nr++;
+		}
+		if (pp->precopy) {
+			pb->filled = pages;
+			pb->nr_filled = nr_pages;
+		} else {
+			free(pages);
 		}
 	}
 	pp->nw = copy_threads(pp->total);
+	if (pp->precopy && pp->nr) {
+		/* Settle how the process is read (live_raw_read() may switch
+		 * to /proc/PID/mem) before the threads take a copy of the
+		 * reader; if it does not read at all, fault in zeros. */
+		unsigned char probe;
+
+		if (live_raw_read(l, pp->jobs[0].addr, &probe, 1) < 0)
+			pp->precopy = false;
+		pp->rd = (struct reader){ l->read_pid, l->use_memfd, l->memfd };
+		/* the in-stop check's scratch pieces, one per copy thread */
+		live_precopy_scratch(l, pp->nw);
+	}
+	if (!pp->precopy) {
+		for (size_t i = 0; i < l->nr_pre; i++) {
+			free(l->pre[i].filled);
+			l->pre[i].filled = NULL;
+			l->pre[i].nr_filled = 0;
+		}
+	}
 	/* At least one thread, so the caller goes on meanwhile. */
 	if (pp->total && get_workers(l, MAX(pp->nw, 2u))) {
 		l->populating = pp;
 		workers_start_shares(l->workers, pp->nw, populate_share, pp);
 		return 0;
 	}
-	for (unsigned i = 0; i < pp->nw; i++)
+	for (unsigned i = 0; i < pp->nw; i++) {
 		populate_share(pp, i);
+		l->precopied += pp->got[i];
+	}
 	free(pp->jobs);
 	free(pp);
 	return 0;
@@ -636,6 +709,8 @@ int live_freeze_ranges(struct target *t, const struct target_range *copy, size_t
 				const struct prebuf *pb = &l->pre[zpre[zi]];
 
 				j->prepared = true;
+				j->precopied = pb->nr_filled > 0;
+				j->compare = j->precopied && live_precopy_compare();
 				j->dst = pb->buf + (a - pb->start);
 			} else if (set_dst(l, j) < 0) {
 				free_dsts(jobs, nr - 1);
@@ -645,6 +720,11 @@ int live_freeze_ranges(struct target *t, const struct target_range *copy, size_t
 			a = e;
 		}
 	}
+	/* A zero range reads zeros where nothing is copied: not the bytes a
+	 * pre-copy left there. */
+	for (size_t i = 0; i < nr_zero; i++)
+		if (l->pre[zpre[i]].nr_filled)
+			live_precopy_clear(&l->pre[zpre[i]], z[i].start, z[i].end, cp, nr_copy);
 	err = copy_jobs(l, jobs, nr, z, zpre, nr_zero, &bytes);
 	if (err == 0 && ret_bytes)
 		*ret_bytes = bytes;
@@ -1051,9 +1131,16 @@ void live_copy_release(struct live *l)
 	l->stream = NULL;
 	memimage_destroy(l->frozen);
 	l->frozen = NULL;
-	for (size_t i = 0; i < l->nr_pre; i++)
+	for (size_t i = 0; i < l->nr_pre; i++) {
 		munmap(l->pre[i].map, l->pre[i].map_len);
+		free(l->pre[i].filled);
+	}
 	free(l->pre);
+	if (l->scratch)
+		munmap(l->scratch, l->scratch_len);
+	l->scratch = NULL;
+	l->scratch_len = 0;
+	l->nr_scratch = 0;
 	l->pre = NULL;
 	l->nr_pre = 0;
 	workers_free(l->workers);

@@ -32,6 +32,10 @@ struct prebuf {
 	unsigned char *buf;	/* BUF_ALIGN aligned inside the mapping */
 	void *map;
 	size_t map_len;
+	/* pre-copied (ptrace-precopy.c): these ranges (sorted, pages) were
+	 * filled with the running process's bytes, not zeros */
+	struct target_range *filled;
+	size_t nr_filled;
 };
 
 struct live {
@@ -50,6 +54,13 @@ struct live {
 	int memfd;		/* /proc/PID/mem, opened on first need */
 	bool use_memfd;		/* process_vm_readv unusable here */
 	bool saved_use_memfd;	/* the target's, while reading a child */
+	/* pre-copy (ptrace-precopy.c): one scratch piece per copy thread,
+	 * faulted in before the stop; the bytes pre-copied and the bytes
+	 * found changed (and copied again) under the stop */
+	unsigned char *scratch;
+	size_t scratch_len;
+	unsigned nr_scratch;
+	uint64_t precopied, changed;
 };
 
 /*
@@ -88,5 +99,30 @@ const void *live_stream_map(struct target *t, taddr_t addr, size_t len);
 void live_populate_wait(struct live *l);
 /* Free the copy's state: buffers, threads, a stream (live_close()). */
 void live_copy_release(struct live *l);
+
+/* ptrace-precopy.c */
+/* Scratch pieces of PRECOPY_PIECE bytes: the in-stop reads of pre-copied
+ * memory, compared with the pre-copy. */
+#define PRECOPY_PIECE (1u << 20)
+/* Is pre-copying on (HEAPGRAB_PRECOPY=0 turns it off)? */
+bool live_precopy_enabled(void);
+/* Are pre-copied jobs compared under the stop (else read again directly:
+ * HEAPGRAB_PRECOPY=direct)? */
+bool live_precopy_compare(void);
+/* Before the stop, in a copy thread: fill [P, P + LEN) with the bytes at
+ * ADDR of the running process; what does not read is faulted in as
+ * zeros. Returns the bytes read. */
+uint64_t live_precopy_fill(const struct reader *rd, taddr_t addr, unsigned char *p, size_t len);
+/* Under the stop: read up to LEN bytes at ADDR into SCRATCH and copy into
+ * DST the pages that differ from it; *CHANGED grows by their bytes.
+ * Returns what live_reader_read() returns. */
+ssize_t live_precopy_refresh(const struct reader *rd, taddr_t addr, unsigned char *dst,
+			     size_t len, unsigned char *scratch, uint64_t *changed);
+/* Zero what PB holds of the pre-copy in [START, END) outside KEEP
+ * (sorted, not overlapping): a zero range reads zeros there. */
+void live_precopy_clear(const struct prebuf *pb, taddr_t start, taddr_t end,
+			const struct target_range *keep, size_t nr_keep);
+/* One scratch piece per thread for N threads (before the stop). */
+void live_precopy_scratch(struct live *l, unsigned n);
 
 #endif /* HEAPGRAB_PTRACE_INTERNAL_H */

@@ -718,8 +718,10 @@ struct target *live_take_image(struct target *t)
 	memimage_destroy(img->priv);
 	img->priv = l->frozen;
 	l->frozen = NULL;
-	for (size_t i = 0; i < l->nr_pre; i++)
+	for (size_t i = 0; i < l->nr_pre; i++) {
 		memimage_own_mapping(img->priv, l->pre[i].map, l->pre[i].map_len);
+		free(l->pre[i].filled);
+	}
 	free(l->pre);
 	l->pre = NULL;
 	l->nr_pre = 0;

@@ -44,6 +44,12 @@ MUST_CHECK int live_prepare(struct target *t, const struct target_range *ranges,
  * a caller that times the stop waits first, since the target runs).
  */
 void live_prepare_wait(struct target *t);
+/*
+ * The pre-copy (src/target/ptrace-precopy.c): bytes live_prepare() copied
+ * into the buffers while the process ran, and bytes found changed (and
+ * copied again) under the stop since live_prepare().
+ */
+void live_precopy_stats(const struct target *t, uint64_t *ret_precopied, uint64_t *ret_changed);
 MUST_CHECK int live_stop(struct target *t);
 /* Resume (PTRACE_CONT) the threads whose index has which[i] set; threads in
  * a group-stop (the process was SIGSTOPped before we came) are never resumed. */
