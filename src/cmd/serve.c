@@ -468,6 +468,13 @@ static struct result *take_snapshot(struct serve *sv, struct target *t, double s
 		  stats.pause_ms, stats.residency_ms, stats.rounds, stats.rounds == 1 ? "" : "s",
 		  stats.walk_ms, stats.typing_ms,
 		  r->snap->walk.nr_chunks);
+	if (r->snap->typing) {
+		struct strbuf ph = STRBUF_INIT;
+
+		typing_phases_text(r->snap->typing, &ph);
+		debug_msg("serve: process %d: typing phases: %s", r->pid, ph.buf);
+		strbuf_release(&ph);
+	}
 	return r;
 }
 

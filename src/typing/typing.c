@@ -33,6 +33,7 @@
 #include "roots/unwind.h"
 #include "target/target.h"
 #include "target/unwind.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -43,6 +44,47 @@
 
 /* rounds of header resolution and tagged values (finish) */
 #define MAX_LEARN_ROUNDS 16
+
+const char *typing_phase_name(enum typing_phase p)
+{
+	static const char *const names[TYPING_PHASE__COUNT] = {
+		[TYPING_PHASE_MODULES] = "modules",
+		[TYPING_PHASE_INDEX] = "index",
+		[TYPING_PHASE_CONVERT] = "convert",
+		[TYPING_PHASE_PREPARE] = "prepare",
+		[TYPING_PHASE_VTABLES] = "vtables",
+		[TYPING_PHASE_GLOBALS] = "globals",
+		[TYPING_PHASE_GLOBALS_SCAN] = "globals-scan",
+		[TYPING_PHASE_TLS] = "tls",
+		[TYPING_PHASE_TLS_SCAN] = "tls-scan",
+		[TYPING_PHASE_UNWIND] = "unwind",
+		[TYPING_PHASE_FRAMES] = "frames",
+		[TYPING_PHASE_FRAMES_SCAN] = "frames-scan",
+		[TYPING_PHASE_LEARN] = "learn",
+		[TYPING_PHASE_SHAPES] = "shapes",
+		[TYPING_PHASE_RESULT] = "result",
+	};
+
+	return (unsigned)p < TYPING_PHASE__COUNT ? names[p] : "?";
+}
+
+void typing_phases_text(const struct typing_result *r, struct strbuf *out)
+{
+	for (int p = 0; p < TYPING_PHASE__COUNT; p++)
+		strbuf_addf(out, "%s%s %.1f ms", p ? ", " : "", typing_phase_name(p),
+			    r->phase_ms[p]);
+}
+
+/* Charge the time since *T0 to phase P of R (NULL: not measured); *T0
+ * becomes now. */
+static void phase_end(struct typing_result *r, enum typing_phase p, double *t0)
+{
+	double now = monotonic_ms();
+
+	if (r)
+		r->phase_ms[p] += now - *t0;
+	*t0 = now;
+}
 
 static void prepare(struct typer *ty)
 {
@@ -86,8 +128,10 @@ static void scan_group(struct typer *ty, const struct root_list *l)
 	typer_drain(ty);
 }
 
-static void finish(struct typer *ty, struct typing_result *r)
+static void finish(struct typer *ty, struct typing_result *r, struct typing_result *timed)
 {
+	double t0 = monotonic_ms();
+
 	/* headers and tagged values teach each other: what one types gives
 	 * the other samples */
 	for (int round = 0; round < MAX_LEARN_ROUNDS; round++) {
@@ -99,9 +143,12 @@ static void finish(struct typer *ty, struct typing_result *r)
 		if (!deferred && !followed)
 			break;
 	}
+	phase_end(timed, TYPING_PHASE_LEARN, &t0);
 	if (!ty->opts || !ty->opts->no_infer)
 		typer_type_by_shape(ty);
+	phase_end(timed, TYPING_PHASE_SHAPES, &t0);
 	typer_result(ty, r);
+	phase_end(timed, TYPING_PHASE_RESULT, &t0);
 }
 
 /*
@@ -126,26 +173,34 @@ static const struct unwound *frames_for(struct typer *ty, struct unwound **ret_o
 	return *ret_own;
 }
 
-static void typed_roots(struct typer *ty, const struct dw_index *idx)
+static void typed_roots(struct typer *ty, const struct dw_index *idx, struct typing_result *r)
 {
 	struct root_source src = {
 		.image = ty->image, .ms = ty->ms, .idx = idx, .tt = &ty->tt,
 	};
 	struct root_list l = { 0 };
+	double t0 = monotonic_ms();
 
 	roots_globals(&src, &l);
+	phase_end(r, TYPING_PHASE_GLOBALS, &t0);
 	scan_group(ty, &l);
+	phase_end(r, TYPING_PHASE_GLOBALS_SCAN, &t0);
 	l.nr = 0;
 	roots_tls(&src, &l);
+	phase_end(r, TYPING_PHASE_TLS, &t0);
 	scan_group(ty, &l);
+	phase_end(r, TYPING_PHASE_TLS_SCAN, &t0);
 	l.nr = 0;
 	if (!ty->opts || ty->opts->unwinder != TYPING_UNWIND_NONE) {
 		struct unwound *own;
 		const struct unwound *frames = frames_for(ty, &own);
 
+		phase_end(r, TYPING_PHASE_UNWIND, &t0);
 		roots_frames(&src, frames, &l);
+		phase_end(r, TYPING_PHASE_FRAMES, &t0);
 		scan_group(ty, &l);
 		unwound_free(own);
+		phase_end(r, TYPING_PHASE_FRAMES_SCAN, &t0);
 	}
 	root_list_release(&l);
 }
@@ -159,6 +214,7 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	struct modset_opts mo = { .debug_dir = opts ? opts->debug_dir : NULL };
 	struct dw_index idx = { 0 };
 	struct strbuf sb = STRBUF_INIT;
+	double t0 = monotonic_ms();
 	int err;
 
 	typer_init(&ty, image, walk, opts);
@@ -169,19 +225,24 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 		if (!ty.ms->mods[i].dw)
 			strbuf_addf(&sb, "%s\n", ty.ms->mods[i].path);
 	r->no_dwarf = strbuf_detach(&sb, NULL);
+	phase_end(r, TYPING_PHASE_MODULES, &t0);
 
 	dw_index_build(&idx, ty.ms, &ty.tt);
+	phase_end(r, TYPING_PHASE_INDEX, &t0);
 	/* convert every definition: fills the embed index */
 	for (size_t i = 0; i < idx.nr_defs; i++)
 		(void)ty_of_die(&ty.tt, &idx.defs[i]);
 	mark_foreign(&ty, &idx);
 	typer_cxx_value_buffers(&ty.tt);
 	ty_index_embeds(&ty.tt);
+	phase_end(r, TYPING_PHASE_CONVERT, &t0);
 	prepare(&ty);
+	phase_end(r, TYPING_PHASE_PREPARE, &t0);
 	typer_type_by_vtables(&ty);
 	typer_drain(&ty);
-	typed_roots(&ty, &idx);
-	finish(&ty, r);
+	phase_end(r, TYPING_PHASE_VTABLES, &t0);
+	typed_roots(&ty, &idx, r);
+	finish(&ty, r, r);
 	if (ty.ms->nr_mods && ty.ms->nr_no_dwarf == ty.ms->nr_mods)
 		diag_report(diag, DIAG_NOTE, "no module has debug info: chunks stay untyped");
 	err = 0;
@@ -214,7 +275,7 @@ int typing_run_roots(struct target *image, const struct heap_walk *walk, struct 
 	prepare(&ty);
 	for (size_t g = 0; g < nr_groups; g++)
 		scan_group(&ty, &groups[g]);
-	finish(&ty, r);
+	finish(&ty, r, NULL);
 	r->no_dwarf = xstrdup("");
 	typer_release(&ty);
 	*ret = r;
