@@ -64,6 +64,7 @@ struct ty_priv {
 	struct ty_list *lists;
 	size_t nr_lists, alloc_lists;
 	struct hashmap embeds;
+	bool embeds_indexed;	/* ty_index_embeds() ran before */
 	/* Structs met as pointees are filled when the outermost conversion
 	 * ends, not while their referrer is half done: with struct A {
 	 * struct B *b; } and struct B { struct A a; }, filling B while A is
@@ -1062,7 +1063,9 @@ static uint64_t embed_key(uint32_t type, uint64_t off)
 	return ((uint64_t)type + 1) << 24 | off;
 }
 
-static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner)
+/* OWNER holds an M at OFF. FRESH: the first indexing, where owners come
+ * in increasing order, so that one already listed is the list's last. */
+static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner, bool fresh)
 {
 	struct ty_priv *p = priv(tt);
 	bool added;
@@ -1078,9 +1081,14 @@ static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t ow
 	}
 	l = &p->lists[li];
 	ty_get(tt, m)->embedded = true;
-	for (size_t k = 0; k < l->nr; k++)
-		if (l->types[k] == owner)
+	if (fresh) {
+		if (l->nr && l->types[l->nr - 1] == owner)
 			return;
+	} else {
+		for (size_t k = 0; k < l->nr; k++)
+			if (l->types[k] == owner)
+				return;
+	}
 	if (l->nr == l->alloc) {
 		l->alloc = l->alloc ? 2 * l->alloc : 4;
 		l->types = xrealloc(l->types, l->alloc * sizeof(*l->types));
@@ -1091,6 +1099,7 @@ static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t ow
 void ty_index_embeds(struct ty_table *tt)
 {
 	size_t done = tt->nr;
+	bool fresh = !priv(tt)->embeds_indexed;
 
 	for (size_t id = 0; id < done; id++) {
 		struct ty *t = ty_get(tt, (uint32_t)id);
@@ -1098,8 +1107,9 @@ void ty_index_embeds(struct ty_table *tt)
 		if ((t->kind != TY_STRUCT && t->kind != TY_UNION) || !t->complete)
 			continue;
 		for (uint32_t e = 0; e < t->nr_embeds; e++)
-			embed_add(tt, t->embeds[e].type, t->embeds[e].off, (uint32_t)id);
+			embed_add(tt, t->embeds[e].type, t->embeds[e].off, (uint32_t)id, fresh);
 	}
+	priv(tt)->embeds_indexed = true;
 }
 
 const struct ty_list *ty_embedders(const struct ty_table *tt, uint32_t type, uint64_t off)
