@@ -335,14 +335,19 @@ char *ty_pretty_cxx(char *name)
 		{ "std::__cxx11::basic_string<wchar_t, std::char_traits<wchar_t>, "
 		  "std::allocator<wchar_t> >", "std::wstring" },
 	};
+	/* what every long spelling begins with */
+	static const char common[] = "std::__cxx11::basic_string<";
 	struct strbuf sb = STRBUF_INIT;
 	bool changed = false;
+	const char *s, *at;
 
 	if (!name || !strstr(name, "basic_string<"))
 		return name;
-	for (const char *s = name; *s;) {
+	for (s = name; (at = strstr(s, common)); ) {
 		size_t i, n = 0;
 
+		strbuf_add(&sb, s, (size_t)(at - s));
+		s = at;
 		for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
 			n = strlen(alias[i][0]);
 			if (!strncmp(s, alias[i][0], n))
@@ -356,6 +361,7 @@ char *ty_pretty_cxx(char *name)
 			strbuf_addch(&sb, *s++);
 		}
 	}
+	strbuf_addstr(&sb, s);
 	if (!changed) {
 		strbuf_release(&sb);
 		return name;
