@@ -107,6 +107,7 @@ int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 		return exit_status_for(err);
 	}
 	strbuf_release(&why);
+	typing_debug_phases(*ret_snap);
 	return 0;
 }
 
@@ -220,13 +221,6 @@ static int cmd_attach(int argc, char **argv)
 			  "walk %.3f ms; before the stop: buffers %.3f ms", stats.pause_ms,
 			  stats.stop_ms, stats.rounds, stats.copy_ms,
 			  (unsigned long long)stats.copied_bytes, stats.walk_ms, stats.prepare_ms);
-	if (snap->typing) {
-		struct strbuf ph = STRBUF_INIT;
-
-		typing_phases_text(snap->typing, &ph);
-		debug_msg("typing %.3f ms: %s", stats.typing_ms, ph.buf);
-		strbuf_release(&ph);
-	}
 	status = output ? save_snapshot(snap, diag.nr_warnings, output) : 0;
 	if (!quiet && (emitted || write_stdout(&out)))
 		status = EXIT_FAILURE_HG;

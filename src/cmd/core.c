@@ -184,16 +184,7 @@ static int cmd_core(int argc, char **argv)
 	if (status)
 		return status;
 
-	if (snap->typing) {
-		struct strbuf ph = STRBUF_INIT;
-		double ms = 0;
-
-		for (int p = 0; p < TYPING_PHASE__COUNT; p++)
-			ms += snap->typing->phase_ms[p];
-		typing_phases_text(snap->typing, &ph);
-		debug_msg("typing %.3f ms: %s", ms, ph.buf);
-		strbuf_release(&ph);
-	}
+	typing_debug_phases(snap);
 	census_build(snap, &census);
 	oopts.warnings = diag.nr_warnings;
 	oopts.addresses = hg_verbose > 0;

@@ -39,6 +39,7 @@
 #include "util/xalloc.h"
 
 #include <dwarf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,75 @@ static void phase_end(struct typing_result *r, enum typing_phase p, double *t0)
 	if (r)
 		r->phase_ms[p] += now - *t0;
 	*t0 = now;
+}
+
+/*
+ * The modules kept between runs (typing_opts.keep_debuginfo): opening
+ * them is most of a small heap's typing (libdw decompresses every debug
+ * section of every module: 0.4 s of cupt's typing), and serve and watch
+ * type the same target again and again. A run takes the kept set when its
+ * target maps the same files at the same places (modset_same), else
+ * drops it and opens its own; it leaves its set kept. Such a set is
+ * never attached to threads (the libdw unwinder attaches the Dwfl it
+ * unwinds with for good): unwinding gets a session of its own.
+ */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct modset *kept;
+
+static struct modset *take_kept(void)
+{
+	struct modset *ms;
+
+	pthread_mutex_lock(&kept_lock);
+	ms = kept;
+	kept = NULL;
+	pthread_mutex_unlock(&kept_lock);
+	return ms;
+}
+
+void typing_drop_debuginfo(void)
+{
+	modset_free(take_kept());
+}
+
+static void keep_modules(struct modset *ms)
+{
+	struct modset *old;
+
+	pthread_mutex_lock(&kept_lock);
+	old = kept;
+	kept = ms;
+	pthread_mutex_unlock(&kept_lock);
+	modset_free(old);
+}
+
+static int open_modules(struct target *image, const struct modset_opts *mo, bool keep,
+			struct modset **ret, bool *ret_kept)
+{
+	struct modset *ms, *k;
+	int err;
+
+	if (!keep)
+		return modset_open(image, mo, ret);
+	err = modset_list(image, mo, &ms);
+	if (err < 0)
+		return err;
+	k = take_kept();
+	if (k && modset_same(k, ms)) {
+		modset_free(ms);
+		*ret = k;
+		*ret_kept = true;
+		return 0;
+	}
+	/* another target, or its files changed: not both in memory */
+	modset_free(k);
+	err = modset_load(ms, mo);
+	if (err < 0) {
+		modset_free(ms);
+		return err;
+	}
+	*ret = ms;
+	return 0;
 }
 
 static void prepare(struct typer *ty)
@@ -168,6 +238,20 @@ static const struct unwound *frames_for(struct typer *ty, struct unwound **ret_o
 		/* the stop could not unwind: libdw after all */
 		ops = &unwind_libdw;
 	}
+	if (ty->opts && ty->opts->keep_debuginfo && ty->ms) {
+		/* a kept session is never attached (above): one without
+		 * DWARF for the unwinder (libdwfl reads a module's DWARF only
+		 * when its .eh_frame does not do) */
+		struct modset_opts mo = { .debug_dir = ty->opts->debug_dir, .no_dwarf = true };
+		struct modset *ums;
+		int err;
+
+		if (modset_open(ty->image, &mo, &ums) < 0)
+			return NULL;
+		err = ops->unwind(ty->image, ums, ret_own);
+		modset_free(ums);
+		return err < 0 ? NULL : *ret_own;
+	}
 	if (ops->unwind(ty->image, ty->ms, ret_own) < 0)
 		return NULL;
 	return *ret_own;
@@ -212,13 +296,14 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	struct typing_result *r = xcalloc(1, sizeof(*r));
 	struct typer ty;
 	struct modset_opts mo = { .debug_dir = opts ? opts->debug_dir : NULL };
+	bool keep = opts && opts->keep_debuginfo;
 	struct dw_index idx = { 0 };
 	struct strbuf sb = STRBUF_INIT;
 	double t0 = monotonic_ms();
 	int err;
 
 	typer_init(&ty, image, walk, opts);
-	err = modset_open(image, &mo, &ty.ms);
+	err = open_modules(image, &mo, keep, &ty.ms, &r->kept_debuginfo);
 	if (err < 0)
 		goto out;
 	for (size_t i = 0; i < ty.ms->nr_mods; i++)
@@ -248,7 +333,10 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	err = 0;
 out:
 	dw_index_release(&idx);
-	modset_free(ty.ms);
+	if (keep && ty.ms)
+		keep_modules(ty.ms);
+	else
+		modset_free(ty.ms);
 	ty.ms = NULL;
 	typer_release(&ty);
 	if (err < 0) {

@@ -47,7 +47,16 @@ struct typing_opts {
 	bool explain;
 	/* frames unwound elsewhere (TYPING_UNWIND_LIBUNWIND), or NULL */
 	const struct unwound *frames;
+	/* keep the modules' debug info (the libdwfl session, its DWARF read
+	 * and decompressed) after the run, for the next run whose target
+	 * maps the same files at the same places (serve and watch: one
+	 * target, many snapshots); at most one set is kept, process-wide,
+	 * until typing_drop_debuginfo() */
+	bool keep_debuginfo;
 };
+
+/* Free the debug info typing_opts.keep_debuginfo kept (nothing when none). */
+void typing_drop_debuginfo(void);
 
 #define TYPING_CONFLICT_EXAMPLES 8
 
@@ -108,6 +117,9 @@ struct typing_result {
 	size_t nr_conflict_examples;
 	/* milliseconds spent in each phase (typing_run() only) */
 	double phase_ms[TYPING_PHASE__COUNT];
+	/* the modules' debug info was the one the last run kept
+	 * (typing_opts.keep_debuginfo) */
+	bool kept_debuginfo;
 };
 
 /*
