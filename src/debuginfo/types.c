@@ -37,6 +37,7 @@
  */
 #include "config.h"
 #include "debuginfo/types.h"
+#include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
@@ -134,6 +135,90 @@ void ty_table_free(struct ty_table *tt)
 		free(p);
 	}
 	memset(tt, 0, sizeof(*tt));
+}
+
+/* DST: a copy of SRC (string keys copied too when SRC owns them). */
+static void map_copy(struct hashmap *dst, const struct hashmap *src)
+{
+	*dst = *src;
+	if (!src->slots)
+		return;
+	dst->slots = xmalloc((src->mask + 1) * sizeof(*dst->slots));
+	memcpy(dst->slots, src->slots, (src->mask + 1) * sizeof(*dst->slots));
+	if (dst->owns_keys)
+		HASHMAP_FOR_EACH(dst, sl)
+			sl->key = (uint64_t)(uintptr_t)xstrdup((const char *)(uintptr_t)sl->key);
+}
+
+/* A copy of the N elements of SIZE at P, room for CAP of them. */
+static void *dup_array(const void *p, size_t n, size_t cap, size_t size)
+{
+	void *q;
+
+	if (!p)
+		return NULL;
+	q = xmalloc((cap > n ? cap : n ? n : 1) * size);
+	memcpy(q, p, n * size);
+	return q;
+}
+
+/* The capacity ty_add_slot() and its kind keep for N elements: grown to
+ * twice when N is a power of two, so the next power of two. */
+static size_t pow2_cap(size_t n)
+{
+	size_t cap = 1;
+
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+void ty_table_clone(struct ty_table *dst, const struct ty_table *src)
+{
+	const struct ty_priv *sp = src->priv;
+	struct ty_priv *p = xcalloc(1, sizeof(*p));
+
+	if (sp->nr_shells || sp->depth)
+		BUG("ty_table_clone() during a conversion");
+	*dst = *src;
+	dst->types = dup_array(src->types, src->nr, src->alloc, sizeof(*src->types));
+	for (size_t i = 0; i < src->nr; i++) {
+		const struct ty *o = &src->types[i];
+		struct ty *t = &dst->types[i];
+
+		t->name = xstrdup(o->name);
+		t->slots = dup_array(o->slots, o->nr_slots, pow2_cap(o->nr_slots), sizeof(*o->slots));
+		t->embeds = dup_array(o->embeds, o->nr_embeds, pow2_cap(o->nr_embeds),
+				      sizeof(*o->embeds));
+		t->nonptr = dup_array(o->nonptr, o->nr_nonptr, pow2_cap(o->nr_nonptr),
+				      sizeof(*o->nonptr));
+		t->members = dup_array(o->members, o->nr_members, pow2_cap(o->nr_members),
+				       sizeof(*o->members));
+		t->targs = dup_array(o->targs, o->nr_targs, 0, sizeof(*o->targs));
+		t->targ_names = dup_array(o->targ_names, o->nr_targs, 0, sizeof(*o->targ_names));
+	}
+	dst->strs = dup_array(src->strs, src->nr_strs, src->alloc_strs, sizeof(*src->strs));
+	for (size_t i = 0; i < src->nr_strs; i++)
+		dst->strs[i] = xstrdup(src->strs[i]);
+	*p = *sp;
+	map_copy(&p->memo, &sp->memo);
+	map_copy(&p->by_name, &sp->by_name);
+	map_copy(&p->plain_name, &sp->plain_name);
+	map_copy(&p->defs, &sp->defs);
+	map_copy(&p->qual, &sp->qual);
+	map_copy(&p->embeds, &sp->embeds);
+	p->def_dies = dup_array(sp->def_dies, sp->nr_defs, sp->alloc_defs, sizeof(*sp->def_dies));
+	p->quals = dup_array(sp->quals, sp->nr_quals, sp->alloc_quals, sizeof(*sp->quals));
+	for (size_t i = 0; i < sp->nr_quals; i++)
+		p->quals[i] = xstrdup(sp->quals[i]);
+	p->dwarfs = dup_array(sp->dwarfs, sp->nr_dwarfs, 0, sizeof(*sp->dwarfs));
+	p->lists = dup_array(sp->lists, sp->nr_lists, sp->alloc_lists, sizeof(*sp->lists));
+	for (size_t i = 0; i < sp->nr_lists; i++)
+		p->lists[i].types = dup_array(sp->lists[i].types, sp->lists[i].nr,
+					      sp->lists[i].alloc, sizeof(*sp->lists[i].types));
+	p->shells = NULL;
+	p->nr_shells = p->alloc_shells = 0;
+	dst->priv = p;
 }
 
 static uint64_t die_key(struct ty_table *tt, Dwarf_Die *die)

@@ -88,71 +88,101 @@ static void phase_end(struct typing_result *r, enum typing_phase p, double *t0)
 }
 
 /*
- * The modules kept between runs (typing_opts.keep_debuginfo): opening
- * them is most of a small heap's typing (libdw decompresses every debug
- * section of every module: 0.4 s of cupt's typing), and serve and watch
- * type the same target again and again. A run takes the kept set when its
- * target maps the same files at the same places (modset_same), else
- * drops it and opens its own; it leaves its set kept. Such a set is
- * never attached to threads (the libdw unwinder attaches the Dwfl it
- * unwinds with for good): unwinding gets a session of its own.
+ * The debug info kept between runs (typing_opts.keep_debuginfo): opening
+ * the modules (libdw decompresses every debug section of every module),
+ * the index pass and converting every definition are most of a small
+ * heap's typing (0.4, 0.3 and 0.3 s of cupt's), and they depend on the
+ * modules' files only, while serve and watch type the same target again
+ * and again. A run takes the kept set when its target maps the same files
+ * at the same places (modset_same), else drops it and reads its own; it
+ * leaves its set kept: the modules, the index and the type table as it is
+ * after the conversion, of which each run types with a copy (rules add
+ * and change types). The kept Dwfl is never attached to threads (the
+ * libdw unwinder attaches the Dwfl it unwinds with for good): unwinding
+ * gets a session of its own.
  */
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct modset *kept;
-
-static struct modset *take_kept(void)
-{
+struct kept_debuginfo {
 	struct modset *ms;
+	struct dw_index idx;
+	struct ty_table tt;	/* after the conversion (typed) */
+	bool typed;
+};
+
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kept_debuginfo *kept;
+
+static void kept_free(struct kept_debuginfo *kd)
+{
+	if (!kd)
+		return;
+	if (kd->typed)
+		ty_table_free(&kd->tt);
+	dw_index_release(&kd->idx);
+	modset_free(kd->ms);
+	free(kd);
+}
+
+static struct kept_debuginfo *take_kept(void)
+{
+	struct kept_debuginfo *kd;
 
 	pthread_mutex_lock(&kept_lock);
-	ms = kept;
+	kd = kept;
 	kept = NULL;
 	pthread_mutex_unlock(&kept_lock);
-	return ms;
+	return kd;
 }
 
 void typing_drop_debuginfo(void)
 {
-	modset_free(take_kept());
+	kept_free(take_kept());
 }
 
-static void keep_modules(struct modset *ms)
+static void keep_debuginfo(struct kept_debuginfo *kd)
 {
-	struct modset *old;
+	struct kept_debuginfo *old;
 
 	pthread_mutex_lock(&kept_lock);
 	old = kept;
-	kept = ms;
+	kept = kd;
 	pthread_mutex_unlock(&kept_lock);
-	modset_free(old);
+	kept_free(old);
 }
 
+/* The modules of IMAGE with their DWARF: the kept ones (*RET_KEPT) when
+ * KEEP and they are the same, else opened. */
 static int open_modules(struct target *image, const struct modset_opts *mo, bool keep,
-			struct modset **ret, bool *ret_kept)
+			struct kept_debuginfo **ret, bool *ret_kept)
 {
-	struct modset *ms, *k;
+	struct kept_debuginfo *kd = xcalloc(1, sizeof(*kd)), *k;
+	struct modset *ms;
 	int err;
 
-	if (!keep)
-		return modset_open(image, mo, ret);
+	if (!keep) {
+		err = modset_open(image, mo, &kd->ms);
+		goto done;
+	}
 	err = modset_list(image, mo, &ms);
 	if (err < 0)
-		return err;
+		goto done;
 	k = take_kept();
-	if (k && modset_same(k, ms)) {
+	if (k && modset_same(k->ms, ms)) {
 		modset_free(ms);
+		free(kd);
 		*ret = k;
 		*ret_kept = true;
 		return 0;
 	}
 	/* another target, or its files changed: not both in memory */
-	modset_free(k);
+	kept_free(k);
+	kd->ms = ms;
 	err = modset_load(ms, mo);
+done:
 	if (err < 0) {
-		modset_free(ms);
+		kept_free(kd);
 		return err;
 	}
-	*ret = ms;
+	*ret = kd;
 	return 0;
 }
 
@@ -297,48 +327,61 @@ int typing_run(struct target *image, const struct heap_walk *walk,
 	struct typer ty;
 	struct modset_opts mo = { .debug_dir = opts ? opts->debug_dir : NULL };
 	bool keep = opts && opts->keep_debuginfo;
-	struct dw_index idx = { 0 };
+	struct kept_debuginfo *kd = NULL;
 	struct strbuf sb = STRBUF_INIT;
 	double t0 = monotonic_ms();
 	int err;
 
 	typer_init(&ty, image, walk, opts);
-	err = open_modules(image, &mo, keep, &ty.ms, &r->kept_debuginfo);
+	err = open_modules(image, &mo, keep, &kd, &r->kept_debuginfo);
 	if (err < 0)
 		goto out;
+	ty.ms = kd->ms;
 	for (size_t i = 0; i < ty.ms->nr_mods; i++)
 		if (!ty.ms->mods[i].dw)
 			strbuf_addf(&sb, "%s\n", ty.ms->mods[i].path);
 	r->no_dwarf = strbuf_detach(&sb, NULL);
 	phase_end(r, TYPING_PHASE_MODULES, &t0);
 
-	dw_index_build(&idx, ty.ms, &ty.tt);
-	phase_end(r, TYPING_PHASE_INDEX, &t0);
-	/* convert every definition: fills the embed index */
-	for (size_t i = 0; i < idx.nr_defs; i++)
-		(void)ty_of_die(&ty.tt, &idx.defs[i]);
-	mark_foreign(&ty, &idx);
-	typer_cxx_value_buffers(&ty.tt);
-	ty_index_embeds(&ty.tt);
+	if (kd->typed) {
+		/* the kept conversion (its definitions were all converted:
+		 * mark_foreign() finds them in the copy's memo) */
+		ty_table_free(&ty.tt);
+		ty_table_clone(&ty.tt, &kd->tt);
+		phase_end(r, TYPING_PHASE_INDEX, &t0);
+		mark_foreign(&ty, &kd->idx);
+	} else {
+		dw_index_build(&kd->idx, ty.ms, &ty.tt);
+		phase_end(r, TYPING_PHASE_INDEX, &t0);
+		/* convert every definition: fills the embed index */
+		for (size_t i = 0; i < kd->idx.nr_defs; i++)
+			(void)ty_of_die(&ty.tt, &kd->idx.defs[i]);
+		mark_foreign(&ty, &kd->idx);
+		typer_cxx_value_buffers(&ty.tt);
+		ty_index_embeds(&ty.tt);
+		if (keep) {
+			ty_table_clone(&kd->tt, &ty.tt);
+			kd->typed = true;
+		}
+	}
 	phase_end(r, TYPING_PHASE_CONVERT, &t0);
 	prepare(&ty);
 	phase_end(r, TYPING_PHASE_PREPARE, &t0);
 	typer_type_by_vtables(&ty);
 	typer_drain(&ty);
 	phase_end(r, TYPING_PHASE_VTABLES, &t0);
-	typed_roots(&ty, &idx, r);
+	typed_roots(&ty, &kd->idx, r);
 	finish(&ty, r, r);
 	if (ty.ms->nr_mods && ty.ms->nr_no_dwarf == ty.ms->nr_mods)
 		diag_report(diag, DIAG_NOTE, "no module has debug info: chunks stay untyped");
 	err = 0;
 out:
-	dw_index_release(&idx);
-	if (keep && ty.ms)
-		keep_modules(ty.ms);
-	else
-		modset_free(ty.ms);
 	ty.ms = NULL;
 	typer_release(&ty);
+	if (keep && kd)
+		keep_debuginfo(kd);
+	else
+		kept_free(kd);
 	if (err < 0) {
 		typing_result_free(r);
 		return err;
