@@ -28,7 +28,7 @@ k=$(grep -c 'typing [0-9.]* ms (debug info kept from the last snapshot): ' watch
 grep 'typing [0-9.]* ms' watch.err | head -n 1 | grep -q 'kept' &&
 	fail_ "the first snapshot cannot have kept debug info"
 
-nf=$(ls snaps/*.hgs | wc -l)
+nf=$(find snaps -name '*.hgs' | wc -l)
 [ "$nf" -eq 3 ] || fail_ "$nf snapshots in snaps/, want 3"
 i=0
 for f in snaps/*.hgs; do
