@@ -107,6 +107,7 @@ int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 		return exit_status_for(err);
 	}
 	strbuf_release(&why);
+	typing_debug_phases(*ret_snap);
 	return 0;
 }
 

@@ -79,6 +79,9 @@ extern const struct command command_rss;
  * own one-line error and returns 0 or an exit status (EXIT_*); on success
  * *RET_SNAP is the caller's to snapshot_free().
  */
+/* -v: where typing's time went in SNAP (nothing when it was not typed). */
+void typing_debug_phases(const struct snapshot *snap);
+
 int attach_snapshot(unsigned long pid, const struct snapshot_opts *sopts,
 		    struct diag_sink *diag, struct snapshot **ret_snap,
 		    struct snapshot_live_stats *stats);

@@ -160,3 +160,19 @@ int opt_fork_cb(const struct cmd_option *row, const char *arg)
 		return usage_error("--fork takes no value or 'auto', not '%s'", arg);
 	return 0;
 }
+
+void typing_debug_phases(const struct snapshot *snap)
+{
+	struct strbuf ph = STRBUF_INIT;
+	double ms = 0;
+
+	if (!snap || !snap->typing)
+		return;
+	for (int p = 0; p < TYPING_PHASE__COUNT; p++)
+		ms += snap->typing->phase_ms[p];
+	typing_phases_text(snap->typing, &ph);
+	debug_msg("typing %.3f ms%s: %s", ms,
+		  snap->typing->kept_debuginfo ? " (debug info kept from the last snapshot)" : "",
+		  ph.buf);
+	strbuf_release(&ph);
+}

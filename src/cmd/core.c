@@ -184,6 +184,7 @@ static int cmd_core(int argc, char **argv)
 	if (status)
 		return status;
 
+	typing_debug_phases(snap);
 	census_build(snap, &census);
 	oopts.warnings = diag.nr_warnings;
 	oopts.addresses = hg_verbose > 0;

@@ -468,6 +468,14 @@ static struct result *take_snapshot(struct serve *sv, struct target *t, double s
 		  stats.pause_ms, stats.residency_ms, stats.rounds, stats.rounds == 1 ? "" : "s",
 		  stats.walk_ms, stats.typing_ms,
 		  r->snap->walk.nr_chunks);
+	if (r->snap->typing) {
+		struct strbuf ph = STRBUF_INIT;
+
+		typing_phases_text(r->snap->typing, &ph);
+		debug_msg("serve: process %d: typing phases%s: %s", r->pid,
+			  r->snap->typing->kept_debuginfo ? " (debug info kept)" : "", ph.buf);
+		strbuf_release(&ph);
+	}
 	return r;
 }
 
@@ -1448,6 +1456,8 @@ static int cmd_serve(int argc, char **argv)
 	sv.top = cl.top;
 	sv.sopts = cl.sopts;
 	sv.topts = cl.topts;
+	/* the same targets again and again: their debug info is read once */
+	sv.topts.keep_debuginfo = true;
 	sv.sopts.typing = &sv.topts;
 	for (size_t i = 0; i < cl.nr_pidfiles; i++)
 		if ((status = add_target(&sv, cl.pidfiles[i], cl.pidfiles[i])))
@@ -1542,6 +1552,7 @@ static int cmd_serve(int argc, char **argv)
 out:
 	strbuf_release(&url);
 	serve_release(&sv);
+	typing_drop_debuginfo();
 	return status;
 out_usage:
 	strbuf_release(&url);

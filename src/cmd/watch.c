@@ -543,6 +543,8 @@ static int cmd_watch(int argc, char **argv)
 	status = parse_options(&command_watch, argc, argv, &argc);
 	if (status >= 0)
 		return status;
+	/* one target, many snapshots: its debug info is read once */
+	cl.topts.keep_debuginfo = true;
 	sopts = cl.sopts;
 	oo = cl.oo;
 	dir = cl.dir;
@@ -660,5 +662,6 @@ out:
 	free(w.stats);
 	free(w.live);
 	snapshot_free(prev);
+	typing_drop_debuginfo();
 	return status;
 }

@@ -107,6 +107,39 @@ struct walk {
 	bool cxx;
 };
 
+/*
+ * The aggregates nested in the C++ struct, class or union DIE (whose
+ * qualified name, with "::", is PREFIX), and theirs: their qualified
+ * names registered as dwarf_getscopes_die() would spell them (an unnamed
+ * enclosing aggregate as "(anonymous namespace)"), which spares the type
+ * table a walk of the CU from its start for each (types.c). Only names:
+ * nested definitions are not listed (what the table resolves by name
+ * stays what it was).
+ */
+static void name_nested(struct walk *w, Dwarf_Die *die, const char *prefix, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > MAX_SCOPE_DEPTH || dwarf_child(die, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		const char *n;
+		struct strbuf q = STRBUF_INIT;
+
+		if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type &&
+		    tag != DW_TAG_union_type)
+			continue;
+		n = dwarf_diename(&child);
+		strbuf_addf(&q, "%s%s", prefix, n ? n : "(anonymous namespace)");
+		if (n)
+			ty_register_qualified(w->tt, &child, q.buf);
+		strbuf_addstr(&q, "::");
+		name_nested(w, &child, q.buf, depth + 1);
+		strbuf_release(&q);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
 /* The children of DIE: namespaces and functions are descended into
  * (function statics), types registered, variables collected. */
 static void walk_scope(struct walk *w, Dwarf_Die *die, const char *prefix, int depth)
@@ -126,11 +159,14 @@ static void walk_scope(struct walk *w, Dwarf_Die *die, const char *prefix, int d
 		case DW_TAG_class_type:
 		case DW_TAG_union_type:
 			n = dwarf_diename(&child);
-			if (w->cxx && n) {
+			if (w->cxx) {
 				struct strbuf q = STRBUF_INIT;
 
-				strbuf_addf(&q, "%s%s", prefix, n);
-				ty_register_qualified(w->tt, &child, q.buf);
+				strbuf_addf(&q, "%s%s", prefix, n ? n : "(anonymous namespace)");
+				if (n)
+					ty_register_qualified(w->tt, &child, q.buf);
+				strbuf_addstr(&q, "::");
+				name_nested(w, &child, q.buf, depth + 1);
 				strbuf_release(&q);
 			}
 			add_def(w->idx, w->tt, &child);

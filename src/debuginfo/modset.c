@@ -26,12 +26,14 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct elf_facts {
 	bool ok, dyn;
 	uint64_t first_vaddr;
 	uint64_t tls_memsz, tls_align;
+	struct stat st;
 };
 
 static struct elf_facts read_elf_facts(const char *host_path)
@@ -45,6 +47,8 @@ static struct elf_facts read_elf_facts(const char *host_path)
 
 	if (fd < 0)
 		return f;
+	if (fstat(fd, &f.st) < 0)
+		memset(&f.st, 0, sizeof(f.st));
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf && gelf_getehdr(elf, &eh) && elf_getphdrnum(elf, &nph) == 0) {
 		f.ok = eh.e_type == ET_DYN || eh.e_type == ET_EXEC;
@@ -118,7 +122,7 @@ static bool seen_path(const struct modset *ms, const char *path)
 	return false;
 }
 
-int modset_open(struct target *t, const struct modset_opts *opts, struct modset **ret)
+int modset_list(struct target *t, const struct modset_opts *opts, struct modset **ret)
 {
 	struct modset *ms = xcalloc(1, sizeof(*ms));
 	size_t alloc = 0;
@@ -137,12 +141,6 @@ int modset_open(struct target *t, const struct modset_opts *opts, struct modset 
 		ms->dipath = xasprintf(":.debug:%s/usr/lib/debug:/usr/lib/debug", t->root);
 		ms->cb.debuginfo_path = &ms->dipath;
 	}
-	ms->dwfl = dwfl_begin(&ms->cb);
-	if (!ms->dwfl) {
-		modset_free(ms);
-		return -HG_E_BAD_ELF;
-	}
-	dwfl_report_begin(ms->dwfl);
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		const struct target_region *first;
@@ -175,19 +173,74 @@ int modset_open(struct target *t, const struct modset_opts *opts, struct modset 
 		m->is_exe = t->exe && !strcmp(t->exe, r->path);
 		m->tls_memsz = f.tls_memsz;
 		m->tls_align = f.tls_align;
+		m->dev = f.st.st_dev;
+		m->ino = f.st.st_ino;
+		m->size = (uint64_t)f.st.st_size;
+		m->mtime_ns = (int64_t)f.st.st_mtim.tv_sec * 1000000000 + f.st.st_mtim.tv_nsec;
+	}
+	*ret = ms;
+	return 0;
+}
+
+int modset_load(struct modset *ms, const struct modset_opts *opts)
+{
+	ms->dwfl = dwfl_begin(&ms->cb);
+	if (!ms->dwfl)
+		return -HG_E_BAD_ELF;
+	dwfl_report_begin(ms->dwfl);
+	for (size_t i = 0; i < ms->nr_mods; i++) {
+		struct modset_module *m = &ms->mods[i];
+
 		m->mod = dwfl_report_elf(ms->dwfl, m->path, m->host_path, -1, m->bias, false);
 	}
 	dwfl_report_end(ms->dwfl, NULL, NULL);
 	for (size_t i = 0; i < ms->nr_mods; i++) {
 		struct modset_module *m = &ms->mods[i];
 
-		if (m->mod)
+		if (m->mod && !(opts && opts->no_dwarf))
 			m->dw = dwfl_module_getdwarf(m->mod, &m->dw_bias);
 		if (!m->dw)
 			ms->nr_no_dwarf++;
 	}
+	return 0;
+}
+
+int modset_open(struct target *t, const struct modset_opts *opts, struct modset **ret)
+{
+	struct modset *ms;
+	int err = modset_list(t, opts, &ms);
+
+	if (err < 0)
+		return err;
+	err = modset_load(ms, opts);
+	if (err < 0) {
+		modset_free(ms);
+		return err;
+	}
 	*ret = ms;
 	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool modset_same(const struct modset *a, const struct modset *b)
+{
+	if (a->nr_mods != b->nr_mods || !same_str(a->dipath, b->dipath))
+		return false;
+	for (size_t i = 0; i < a->nr_mods; i++) {
+		const struct modset_module *x = &a->mods[i], *y = &b->mods[i];
+
+		if (strcmp(x->path, y->path) || !same_str(x->host_path, y->host_path) ||
+		    x->start != y->start || x->end != y->end || x->bias != y->bias ||
+		    x->is_exe != y->is_exe || x->tls_memsz != y->tls_memsz ||
+		    x->tls_align != y->tls_align || x->dev != y->dev || x->ino != y->ino ||
+		    x->size != y->size || x->mtime_ns != y->mtime_ns || !x->dev)
+			return false;
+	}
+	return true;
 }
 
 void modset_free(struct modset *ms)

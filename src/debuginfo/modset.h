@@ -35,6 +35,9 @@ struct modset_module {
 	 * block is in each thread is roots/tls.c's business */
 	uint64_t tls_memsz, tls_align;
 	bool is_exe;
+	/* the file (modset_same()): device, inode, size, mtime */
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
 };
 
 struct modset {
@@ -48,11 +51,24 @@ struct modset {
 
 struct modset_opts {
 	const char *debug_dir;	/* NULL: libdw's default path */
+	/* report the modules only: no DWARF opened (dw NULL) until libdwfl
+	 * itself needs it (an unwinder's fallback to .debug_frame) */
+	bool no_dwarf;
 };
 
 /* Report every module of T. Returns 0 or a negative error (-HG_E_*). */
 MUST_CHECK int modset_open(struct target *t, const struct modset_opts *opts,
 			   struct modset **ret);
+/* modset_open() in two steps: the modules of T found and placed (their
+ * ELF headers read), nothing reported to libdwfl yet (no dwfl); then
+ * reported, their DWARF opened. */
+MUST_CHECK int modset_list(struct target *t, const struct modset_opts *opts,
+			   struct modset **ret);
+MUST_CHECK int modset_load(struct modset *ms, const struct modset_opts *opts);
+/* Do A and B (from modset_list or modset_open) hold the same modules at the
+ * same places, from the same files (device, inode, size and mtime), with
+ * the same debug path? Then one's DWARF serves the other's target. */
+bool modset_same(const struct modset *a, const struct modset *b);
 void modset_free(struct modset *ms);
 
 /* Module containing target address ADDR, or NULL. */

@@ -37,6 +37,7 @@
  */
 #include "config.h"
 #include "debuginfo/types.h"
+#include "util/errors.h"
 #include "util/strbuf.h"
 #include "util/hashmap.h"
 #include "util/xalloc.h"
@@ -64,6 +65,7 @@ struct ty_priv {
 	struct ty_list *lists;
 	size_t nr_lists, alloc_lists;
 	struct hashmap embeds;
+	bool embeds_indexed;	/* ty_index_embeds() ran before */
 	/* Structs met as pointees are filled when the outermost conversion
 	 * ends, not while their referrer is half done: with struct A {
 	 * struct B *b; } and struct B { struct A a; }, filling B while A is
@@ -133,6 +135,90 @@ void ty_table_free(struct ty_table *tt)
 		free(p);
 	}
 	memset(tt, 0, sizeof(*tt));
+}
+
+/* DST: a copy of SRC (string keys copied too when SRC owns them). */
+static void map_copy(struct hashmap *dst, const struct hashmap *src)
+{
+	*dst = *src;
+	if (!src->slots)
+		return;
+	dst->slots = xmalloc((src->mask + 1) * sizeof(*dst->slots));
+	memcpy(dst->slots, src->slots, (src->mask + 1) * sizeof(*dst->slots));
+	if (dst->owns_keys)
+		HASHMAP_FOR_EACH(dst, sl)
+			sl->key = (uint64_t)(uintptr_t)xstrdup((const char *)(uintptr_t)sl->key);
+}
+
+/* A copy of the N elements of SIZE at P, room for CAP of them. */
+static void *dup_array(const void *p, size_t n, size_t cap, size_t size)
+{
+	void *q;
+
+	if (!p)
+		return NULL;
+	q = xmalloc((cap > n ? cap : n ? n : 1) * size);
+	memcpy(q, p, n * size);
+	return q;
+}
+
+/* The capacity ty_add_slot() and its kind keep for N elements: grown to
+ * twice when N is a power of two, so the next power of two. */
+static size_t pow2_cap(size_t n)
+{
+	size_t cap = 1;
+
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+void ty_table_clone(struct ty_table *dst, const struct ty_table *src)
+{
+	const struct ty_priv *sp = src->priv;
+	struct ty_priv *p = xcalloc(1, sizeof(*p));
+
+	if (sp->nr_shells || sp->depth)
+		BUG("ty_table_clone() during a conversion");
+	*dst = *src;
+	dst->types = dup_array(src->types, src->nr, src->alloc, sizeof(*src->types));
+	for (size_t i = 0; i < src->nr; i++) {
+		const struct ty *o = &src->types[i];
+		struct ty *t = &dst->types[i];
+
+		t->name = xstrdup(o->name);
+		t->slots = dup_array(o->slots, o->nr_slots, pow2_cap(o->nr_slots), sizeof(*o->slots));
+		t->embeds = dup_array(o->embeds, o->nr_embeds, pow2_cap(o->nr_embeds),
+				      sizeof(*o->embeds));
+		t->nonptr = dup_array(o->nonptr, o->nr_nonptr, pow2_cap(o->nr_nonptr),
+				      sizeof(*o->nonptr));
+		t->members = dup_array(o->members, o->nr_members, pow2_cap(o->nr_members),
+				       sizeof(*o->members));
+		t->targs = dup_array(o->targs, o->nr_targs, 0, sizeof(*o->targs));
+		t->targ_names = dup_array(o->targ_names, o->nr_targs, 0, sizeof(*o->targ_names));
+	}
+	dst->strs = dup_array(src->strs, src->nr_strs, src->alloc_strs, sizeof(*src->strs));
+	for (size_t i = 0; i < src->nr_strs; i++)
+		dst->strs[i] = xstrdup(src->strs[i]);
+	*p = *sp;
+	map_copy(&p->memo, &sp->memo);
+	map_copy(&p->by_name, &sp->by_name);
+	map_copy(&p->plain_name, &sp->plain_name);
+	map_copy(&p->defs, &sp->defs);
+	map_copy(&p->qual, &sp->qual);
+	map_copy(&p->embeds, &sp->embeds);
+	p->def_dies = dup_array(sp->def_dies, sp->nr_defs, sp->alloc_defs, sizeof(*sp->def_dies));
+	p->quals = dup_array(sp->quals, sp->nr_quals, sp->alloc_quals, sizeof(*sp->quals));
+	for (size_t i = 0; i < sp->nr_quals; i++)
+		p->quals[i] = xstrdup(sp->quals[i]);
+	p->dwarfs = dup_array(sp->dwarfs, sp->nr_dwarfs, 0, sizeof(*sp->dwarfs));
+	p->lists = dup_array(sp->lists, sp->nr_lists, sp->alloc_lists, sizeof(*sp->lists));
+	for (size_t i = 0; i < sp->nr_lists; i++)
+		p->lists[i].types = dup_array(sp->lists[i].types, sp->lists[i].nr,
+					      sp->lists[i].alloc, sizeof(*sp->lists[i].types));
+	p->shells = NULL;
+	p->nr_shells = p->alloc_shells = 0;
+	dst->priv = p;
 }
 
 static uint64_t die_key(struct ty_table *tt, Dwarf_Die *die)
@@ -334,14 +420,19 @@ char *ty_pretty_cxx(char *name)
 		{ "std::__cxx11::basic_string<wchar_t, std::char_traits<wchar_t>, "
 		  "std::allocator<wchar_t> >", "std::wstring" },
 	};
+	/* what every long spelling begins with */
+	static const char common[] = "std::__cxx11::basic_string<";
 	struct strbuf sb = STRBUF_INIT;
 	bool changed = false;
+	const char *s, *at;
 
 	if (!name || !strstr(name, "basic_string<"))
 		return name;
-	for (const char *s = name; *s;) {
+	for (s = name; (at = strstr(s, common)); ) {
 		size_t i, n = 0;
 
+		strbuf_add(&sb, s, (size_t)(at - s));
+		s = at;
 		for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
 			n = strlen(alias[i][0]);
 			if (!strncmp(s, alias[i][0], n))
@@ -355,6 +446,7 @@ char *ty_pretty_cxx(char *name)
 			strbuf_addch(&sb, *s++);
 		}
 	}
+	strbuf_addstr(&sb, s);
 	if (!changed) {
 		strbuf_release(&sb);
 		return name;
@@ -1062,7 +1154,9 @@ static uint64_t embed_key(uint32_t type, uint64_t off)
 	return ((uint64_t)type + 1) << 24 | off;
 }
 
-static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner)
+/* OWNER holds an M at OFF. FRESH: the first indexing, where owners come
+ * in increasing order, so that one already listed is the list's last. */
+static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t owner, bool fresh)
 {
 	struct ty_priv *p = priv(tt);
 	bool added;
@@ -1078,9 +1172,14 @@ static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t ow
 	}
 	l = &p->lists[li];
 	ty_get(tt, m)->embedded = true;
-	for (size_t k = 0; k < l->nr; k++)
-		if (l->types[k] == owner)
+	if (fresh) {
+		if (l->nr && l->types[l->nr - 1] == owner)
 			return;
+	} else {
+		for (size_t k = 0; k < l->nr; k++)
+			if (l->types[k] == owner)
+				return;
+	}
 	if (l->nr == l->alloc) {
 		l->alloc = l->alloc ? 2 * l->alloc : 4;
 		l->types = xrealloc(l->types, l->alloc * sizeof(*l->types));
@@ -1091,6 +1190,7 @@ static void embed_add(struct ty_table *tt, uint32_t m, uint64_t off, uint32_t ow
 void ty_index_embeds(struct ty_table *tt)
 {
 	size_t done = tt->nr;
+	bool fresh = !priv(tt)->embeds_indexed;
 
 	for (size_t id = 0; id < done; id++) {
 		struct ty *t = ty_get(tt, (uint32_t)id);
@@ -1098,8 +1198,9 @@ void ty_index_embeds(struct ty_table *tt)
 		if ((t->kind != TY_STRUCT && t->kind != TY_UNION) || !t->complete)
 			continue;
 		for (uint32_t e = 0; e < t->nr_embeds; e++)
-			embed_add(tt, t->embeds[e].type, t->embeds[e].off, (uint32_t)id);
+			embed_add(tt, t->embeds[e].type, t->embeds[e].off, (uint32_t)id, fresh);
 	}
+	priv(tt)->embeds_indexed = true;
 }
 
 const struct ty_list *ty_embedders(const struct ty_table *tt, uint32_t type, uint64_t off)

@@ -110,6 +110,10 @@ struct ty_table {
 
 void ty_table_init(struct ty_table *tt);
 void ty_table_free(struct ty_table *tt);
+/* DST: a copy of SRC that goes its own way (every type, string, memo and
+ * index copied; SRC's DIEs must outlive it). SRC has no conversion in
+ * progress. */
+void ty_table_clone(struct ty_table *dst, const struct ty_table *src);
 
 /*
  * The type of DIE (any type DIE; typedefs, const and volatile are looked

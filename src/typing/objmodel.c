@@ -95,6 +95,9 @@ struct objmodel {
 	size_t nr_fn;
 	struct hashmap by_addr;	/* type object address -> index + 1 */
 	struct hashmap by_alias;	/* alias type id + 1 -> index + 1 */
+	/* slot function address -> first_param_struct() + 1 (each asked once:
+	 * a function many types share costs one walk of its CU) */
+	struct hashmap fn_struct;
 	struct tobj *objs;
 	size_t nr, alloc;
 	uint8_t *handles;	/* per type id: 0 unknown, 1 yes, 2 no */
@@ -214,6 +217,7 @@ void typer_objmodel_free(struct typer *ty)
 	free(om->handles);
 	hashmap_release(&om->by_addr);
 	hashmap_release(&om->by_alias);
+	hashmap_release(&om->fn_struct);
 	free(om);
 	ty->objmodel = NULL;
 }
@@ -434,7 +438,12 @@ static uint32_t concrete(struct typer *ty, struct objmodel *om, struct tobj *o)
 
 		if (!rd(ty, o->addr + om->fn_offs[k], &fn) || !fn)
 			continue;
-		s = first_param_struct(ty, fn);
+		if (typer_map_get32(&om->fn_struct, fn, &s)) {
+			s--;
+		} else {
+			s = first_param_struct(ty, fn);
+			hashmap_put_u64(&om->fn_struct, fn, (uint64_t)s + 1);
+		}
 		if (s == TY_NONE || !begins_with_h(ty, s, om->h))
 			continue;
 		sp = ty_get(&ty->tt, s);

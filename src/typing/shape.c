@@ -165,9 +165,11 @@ static struct size_cands *cands_for(struct shaper *sh, uint64_t size, bool add)
 	return &sh->sizes[sh->nr_sizes++];
 }
 
-static void tier_add(struct shaper *sh, struct tier *t, uint32_t type)
+/* TYPE as a candidate of tier T; DEDUP: it may be there already (tier
+ * 2 meets each type once per list: no need to look) */
+static void tier_add(struct shaper *sh, struct tier *t, uint32_t type, bool dedup)
 {
-	for (size_t k = 0; k < t->nr; k++)
+	for (size_t k = 0; dedup && k < t->nr; k++)
 		if (t->v[k].type == type)
 			return;
 	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
@@ -206,7 +208,7 @@ static void collect(struct shaper *sh)
 			continue;
 		sc = cands_for(sh, ty->walk->chunks[i].size, true);
 		if (sc->typed.nr < MAX_TYPED_CANDS)
-			tier_add(sh, &sc->typed, t);
+			tier_add(sh, &sc->typed, t, true);
 	}
 	/* tier 2: every struct malloc gives a chunk of the size (or the size
 	 * less glibc's slack: a chunk reused from a free one) */
@@ -218,9 +220,9 @@ static void collect(struct shaper *sh)
 			continue;
 		cs = chunk_size_for_request(ty_get(&ty->tt, (uint32_t)t)->size);
 		if ((sc = cands_for(sh, cs, true)))
-			tier_add(sh, &sc->all, (uint32_t)t);
+			tier_add(sh, &sc->all, (uint32_t)t, false);
 		if ((sc = cands_for(sh, cs + 16, true)))
-			tier_add(sh, &sc->all, (uint32_t)t);
+			tier_add(sh, &sc->all, (uint32_t)t, false);
 	}
 }
 

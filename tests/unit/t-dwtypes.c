@@ -186,6 +186,67 @@ static void check_header_first(const struct dw_index *idx)
 	ty_table_free(&t2);
 }
 
+/* The same types, field by field (slots, embeds, members, ranges). */
+static bool same_type(const struct ty *a, const struct ty *b)
+{
+	return !strcmp(a->name, b->name) && a->kind == b->kind && a->size == b->size &&
+	       a->complete == b->complete && a->flex == b->flex && a->vptr == b->vptr &&
+	       a->pointee == b->pointee && a->elem == b->elem &&
+	       a->nr_slots == b->nr_slots && a->nr_embeds == b->nr_embeds &&
+	       a->nr_members == b->nr_members && a->nr_nonptr == b->nr_nonptr &&
+	       a->nr_targs == b->nr_targs &&
+	       (!a->nr_slots || !memcmp(a->slots, b->slots, a->nr_slots * sizeof(*a->slots))) &&
+	       (!a->nr_embeds ||
+		!memcmp(a->embeds, b->embeds, a->nr_embeds * sizeof(*a->embeds))) &&
+	       (!a->nr_members ||
+		!memcmp(a->members, b->members, a->nr_members * sizeof(*a->members))) &&
+	       (!a->nr_nonptr ||
+		!memcmp(a->nonptr, b->nonptr, a->nr_nonptr * sizeof(*a->nonptr))) &&
+	       (!a->nr_targs || !memcmp(a->targs, b->targs, a->nr_targs * sizeof(*a->targs)));
+}
+
+/* ty_table_clone (what serve and watch type each snapshot with): every
+ * type, name lookup, embed list and memoised DIE as in the original, and
+ * what is added to the copy stays there. */
+static void check_clone(const struct dw_index *idx)
+{
+	struct ty_table c;
+	size_t nr = tt.nr, diff = 0, lookups = 0;
+	bool strs = true;
+
+	ty_table_clone(&c, &tt);
+	for (size_t i = 0; i < nr && i < c.nr; i++)
+		if (!same_type(ty_get(&tt, (uint32_t)i), ty_get(&c, (uint32_t)i)))
+			diff++;
+	for (size_t i = 0; i < tt.nr_strs; i++)
+		strs = strs && tt.strs[i] != c.strs[i] && !strcmp(tt.strs[i], c.strs[i]);
+	ok(c.nr == nr && !diff && c.nr_strs == tt.nr_strs && strs,
+	   "clone: %zu types (of %zu), %zu differ; strings copied", c.nr, nr, diff);
+	for (size_t i = 0; i < nr; i++) {
+		struct ty *t = ty_get(&tt, (uint32_t)i);
+		const struct ty_list *a = ty_embedders(&tt, (uint32_t)i, 0),
+				     *b = ty_embedders(&c, (uint32_t)i, 0);
+
+		if (ty_by_name(&tt, t->name) != ty_by_name(&c, t->name) || !a != !b ||
+		    (a && (a->nr != b->nr || memcmp(a->types, b->types, a->nr * sizeof(*a->types)))))
+			lookups++;
+	}
+	for (size_t i = 0; i < idx->nr_defs; i++) {
+		Dwarf_Die d = idx->defs[i];
+
+		if (ty_of_die(&tt, &d) != ty_of_die(&c, &d))
+			lookups++;
+	}
+	ok(!lookups && c.nr == nr && tt.nr == nr,
+	   "clone: names, embedders and DIEs give the same ids (%zu differ), nothing converted again",
+	   lookups);
+	(void)ty_new(&c, "struct only_in_the_clone", TY_STRUCT, 8);
+	ok(ty_by_name(&c, "struct only_in_the_clone") != TY_NONE &&
+	   ty_by_name(&tt, "struct only_in_the_clone") == TY_NONE && tt.nr == nr,
+	   "clone: a type added to the copy is not in the original");
+	ty_table_free(&c);
+}
+
 int main(void)
 {
 	struct modset_module mod = { 0 };
@@ -205,7 +266,7 @@ int main(void)
 		(void)ty_of_die(&tt, &idx.defs[i]);
 	ty_index_embeds(&tt);
 
-	plan(16);
+	plan(19);
 	check_members();
 	check_slots("struct dw_holder", 1, 8, "struct dw_leaf");
 	check_slots("struct dw_other2", 1, 8, "struct dw_leaf");
@@ -215,6 +276,7 @@ int main(void)
 	check_slots("dw_plain", 0, 0, NULL);
 	check_object_model(&tt, "index pass");
 	check_header_first(&idx);
+	check_clone(&idx);
 
 	dw_index_release(&idx);
 	ty_table_free(&tt);
