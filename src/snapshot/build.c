@@ -34,8 +34,9 @@
  * mmapped chunks, and only those are copied (glibc_copy_plan(), planned
  * again under the stop, where the plan holds): snapshot_meta.memory says
  * which ("heap" or "writable"). Before the stop the copy buffers for what
- * will be copied are faulted in (live_prepare), by one thread per CPU,
- * which also share the copy itself.
+ * will be copied are filled from the running target (live_prepare: the
+ * pre-copy), by one thread per CPU, which also share the copy under the
+ * stop: it compares every page with the pre-copy and copies what changed.
  *
  * With snapshot_opts.keep_image (--contents) the snapshot keeps the memory
  * image the walk read, as a memimage target: for a live target the frozen
@@ -406,10 +407,12 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 			live_permission_why(pid, why);
 		return err;
 	}
-	/* All writable memory will be copied under the stop: fault its
-	 * buffers in now, in the copy threads, while libc is located
-	 * (live_stop() waits). A fork snapshot copies nothing under the stop
-	 * (unless --fork=auto falls back to copying). */
+	/* All writable memory will be copied under the stop: fill its
+	 * buffers now (the pre-copy, src/target/ptrace-precopy.c), in the
+	 * copy threads, while libc is located (live_stop() waits). A fork
+	 * snapshot copies nothing under the stop; --fork=auto copies only if
+	 * the fork fails, and only faults its buffers in. */
+	live_set_precopy(t, !want_fork);
 	if (!census_only && copy_under_stop) {
 		err = live_prepare(t, NULL, 0);
 		if (err < 0)
@@ -440,6 +443,7 @@ int snapshot_take_live(int pid, const struct snapshot_opts *opts, struct diag_si
 	}
 
 	if (census_only && copy_under_stop) {
+		live_set_precopy(t, !want_fork);	/* --fork=auto gave up */
 		err = prepare_copy(t, g);
 		if (err < 0)
 			goto out;

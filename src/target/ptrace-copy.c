@@ -479,7 +479,7 @@ int live_prepare(struct target *t, const struct target_range *ranges, size_t nr)
 	size_t alloc = 0;
 
 	live_populate_wait(l);
-	pp->precopy = live_precopy_enabled();
+	pp->precopy = !l->no_precopy && live_precopy_enabled();
 	for (size_t i = 0; i < t->nr_regions; i++) {
 		const struct target_region *r = &t->regions[i];
 		uint64_t want = ranges ? bytes_within(ranges, nr, r->start, r->end) : r->end - r->start;

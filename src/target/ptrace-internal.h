@@ -57,6 +57,7 @@ struct live {
 	/* pre-copy (ptrace-precopy.c): one scratch piece per copy thread,
 	 * faulted in before the stop; the bytes pre-copied and the bytes
 	 * found changed (and copied again) under the stop */
+	bool no_precopy;	/* live_set_precopy(t, false) */
 	unsigned char *scratch;
 	size_t scratch_len;
 	unsigned nr_scratch;

@@ -177,3 +177,8 @@ void live_precopy_stats(const struct target *t, uint64_t *ret_precopied, uint64_
 	*ret_precopied = l ? l->precopied : 0;
 	*ret_changed = l ? l->changed : 0;
 }
+
+void live_set_precopy(struct target *t, bool on)
+{
+	live_of(t)->no_precopy = !on;
+}

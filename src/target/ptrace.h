@@ -50,6 +50,9 @@ void live_prepare_wait(struct target *t);
  * copied again) under the stop since live_prepare().
  */
 void live_precopy_stats(const struct target *t, uint64_t *ret_precopied, uint64_t *ret_changed);
+/* Whether live_prepare() pre-copies (default yes) or only faults in: a
+ * --fork=auto snapshot copies only when the fork fails. */
+void live_set_precopy(struct target *t, bool on);
 MUST_CHECK int live_stop(struct target *t);
 /* Resume (PTRACE_CONT) the threads whose index has which[i] set; threads in
  * a group-stop (the process was SIGSTOPped before we came) are never resumed. */
