@@ -5,7 +5,8 @@
 # the fixture's own counts (tests/check-types.py) and the same rows as a
 # plain attach, which reads the debug info afresh. fx-typing-o2's roots
 # are only in optimized frames (callee-saved registers, entry values), so
-# a stack unwound wrong in a later snapshot shows in its counts.
+# a stack unwound wrong in a later snapshot shows in its counts. With
+# --no-keep-debug-info no snapshot says it kept anything.
 # shellcheck source-path=SCRIPTDIR source=init.sh
 . "${srcdir=.}/init.sh"
 require_ptrace_
@@ -27,6 +28,14 @@ k=$(grep -c 'typing [0-9.]* ms (debug info kept from the last snapshot): ' watch
 [ "$k" -eq 2 ] || fail_ "$k snapshots typed with the kept debug info, want 2"
 grep 'typing [0-9.]* ms' watch.err | head -n 1 | grep -q 'kept' &&
 	fail_ "the first snapshot cannot have kept debug info"
+
+# --no-keep-debug-info: every snapshot reads the debug info afresh
+HG_OUT=x HG_ERR=nokeep.err run_hg watch "$FX_PID" --interval 200ms --count 2 \
+	--no-keep-debug-info -v
+expect_rc 0 "watch --no-keep-debug-info"
+n=$(grep -c 'debug: typing [0-9.]* ms' nokeep.err)
+[ "$n" -eq 2 ] || fail_ "--no-keep-debug-info: $n typing lines, want 2"
+! grep -q 'debug info kept' nokeep.err || fail_ "--no-keep-debug-info kept the debug info"
 
 nf=$(find snaps -name '*.hgs' | wc -l)
 [ "$nf" -eq 3 ] || fail_ "$nf snapshots in snaps/, want 3"

@@ -275,6 +275,11 @@ int snapshot_file_opts_check(const char *output, bool quiet, bool contents);
 #define OPT_CONTENTS(v)	OPT_BOOL_F(0, "contents", v, true, OPTF_NEST)
 #define OPT_NO_TYPES(v)	OPT_BOOL_F(0, "no-types", v, false, 0)	/* bool types */
 #define OPT_EXPLAIN_TYPES(v) OPT_BOOL(0, "explain-types", v)
+/* serve and watch: (bool keep_debuginfo, default true) */
+#define OPT_NO_KEEP_DEBUG_INFO(v) \
+	{ .type = OPTION_BOOL, .long_name = "no-keep-debug-info", .value = (v), .defval = false, \
+	  .help = "read the debug info again for every snapshot (less\n" \
+		  "memory between snapshots, more CPU for each)" }
 /* LIVE: libunwind is offered too (it needs a stopped live process). */
 #define OPT_UNWINDER(topts, live) \
 	OPT_CALLBACK_F(0, "unwinder", topts, (live) ? "libdw|libunwind|none" : "libdw|none", \

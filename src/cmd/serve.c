@@ -1251,6 +1251,9 @@ static struct {
 	const char *pidfiles[MAX_TARGETS + 1];
 	size_t nr_pidfiles;
 } cl = {
+	/* the same targets again and again: their debug info is read once
+	 * (--no-keep-debug-info: at every snapshot) */
+	.topts = { .keep_debuginfo = true },
 	.sopts = { .types = true, .typing = &cl.topts, .residency = true },
 	.listen = DEFAULT_LISTEN,
 	.min_interval = DEFAULT_MIN_INTERVAL_MS / 1000.0,
@@ -1293,6 +1296,7 @@ static const struct cmd_option serve_options[] = {
 	OPT_RETRIES(&cl.sopts.max_rounds),
 	OPT_NO_TYPES(&cl.sopts.types),
 	OPT_UNWINDER(&cl.topts, true),
+	OPT_NO_KEEP_DEBUG_INFO(&cl.topts.keep_debuginfo),
 	OPT_VERBOSE(),
 	OPT_END(),
 };
@@ -1456,8 +1460,6 @@ static int cmd_serve(int argc, char **argv)
 	sv.top = cl.top;
 	sv.sopts = cl.sopts;
 	sv.topts = cl.topts;
-	/* the same targets again and again: their debug info is read once */
-	sv.topts.keep_debuginfo = true;
 	sv.sopts.typing = &sv.topts;
 	for (size_t i = 0; i < cl.nr_pidfiles; i++)
 		if ((status = add_target(&sv, cl.pidfiles[i], cl.pidfiles[i])))

@@ -157,6 +157,9 @@ static struct {
 	long long interval_ms;
 	unsigned count, top;
 } cl = {
+	/* one target, many snapshots: its debug info is read once
+	 * (--no-keep-debug-info: at every snapshot) */
+	.topts = { .keep_debuginfo = true },
 	.sopts = { .types = true, .typing = &cl.topts },
 	.interval_ms = DEFAULT_INTERVAL_MS,
 	.top = 10,
@@ -179,6 +182,7 @@ static const struct cmd_option watch_options[] = {
 	OPT_RETRIES(&cl.sopts.max_rounds),
 	OPT_BREAK(),
 	OPT_GROUP_TYPING(&cl.sopts, &cl.topts, true),
+	OPT_NO_KEEP_DEBUG_INFO(&cl.topts.keep_debuginfo),
 	OPT_FORK(&cl.sopts.mode),
 	OPT_RSS(&cl.sopts),
 	OPT_VERBOSE(),
@@ -543,8 +547,6 @@ static int cmd_watch(int argc, char **argv)
 	status = parse_options(&command_watch, argc, argv, &argc);
 	if (status >= 0)
 		return status;
-	/* one target, many snapshots: its debug info is read once */
-	cl.topts.keep_debuginfo = true;
 	sopts = cl.sopts;
 	oo = cl.oo;
 	dir = cl.dir;
