@@ -105,7 +105,7 @@ void live_copy_release(struct live *l);
 /* Scratch pieces of PRECOPY_PIECE bytes: the in-stop reads of pre-copied
  * memory, compared with the pre-copy. */
 #define PRECOPY_PIECE (1u << 20)
-/* Is pre-copying on (HEAPGRAB_PRECOPY=0 turns it off)? */
+/* Is pre-copying on (off unless HEAPGRAB_PRECOPY=1 or =direct)? */
 bool live_precopy_enabled(void);
 /* Are pre-copied jobs compared under the stop (else read again directly:
  * HEAPGRAB_PRECOPY=direct)? */

@@ -42,10 +42,17 @@
  * way the image is, byte for byte, the one of a copy under the stop into
  * zero-filled buffers.
  *
- * HEAPGRAB_PRECOPY=0 turns the pre-copy off (buffers faulted in as zeros,
- * the copy under the stop as before); HEAPGRAB_PRECOPY=direct pre-copies
- * but reads directly into the buffers under the stop (no compare): for
- * tests and benchmarks.
+ * It is OFF by default: on an idle machine (2026-12-08 04:00, load 0.4 -
+ * 0.9, bench/run-ab.sh, 1 GiB, 2 rounds) it lost on every figure to the
+ * copy under the stop into prefaulted buffers: pause with types 175 /
+ * 183 ms (first / later runs) against 149 / 149, without types 190 / 179
+ * against 164 / 164, and the whole census without types 1.22 / 1.11 s
+ * against 0.97 / 0.93. The first-run penalty it was built against (347
+ * ms on the first run of a freshly booted VM) did not show on a VM whose
+ * memory had been in use. HEAPGRAB_PRECOPY=1 turns it on (buffers filled
+ * from the running target, compared under the stop), =direct pre-copies
+ * but reads directly into the buffers under the stop (no compare), =0 or
+ * unset: buffers faulted in as zeros, the copy under the stop.
  */
 #include "config.h"
 #include "target/ptrace.h"
@@ -66,7 +73,7 @@ bool live_precopy_enabled(void)
 {
 	const char *s = getenv("HEAPGRAB_PRECOPY");
 
-	return !s || strcmp(s, "0") != 0;
+	return s && *s && strcmp(s, "0") != 0;
 }
 
 bool live_precopy_compare(void)
