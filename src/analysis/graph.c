@@ -503,18 +503,12 @@ static void scan_share(void *arg, unsigned i)
 /* Threads for scanning TOTAL bytes. */
 static unsigned scan_threads(const struct heap_graph *g, uint64_t total)
 {
-	const char *s = getenv("HEAPGRAB_THREADS");
-	unsigned n;
+	unsigned n = workers_forced();
 
 	if (!target_concurrent_reads(g->image) || !g->nr_nodes)
 		return 1;
-	if (s && *s) {
-		char *e;
-		unsigned long v = strtoul(s, &e, 10);
-
-		if (!*e && v >= 1 && v <= WORKERS_MAX)
-			return (unsigned)MIN((size_t)v, g->nr_nodes);
-	}
+	if (n)
+		return (unsigned)MIN((size_t)n, g->nr_nodes);
 	n = MIN(workers_cpus(), SCAN_THREADS_MAX);
 	return (unsigned)MAX(1, MIN((uint64_t)n, total / SCAN_SHARE_MIN));
 }

@@ -939,16 +939,11 @@ static void merge_task(struct walker *k, struct seg_task *t)
  * WALK_THREADS_MAX); 1 when the target cannot be read from several. */
 static unsigned walk_threads(struct target *t, size_t tasks)
 {
-	const char *s = getenv("HEAPGRAB_THREADS");
-	unsigned n = MIN(workers_cpus(), (unsigned)WALK_THREADS_MAX);
+	unsigned n = workers_forced();
 
-	if (s && *s) {
-		char *e;
-		unsigned long v = strtoul(s, &e, 10);
+	if (!n)
+		n = MIN(workers_cpus(), (unsigned)WALK_THREADS_MAX);
 
-		if (!*e && v >= 1 && v <= WORKERS_MAX)
-			n = (unsigned)v;
-	}
 	if (!target_concurrent_reads(t) || tasks < 2)
 		return 1;
 	return (unsigned)MIN((size_t)n, tasks);

@@ -116,16 +116,10 @@ struct copy {
 /* Threads for a job of BYTES bytes. */
 static unsigned copy_threads(uint64_t bytes)
 {
-	const char *s = getenv("HEAPGRAB_THREADS");
-	unsigned n;
+	unsigned n = workers_forced();
 
-	if (s && *s) {
-		char *e;
-		unsigned long v = strtoul(s, &e, 10);
-
-		if (!*e && v >= 1 && v <= WORKERS_MAX)
-			return (unsigned)v;
-	}
+	if (n)
+		return n;
 	n = MIN(workers_cpus(), COPY_THREADS_MAX);
 	if (bytes / SHARE_MIN + 1 < n)
 		n = (unsigned)(bytes / SHARE_MIN + 1);

@@ -52,6 +52,18 @@ unsigned workers_cpus(void)
 	return n < 1 ? 1 : (unsigned)n;
 }
 
+unsigned workers_forced(void)
+{
+	const char *s = getenv("HEAPGRAB_THREADS");
+	unsigned long v;
+	char *e;
+
+	if (!s || !*s)
+		return 0;
+	v = strtoul(s, &e, 10);
+	return !*e && v >= 1 && v <= WORKERS_MAX ? (unsigned)v : 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_slot *s = arg;

@@ -26,6 +26,9 @@ struct workers;
 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 unsigned workers_cpus(void);
+/* HEAPGRAB_THREADS=N (1 <= N <= WORKERS_MAX): the threads every parallel
+ * job must use, for tests and benchmarks; 0 when unset or not such N. */
+unsigned workers_forced(void);
 
 /*
  * N threads (1 <= N <= WORKERS_MAX). Returns NULL when no thread could be
